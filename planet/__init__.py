@@ -1,0 +1,118 @@
+"""Planet: a paid-membership community platform.
+
+This package is the platform (DESIGN.md calls it platform/; a top-level package of that name
+would shadow Python's standard `platform` module).
+"""
+
+from __future__ import annotations
+
+import importlib
+import logging
+from pathlib import Path
+
+from flask import Flask
+
+from planet.config import ROOT, check_production_safety, load_config
+
+# Each area's blueprint, as "module:attribute". The app factory may register payments' and
+# workers' blueprints; planet never imports them at module level (DESIGN: imports point one way).
+BLUEPRINTS = [
+    "planet.web.views:bp",
+    "planet.accounts.views:bp",
+    "planet.discovery.views:bp",
+    "planet.planets.views:bp",
+    "planet.content.views:bp",
+    "planet.members.views:bp",
+    "planet.messages.views:bp",
+    "planet.engagement.views:bp",
+    "payments.views:bp",
+    "workers.views:bp",
+]
+
+# Modules whose import registers models, CLI commands, job handlers or signal listeners.
+SIDE_EFFECT_MODULES = [
+    "planet.accounts.auth",
+    "planet.cli",
+    "payments",
+    "workers",
+]
+
+
+def create_app(overrides: dict | None = None) -> Flask:
+    app = Flask(
+        __name__,
+        template_folder=str(ROOT / "templates"),
+        static_folder=str(ROOT / "static"),
+        instance_path=str(ROOT / "instance"),
+    )
+    app.config.update(load_config())
+    if overrides:
+        app.config.update(overrides)
+    check_production_safety(app.config)
+    Path(app.config["UPLOAD_DIR"]).mkdir(parents=True, exist_ok=True)
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
+    logging.getLogger("alembic").setLevel(logging.WARNING)
+
+    _init_extensions(app)
+    for dotted in SIDE_EFFECT_MODULES:
+        _import_optional(dotted)
+    for dotted in BLUEPRINTS:
+        module_name, attribute = dotted.split(":")
+        module = _import_optional(module_name)
+        if module is not None and hasattr(module, attribute):
+            app.register_blueprint(getattr(module, attribute))
+    for dotted in SIDE_EFFECT_MODULES:
+        module = _import_optional(dotted)
+        init = getattr(module, "init_app", None) if module else None
+        if init is not None:
+            init(app)
+
+    from planet.web import lifecycle
+
+    lifecycle.init_app(app)
+    return app
+
+
+def _import_optional(dotted: str):
+    """Import an area module; an area that does not exist yet is skipped, other errors raise."""
+    try:
+        return importlib.import_module(dotted)
+    except ModuleNotFoundError as error:
+        if error.name and (dotted == error.name or dotted.startswith(error.name + ".")):
+            return None
+        raise
+
+
+def _init_extensions(app: Flask) -> None:
+    from planet import i18n
+    from planet.extensions import babel, csrf, db, limiter, login_manager, migrate
+
+    i18n.compile_catalogs()
+    db.init_app(app)
+    migrate.init_app(app, db, directory=str(ROOT / "migrations"), render_as_batch=True)
+    csrf.init_app(app)
+    limiter.init_app(app)
+    babel.init_app(
+        app,
+        locale_selector=i18n.select_locale,
+        default_translation_directories=";".join(i18n.translation_directories()),
+    )
+    login_manager.init_app(app)
+    login_manager.login_view = "accounts.login"
+    login_manager.session_protection = None  # sessions are revocable server-side instead
+    _import_models()
+
+
+def _import_models() -> None:
+    """Import every model module so metadata (and Alembic) sees the whole schema."""
+    for dotted in (
+        "planet.accounts.models",
+        "planet.planets.models",
+        "planet.content.models",
+        "planet.messages.models",
+        "planet.engagement.models",
+        "planet.notifications.models",
+        "payments.models",
+        "workers.models",
+    ):
+        _import_optional(dotted)

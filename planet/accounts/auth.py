@@ -1,0 +1,63 @@
+"""Server-side login sessions for Flask-Login.
+
+The session and remember-me cookies carry a random AuthSession key, never the user id, so
+logging out (or changing the password) revokes the session on the server: a copied cookie
+replayed afterwards is refused.
+"""
+
+from __future__ import annotations
+
+import secrets
+
+from flask import request, session
+from flask_login import login_user, logout_user
+from sqlalchemy import select, update
+
+from planet.accounts.models import AuthSession, User
+from planet.extensions import db, login_manager
+from planet.models import utcnow
+
+
+@login_manager.user_loader
+def load_user(session_key: str) -> User | None:
+    auth_session = db.session.scalar(
+        select(AuthSession).where(AuthSession.key == session_key, AuthSession.revoked_at.is_(None))
+    )
+    if auth_session is None:
+        return None
+    user = auth_session.user
+    user.current_auth_session = auth_session
+    return user
+
+
+def start_session(user: User, remember: bool = False) -> AuthSession:
+    """Log `user` in on a fresh server-side session (a new key at every login)."""
+    session.clear()
+    auth_session = AuthSession(
+        key=secrets.token_urlsafe(32),
+        user_id=user.id,
+        user_agent=(request.user_agent.string or "")[:255],
+    )
+    db.session.add(auth_session)
+    db.session.flush()
+    user.current_auth_session = auth_session
+    login_user(user, remember=remember)
+    return auth_session
+
+
+def end_session(user: User) -> None:
+    """Log out: revoke this device's server-side session."""
+    if user.current_auth_session is not None:
+        user.current_auth_session.revoked_at = utcnow()
+    logout_user()
+    session.clear()
+
+
+def revoke_all_sessions(user: User, keep: AuthSession | None = None) -> None:
+    """Revoke every session of `user` (e.g. after a password change), optionally but one."""
+    statement = update(AuthSession).where(
+        AuthSession.user_id == user.id, AuthSession.revoked_at.is_(None)
+    )
+    if keep is not None:
+        statement = statement.where(AuthSession.id != keep.id)
+    db.session.execute(statement.values(revoked_at=utcnow()))

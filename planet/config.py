@@ -1,0 +1,102 @@
+"""Configuration from environment variables, with working development defaults."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+DEFAULT_SECRET_KEY = "dev-only-insecure-secret-key"  # noqa: S105 - refused in production
+
+
+class ConfigError(RuntimeError):
+    """Raised when the configuration is unsafe or incomplete for the chosen mode."""
+
+
+def _bool(name: str, default: bool) -> bool:
+    value = os.environ.get(name)
+    if value is None:
+        return default
+    return value.strip().lower() in {"1", "true", "yes", "on"}
+
+
+def _int(name: str, default: int) -> int:
+    value = os.environ.get(name)
+    return default if value in (None, "") else int(value)
+
+
+def load_config() -> dict:
+    """Read the settings the app needs; every one has a development default."""
+    env = os.environ.get("PLANET_ENV", "development")
+    var_dir = Path(os.environ.get("PLANET_VAR_DIR", ROOT / "var"))
+    redis_url = os.environ.get("REDIS_URL", "")
+    config = {
+        "PLANET_ENV": env,
+        "SECRET_KEY": os.environ.get("SECRET_KEY", DEFAULT_SECRET_KEY),
+        "SQLALCHEMY_DATABASE_URI": os.environ.get(
+            "DATABASE_URL", f"sqlite:///{var_dir / 'planet.db'}"
+        ),
+        "SQLALCHEMY_ENGINE_OPTIONS": {"pool_pre_ping": True},
+        "REDIS_URL": redis_url,
+        "VAR_DIR": str(var_dir),
+        "UPLOAD_DIR": os.environ.get("UPLOAD_DIR", str(var_dir / "uploads")),
+        "MAX_CONTENT_LENGTH": _int("MAX_UPLOAD_BYTES", 5 * 1024 * 1024),
+        "BASE_URL": os.environ.get("BASE_URL", "http://127.0.0.1:5000"),
+        # Sessions and cookies
+        "SESSION_COOKIE_HTTPONLY": True,
+        "SESSION_COOKIE_SAMESITE": "Lax",
+        "SESSION_COOKIE_SECURE": _bool("SESSION_COOKIE_SECURE", env == "production"),
+        "REMEMBER_COOKIE_HTTPONLY": True,
+        "REMEMBER_COOKIE_SAMESITE": "Lax",
+        "REMEMBER_COOKIE_SECURE": _bool("SESSION_COOKIE_SECURE", env == "production"),
+        "WTF_CSRF_TIME_LIMIT": _int("CSRF_TIME_LIMIT_SECONDS", 3600 * 8),
+        # Rate limits (Redis storage when REDIS_URL is set)
+        "RATELIMIT_ENABLED": _bool("RATELIMIT_ENABLED", True),
+        "RATELIMIT_STORAGE_URI": os.environ.get("RATELIMIT_STORAGE_URI", redis_url or "memory://"),
+        "RATELIMIT_HEADERS_ENABLED": True,
+        "LOGIN_RATE_LIMIT": os.environ.get("LOGIN_RATE_LIMIT", "10 per minute;50 per hour"),
+        "SIGNUP_RATE_LIMIT": os.environ.get("SIGNUP_RATE_LIMIT", "5 per minute;30 per hour"),
+        # i18n
+        "LANGUAGES": ["zh", "en"],
+        "BABEL_DEFAULT_LOCALE": os.environ.get("DEFAULT_LOCALE", "zh"),
+        "BABEL_DEFAULT_TIMEZONE": "UTC",
+        # Mail (SMTP; a local catcher in development and tests)
+        "MAIL_SERVER": os.environ.get("MAIL_SERVER", "127.0.0.1"),
+        "MAIL_PORT": _int("MAIL_PORT", 8025),
+        "MAIL_USERNAME": os.environ.get("MAIL_USERNAME", ""),
+        "MAIL_PASSWORD": os.environ.get("MAIL_PASSWORD", ""),
+        "MAIL_USE_TLS": _bool("MAIL_USE_TLS", False),
+        "MAIL_DEFAULT_SENDER": os.environ.get(
+            "MAIL_DEFAULT_SENDER", "Planet <no-reply@planet.local>"
+        ),
+        "MAIL_CATCHER_DIR": os.environ.get("MAIL_CATCHER_DIR", str(var_dir / "mail")),
+        # Money
+        "PLATFORM_FEE_BPS": _int("PLATFORM_FEE_BPS", 500),
+        "REFUND_WINDOW_HOURS": _int("REFUND_WINDOW_HOURS", 72),
+        "SUPPORTED_CURRENCIES": ["cny", "usd", "eur", "hkd"],
+        "STRIPE_API_BASE": os.environ.get("STRIPE_API_BASE", "http://127.0.0.1:8420"),
+        "STRIPE_JS_URL": os.environ.get("STRIPE_JS_URL", "http://127.0.0.1:8420/js.stripe.com/v3/"),
+        "STRIPE_SECRET_KEY": os.environ.get("STRIPE_SECRET_KEY", "sk_test_planet_dev"),
+        "STRIPE_PUBLISHABLE_KEY": os.environ.get("STRIPE_PUBLISHABLE_KEY", "pk_test_planet_dev"),
+        "STRIPE_WEBHOOK_SECRET": os.environ.get("STRIPE_WEBHOOK_SECRET", "whsec_planet_dev"),
+        # Workers
+        "CELERY_BROKER_URL": os.environ.get("CELERY_BROKER_URL", redis_url or ""),
+        "CELERY_ALWAYS_EAGER": _bool(
+            "CELERY_ALWAYS_EAGER", not (redis_url or os.environ.get("CELERY_BROKER_URL"))
+        ),
+        # Pagination
+        "PAGE_SIZE": _int("PAGE_SIZE", 20),
+    }
+    return config
+
+
+def check_production_safety(config: dict) -> None:
+    """Refuse to start in production with development secrets."""
+    if config.get("PLANET_ENV") != "production":
+        return
+    if config.get("SECRET_KEY") in (None, "", DEFAULT_SECRET_KEY) or len(config["SECRET_KEY"]) < 32:
+        raise ConfigError(
+            "SECRET_KEY must be set to a random value of 32+ characters in production"
+        )
+    if config["SQLALCHEMY_DATABASE_URI"].startswith("sqlite"):
+        raise ConfigError("production needs DATABASE_URL pointing at PostgreSQL")

@@ -1,0 +1,55 @@
+"""Language selection and translation catalogs (Simplified Chinese and English)."""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+
+from babel.messages.mofile import write_mo
+from babel.messages.pofile import read_po
+from flask import current_app, has_request_context, request, session
+from flask_login import current_user
+
+log = logging.getLogger(__name__)
+TRANSLATIONS_ROOT = Path(__file__).resolve().parent.parent / "translations"
+
+
+def select_locale() -> str:
+    """The user's saved choice, then the session's, then the browser's, then the default."""
+    languages = current_app.config["LANGUAGES"]
+    if not has_request_context():
+        return current_app.config["BABEL_DEFAULT_LOCALE"]
+    user_locale = getattr(current_user, "locale", None) if current_user else None
+    if user_locale in languages:
+        return user_locale
+    if session.get("lang") in languages:
+        return session["lang"]
+    return (
+        request.accept_languages.best_match(languages) or current_app.config["BABEL_DEFAULT_LOCALE"]
+    )
+
+
+def translation_directories() -> list[str]:
+    """One catalog folder per area (`translations/<area>/`), merged at run time.
+
+    Areas keep their own catalogs so that work on one area never edits another's file.
+    """
+    return sorted(str(path) for path in TRANSLATIONS_ROOT.iterdir() if path.is_dir())
+
+
+def compile_catalogs() -> int:
+    """Compile every .po that is newer than its .mo. Returns how many were compiled."""
+    compiled = 0
+    for po_path in TRANSLATIONS_ROOT.glob("*/*/LC_MESSAGES/*.po"):
+        mo_path = po_path.with_suffix(".mo")
+        if mo_path.exists() and mo_path.stat().st_mtime >= po_path.stat().st_mtime:
+            continue
+        try:
+            with po_path.open("rb") as po_file:
+                catalog = read_po(po_file)
+            with mo_path.open("wb") as mo_file:
+                write_mo(mo_file, catalog)
+            compiled += 1
+        except OSError:  # a read-only deployment compiles at build time instead
+            log.warning("could not compile %s", po_path)
+    return compiled

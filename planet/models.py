@@ -1,0 +1,44 @@
+"""Shared model helpers: the clock, a `__repr__` helper and common column mixins."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+from sqlalchemy import DateTime, TypeDecorator
+from sqlalchemy.orm import Mapped, mapped_column
+
+
+def utcnow() -> datetime:
+    """Timezone-aware now in UTC; every stored instant is UTC."""
+    return datetime.now(UTC)
+
+
+class UTCDateTime(TypeDecorator):
+    """A DateTime that always comes back timezone-aware (UTC), on SQLite too."""
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value, dialect):
+        if value is not None and value.tzinfo is None:
+            raise ValueError("naive datetime stored; use planet.models.utcnow()")
+        if value is not None and dialect.name == "sqlite":
+            return value.astimezone(UTC).replace(tzinfo=None)
+        return value
+
+    def process_result_value(self, value, dialect):
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            return value.replace(tzinfo=UTC)
+        return value.astimezone(UTC)
+
+
+def model_repr(obj, *fields: str) -> str:
+    """One `__repr__` for every model: `<Topic id=3 planet_id=1>`."""
+    values = " ".join(f"{name}={getattr(obj, name, None)!r}" for name in ("id", *fields))
+    return f"<{type(obj).__name__} {values}>"
+
+
+class CreatedAtMixin:
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow, nullable=False)

@@ -1,0 +1,165 @@
+"""Planets, their tags and memberships (with the member's role)."""
+
+from __future__ import annotations
+
+import enum
+from datetime import datetime
+
+from sqlalchemy import (
+    Boolean,
+    CheckConstraint,
+    Enum,
+    ForeignKey,
+    Index,
+    Integer,
+    String,
+    Text,
+    UniqueConstraint,
+)
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from planet.accounts.models import User
+from planet.extensions import db
+from planet.models import CreatedAtMixin, UTCDateTime, model_repr, utcnow
+
+
+class PostingPolicy(enum.StrEnum):
+    STAFF = "staff"
+    """Owner, admins and guests publish topics (the default)."""
+    MEMBERS = "members"
+    """Every active member may publish topics."""
+
+
+class Role(enum.StrEnum):
+    OWNER = "owner"
+    ADMIN = "admin"
+    GUEST = "guest"
+    MEMBER = "member"
+
+
+class MembershipStatus(enum.StrEnum):
+    ACTIVE = "active"
+    """Has access until `expires_at` (or forever when it is None)."""
+    LEFT = "left"
+    REMOVED = "removed"
+    BANNED = "banned"
+    REFUNDED = "refunded"
+    EXPIRED = "expired"
+    """Recorded by the expiry sweep; the request path already treats a past expiry as expired."""
+
+
+class Planet(CreatedAtMixin, db.Model):
+    __tablename__ = "planets"
+    __table_args__ = (
+        CheckConstraint("price_amount >= 0", name="price_not_negative"),
+        CheckConstraint("preview_essence_count >= 0", name="preview_not_negative"),
+        Index("ix_planets_listed_members", "is_listed", "member_count"),
+        Index("ix_planets_listed_activity", "is_listed", "last_activity_at"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    slug: Mapped[str] = mapped_column(String(40), unique=True)
+    name: Mapped[str] = mapped_column(String(80))
+    description: Mapped[str] = mapped_column(Text, default="")
+    avatar_path: Mapped[str | None] = mapped_column(String(255))
+    category: Mapped[str] = mapped_column(String(40), default="")
+    owner_id: Mapped[int] = mapped_column(ForeignKey("users.id"), index=True)
+    price_amount: Mapped[int] = mapped_column(Integer, default=0)
+    """Yearly join price in minor units of `currency`; 0 means free."""
+    currency: Mapped[str] = mapped_column(String(3), default="cny")
+    timezone: Mapped[str] = mapped_column(String(64), default="Asia/Shanghai")
+
+    # Settings the access policy reads
+    posting_policy: Mapped[PostingPolicy] = mapped_column(
+        Enum(PostingPolicy, native_enum=False, length=16), default=PostingPolicy.STAFF
+    )
+    questions_enabled: Mapped[bool] = mapped_column(Boolean, default=True)
+    anonymous_questions: Mapped[bool] = mapped_column(Boolean, default=False)
+    comments_enabled: Mapped[bool] = mapped_column(Boolean, default=True)
+    private_messages_enabled: Mapped[bool] = mapped_column(Boolean, default=True)
+    roster_visible: Mapped[bool] = mapped_column(Boolean, default=True)
+    preview_essence_count: Mapped[int] = mapped_column(Integer, default=3)
+    rules: Mapped[str] = mapped_column(Text, default="")
+    public_directory: Mapped[bool] = mapped_column(Boolean, default=False)
+    """Visitors may see members' introductions (never their contact details)."""
+    is_listed: Mapped[bool] = mapped_column(Boolean, default=True)
+    """Shown on the discover page."""
+    dissolved_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    """A dissolved planet is read-only."""
+
+    # Denormalised counters, kept by the services so no page counts a table.
+    member_count: Mapped[int] = mapped_column(Integer, default=0)
+    topic_count: Mapped[int] = mapped_column(Integer, default=0)
+    last_activity_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+
+    owner: Mapped[User] = relationship(lazy="joined", innerjoin=True)
+    tags: Mapped[list[PlanetTag]] = relationship(
+        back_populates="planet", cascade="all, delete-orphan", lazy="selectin"
+    )
+
+    @property
+    def is_free(self) -> bool:
+        return self.price_amount == 0
+
+    @property
+    def is_dissolved(self) -> bool:
+        return self.dissolved_at is not None
+
+    def __repr__(self) -> str:
+        return model_repr(self, "slug")
+
+
+class PlanetTag(db.Model):
+    """A discovery tag on a planet (not a topic hashtag)."""
+
+    __tablename__ = "planet_tags"
+    __table_args__ = (UniqueConstraint("planet_id", "name"), Index("ix_planet_tags_name", "name"))
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    planet_id: Mapped[int] = mapped_column(ForeignKey("planets.id", ondelete="CASCADE"))
+    name: Mapped[str] = mapped_column(String(30))
+
+    planet: Mapped[Planet] = relationship(back_populates="tags")
+
+    def __repr__(self) -> str:
+        return model_repr(self, "planet_id", "name")
+
+
+class Membership(CreatedAtMixin, db.Model):
+    """A person's place in a planet: one row per (planet, user), reused on re-joining.
+
+    The unique constraint is what guarantees at most one membership per person and planet;
+    the row's history (payments, periods) lives in other tables.
+    """
+
+    __tablename__ = "memberships"
+    __table_args__ = (
+        UniqueConstraint("planet_id", "user_id"),
+        Index("ix_memberships_user_id", "user_id"),
+        Index("ix_memberships_planet_status", "planet_id", "status", "id"),
+        Index("ix_memberships_expires_at", "status", "expires_at"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    planet_id: Mapped[int] = mapped_column(ForeignKey("planets.id", ondelete="CASCADE"))
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"))
+    role: Mapped[Role] = mapped_column(
+        Enum(Role, native_enum=False, length=16), default=Role.MEMBER
+    )
+    status: Mapped[MembershipStatus] = mapped_column(
+        Enum(MembershipStatus, native_enum=False, length=16), default=MembershipStatus.ACTIVE
+    )
+    started_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    expires_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    """Access ends at this instant; None never expires (owner, free planets)."""
+    grace_until: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    """Set while an auto-renewal is being retried: access continues until then."""
+    is_trial: Mapped[bool] = mapped_column(Boolean, default=False)
+    rules_accepted_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    ended_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+
+    planet: Mapped[Planet] = relationship(lazy="raise")
+    user: Mapped[User] = relationship(lazy="raise")
+
+    def __repr__(self) -> str:
+        return model_repr(self, "planet_id", "user_id", "role", "status")

@@ -1,0 +1,160 @@
+"""One request lifecycle: CSRF (Flask-WTF), load, check access, work, then commit once.
+
+Views and services never commit. After the view returns, a successful state-changing request
+commits once (and only then are its deferred jobs dispatched); a GET, an error response or an
+exception rolls everything back, so a failed request leaves nothing half-written and a GET never
+writes.
+"""
+
+from __future__ import annotations
+
+import logging
+from urllib.parse import urlsplit
+
+from flask import Flask, current_app, g, jsonify, make_response, render_template, request
+from flask_babel import get_locale
+from flask_babel import gettext as _
+from flask_login import current_user
+from flask_wtf.csrf import CSRFError
+from sqlalchemy.exc import IntegrityError
+from werkzeug.exceptions import HTTPException
+
+from planet import jobs, policy
+from planet.extensions import db
+
+log = logging.getLogger(__name__)
+SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+
+DEFAULT_REASONS = {
+    400: lambda: _("The request could not be understood. Please check what you entered."),
+    401: lambda: _("Please sign in first."),
+    403: lambda: _("You do not have permission to do this."),
+    404: lambda: _("We could not find that page."),
+    405: lambda: _("That action is not allowed here."),
+    409: lambda: _("That conflicts with what is already saved. Nothing was changed."),
+    413: lambda: _("That upload is too large."),
+    429: lambda: _("Too many attempts. Please wait a moment and try again."),
+    500: lambda: _("Something went wrong on our side. Nothing was saved."),
+}
+TITLES = {
+    400: lambda: _("Bad request"),
+    401: lambda: _("Sign-in required"),
+    403: lambda: _("Access denied"),
+    404: lambda: _("Not found"),
+    405: lambda: _("Not allowed"),
+    409: lambda: _("Conflict"),
+    413: lambda: _("Too large"),
+    429: lambda: _("Slow down"),
+    500: lambda: _("Server error"),
+}
+
+
+def wants_json() -> bool:
+    best = request.accept_mimetypes.best_match(["text/html", "application/json"])
+    return request.path.startswith("/api/") or best == "application/json" or request.is_json
+
+
+def error_response(status: int, reason: str | None = None):
+    reason = reason or DEFAULT_REASONS.get(status, DEFAULT_REASONS[400])()
+    if wants_json():
+        return jsonify(error=status, reason=reason), status
+    title = TITLES.get(status, TITLES[400])()
+    return render_template("errors/error.html", status=status, title=title, reason=reason), status
+
+
+def _http_error(error: HTTPException):
+    status = error.code or 500
+    reason = error.description if _is_custom_description(error) else None
+    response = error_response(status, reason)
+    if status == 405 and error.valid_methods:
+        response[0].headers["Allow"] = ", ".join(error.valid_methods)
+    return response
+
+
+def _is_custom_description(error: HTTPException) -> bool:
+    return bool(error.description) and error.description != type(error).description
+
+
+def _csrf_error(error: CSRFError):
+    return error_response(
+        400, _("Your form has expired or was sent from elsewhere. Reload the page and try again.")
+    )
+
+
+def _integrity_error(error: IntegrityError):
+    db.session.rollback()
+    log.info("integrity error answered with 409: %s", error.orig)
+    return error_response(409)
+
+
+def _unexpected_error(error: Exception):
+    db.session.rollback()
+    log.exception("unhandled error")
+    return error_response(500)
+
+
+def _finish_transaction(response):
+    if request.method in SAFE_METHODS or response.status_code >= 400:
+        db.session.rollback()
+        return response
+    try:
+        jobs.commit()
+    except IntegrityError as error:
+        return make_response(_integrity_error(error))
+    return response
+
+
+def _security_headers(response):
+    stripe_origin = _origin(response_config("STRIPE_JS_URL"))
+    script_src = " ".join(filter(None, ["'self'", stripe_origin]))
+    response.headers.setdefault(
+        "Content-Security-Policy",
+        f"default-src 'self'; script-src {script_src}; style-src 'self' 'unsafe-inline'; "
+        f"img-src 'self' data:; frame-src 'self' {stripe_origin or ''}; "
+        f"connect-src 'self' {stripe_origin or ''}; form-action 'self'; frame-ancestors 'none'; "
+        "base-uri 'self'",
+    )
+    response.headers.setdefault("X-Content-Type-Options", "nosniff")
+    response.headers.setdefault("X-Frame-Options", "DENY")
+    response.headers.setdefault("Referrer-Policy", "same-origin")
+    if g.get("planet_gated") or current_user.is_authenticated:
+        response.headers["Cache-Control"] = "private, no-store"
+        response.headers["Vary"] = "Cookie"
+    return response
+
+
+def response_config(name: str) -> str:
+    return current_app.config.get(name, "") or ""
+
+
+def _origin(url: str) -> str:
+    parts = urlsplit(url)
+    return f"{parts.scheme}://{parts.netloc}" if parts.scheme and parts.netloc else ""
+
+
+def _template_globals():
+    return {
+        "can": lambda action, planet, target=None: policy.may(current_user, action, planet, target),
+        "why_not": lambda action, planet, target=None: (
+            policy.decide(current_user, action, planet, target).reason
+        ),
+        "Action": policy.Action,
+        "url_rules": current_app.view_functions,
+        "get_locale": get_locale,
+    }
+
+
+def init_app(app: Flask) -> None:
+    app.register_error_handler(HTTPException, _http_error)
+    app.register_error_handler(CSRFError, _csrf_error)
+    app.register_error_handler(IntegrityError, _integrity_error)
+    if not app.testing and not app.debug:
+        app.register_error_handler(Exception, _unexpected_error)
+    app.after_request(_security_headers)
+    app.after_request(_finish_transaction)
+    app.context_processor(_template_globals)
+
+    @app.teardown_request
+    def _rollback_on_error(error):
+        if error is not None:
+            db.session.rollback()

@@ -1,0 +1,77 @@
+"""Start everything for the embedded default: database, demo data, and the processes.
+
+Run through `scripts/run`. Stops every process it started on Ctrl-C.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+PROCESSES: list[subprocess.Popen] = []
+
+
+def flask(*args: str, env: dict) -> None:
+    subprocess.run([sys.executable, "-m", "flask", *args], check=True, cwd=ROOT, env=env)
+
+
+def start(name: str, argv: list[str], env: dict) -> subprocess.Popen:
+    print(f"[dev] starting {name}: {' '.join(argv)}", flush=True)
+    process = subprocess.Popen(argv, cwd=ROOT, env=env)
+    PROCESSES.append(process)
+    return process
+
+
+def stop_all(*_args) -> None:
+    for process in reversed(PROCESSES):
+        if process.poll() is None:
+            process.terminate()
+    for process in PROCESSES:
+        try:
+            process.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            process.kill()
+    sys.exit(0)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--host", default="127.0.0.1")
+    parser.add_argument("--port", type=int, default=5000)
+    parser.add_argument("--no-seed", action="store_true", help="do not load the demo data")
+    args = parser.parse_args()
+
+    env = dict(os.environ, FLASK_APP="planet", PYTHONPATH=str(ROOT))
+    env.setdefault("BASE_URL", f"http://{args.host}:{args.port}")
+    (ROOT / "var").mkdir(exist_ok=True)
+    flask("db", "upgrade", env=env)
+    if not args.no_seed:
+        flask("seed-demo", "--if-empty", env=env)
+    for name, argv in extra_processes(env):
+        start(name, argv, env)
+    signal.signal(signal.SIGTERM, stop_all)
+    signal.signal(signal.SIGINT, stop_all)
+    start(
+        "web",
+        [sys.executable, "-m", "flask", "run", "--host", args.host, "--port", str(args.port)],
+        env,
+    )
+    print(f"[dev] Planet is on http://{args.host}:{args.port}", flush=True)
+    while all(process.poll() is None for process in PROCESSES):
+        time.sleep(0.5)
+    stop_all()
+
+
+def extra_processes(env: dict) -> list[tuple[str, list[str]]]:
+    """Companion processes of the embedded default (fake Stripe, SMTP catcher, workers)."""
+    return []
+
+
+if __name__ == "__main__":
+    main()

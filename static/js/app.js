@@ -1,0 +1,1 @@
+// Progressive enhancements only: every action works without JavaScript.

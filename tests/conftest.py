@@ -1,0 +1,222 @@
+"""Shared fixtures: an app per test on a fresh database, clients, factories, query counting.
+
+By default tests run on an in-memory SQLite database. Tests marked `postgres` (and every test
+when PLANET_TEST_DB=postgres) run on a private database created on the PostgreSQL server at
+PLANET_TEST_PG_URL (default: the machine's server). Tests marked `redis` use the Redis server at
+PLANET_TEST_REDIS_URL. When a server is unreachable those tests are skipped with the reason,
+unless PLANET_REQUIRE_SERVICES=1 (as in CI), which turns the skip into a failure.
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+import uuid
+from contextlib import contextmanager
+
+import pytest
+import sqlalchemy as sa
+from sqlalchemy.pool import StaticPool
+
+from planet import create_app
+from planet.extensions import db
+from tests import factories
+
+PG_ADMIN_URL = os.environ.get(
+    "PLANET_TEST_PG_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test"
+)
+REDIS_URL = os.environ.get("PLANET_TEST_REDIS_URL", "redis://127.0.0.1:6379/15")
+REQUIRE_SERVICES = os.environ.get("PLANET_REQUIRE_SERVICES") == "1"
+
+
+def _unavailable(what: str, error: Exception):
+    message = f"{what} is not reachable: {error}"
+    if REQUIRE_SERVICES:
+        pytest.fail(message + " (PLANET_REQUIRE_SERVICES=1)")
+    pytest.skip(message)
+
+
+# ---------------------------------------------------------------- PostgreSQL
+
+
+@pytest.fixture(scope="session")
+def pg_database_url():
+    """A private PostgreSQL database for this test session (dropped at the end)."""
+    admin = sa.create_engine(PG_ADMIN_URL, isolation_level="AUTOCOMMIT")
+    name = f"planet_test_{uuid.uuid4().hex[:10]}"
+    try:
+        with admin.connect() as conn:
+            conn.execute(sa.text(f'CREATE DATABASE "{name}"'))
+    except sa.exc.OperationalError as error:
+        admin.dispose()
+        _unavailable("PostgreSQL", error)
+    url = sa.engine.make_url(PG_ADMIN_URL).set(database=name)
+    yield url.render_as_string(hide_password=False)
+    with admin.connect() as conn:
+        conn.execute(
+            sa.text(
+                "SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
+                "WHERE datname = :name AND pid <> pg_backend_pid()"
+            ),
+            {"name": name},
+        )
+        conn.execute(sa.text(f'DROP DATABASE IF EXISTS "{name}"'))
+    admin.dispose()
+
+
+_pg_schema_ready: set[str] = set()
+
+
+def _uses_postgres(request) -> bool:
+    return (
+        request.node.get_closest_marker("postgres") is not None
+        or os.environ.get("PLANET_TEST_DB") == "postgres"
+    )
+
+
+@pytest.fixture
+def database_url(request):
+    if _uses_postgres(request):
+        return request.getfixturevalue("pg_database_url")
+    return "sqlite://"
+
+
+# ---------------------------------------------------------------- the app
+
+
+def make_test_app(database_url: str, tmp_path, **overrides):
+    config = {
+        "TESTING": True,
+        "SECRET_KEY": "test-secret-key-" + secrets.token_hex(8),
+        "SQLALCHEMY_DATABASE_URI": database_url,
+        "WTF_CSRF_ENABLED": False,
+        "RATELIMIT_ENABLED": False,
+        "RATELIMIT_STORAGE_URI": "memory://",
+        "UPLOAD_DIR": str(tmp_path / "uploads"),
+        "MAIL_CATCHER_DIR": str(tmp_path / "mail"),
+        "SERVER_NAME": None,
+        "CELERY_ALWAYS_EAGER": True,
+        "CELERY_BROKER_URL": "",
+        "REDIS_URL": "",
+    }
+    if database_url.startswith("sqlite"):
+        config["SQLALCHEMY_ENGINE_OPTIONS"] = {
+            "poolclass": StaticPool,
+            "connect_args": {"check_same_thread": False},
+        }
+    else:
+        config["SQLALCHEMY_ENGINE_OPTIONS"] = {"pool_pre_ping": True}
+    config.update(overrides)
+    return create_app(config)
+
+
+def _truncate_all(engine) -> None:
+    tables = ", ".join(f'"{t.name}"' for t in db.metadata.sorted_tables)
+    with engine.begin() as conn:
+        conn.execute(sa.text(f"TRUNCATE {tables} RESTART IDENTITY CASCADE"))
+
+
+@pytest.fixture
+def app_config():
+    """Override to change the app's configuration for a module or test."""
+    return {}
+
+
+@pytest.fixture
+def app(database_url, tmp_path, app_config):
+    app = make_test_app(database_url, tmp_path, **app_config)
+    with app.app_context():
+        if database_url.startswith("sqlite"):
+            db.create_all()
+        elif database_url not in _pg_schema_ready:
+            db.drop_all()
+            db.create_all()
+            _pg_schema_ready.add(database_url)
+        yield app
+        db.session.remove()
+        if not database_url.startswith("sqlite"):
+            _truncate_all(db.engine)
+        db.engine.dispose()
+
+
+@pytest.fixture
+def client(app):
+    return app.test_client()
+
+
+@pytest.fixture
+def runner(app):
+    return app.test_cli_runner()
+
+
+@pytest.fixture
+def redis_url():
+    import redis
+
+    client = redis.Redis.from_url(REDIS_URL)
+    try:
+        client.ping()
+    except redis.exceptions.ConnectionError as error:
+        _unavailable("Redis", error)
+    client.flushdb()
+    yield REDIS_URL
+    client.flushdb()
+
+
+# ---------------------------------------------------------------- helpers
+
+
+@pytest.fixture
+def make(app):
+    """The factories (tests/factories.py): make.user(), make.planet(owner), make.member(...)."""
+    return factories
+
+
+def login(client, user) -> str:
+    """Sign `user` in on `client` through a real server-side session; returns its key."""
+    from planet.accounts.models import AuthSession
+
+    key = secrets.token_urlsafe(32)
+    db.session.add(AuthSession(key=key, user_id=user.id))
+    db.session.commit()
+    with client.session_transaction() as session:
+        session["_user_id"] = key
+        session["_fresh"] = True
+    return key
+
+
+@pytest.fixture
+def login_as(client):
+    def _login(user, on=None):
+        return login(on or client, user)
+
+    return _login
+
+
+class QueryCounter:
+    def __init__(self):
+        self.statements: list[str] = []
+
+    def __call__(self, conn, cursor, statement, parameters, context, executemany):
+        self.statements.append(statement)
+
+    @property
+    def count(self) -> int:
+        return len(self.statements)
+
+
+@contextmanager
+def count_queries(engine=None):
+    """Count SQL statements sent while the block runs."""
+    engine = engine or db.engine
+    counter = QueryCounter()
+    sa.event.listen(engine, "before_cursor_execute", counter)
+    try:
+        yield counter
+    finally:
+        sa.event.remove(engine, "before_cursor_execute", counter)
+
+
+@pytest.fixture
+def query_counter():
+    return count_queries

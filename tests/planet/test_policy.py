@@ -1,0 +1,141 @@
+"""The access policy's named rules, tested on their own (the HTTP access table is elsewhere)."""
+
+from datetime import timedelta
+
+import pytest
+
+from planet.models import utcnow
+from planet.planets.models import MembershipStatus, PostingPolicy, Role
+from planet.policy import Action, MemberState, decide, may, membership_state
+
+
+@pytest.fixture
+def world(make):
+    owner = make.user(name="Owner")
+    planet = make.planet(owner)
+    people = {"owner": owner}
+    for role in (Role.ADMIN, Role.GUEST, Role.MEMBER):
+        person = make.user(name=role.value)
+        make.member(planet, person, role=role)
+        people[role.value] = person
+    expired = make.user(name="expired")
+    make.member(planet, expired, expires_in=timedelta(seconds=-1))
+    banned = make.user(name="banned")
+    make.member(planet, banned, status=MembershipStatus.BANNED)
+    people.update(expired=expired, banned=banned, outsider=make.user(name="outsider"))
+    return planet, people
+
+
+def test_membership_state_expires_at_the_instant(make, app):
+    planet = make.planet()
+    membership = make.member(planet, expires_in=timedelta(hours=1))
+    at_expiry = membership.expires_at
+    assert membership_state(membership, at_expiry - timedelta(seconds=1))[0] is MemberState.ACTIVE
+    assert membership_state(membership, at_expiry)[0] is MemberState.EXPIRED
+
+
+def test_grace_period_keeps_access(make, app):
+    planet = make.planet()
+    membership = make.member(planet, expires_in=timedelta(hours=-1))
+    membership.grace_until = utcnow() + timedelta(days=1)
+    state, in_grace = membership_state(membership, utcnow())
+    assert state is MemberState.ACTIVE and in_grace
+
+
+@pytest.mark.parametrize(
+    "who,allowed",
+    [
+        ("owner", True),
+        ("admin", True),
+        ("guest", True),
+        ("member", True),
+        ("expired", False),
+        ("banned", False),
+        ("outsider", False),
+    ],
+)
+def test_read_needs_an_active_membership(world, who, allowed):
+    planet, people = world
+    assert may(people[who], Action.READ, planet) is allowed
+
+
+@pytest.mark.parametrize(
+    "who,staff_only,members_may",
+    [
+        ("owner", True, True),
+        ("admin", True, True),
+        ("guest", True, True),
+        ("member", False, True),
+        ("expired", False, False),
+        ("outsider", False, False),
+    ],
+)
+def test_posting_policy(world, who, staff_only, members_may):
+    planet, people = world
+    assert may(people[who], Action.POST_TOPIC, planet) is staff_only
+    planet.posting_policy = PostingPolicy.MEMBERS
+    assert may(people[who], Action.POST_TOPIC, planet) is members_may
+
+
+def test_hidden_roster_refuses_members_but_not_moderators(world):
+    planet, people = world
+    planet.roster_visible = False
+    assert not may(people["member"], Action.VIEW_ROSTER, planet)
+    assert not may(people["guest"], Action.VIEW_ROSTER, planet)
+    assert may(people["admin"], Action.VIEW_ROSTER, planet)
+    assert may(people["owner"], Action.VIEW_ROSTER, planet)
+    assert "hidden" in str(decide(people["member"], Action.VIEW_ROSTER, planet).reason)
+
+
+def test_private_message_switch(world):
+    from planet.extensions import db
+    from planet.planets.models import Membership
+
+    planet, people = world
+    target = db.session.query(Membership).filter_by(user_id=people["member"].id).one()
+    planet.private_messages_enabled = False
+    assert not may(people["guest"], Action.SEND_MESSAGE, planet, target)
+    assert may(people["admin"], Action.SEND_MESSAGE, planet, target)
+    planet.private_messages_enabled = True
+    assert may(people["guest"], Action.SEND_MESSAGE, planet, target)
+
+
+def test_anonymous_gets_401_reason(world):
+    from flask_login import AnonymousUserMixin
+
+    planet, _ = world
+    decision = decide(AnonymousUserMixin(), Action.READ, planet)
+    assert not decision and decision.status == 401
+
+
+def test_banned_user_cannot_join_again(world):
+    planet, people = world
+    assert not may(people["banned"], Action.JOIN, planet)
+    assert may(people["outsider"], Action.JOIN, planet)
+    assert decide(people["member"], Action.JOIN, planet).status == 409
+
+
+def test_dissolved_planet_is_read_only(world):
+    planet, people = world
+    planet.dissolved_at = utcnow()
+    assert may(people["member"], Action.READ, planet)
+    assert not may(people["owner"], Action.POST_TOPIC, planet)
+    assert not may(people["member"], Action.COMMENT, planet)
+
+
+def test_only_the_addressee_answers(world, make):
+    planet, people = world
+    question = make.question(planet, people["member"], people["guest"])
+    assert may(people["guest"], Action.ANSWER_QUESTION, planet, question)
+    assert not may(people["owner"], Action.ANSWER_QUESTION, planet, question)
+    # An unanswered question is visible to the asker, the addressee and moderators only.
+    other = make.user()
+    make.member(planet, other)
+    assert not may(other, Action.READ_TOPIC, planet, question)
+    assert may(people["admin"], Action.READ_TOPIC, planet, question)
+
+
+def test_every_action_has_a_rule():
+    from planet.policy import RULES
+
+    assert set(RULES) == set(Action)
