@@ -25,6 +25,7 @@ BLUEPRINTS = [
     "planet.members.views:bp",
     "planet.messages.views:bp",
     "planet.engagement.views:bp",
+    "planet.notifications.views:bp",
     "payments.views:bp",
     "workers.views:bp",
 ]

@@ -13,6 +13,7 @@ import os
 import secrets
 import uuid
 from contextlib import contextmanager
+from pathlib import Path
 
 import pytest
 import sqlalchemy as sa
@@ -21,6 +22,13 @@ from sqlalchemy.pool import StaticPool
 from planet import create_app
 from planet.extensions import db
 from tests import factories
+
+# Area plugins (fixtures shared across test folders): every module in tests/plugins/.
+pytest_plugins = sorted(
+    f"tests.plugins.{path.stem}"
+    for path in (Path(__file__).parent / "plugins").glob("*.py")
+    if path.stem != "__init__"
+)
 
 PG_ADMIN_URL = os.environ.get(
     "PLANET_TEST_PG_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test"

@@ -20,6 +20,7 @@ from sqlalchemy.exc import IntegrityError
 from werkzeug.exceptions import HTTPException
 
 from planet import jobs, policy
+from planet.errors import ServiceError
 from planet.extensions import db
 
 log = logging.getLogger(__name__)
@@ -79,6 +80,11 @@ def _csrf_error(error: CSRFError):
     return error_response(
         400, _("Your form has expired or was sent from elsewhere. Reload the page and try again.")
     )
+
+
+def _service_error(error: ServiceError):
+    db.session.rollback()
+    return error_response(error.status, str(error.reason))
 
 
 def _integrity_error(error: IntegrityError):
@@ -148,6 +154,7 @@ def init_app(app: Flask) -> None:
     app.register_error_handler(HTTPException, _http_error)
     app.register_error_handler(CSRFError, _csrf_error)
     app.register_error_handler(IntegrityError, _integrity_error)
+    app.register_error_handler(ServiceError, _service_error)
     if not app.testing and not app.debug:
         app.register_error_handler(Exception, _unexpected_error)
     app.after_request(_security_headers)

@@ -3,6 +3,7 @@
 from datetime import timedelta
 
 import pytest
+from flask_babel import force_locale
 
 from planet.models import utcnow
 from planet.planets.models import MembershipStatus, PostingPolicy, Role
@@ -84,7 +85,11 @@ def test_hidden_roster_refuses_members_but_not_moderators(world):
     assert not may(people["guest"], Action.VIEW_ROSTER, planet)
     assert may(people["admin"], Action.VIEW_ROSTER, planet)
     assert may(people["owner"], Action.VIEW_ROSTER, planet)
-    assert "hidden" in str(decide(people["member"], Action.VIEW_ROSTER, planet).reason)
+    reason = decide(people["member"], Action.VIEW_ROSTER, planet).reason
+    with force_locale("en"):
+        assert "hidden" in str(reason)
+    with force_locale("zh"):
+        assert "隐藏" in str(reason)
 
 
 def test_private_message_switch(world):

@@ -1,0 +1,144 @@
+"""Membership write operations: join, grant or extend a period, end, leave, remove, ban, roles.
+
+Every path that changes who belongs to a planet goes through here (free joins, payments,
+trials, refunds, expiry sweeps), so counters and standing caches stay right. Services flush,
+never commit.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+
+from flask_babel import lazy_gettext as _l
+from sqlalchemy import select, update
+
+from planet import jobs, policy
+from planet.errors import Conflict, NotAllowed
+from planet.extensions import db
+from planet.models import utcnow
+from planet.planets.models import Membership, MembershipStatus, Planet, Role
+
+YEAR = timedelta(days=365)
+
+
+def get_membership(planet_id: int, user_id: int, lock: bool = False) -> Membership | None:
+    statement = select(Membership).where(
+        Membership.planet_id == planet_id, Membership.user_id == user_id
+    )
+    if lock:
+        statement = statement.with_for_update()
+    return db.session.scalar(statement)
+
+
+def _bump_member_count(planet_id: int, delta: int) -> None:
+    db.session.execute(
+        update(Planet)
+        .where(Planet.id == planet_id)
+        .values(member_count=Planet.member_count + delta)
+        .execution_options(synchronize_session=False)
+    )
+
+
+def _is_active_now(membership: Membership | None) -> bool:
+    if membership is None:
+        return False
+    return policy.membership_state(membership, utcnow())[0] is policy.MemberState.ACTIVE
+
+
+def grant_membership(
+    planet: Planet,
+    user_id: int,
+    expires_at: datetime | None,
+    *,
+    is_trial: bool = False,
+    rules_accepted: bool = True,
+) -> Membership:
+    """Make `user_id` an active member until `expires_at` (None: no expiry).
+
+    Reuses the one row per (planet, user); a banned user is refused. Used by free joins,
+    confirmed payments and trials.
+    """
+    membership = get_membership(planet.id, user_id, lock=True)
+    now = utcnow()
+    if membership is not None and membership.status is MembershipStatus.BANNED:
+        raise NotAllowed(_l("You have been banned from this planet."))
+    was_counted = membership is not None and membership.status is MembershipStatus.ACTIVE
+    if membership is None:
+        membership = Membership(planet_id=planet.id, user_id=user_id, role=Role.MEMBER)
+        db.session.add(membership)
+    elif membership.status is not MembershipStatus.ACTIVE or not _is_active_now(membership):
+        membership.role = Role.MEMBER if membership.role is not Role.OWNER else Role.OWNER
+    if not _is_active_now(membership):
+        membership.started_at = now
+    membership.status = MembershipStatus.ACTIVE
+    membership.expires_at = expires_at
+    membership.grace_until = None
+    membership.is_trial = is_trial
+    membership.ended_at = None
+    if rules_accepted:
+        membership.rules_accepted_at = now
+    db.session.flush()
+    if not was_counted:
+        _bump_member_count(planet.id, +1)
+        jobs.defer("members.joined", planet_id=planet.id, user_id=user_id)
+    policy.forget_standing(planet.id, user_id)
+    return membership
+
+
+def join_free_planet(planet: Planet, user) -> Membership:
+    """Join a free planet (no expiry). Paid planets join through payments."""
+    policy.require(user, policy.Action.JOIN, planet)
+    if not planet.is_free:
+        raise Conflict(_l("This planet is paid: join it through checkout."), 402)
+    return grant_membership(planet, user.id, None)
+
+
+def extend_membership(membership: Membership, period: timedelta = YEAR) -> Membership:
+    """Renewal: extend from the current expiry, or from now if it has passed."""
+    now = utcnow()
+    base = membership.expires_at if membership.expires_at and membership.expires_at > now else now
+    planet = db.session.get(Planet, membership.planet_id)
+    return grant_membership(planet, membership.user_id, base + period, is_trial=False)
+
+
+def end_membership(membership: Membership, status: MembershipStatus) -> Membership:
+    """End access now with `status` (left, removed, banned, refunded, expired)."""
+    was_counted = membership.status is MembershipStatus.ACTIVE
+    membership.status = status
+    membership.ended_at = utcnow()
+    membership.grace_until = None
+    if membership.role is not Role.OWNER:
+        membership.role = Role.MEMBER
+    db.session.flush()
+    if was_counted:
+        _bump_member_count(membership.planet_id, -1)
+    policy.forget_standing(membership.planet_id, membership.user_id)
+    return membership
+
+
+def leave_planet(planet: Planet, user) -> Membership:
+    policy.require(user, policy.Action.LEAVE, planet)
+    return end_membership(get_membership(planet.id, user.id), MembershipStatus.LEFT)
+
+
+def remove_member(planet: Planet, actor, membership: Membership) -> Membership:
+    policy.require(actor, policy.Action.REMOVE_MEMBER, planet, membership)
+    return end_membership(membership, MembershipStatus.REMOVED)
+
+
+def ban_member(planet: Planet, actor, membership: Membership) -> Membership:
+    policy.require(actor, policy.Action.BAN_MEMBER, planet, membership)
+    return end_membership(membership, MembershipStatus.BANNED)
+
+
+def set_role(planet: Planet, actor, membership: Membership, role: Role) -> Membership:
+    """Name or revoke an admin or guest (owner only). The owner role never moves here."""
+    policy.require(actor, policy.Action.MANAGE_ROLES, planet)
+    if role is Role.OWNER or membership.role is Role.OWNER:
+        raise NotAllowed(_l("The owner role cannot be given or taken here."))
+    if not _is_active_now(membership):
+        raise Conflict(_l("Only active members can be given a role."))
+    membership.role = role
+    db.session.flush()
+    policy.forget_standing(planet.id, membership.user_id)
+    return membership
