@@ -1,10 +1,217 @@
-"""Planet views (placeholder; the planets work replaces it)."""
+"""Planet pages: create, settings, dissolve, landing page, avatar and "my planets"."""
 
-from flask import Blueprint, abort
+from __future__ import annotations
+
+from flask import (
+    Blueprint,
+    abort,
+    current_app,
+    flash,
+    redirect,
+    render_template,
+    request,
+    send_file,
+    url_for,
+)
+from flask_babel import gettext as _
+from flask_login import current_user, login_required
+from sqlalchemy import select
+from sqlalchemy.orm import contains_eager
+
+from planet import policy
+from planet.content.models import Topic
+from planet.extensions import db
+from planet.models import utcnow
+from planet.planets import services
+from planet.planets.cursors import decode_int_cursor
+from planet.planets.forms import CATEGORY_LABELS, CreatePlanetForm, DissolveForm, SettingsForm
+from planet.planets.models import Membership, MembershipStatus, Planet
+from planet.text import plain_excerpt, render_markdown
+from planet.web.lookup import planet_or_404
 
 bp = Blueprint("planets", __name__)
 
 
+@bp.app_template_filter("price")
+def _price_filter(planet_or_amount, currency=None):
+    if isinstance(planet_or_amount, Planet):
+        return services.format_price(planet_or_amount.price_amount, planet_or_amount.currency)
+    return services.format_price(planet_or_amount, currency)
+
+
+@bp.app_context_processor
+def _planet_helpers():
+    return {"category_label": lambda key: CATEGORY_LABELS.get(key, "")}
+
+
+def _apply_service_error(form, error: services.InvalidInput) -> None:
+    field = form._fields.get(error.field or "")
+    if field is not None:
+        field.errors = [*field.errors, str(error.reason)]
+    else:
+        form.form_errors.append(str(error.reason))
+
+
+def _avatar_key(form) -> str | None:
+    upload = form.avatar.data
+    if not upload or not getattr(upload, "filename", ""):
+        return None
+    return services.save_avatar(upload.stream)
+
+
+@bp.route("/planets/new", methods=["GET", "POST"])
+@login_required
+def create():
+    form = CreatePlanetForm()
+    status = 200
+    if request.method == "POST":
+        status = 400
+        if form.validate():
+            slug = form.slug.data.strip()
+            if services.slug_taken(slug):
+                form.slug.errors.append(_("This address is already taken. Please choose another."))
+                status = 409
+            else:
+                try:
+                    avatar = _avatar_key(form)
+                    planet = services.create_planet(
+                        current_user, slug, form.to_settings(), avatar_path=avatar
+                    )
+                except services.InvalidInput as error:
+                    _apply_service_error(form, error)
+                else:
+                    flash(_("Your planet is ready."), "success")
+                    return redirect(url_for("planets.landing", slug=planet.slug))
+    return render_template("planets/create.html", form=form), status
+
+
+@bp.route("/p/<slug>/settings", methods=["GET", "POST"])
+def settings(slug):
+    planet = planet_or_404(slug)
+    policy.require(current_user, policy.Action.EDIT_SETTINGS, planet)
+    form = SettingsForm()
+    status = 200
+    if request.method == "GET":
+        form.fill_from(planet)
+    else:
+        status = 400
+        if form.validate():
+            try:
+                avatar = _avatar_key(form)
+                services.update_planet(planet, current_user, form.to_settings(), avatar)
+            except services.InvalidInput as error:
+                _apply_service_error(form, error)
+            else:
+                flash(_("Settings saved."), "success")
+                return redirect(url_for("planets.settings", slug=planet.slug))
+    return (
+        render_template(
+            "planets/settings.html",
+            planet=planet,
+            form=form,
+            dissolve_form=DissolveForm(formdata=None),
+            active_tab="planets.settings",
+        ),
+        status,
+    )
+
+
+@bp.post("/p/<slug>/dissolve")
+def dissolve(slug):
+    planet = planet_or_404(slug)
+    policy.require(current_user, policy.Action.DISSOLVE, planet)
+    form = DissolveForm()
+    if not form.validate() or form.confirm.data.strip() != planet.slug:
+        form.confirm.errors = [_("Type the planet's address exactly to confirm.")]
+        return (
+            render_template(
+                "planets/settings.html",
+                planet=planet,
+                form=_filled_settings_form(planet),
+                dissolve_form=form,
+                active_tab="planets.settings",
+            ),
+            400,
+        )
+    services.dissolve_planet(planet, current_user)
+    flash(_("The planet was dissolved. Members will be told by email."), "success")
+    return redirect(url_for("planets.landing", slug=planet.slug))
+
+
+def _filled_settings_form(planet):
+    form = SettingsForm(formdata=None)
+    form.fill_from(planet)
+    return form
+
+
+@bp.get("/p/<slug>/about")
+def landing(slug):
+    planet = planet_or_404(slug)
+    policy.require(current_user, policy.Action.VIEW_LANDING, planet)
+    standing = policy.standing_of(current_user, planet)
+    previews = []
+    if planet.preview_essence_count > 0:
+        previews = db.session.scalars(
+            select(Topic)
+            .where(
+                Topic.planet_id == planet.id,
+                Topic.is_essence.is_(True),
+                Topic.in_feed.is_(True),
+                Topic.deleted_at.is_(None),
+            )
+            .order_by(Topic.feed_at.desc(), Topic.id.desc())
+            .limit(planet.preview_essence_count)
+        ).all()
+    preview_items = [
+        {
+            "title": topic.title or plain_excerpt(topic.body, 40),
+            "excerpt": plain_excerpt(topic.body),
+        }
+        for topic in previews
+    ]
+    return render_template(
+        "planets/landing.html",
+        planet=planet,
+        standing=standing,
+        previews=preview_items,
+        description_html=render_markdown(planet.description),
+        rules_html=render_markdown(planet.rules),
+        meta_description=plain_excerpt(planet.description, 160),
+    )
+
+
+@bp.get("/p/<slug>/avatar")
+def avatar(slug):
+    planet = planet_or_404(slug)
+    path = services.avatar_file(planet)
+    if path is None:
+        abort(404)
+    response = send_file(path, mimetype="image/png", max_age=3600)
+    response.headers["X-Content-Type-Options"] = "nosniff"
+    return response
+
+
 @bp.get("/me/planets")
+@login_required
 def mine():
-    abort(404)
+    page_size = current_app.config["PAGE_SIZE"]
+    after = decode_int_cursor(request.args.get("after"))
+    statement = (
+        select(Membership)
+        .join(Membership.planet)
+        .options(contains_eager(Membership.planet).joinedload(Planet.owner))
+        .where(
+            Membership.user_id == current_user.id,
+            Membership.status.in_([MembershipStatus.ACTIVE, MembershipStatus.EXPIRED]),
+        )
+        .order_by(Membership.id.desc())
+        .limit(page_size + 1)
+    )
+    if after is not None:
+        statement = statement.where(Membership.id < after)
+    memberships = db.session.scalars(statement).unique().all()
+    next_cursor = memberships[page_size - 1].id if len(memberships) > page_size else None
+    memberships = memberships[:page_size]
+    policy.prime_standings(current_user, memberships)
+    rows = [(m, policy.standing_of(current_user, m.planet)) for m in memberships]
+    return render_template("planets/mine.html", rows=rows, next_cursor=next_cursor, now=utcnow())

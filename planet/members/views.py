@@ -1,0 +1,135 @@
+"""Member pages: join a free planet, leave, the roster, remove, ban and roles."""
+
+from __future__ import annotations
+
+from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+from flask_login import current_user
+from sqlalchemy import or_, select
+from sqlalchemy.orm import joinedload
+
+from planet import policy
+from planet.extensions import db
+from planet.members import services
+from planet.members.forms import ActionForm, JoinForm, RoleForm
+from planet.models import utcnow
+from planet.planets.cursors import decode_int_cursor
+from planet.planets.models import Membership, MembershipStatus, Role
+from planet.web.lookup import in_planet_or_404, planet_or_404
+
+bp = Blueprint("members", __name__)
+
+
+def _after_join_url(planet) -> str:
+    if "content.timeline" in current_app.view_functions:
+        return url_for("content.timeline", slug=planet.slug)
+    return url_for("planets.landing", slug=planet.slug)
+
+
+def _valid_post(form) -> None:
+    if not form.validate():
+        abort(400)
+
+
+@bp.post("/p/<slug>/join")
+def join(slug):
+    planet = planet_or_404(slug)
+    policy.require(current_user, policy.Action.JOIN, planet)
+    form = JoinForm()
+    _valid_post(form)
+    if planet.rules.strip() and not form.accept_rules.data:
+        abort(400, description=str(_l("Please read and accept the planet's rules to join.")))
+    services.join_free_planet(planet, current_user)
+    flash(_("Welcome to %(name)s!", name=planet.name), "success")
+    return redirect(_after_join_url(planet))
+
+
+@bp.post("/p/<slug>/leave")
+def leave(slug):
+    planet = planet_or_404(slug)
+    policy.require(current_user, policy.Action.LEAVE, planet)
+    _valid_post(ActionForm())
+    services.leave_planet(planet, current_user)
+    flash(_("You left %(name)s.", name=planet.name), "success")
+    return redirect(url_for("planets.landing", slug=planet.slug))
+
+
+def _active_now():
+    """Rows still active at this instant (the sweep marks past ones expired later)."""
+    now = utcnow()
+    return or_(
+        Membership.expires_at.is_(None),
+        Membership.expires_at > now,
+        Membership.grace_until > now,
+    )
+
+
+@bp.get("/p/<slug>/members")
+def roster(slug):
+    planet = planet_or_404(slug)
+    policy.require(current_user, policy.Action.VIEW_ROSTER, planet)
+    page_size = current_app.config["PAGE_SIZE"]
+    after = decode_int_cursor(request.args.get("after"))
+    statement = (
+        select(Membership)
+        .options(joinedload(Membership.user))
+        .where(
+            Membership.planet_id == planet.id,
+            Membership.status == MembershipStatus.ACTIVE,
+            _active_now(),
+        )
+        .order_by(Membership.id)
+        .limit(page_size + 1)
+    )
+    if after is not None:
+        statement = statement.where(Membership.id > after)
+    members = db.session.scalars(statement).all()
+    next_cursor = members[page_size - 1].id if len(members) > page_size else None
+    return render_template(
+        "members/roster.html",
+        planet=planet,
+        members=members[:page_size],
+        next_cursor=next_cursor,
+        role_form=RoleForm(formdata=None),
+        active_tab="members.roster",
+    )
+
+
+def _target(planet, membership_id: int) -> Membership:
+    membership = in_planet_or_404(Membership, membership_id, planet)
+    return membership
+
+
+@bp.post("/p/<slug>/members/<int:membership_id>/remove")
+def remove(slug, membership_id):
+    planet = planet_or_404(slug)
+    policy.require(current_user, policy.Action.REMOVE_MEMBER, planet)
+    _valid_post(ActionForm())
+    membership = _target(planet, membership_id)
+    services.remove_member(planet, current_user, membership)
+    flash(_("The member was removed."), "success")
+    return redirect(url_for("members.roster", slug=planet.slug))
+
+
+@bp.post("/p/<slug>/members/<int:membership_id>/ban")
+def ban(slug, membership_id):
+    planet = planet_or_404(slug)
+    policy.require(current_user, policy.Action.BAN_MEMBER, planet)
+    _valid_post(ActionForm())
+    membership = _target(planet, membership_id)
+    services.ban_member(planet, current_user, membership)
+    flash(_("The member was banned and cannot rejoin."), "success")
+    return redirect(url_for("members.roster", slug=planet.slug))
+
+
+@bp.post("/p/<slug>/members/<int:membership_id>/role")
+def set_role(slug, membership_id):
+    planet = planet_or_404(slug)
+    policy.require(current_user, policy.Action.MANAGE_ROLES, planet)
+    form = RoleForm()
+    _valid_post(form)
+    membership = _target(planet, membership_id)
+    services.set_role(planet, current_user, membership, Role(form.role.data))
+    flash(_("The role was changed."), "success")
+    return redirect(url_for("members.roster", slug=planet.slug))
