@@ -6,6 +6,7 @@ import enum
 from datetime import datetime
 
 from sqlalchemy import (
+    DDL,
     Boolean,
     CheckConstraint,
     Enum,
@@ -15,12 +16,20 @@ from sqlalchemy import (
     String,
     Text,
     UniqueConstraint,
+    event,
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from planet.accounts.models import User
 from planet.extensions import db
 from planet.models import CreatedAtMixin, UTCDateTime, model_repr, utcnow
+
+
+def _trigram_index(name: str, column: str) -> Index:
+    """A pg_trgm GIN index, created on PostgreSQL only (SQLite searches by scanning)."""
+    return Index(
+        name, column, postgresql_using="gin", postgresql_ops={column: "gin_trgm_ops"}
+    ).ddl_if(dialect="postgresql")
 
 
 class TopicKind(enum.StrEnum):
@@ -42,6 +51,11 @@ class Topic(CreatedAtMixin, db.Model):
         Index("ix_topics_author", "planet_id", "author_id", "in_feed", "feed_at", "id"),
         Index("ix_topics_addressee", "planet_id", "addressee_id", "answered_at"),
         Index("ix_topics_pinned", "planet_id", "pinned_at"),
+        Index("ix_topics_kind", "planet_id", "kind", "in_feed", "feed_at", "id"),
+        Index("ix_topics_asker", "planet_id", "author_id", "kind", "id"),
+        # Search (PostgreSQL): trigram indexes serve ILIKE '%...%' for any language.
+        _trigram_index("ix_topics_title_trgm", "title"),
+        _trigram_index("ix_topics_body_trgm", "body"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -74,6 +88,9 @@ class Topic(CreatedAtMixin, db.Model):
     answer: Mapped[Answer | None] = relationship(
         back_populates="topic", lazy="raise", uselist=False
     )
+    attachments: Mapped[list[Attachment]] = relationship(
+        lazy="raise", order_by="Attachment.id", viewonly=True
+    )
 
     @property
     def is_question(self) -> bool:
@@ -91,6 +108,7 @@ class Answer(CreatedAtMixin, db.Model):
     """The answer to a question, written by the one it was addressed to."""
 
     __tablename__ = "answers"
+    __table_args__ = (_trigram_index("ix_answers_body_trgm", "body"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
     topic_id: Mapped[int] = mapped_column(ForeignKey("topics.id", ondelete="CASCADE"), unique=True)
@@ -110,7 +128,10 @@ class Comment(CreatedAtMixin, db.Model):
     """A comment on a topic; `parent_id` makes it a reply (one level only)."""
 
     __tablename__ = "comments"
-    __table_args__ = (Index("ix_comments_topic", "topic_id", "id"),)
+    __table_args__ = (
+        Index("ix_comments_topic", "topic_id", "id"),
+        Index("ix_comments_thread", "topic_id", "parent_id", "id"),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     planet_id: Mapped[int] = mapped_column(ForeignKey("planets.id", ondelete="CASCADE"), index=True)
@@ -153,7 +174,10 @@ class Like(CreatedAtMixin, db.Model):
 
 class Hashtag(db.Model):
     __tablename__ = "hashtags"
-    __table_args__ = (UniqueConstraint("planet_id", "name"),)
+    __table_args__ = (
+        UniqueConstraint("planet_id", "name"),
+        Index("ix_hashtags_popular", "planet_id", "topic_count"),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     planet_id: Mapped[int] = mapped_column(ForeignKey("planets.id", ondelete="CASCADE"))
@@ -192,7 +216,11 @@ class Report(CreatedAtMixin, db.Model):
     """A member's report of a topic or comment, queued for the planet's moderators."""
 
     __tablename__ = "reports"
-    __table_args__ = (Index("ix_reports_queue", "planet_id", "status", "id"),)
+    __table_args__ = (
+        Index("ix_reports_queue", "planet_id", "status", "id"),
+        Index("ix_reports_topic", "topic_id"),
+        Index("ix_reports_comment", "comment_id"),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     planet_id: Mapped[int] = mapped_column(ForeignKey("planets.id", ondelete="CASCADE"))
@@ -206,6 +234,10 @@ class Report(CreatedAtMixin, db.Model):
     resolved_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
     resolved_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
 
+    reporter: Mapped[User] = relationship(foreign_keys=[reporter_id], lazy="raise")
+    topic: Mapped[Topic | None] = relationship(lazy="raise")
+    comment: Mapped[Comment | None] = relationship(lazy="raise")
+
     def __repr__(self) -> str:
         return model_repr(self, "planet_id", "status")
 
@@ -214,6 +246,7 @@ class Attachment(CreatedAtMixin, db.Model):
     """An uploaded file, served only through the access policy (never from a public folder)."""
 
     __tablename__ = "attachments"
+    __table_args__ = (Index("ix_attachments_topic", "topic_id", "id"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
     key: Mapped[str] = mapped_column(String(64), unique=True)
@@ -230,3 +263,11 @@ class Attachment(CreatedAtMixin, db.Model):
 
     def __repr__(self) -> str:
         return model_repr(self, "planet_id", "content_type")
+
+
+# The trigram indexes need the pg_trgm extension (trusted since PostgreSQL 13).
+event.listen(
+    Topic.__table__,
+    "before_create",
+    DDL("CREATE EXTENSION IF NOT EXISTS pg_trgm").execute_if(dialect="postgresql"),
+)

@@ -1,0 +1,100 @@
+"""Image attachments: verified with Pillow, stored under UPLOAD_DIR/attachments by a random key.
+
+Files are never served from static/: content.attachment streams them after the access policy.
+The stored content type comes from what Pillow found, never from the browser.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import secrets
+import warnings
+from io import BytesIO
+from pathlib import Path
+
+from flask import current_app
+from flask_babel import lazy_gettext as _l
+from PIL import Image, UnidentifiedImageError
+
+from planet.content.models import Attachment
+from planet.errors import ServiceError
+from planet.extensions import db
+
+FORMATS = {
+    "PNG": ("image/png", "png"),
+    "JPEG": ("image/jpeg", "jpg"),
+    "WEBP": ("image/webp", "webp"),
+    "GIF": ("image/gif", "gif"),
+}
+MAX_PIXELS = 40_000_000
+KEY_PATTERN = re.compile(r"^[A-Za-z0-9_-]{20,64}$")
+
+
+def storage_root() -> Path:
+    return Path(current_app.config["UPLOAD_DIR"]) / "attachments"
+
+
+def path_for(key: str) -> Path:
+    if not KEY_PATTERN.match(key):
+        raise ValueError("bad attachment key")
+    return storage_root() / key[:2] / key
+
+
+def _read_limited(stream, limit: int) -> bytes:
+    data = stream.read(limit + 1)
+    if len(data) > limit:
+        raise ServiceError(
+            _l("That image is too large (at most %(mb)s MB).", mb=round(limit / 1048576, 1)), 413
+        )
+    return data
+
+
+def inspect_image(data: bytes) -> tuple[str, str]:
+    """Return (content_type, extension) if `data` is a PNG, JPEG, WebP or GIF image."""
+    if not data:
+        raise ServiceError(_l("The file is empty."))
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("error", Image.DecompressionBombWarning)
+            with Image.open(BytesIO(data)) as image:
+                image_format = image.format
+                width, height = image.size
+                image.verify()
+    except (UnidentifiedImageError, OSError, SyntaxError, ValueError, Image.DecompressionBombError,
+            Image.DecompressionBombWarning):  # fmt: skip
+        raise ServiceError(_l("Only PNG, JPEG, WebP and GIF images can be uploaded.")) from None
+    if image_format not in FORMATS:
+        raise ServiceError(_l("Only PNG, JPEG, WebP and GIF images can be uploaded."))
+    if width * height > MAX_PIXELS:
+        raise ServiceError(_l("That image has too many pixels."))
+    return FORMATS[image_format]
+
+
+def store_image(planet_id: int, uploader_id: int, file_storage) -> Attachment:
+    """Verify and store one uploaded image; returns the (flushed) Attachment, not yet attached."""
+    limit = current_app.config["MAX_CONTENT_LENGTH"] or 5 * 1024 * 1024
+    data = _read_limited(file_storage.stream, limit)
+    content_type, extension = inspect_image(data)
+    key = secrets.token_urlsafe(24)
+    path = path_for(key)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    temporary = path.with_name(f".{key}.tmp")
+    temporary.write_bytes(data)
+    os.replace(temporary, path)
+    filename = os.path.basename(file_storage.filename or "")[:200] or f"image.{extension}"
+    attachment = Attachment(
+        key=key,
+        planet_id=planet_id,
+        uploader_id=uploader_id,
+        filename=filename,
+        content_type=content_type,
+        size=len(data),
+    )
+    db.session.add(attachment)
+    db.session.flush()
+    return attachment
+
+
+def has_file(file_storage) -> bool:
+    return bool(file_storage is not None and getattr(file_storage, "filename", ""))
