@@ -34,6 +34,7 @@ BLUEPRINTS = [
 SIDE_EFFECT_MODULES = [
     "planet.accounts.auth",
     "planet.cli",
+    "planet.devtools",
     "payments",
     "workers",
 ]

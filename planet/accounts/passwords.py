@@ -27,10 +27,27 @@ def verify_password(password_hash: str, password: str) -> bool:
         return False
 
 
-def password_problem(password: str) -> str | None:
-    """Why a new password is refused, or None. Returns a message id for gettext."""
+def needs_rehash(password_hash: str) -> bool:
+    """True when the hash was made with weaker parameters than today's (upgrade at login)."""
+    try:
+        return _hasher.check_needs_rehash(password_hash)
+    except InvalidHashError:
+        return True
+
+
+def password_problem(password: str, *, personal: tuple[str, ...] = ()) -> str | None:
+    """Why a new password is refused, or None. Returns a message id for gettext.
+
+    `personal` holds the account's own words (email, display name): a password equal to one of
+    them, or to the email's local part, is refused as too guessable.
+    """
     if len(password) < MIN_LENGTH:
         return "too_short"
-    if password.lower() in COMMON_PASSWORDS:
+    lowered = password.lower()
+    if lowered in COMMON_PASSWORDS or len(set(lowered)) <= 2:
         return "too_common"
+    for word in personal:
+        word = (word or "").strip().lower()
+        if word and lowered in {word, word.split("@")[0]}:
+            return "too_common"
     return None

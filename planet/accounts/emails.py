@@ -1,0 +1,122 @@
+"""Account mails: plain job handlers that build and send one mail each.
+
+They take ids (and the language to write in), load what they need, and send over SMTP with
+planet.mail. They run inline after the request's commit (registered here with
+planet.jobs.register_inline); a Celery task can call the same functions.
+"""
+
+from __future__ import annotations
+
+import logging
+from urllib.parse import urlsplit
+
+from flask import current_app, render_template
+from flask_babel import force_locale
+from flask_babel import gettext as _
+
+from planet import jobs
+from planet.accounts import services, tokens
+from planet.accounts.models import User
+from planet.extensions import db
+from planet.mail import send_email
+
+log = logging.getLogger(__name__)
+
+
+def external_url(endpoint: str, **values) -> str:
+    """An absolute URL on BASE_URL (works with or without a request, e.g. in a worker)."""
+    base = urlsplit(current_app.config["BASE_URL"])
+    adapter = current_app.url_map.bind(
+        base.netloc, script_name=base.path or "/", url_scheme=base.scheme or "http"
+    )
+    return adapter.build(endpoint, values, force_external=True)
+
+
+def _language(user: User, locale: str | None) -> str:
+    languages = current_app.config["LANGUAGES"]
+    for choice in (user.locale, locale):
+        if choice in languages:
+            return choice
+    return current_app.config["BABEL_DEFAULT_LOCALE"]
+
+
+def _hours(seconds: int) -> int:
+    return max(1, round(seconds / 3600))
+
+
+def _send_action_mail(user: User, subject: str, lines: dict) -> None:
+    context = {"user": user, "subject": subject, **lines}
+    send_email(
+        user.email,
+        subject,
+        render_template("email/accounts/action.txt", **context),
+        render_template("email/accounts/action.html", **context),
+    )
+
+
+@jobs.register_inline("accounts.send_verification_email")
+def send_verification_email(user_id: int, locale: str | None = None) -> bool:
+    """Send the "confirm your email address" mail. Returns False when there is nothing to do."""
+    user = db.session.get(User, user_id)
+    if user is None or user.email_verified_at is not None:
+        return False
+    link = external_url("accounts.verify_email", token=services.verification_token(user))
+    with force_locale(_language(user, locale)):
+        hours = _hours(tokens.max_age(tokens.VERIFY_EMAIL))
+        _send_action_mail(
+            user,
+            _("Confirm your email address"),
+            {
+                "greeting": _("Hello %(name)s,", name=user.display_name),
+                "intro": _(
+                    "Welcome to Planet! Please confirm that this is your email address by opening "
+                    "the link below."
+                ),
+                "button": _("Confirm my email address"),
+                "link": link,
+                "expiry": _("The link works for %(hours)s hours.", hours=hours),
+                "ignore": _("If you did not create an account, you can ignore this mail."),
+                "signature": _("— The Planet team"),
+            },
+        )
+    return True
+
+
+@jobs.register_inline("accounts.send_password_reset_email")
+def send_password_reset_email(user_id: int, locale: str | None = None) -> bool:
+    """Send a password reset link (valid until used, the password changes, or it expires)."""
+    user = db.session.get(User, user_id)
+    if user is None:
+        return False
+    link = external_url("accounts.reset_password", token=services.reset_token(user))
+    with force_locale(_language(user, locale)):
+        minutes = max(1, round(tokens.max_age(tokens.RESET_PASSWORD) / 60))
+        _send_action_mail(
+            user,
+            _("Reset your Planet password"),
+            {
+                "greeting": _("Hello %(name)s,", name=user.display_name),
+                "intro": _(
+                    "Someone (hopefully you) asked to reset the password of your Planet account. "
+                    "Open the link below to choose a new password."
+                ),
+                "button": _("Choose a new password"),
+                "link": link,
+                "expiry": _(
+                    "The link works once, for %(minutes)s minutes. Setting a new password "
+                    "signs you out on every device.",
+                    minutes=minutes,
+                ),
+                "ignore": _(
+                    "If you did not ask for this, ignore this mail: your password stays the same."
+                ),
+                "signature": _("— The Planet team"),
+            },
+        )
+    return True
+
+
+@jobs.register_inline("accounts.remove_avatar_file")
+def remove_avatar_file(key: str) -> None:
+    """Delete a replaced avatar file (kept if some account still uses it)."""
+    services.delete_avatar_file(key)

@@ -1,0 +1,99 @@
+"""Outgoing mail over SMTP (a real server in production, a local catcher in development/tests).
+
+    send_email("ada@example.com", "Subject", "plain text", html_body="<p>html</p>")
+
+Configuration: MAIL_SERVER, MAIL_PORT, MAIL_USE_TLS (STARTTLS), MAIL_USE_SSL (implicit TLS,
+e.g. port 465), MAIL_USERNAME, MAIL_PASSWORD, MAIL_DEFAULT_SENDER, MAIL_TIMEOUT (seconds).
+Errors (refused connection, rejected recipient) raise, so a task runner can retry; the inline
+job dispatcher logs them without failing the request that queued the mail.
+"""
+
+from __future__ import annotations
+
+import logging
+import smtplib
+import ssl
+from collections.abc import Mapping
+from email.headerregistry import Address
+from email.message import EmailMessage
+from email.utils import formatdate, make_msgid, parseaddr
+
+from flask import current_app
+
+log = logging.getLogger(__name__)
+
+
+def build_message(
+    to: str | list[str],
+    subject: str,
+    text_body: str,
+    html_body: str | None = None,
+    headers: Mapping[str, str] | None = None,
+    sender: str | None = None,
+) -> EmailMessage:
+    """An EmailMessage: text/plain, or multipart/alternative (text + html) when html is given."""
+    config = current_app.config
+    sender = sender or config["MAIL_DEFAULT_SENDER"]
+    recipients = [to] if isinstance(to, str) else list(to)
+    if not recipients:
+        raise ValueError("an email needs at least one recipient")
+    for value in (subject, sender, *recipients):
+        if "\n" in value or "\r" in value:
+            raise ValueError("header values may not contain line breaks")
+    message = EmailMessage()
+    message["From"] = sender
+    message["To"] = ", ".join(recipients)
+    message["Subject"] = subject
+    message["Date"] = formatdate(localtime=False, usegmt=True)
+    message["Message-ID"] = make_msgid(domain=_sender_domain(sender))
+    for name, value in (headers or {}).items():
+        if "\n" in value or "\r" in value:
+            raise ValueError("header values may not contain line breaks")
+        if name in message:
+            message.replace_header(name, value)
+        else:
+            message[name] = value
+    message.set_content(text_body)
+    if html_body is not None:
+        message.add_alternative(html_body, subtype="html")
+    return message
+
+
+def send_email(
+    to: str | list[str],
+    subject: str,
+    text_body: str,
+    html_body: str | None = None,
+    headers: Mapping[str, str] | None = None,
+) -> EmailMessage:
+    """Build and send one email over SMTP. Returns the message that was sent."""
+    message = build_message(to, subject, text_body, html_body, headers)
+    send_message(message)
+    return message
+
+
+def send_message(message: EmailMessage) -> None:
+    config = current_app.config
+    host, port = config["MAIL_SERVER"], int(config["MAIL_PORT"])
+    timeout = float(config.get("MAIL_TIMEOUT", 10))
+    if config.get("MAIL_USE_SSL"):
+        smtp: smtplib.SMTP = smtplib.SMTP_SSL(
+            host, port, timeout=timeout, context=ssl.create_default_context()
+        )
+    else:
+        smtp = smtplib.SMTP(host, port, timeout=timeout)
+    with smtp:
+        if config.get("MAIL_USE_TLS") and not config.get("MAIL_USE_SSL"):
+            smtp.starttls(context=ssl.create_default_context())
+        if config.get("MAIL_USERNAME"):
+            smtp.login(config["MAIL_USERNAME"], config.get("MAIL_PASSWORD", ""))
+        smtp.send_message(message)
+    log.info("sent mail %r to %s", message["Subject"], message["To"])
+
+
+def _sender_domain(sender: str) -> str:
+    address = parseaddr(sender)[1]
+    try:
+        return Address(addr_spec=address).domain or "planet.local"
+    except (ValueError, IndexError):
+        return "planet.local"
