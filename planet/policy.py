@@ -26,6 +26,7 @@ class Action(enum.StrEnum):
     # Visitors
     VIEW_LANDING = "view_landing"
     JOIN = "join"
+    RENEW = "renew"  # pay for another year (members, expired members)
     # Reading (timeline, topic pages, answers, comments, search, tags, authors, files, feeds)
     READ = "read"
     READ_TOPIC = "read_topic"  # target: Topic
@@ -49,7 +50,7 @@ class Action(enum.StrEnum):
     LEAVE = "leave"
     REMOVE_MEMBER = "remove_member"  # target: Membership
     BAN_MEMBER = "ban_member"  # target: Membership
-    MANAGE_ROLES = "manage_roles"
+    MANAGE_ROLES = "manage_roles"  # target: Membership (optional)
     # Planet and money
     EDIT_SETTINGS = "edit_settings"
     DISSOLVE = "dissolve"
@@ -284,6 +285,19 @@ def _join(ctx: Context) -> Decision:
     return ALLOW
 
 
+def _renew(ctx: Context) -> Decision:
+    decision = _all(_signed_in, _not_dissolved)(ctx)
+    if not decision:
+        return decision
+    if ctx.standing.state is MemberState.BANNED:
+        return deny(_l("You have been banned from this planet."))
+    if ctx.standing.role is Role.OWNER:
+        return deny(_l("The owner does not pay for their own planet."), 400)
+    if ctx.standing.state not in (MemberState.ACTIVE, MemberState.EXPIRED):
+        return deny(_l("Only members can renew. Join the planet instead."), 400)
+    return ALLOW
+
+
 def _read_topic(ctx: Context) -> Decision:
     decision = _active_member(ctx)
     if not decision:
@@ -436,6 +450,19 @@ def _act_on_member(ban: bool) -> Callable[[Context], Decision]:
     return rule
 
 
+def _manage_roles(ctx: Context) -> Decision:
+    decision = _owner_writes(Role.OWNER)(ctx)
+    if not decision:
+        return decision
+    target = ctx.target
+    if target is not None:
+        if target.role is Role.OWNER:
+            return deny(_l("The owner role cannot be given or taken here."))
+        if membership_state(target, utcnow())[0] is not MemberState.ACTIVE:
+            return deny(_l("Only active members can be given a role."), 409)
+    return ALLOW
+
+
 def _view_directory(ctx: Context) -> Decision:
     if ctx.standing.active:
         return _view_roster(ctx)
@@ -459,6 +486,7 @@ def _owner_writes(*roles: Role) -> Callable[[Context], Decision]:
 RULES: dict[Action, Callable[[Context], Decision]] = {
     Action.VIEW_LANDING: lambda ctx: ALLOW,
     Action.JOIN: _join,
+    Action.RENEW: _renew,
     Action.READ: _active_member,
     Action.READ_TOPIC: _read_topic,
     Action.DOWNLOAD_ATTACHMENT: _download,
@@ -478,7 +506,7 @@ RULES: dict[Action, Callable[[Context], Decision]] = {
     Action.LEAVE: _leave,
     Action.REMOVE_MEMBER: _act_on_member(ban=False),
     Action.BAN_MEMBER: _act_on_member(ban=True),
-    Action.MANAGE_ROLES: _owner_writes(Role.OWNER),
+    Action.MANAGE_ROLES: _manage_roles,  # target: Membership (optional)
     Action.EDIT_SETTINGS: _owner_writes(Role.OWNER),
     Action.DISSOLVE: _owner_writes(Role.OWNER),
     Action.VIEW_INCOME: _role(Role.OWNER),

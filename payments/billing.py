@@ -1,0 +1,138 @@
+"""Off-session renewal charges, called by the workers' billing sweep with ids only.
+
+`charge_renewal(membership_id)` is idempotent: the attempt is a stored Payment row (one open
+auto-renewal payment per membership and period) and the provider call's idempotency key is
+derived from its id, so a retried or re-run task never charges twice.
+"""
+
+from __future__ import annotations
+
+import enum
+import logging
+from datetime import datetime
+
+from sqlalchemy import select
+
+from payments import services
+from payments.gateway import GatewayError, PaymentDeclined, get_gateway
+from payments.models import AutoRenewal, Payment, PaymentKind, PaymentStatus
+from planet import jobs, policy
+from planet.extensions import db
+from planet.models import utcnow
+from planet.planets.models import Membership, Planet, Role
+
+log = logging.getLogger(__name__)
+
+
+class RenewalOutcome(enum.StrEnum):
+    SUCCEEDED = "succeeded"
+    """Charged; the membership is extended (now, and again harmlessly by the event)."""
+    PROCESSING = "processing"
+    REQUIRES_ACTION = "requires_action"
+    """The bank wants the member present (3-D Secure): the member must renew by hand."""
+    FAILED = "failed"
+    SKIPPED = "skipped"
+    """Auto-renewal off, no card, owner, free or dissolved planet, or already renewed."""
+
+
+def _open_attempt(membership: Membership) -> Payment | None:
+    """This period's auto-renewal payment, if one was already started."""
+    return db.session.scalar(
+        select(Payment)
+        .where(
+            Payment.membership_id == membership.id,
+            Payment.kind == PaymentKind.AUTO_RENEWAL,
+            Payment.created_at >= (membership.expires_at - services.YEAR),
+            Payment.status.in_(
+                [PaymentStatus.CREATED, PaymentStatus.PROCESSING, PaymentStatus.SUCCEEDED]
+            ),
+        )
+        .order_by(Payment.id.desc())
+        .limit(1)
+    )
+
+
+def charge_renewal(membership_id: int, now: datetime | None = None) -> RenewalOutcome:
+    """Charge the saved card for the next year at the planet's renewal price (a task body)."""
+    now = now or utcnow()
+    membership = db.session.get(Membership, membership_id)
+    if membership is None or membership.role is Role.OWNER or membership.expires_at is None:
+        return RenewalOutcome.SKIPPED
+    planet = db.session.get(Planet, membership.planet_id)
+    setting = db.session.scalar(
+        select(AutoRenewal).where(AutoRenewal.membership_id == membership.id)
+    )
+    if (
+        setting is None
+        or not setting.enabled
+        or not setting.payment_method_id
+        or planet.is_free
+        or planet.is_dissolved
+    ):
+        return RenewalOutcome.SKIPPED
+    state, _ = policy.membership_state(membership, now)
+    if state not in (policy.MemberState.ACTIVE, policy.MemberState.EXPIRED):
+        return RenewalOutcome.SKIPPED
+    payment = _open_attempt(membership)
+    if payment is not None and payment.status is PaymentStatus.SUCCEEDED:
+        return RenewalOutcome.SKIPPED
+    customer = services.billing_customer(membership.user_id, lock=True)
+    if customer.provider_customer_id is None:
+        return RenewalOutcome.SKIPPED
+    if payment is None:
+        pricing = services.pricing_of(planet)
+        normal = pricing.renewal_price or planet.price_amount
+        price = normal
+        if now < membership.expires_at and pricing.early_renewal_price:
+            price = pricing.early_renewal_price
+        payment = Payment(
+            planet_id=planet.id,
+            user_id=membership.user_id,
+            membership_id=membership.id,
+            kind=PaymentKind.AUTO_RENEWAL,
+            status=PaymentStatus.CREATED,
+            amount=price,
+            list_price=price,
+            currency=planet.currency,
+            auto_renew=True,
+            attempts=1,
+            refunded_amount=0,
+            payment_method_id=setting.payment_method_id,
+            created_at=now,
+        )
+        db.session.add(payment)
+        db.session.flush()
+    try:
+        intent = get_gateway().create_payment(
+            amount=payment.amount,
+            currency=payment.currency,
+            customer_id=customer.provider_customer_id,
+            payment_method_id=setting.payment_method_id,
+            metadata={"payment_id": payment.id, "planet_id": planet.id, "renewal": "auto"},
+            idempotency_key=f"planet-payment-{payment.id}-{payment.attempts}",
+            off_session=True,
+            transfer_group=f"planet-payment-{payment.id}",
+        )
+    except PaymentDeclined as error:
+        services.mark_payment_failed(payment, str(error))
+        jobs.defer("payments.renewal_failed", membership_id=membership.id)
+        return RenewalOutcome.FAILED
+    except GatewayError:
+        log.exception("renewal of membership %s: provider error", membership.id)
+        raise
+    payment.provider_intent_id = intent["id"]
+    status = intent.get("status")
+    if status == "succeeded":
+        # A server-to-server answer from the provider is as authoritative as the event.
+        services.apply_payment_success(payment, intent, now)
+        return RenewalOutcome.SUCCEEDED
+    if status == "processing":
+        payment.status = PaymentStatus.PROCESSING
+        return RenewalOutcome.PROCESSING
+    if status == "requires_action":
+        services.mark_payment_failed(payment, "authentication required")
+        jobs.defer("payments.renewal_failed", membership_id=membership.id)
+        return RenewalOutcome.REQUIRES_ACTION
+    services.mark_payment_failed(payment, status or "")
+    jobs.defer("payments.renewal_failed", membership_id=membership.id)
+    return RenewalOutcome.FAILED

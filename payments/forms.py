@@ -1,0 +1,71 @@
+"""Money forms (Flask-WTF: CSRF on every POST)."""
+
+from __future__ import annotations
+
+from flask_babel import lazy_gettext as _l
+from flask_wtf import FlaskForm
+from wtforms import (
+    BooleanField,
+    DateTimeLocalField,
+    DecimalField,
+    HiddenField,
+    IntegerField,
+    SelectField,
+    StringField,
+)
+from wtforms.validators import DataRequired, Length, NumberRange, Optional
+
+
+class CheckoutForm(FlaskForm):
+    planet_id = HiddenField()
+    expected_amount = HiddenField()
+    coupon = StringField(_l("Coupon code"), validators=[Optional(), Length(max=32)])
+    ref = HiddenField()
+    auto_renew = BooleanField(_l("Renew automatically each year with this card"))
+
+
+class RefundForm(FlaskForm):
+    amount = DecimalField(_l("Amount to refund"), places=2, validators=[Optional()])
+
+
+class PricingForm(FlaskForm):
+    renewal_price = DecimalField(_l("Renewal price"), places=2, validators=[Optional()])
+    early_renewal_price = DecimalField(
+        _l("Early renewal price (before expiry)"), places=2, validators=[Optional()]
+    )
+    grace_price = DecimalField(
+        _l("Grace-period price (just after expiry)"), places=2, validators=[Optional()]
+    )
+    grace_days = IntegerField(_l("Grace period (days)"), default=7, validators=[NumberRange(0, 90)])
+    trial_days = IntegerField(
+        _l("Free trial (days, 0 for none)"), default=0, validators=[NumberRange(0, 60)]
+    )
+    trial_requires_card = BooleanField(_l("The trial needs a card on file"))
+    referral_rate = DecimalField(
+        _l("Referral commission (%)"), places=2, default=0, validators=[NumberRange(0, 50)]
+    )
+
+
+class PartnerForm(FlaskForm):
+    email = StringField(_l("Partner's email"), validators=[DataRequired(), Length(max=254)])
+    share = DecimalField(
+        _l("Share of the creator's part (%)"), places=2, validators=[NumberRange(0, 100)]
+    )
+
+
+class CouponForm(FlaskForm):
+    code = StringField(_l("Code"), validators=[DataRequired(), Length(max=32)])
+    kind = SelectField(
+        _l("Kind"), choices=[("percent", _l("Percent off")), ("fixed", _l("Amount off"))]
+    )
+    value = DecimalField(_l("Value"), places=2, validators=[DataRequired()])
+    max_uses = IntegerField(_l("Use limit"), validators=[Optional(), NumberRange(1, 1_000_000)])
+    expires_at = DateTimeLocalField(
+        _l("Expires (UTC)"), format="%Y-%m-%dT%H:%M", validators=[Optional()]
+    )
+
+
+class PayoutAccountForm(FlaskForm):
+    account_id = StringField(
+        _l("Stripe connected account id (acct_...)"), validators=[Optional(), Length(max=64)]
+    )

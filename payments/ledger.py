@@ -1,0 +1,190 @@
+"""The fee split and its ledger rows.
+
+The split rule (fixed, documented, property-tested):
+
+1. platform fee  = floor(gross * PLATFORM_FEE_BPS / 10000)
+2. referral      = floor(gross * referral_rate_bps / 10000), only with an eligible referrer
+3. creator part  = gross - platform - referral
+4. each partner  = floor(creator part * share_bps / 10000), in partner id order
+5. owner         = creator part - sum(partners)
+
+Every part rounds down and the owner receives the rounding remainder, so the parts add up to the
+gross exactly and none is negative (partners' shares add up to at most 100%).
+
+A refund of R is reversed across the parties in proportion to what each still holds from that
+payment (floor), and the few remaining minor units go, one at a time, to the owner first and then
+to the other parties in split order, never beyond what a party still holds. A refund of everything
+left therefore returns every party to exactly zero, and partial refunds add up.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from flask import current_app
+from sqlalchemy import func, select
+
+from payments.models import LedgerEntry, Party, Payment, Refund
+from planet.extensions import db
+
+BPS = 10_000
+
+
+@dataclass(frozen=True)
+class Share:
+    party: Party
+    user_id: int | None
+    amount: int
+
+    @property
+    def key(self) -> str:
+        return f"{self.party}:{self.user_id or 0}"
+
+
+def split(
+    gross: int,
+    *,
+    fee_bps: int,
+    referral_bps: int,
+    referrer_id: int | None,
+    owner_id: int,
+    partners: list[tuple[int, int]],
+) -> list[Share]:
+    """Split `gross` (>= 0) into shares; `partners` is [(user_id, share_bps)] in a fixed order."""
+    if gross < 0:
+        raise ValueError("gross must not be negative")
+    if not 0 <= fee_bps <= BPS or not 0 <= referral_bps <= BPS // 2:
+        raise ValueError("rate out of range")
+    if sum(bps for _, bps in partners) > BPS or any(bps <= 0 for _, bps in partners):
+        raise ValueError("partner shares must be positive and add up to at most 100%")
+    platform = gross * fee_bps // BPS
+    referral = gross * referral_bps // BPS if referrer_id is not None else 0
+    creator = gross - platform - referral
+    shares = [Share(Party.PLATFORM, None, platform)]
+    if referrer_id is not None:
+        shares.append(Share(Party.REFERRER, referrer_id, referral))
+    partner_total = 0
+    for user_id, bps in partners:
+        amount = creator * bps // BPS
+        partner_total += amount
+        shares.append(Share(Party.PARTNER, user_id, amount))
+    shares.append(Share(Party.OWNER, owner_id, creator - partner_total))
+    return shares
+
+
+def reverse(holdings: list[Share], amount: int) -> list[Share]:
+    """How much each party gives back for a refund of `amount` (positive numbers).
+
+    `holdings` is what each party still holds from the payment (all >= 0).
+    """
+    total = sum(share.amount for share in holdings)
+    if not 0 < amount <= total:
+        raise ValueError("refund larger than what is left of the payment")
+    parts = [share.amount * amount // total for share in holdings]
+    left = amount - sum(parts)
+    order = sorted(range(len(holdings)), key=lambda i: holdings[i].party is not Party.OWNER)
+    while left:
+        for i in order:
+            if left and parts[i] < holdings[i].amount:
+                parts[i] += 1
+                left -= 1
+    return [Share(s.party, s.user_id, part) for s, part in zip(holdings, parts, strict=True)]
+
+
+# ---------------------------------------------------------------- rows
+
+
+def fee_bps() -> int:
+    return int(current_app.config.get("PLATFORM_FEE_BPS", 500))
+
+
+def refund_window() -> timedelta:
+    return timedelta(hours=int(current_app.config.get("REFUND_WINDOW_HOURS", 72)))
+
+
+def write_payment_split(payment: Payment, shares: list[Share], now: datetime) -> None:
+    available_at = (payment.paid_at or now) + refund_window()
+    for share in shares:
+        db.session.add(
+            LedgerEntry(
+                entry_key=f"pay:{payment.id}:{share.key}",
+                planet_id=payment.planet_id,
+                payment_id=payment.id,
+                party=share.party,
+                user_id=share.user_id,
+                amount=share.amount,
+                currency=payment.currency,
+                available_at=available_at,
+                created_at=now,
+            )
+        )
+    db.session.flush()
+
+
+def holdings(payment: Payment) -> list[Share]:
+    """What each party still holds from `payment` (sum of its rows), in split order."""
+    rows = db.session.execute(
+        select(
+            LedgerEntry.party,
+            LedgerEntry.user_id,
+            func.sum(LedgerEntry.amount),
+            func.min(LedgerEntry.id),
+        )
+        .where(LedgerEntry.payment_id == payment.id, LedgerEntry.party != Party.PROVIDER)
+        .group_by(LedgerEntry.party, LedgerEntry.user_id)
+        .order_by(func.min(LedgerEntry.id))
+    ).all()
+    return [Share(party, user_id, int(total)) for party, user_id, total, _ in rows]
+
+
+def write_refund_reversal(
+    payment: Payment, refund: Refund, now: datetime, owner_bears: bool = False
+) -> None:
+    """Append the negative rows for `refund` (proportional, or all from the owner)."""
+    held = holdings(payment)
+    if owner_bears:
+        owner = next(share for share in held if share.party is Party.OWNER)
+        parts = [Share(Party.OWNER, owner.user_id, refund.amount)]
+    else:
+        parts = reverse(held, refund.amount)
+    for share in parts:
+        if share.amount == 0:
+            continue
+        db.session.add(
+            LedgerEntry(
+                entry_key=f"ref:{refund.id}:{share.key}",
+                planet_id=payment.planet_id,
+                payment_id=payment.id,
+                refund_id=refund.id,
+                party=share.party,
+                user_id=share.user_id,
+                amount=-share.amount,
+                currency=payment.currency,
+                available_at=now,
+                created_at=now,
+            )
+        )
+    db.session.flush()
+
+
+def record_processing_fee(payment: Payment, fee: int, now: datetime) -> None:
+    """The provider's fee, once reported: moved from the platform's part to the provider."""
+    if payment.processing_fee is not None or fee <= 0:
+        return
+    payment.processing_fee = fee
+    for party, amount in ((Party.PROVIDER, fee), (Party.PLATFORM, -fee)):
+        db.session.add(
+            LedgerEntry(
+                entry_key=f"fee:{payment.id}:{party}",
+                planet_id=payment.planet_id,
+                payment_id=payment.id,
+                party=party,
+                user_id=None,
+                amount=amount,
+                currency=payment.currency,
+                available_at=now,
+                created_at=now,
+            )
+        )
+    db.session.flush()
