@@ -1,0 +1,141 @@
+"""Recorded activity: what members did, once per thing, with weekly per-member aggregates.
+
+Job handlers for content and membership events live here too; they flush, and the job runner
+(workers.relay, or the inline runner) commits each handler's work.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import select
+
+from planet import jobs
+from planet.content.models import Answer, Comment, Topic
+from planet.engagement import points
+from planet.engagement.clock import local_day, week_start
+from planet.engagement.dbutil import insert_ignore, upsert_add
+from planet.engagement.models import ActivityEvent, ActivityKind, ActivityWeek, MembershipChange
+from planet.extensions import db
+from planet.models import utcnow
+from planet.planets.models import Planet
+
+_COLUMN = {
+    ActivityKind.TOPIC: "topics",
+    ActivityKind.QUESTION: "topics",
+    ActivityKind.ANSWER: "answers",
+    ActivityKind.COMMENT: "comments",
+    ActivityKind.CHECKIN: "other",
+    ActivityKind.HOMEWORK: "other",
+}
+
+
+def record_activity(
+    planet_id: int, user_id: int, kind: ActivityKind, ref: int, at: datetime | None = None
+) -> bool:
+    """Record one action (idempotent by planet, kind, ref); True when new."""
+    at = at or utcnow()
+    written = insert_ignore(
+        ActivityEvent,
+        dict(planet_id=planet_id, user_id=user_id, kind=kind, ref=ref, occurred_at=at),
+        ["planet_id", "kind", "ref"],
+    )
+    if written:
+        planet = db.session.get(Planet, planet_id)
+        upsert_add(
+            ActivityWeek,
+            dict(
+                planet_id=planet_id, week_start=week_start(local_day(planet, at)), user_id=user_id
+            ),
+            {_COLUMN[kind]: 1, "total": 1},
+        )
+        db.session.flush()
+    return written
+
+
+def record_membership_change(planet_id: int, user_id: int, kind: str, at=None) -> None:
+    db.session.add(
+        MembershipChange(
+            planet_id=planet_id, user_id=user_id, kind=kind, occurred_at=at or utcnow()
+        )
+    )
+    db.session.flush()
+
+
+# ---------------------------------------------------------------- job handlers
+
+
+@jobs.register_inline("content.topic_created")
+def on_topic_created(topic_id: int, **_ignored) -> None:
+    topic = db.session.get(Topic, topic_id)
+    if topic is None or topic.deleted_at is not None:
+        return
+    kind = ActivityKind.QUESTION if topic.is_question else ActivityKind.TOPIC
+    record_activity(topic.planet_id, topic.author_id, kind, topic.id, topic.created_at)
+    if not topic.is_question:
+        points.award_for_rule(topic.planet_id, topic.author_id, "topic", topic.id, topic.created_at)
+
+
+@jobs.register_inline("content.question_asked")
+def on_question_asked(topic_id: int, **_ignored) -> None:
+    topic = db.session.get(Topic, topic_id)
+    if topic is None or topic.deleted_at is not None:
+        return
+    record_activity(topic.planet_id, topic.author_id, ActivityKind.QUESTION, topic.id,
+                    topic.created_at)  # fmt: skip
+
+
+@jobs.register_inline("content.question_answered")
+def on_question_answered(topic_id: int, **_ignored) -> None:
+    answer = db.session.scalar(select(Answer).where(Answer.topic_id == topic_id))
+    topic = db.session.get(Topic, topic_id)
+    if answer is None or topic is None:
+        return
+    record_activity(topic.planet_id, answer.author_id, ActivityKind.ANSWER, answer.id,
+                    answer.created_at)  # fmt: skip
+    points.award_for_rule(topic.planet_id, answer.author_id, "answer", answer.id, answer.created_at)
+
+
+@jobs.register_inline("content.comment_created")
+def on_comment_created(comment_id: int, **_ignored) -> None:
+    comment = db.session.get(Comment, comment_id)
+    if comment is None or comment.deleted_at is not None:
+        return
+    record_activity(comment.planet_id, comment.author_id, ActivityKind.COMMENT, comment.id,
+                    comment.created_at)  # fmt: skip
+    points.award_for_rule(comment.planet_id, comment.author_id, "comment", comment.id,
+                          comment.created_at)  # fmt: skip
+
+
+def award_essence(topic_id: int) -> bool:
+    """Points for a topic made essence (once per topic, even if toggled again)."""
+    topic = db.session.get(Topic, topic_id)
+    if topic is None or not topic.is_essence:
+        return False
+    return points.award_for_rule(topic.planet_id, topic.author_id, "essence", topic.id)
+
+
+@jobs.register_inline("content.topic_essence_set")
+def on_topic_essence_set(topic_id: int, **_ignored) -> None:
+    award_essence(topic_id)
+
+
+@jobs.register_inline("members.joined")
+def on_member_joined(planet_id: int, user_id: int, **_ignored) -> None:
+    record_membership_change(planet_id, user_id, "joined")
+
+
+@jobs.register_inline("members.renewed")
+def on_member_renewed(planet_id: int, user_id: int, **_ignored) -> None:
+    record_membership_change(planet_id, user_id, "renewed")
+
+
+@jobs.register_inline("members.ended")
+def on_member_ended(planet_id: int, user_id: int, status: str = "ended", **_ignored) -> None:
+    record_membership_change(planet_id, user_id, str(status)[:16])
+
+
+@jobs.register_inline("payments.referral_joined")
+def on_referral_joined(planet_id: int, referrer_id: int, user_id: int, **_ignored) -> None:
+    """'Brought a new member': points to the referrer, once per new member."""
+    points.award_for_rule(planet_id, referrer_id, "referral", user_id)

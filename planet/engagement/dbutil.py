@@ -1,0 +1,29 @@
+"""Small database helpers shared by the engagement services."""
+
+from __future__ import annotations
+
+from sqlalchemy.dialects import postgresql, sqlite
+
+from planet.extensions import db
+
+
+def upsert_add(model, keys: dict, increments: dict) -> None:
+    """INSERT the row with `increments` as values, or add them to the existing row (atomic)."""
+    dialect = db.session.get_bind().dialect.name
+    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
+    statement = insert(model).values(**keys, **increments)
+    table = model.__table__
+    statement = statement.on_conflict_do_update(
+        index_elements=list(keys),
+        set_={name: table.c[name] + statement.excluded[name] for name in increments},
+    )
+    db.session.execute(statement)
+
+
+def insert_ignore(model, values: dict, conflict: list[str]) -> bool:
+    """INSERT unless the unique key `conflict` exists; True when a row was written."""
+    dialect = db.session.get_bind().dialect.name
+    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
+    statement = insert(model).values(**values).on_conflict_do_nothing(index_elements=conflict)
+    result = db.session.execute(statement)
+    return bool(result.rowcount)
