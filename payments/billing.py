@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import enum
 import logging
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from sqlalchemy import select
 
@@ -35,17 +35,18 @@ class RenewalOutcome(enum.StrEnum):
     """Auto-renewal off, no card, owner, free or dissolved planet, or already renewed."""
 
 
+RENEWAL_DUE_WITHIN = timedelta(days=30)
+"""A renewal is charged only when the membership expires within this time (or has expired)."""
+
+
 def _open_attempt(membership: Membership) -> Payment | None:
-    """This period's auto-renewal payment, if one was already started."""
+    """An auto-renewal payment started earlier and not finished (reused: same key)."""
     return db.session.scalar(
         select(Payment)
         .where(
             Payment.membership_id == membership.id,
             Payment.kind == PaymentKind.AUTO_RENEWAL,
-            Payment.created_at >= (membership.expires_at - services.YEAR),
-            Payment.status.in_(
-                [PaymentStatus.CREATED, PaymentStatus.PROCESSING, PaymentStatus.SUCCEEDED]
-            ),
+            Payment.status.in_([PaymentStatus.CREATED, PaymentStatus.PROCESSING]),
         )
         .order_by(Payment.id.desc())
         .limit(1)
@@ -73,9 +74,11 @@ def charge_renewal(membership_id: int, now: datetime | None = None) -> RenewalOu
     state, _ = policy.membership_state(membership, now)
     if state not in (policy.MemberState.ACTIVE, policy.MemberState.EXPIRED):
         return RenewalOutcome.SKIPPED
+    if membership.expires_at - now > RENEWAL_DUE_WITHIN:
+        return RenewalOutcome.SKIPPED  # not due (or already renewed)
     payment = _open_attempt(membership)
-    if payment is not None and payment.status is PaymentStatus.SUCCEEDED:
-        return RenewalOutcome.SKIPPED
+    if payment is not None and payment.status is PaymentStatus.PROCESSING:
+        return RenewalOutcome.PROCESSING
     customer = services.billing_customer(membership.user_id, lock=True)
     if customer.provider_customer_id is None:
         return RenewalOutcome.SKIPPED
