@@ -27,17 +27,26 @@ class Job:
 
 
 Dispatcher = Callable[[Job], None]
-_inline_handlers: dict[str, Callable[..., None]] = {}
+_inline_handlers: dict[str, list[Callable[..., None]]] = {}
 
 
 def register_inline(name: str):
-    """Register a function that runs `name` jobs in-process when no dispatcher is installed."""
+    """Register a function that runs `name` jobs (several areas may handle one name; each
+    handler runs once per job, in registration order). Registering the same function twice
+    (a re-imported module) keeps one."""
 
     def decorator(func):
-        _inline_handlers[name] = func
+        handlers = _inline_handlers.setdefault(name, [])
+        key = (func.__module__, func.__qualname__)
+        handlers[:] = [h for h in handlers if (h.__module__, h.__qualname__) != key]
+        handlers.append(func)
         return func
 
     return decorator
+
+
+def handlers_for(name: str) -> list[Callable[..., None]]:
+    return list(_inline_handlers.get(name, ()))
 
 
 def defer(name: str, **kwargs) -> None:
@@ -48,11 +57,12 @@ def defer(name: str, **kwargs) -> None:
 
 
 def run_inline(job: Job) -> None:
-    handler = _inline_handlers.get(job.name)
-    if handler is None:
+    handlers = _inline_handlers.get(job.name)
+    if not handlers:
         log.info("no inline handler for job %s; dropped", job.name)
         return
-    handler(**job.kwargs)
+    for handler in list(handlers):
+        handler(**job.kwargs)
 
 
 def _dispatch(jobs: list[Job]) -> None:

@@ -1,0 +1,213 @@
+"""Digests: what is new in a planet over a period, for one member, and only what that member
+may read at send time (every item is put to planet.policy).
+
+The planet's candidate items are loaded once per (planet, period) and shared by a batch of
+members (`DigestSource`); each member's copy is filtered through the policy with the member's
+own standing, so a batch of N members costs O(planets + N) queries, not O(N × items).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+
+import nh3
+from flask import current_app, render_template
+from flask_babel import force_locale
+from flask_babel import gettext as _
+from sqlalchemy import select
+
+from planet import policy
+from planet.accounts.models import User
+from planet.content.models import Comment, Topic, TopicKind
+from planet.extensions import db
+from planet.notifications import outbox, tokens
+from planet.notifications.models import DigestFrequency
+from planet.planets.models import Membership, Planet
+
+ITEMS = 8
+
+
+def excerpt(html: str, length: int = 160) -> str:
+    text = " ".join(nh3.clean(html or "", tags=set()).split())
+    return text if len(text) <= length else text[: length - 1] + "…"
+
+
+@dataclass
+class DigestSource:
+    """A planet's candidate digest items for one period."""
+
+    planet: Planet
+    since: datetime
+    until: datetime
+    topics: list[Topic] = field(default_factory=list)
+    essence: list[Topic] = field(default_factory=list)
+    answered: list[Topic] = field(default_factory=list)
+    comments: list[tuple[Comment, Topic]] = field(default_factory=list)
+    events: list = field(default_factory=list)
+
+    @classmethod
+    def load(cls, planet: Planet, since: datetime, until: datetime) -> DigestSource:
+        source = cls(planet, since, until)
+        in_period = (Topic.feed_at >= since, Topic.feed_at < until)
+        base = select(Topic).where(
+            Topic.planet_id == planet.id,
+            Topic.in_feed.is_(True),
+            Topic.deleted_at.is_(None),
+            *in_period,
+        )
+        source.topics = list(
+            db.session.scalars(
+                base.where(Topic.kind == TopicKind.POST)
+                .order_by(Topic.feed_at.desc(), Topic.id.desc())
+                .limit(ITEMS)
+            )
+        )
+        source.essence = list(
+            db.session.scalars(
+                base.where(Topic.is_essence.is_(True))
+                .order_by(Topic.feed_at.desc(), Topic.id.desc())
+                .limit(ITEMS)
+            )
+        )
+        source.answered = list(
+            db.session.scalars(
+                base.where(Topic.kind == TopicKind.QUESTION, Topic.answered_at.is_not(None))
+                .order_by(Topic.feed_at.desc(), Topic.id.desc())
+                .limit(ITEMS)
+            )
+        )
+        source.comments = list(
+            db.session.execute(
+                select(Comment, Topic)
+                .join(Topic, Topic.id == Comment.topic_id)
+                .where(
+                    Comment.planet_id == planet.id,
+                    Comment.created_at >= since,
+                    Comment.created_at < until,
+                    Comment.deleted_at.is_(None),
+                    Comment.like_count > 0,
+                )
+                .order_by(Comment.like_count.desc(), Comment.id.desc())
+                .limit(ITEMS)
+            ).tuples()
+        )
+        source.events = _upcoming_events(planet, until)
+        return source
+
+
+def _upcoming_events(planet: Planet, now: datetime) -> list:
+    try:
+        from planet.engagement.models import Event
+    except ImportError:  # the engagement area is optional
+        return []
+    return list(
+        db.session.scalars(
+            select(Event)
+            .where(
+                Event.planet_id == planet.id,
+                Event.next_start_at >= now,
+                Event.cancelled_at.is_(None),
+            )
+            .order_by(Event.next_start_at, Event.id)
+            .limit(5)
+        )
+    )
+
+
+def _decide_as(standing, user, action, planet, target=None) -> policy.Decision:
+    """The policy's own rule for `action`, with a standing computed once for this member."""
+    return policy.RULES[action](policy.Context(user, planet, standing, target))
+
+
+def standing_at(user: User, membership: Membership, now: datetime) -> policy.Standing:
+    state, in_grace = policy.membership_state(membership, now)
+    return policy.Standing(
+        user_id=user.id,
+        state=state,
+        role=membership.role,
+        membership=membership,
+        in_grace=in_grace,
+        is_trial=membership.is_trial,
+    )
+
+
+@dataclass
+class MemberDigest:
+    topics: list[Topic]
+    essence: list[Topic]
+    answered: list[Topic]
+    comments: list[tuple[Comment, Topic]]
+    events: list
+
+    @property
+    def is_empty(self) -> bool:
+        return not (self.topics or self.essence or self.answered or self.comments)
+
+
+def compose(source: DigestSource, user: User, membership: Membership, now: datetime):
+    """The member's digest, or None when they may not read the planet or nothing is new."""
+    standing = standing_at(user, membership, now)
+    planet = source.planet
+    if not _decide_as(standing, user, policy.Action.READ, planet):
+        return None
+
+    def readable(topic: Topic) -> bool:
+        return bool(_decide_as(standing, user, policy.Action.READ_TOPIC, planet, topic))
+
+    digest = MemberDigest(
+        topics=[t for t in source.topics if readable(t)],
+        essence=[t for t in source.essence if readable(t)],
+        answered=[t for t in source.answered if readable(t)],
+        comments=[(c, t) for c, t in source.comments if readable(t)],
+        events=list(source.events),
+    )
+    return None if digest.is_empty else digest
+
+
+def period_label(frequency: DigestFrequency) -> str:
+    return _("this week") if frequency is DigestFrequency.WEEKLY else _("today")
+
+
+def queue_digest(
+    source: DigestSource,
+    user: User,
+    membership: Membership,
+    frequency: DigestFrequency,
+    period_key: str,
+    now: datetime,
+) -> int | None:
+    """Compose and queue one member's digest email. None if empty, refused or already queued."""
+    purpose = digest_purpose(membership.id, frequency, period_key)
+    digest = compose(source, user, membership, now)
+    if digest is None or not user.email:
+        return None
+    base = current_app.config["BASE_URL"].rstrip("/")
+    planet = source.planet
+    unsubscribe = f"{base}/unsubscribe/{tokens.unsubscribe_token(user.id, planet.id)}"
+    with force_locale(user.locale or current_app.config["BABEL_DEFAULT_LOCALE"]):
+        label = period_label(frequency)
+        subject = _("%(planet)s: what is new %(period)s", planet=planet.name, period=label)
+        context = {
+            "user": user,
+            "planet": planet,
+            "digest": digest,
+            "period": label,
+            "base": base,
+            "planet_url": f"{base}/p/{planet.slug}",
+            "topic_url": lambda topic: f"{base}/p/{planet.slug}/t/{topic.id}",
+            "excerpt": excerpt,
+            "unsubscribe_url": unsubscribe,
+            "preferences_url": f"{base}/me/notifications/preferences",
+        }
+        text = render_template("email/digest.txt", **context)
+        html = render_template("email/digest.html", **context)
+    headers = {
+        "List-Unsubscribe": f"<{unsubscribe}>",
+        "List-Unsubscribe-Post": "List-Unsubscribe=One-Click",
+    }
+    return outbox.queue_email(user.email, purpose, subject, text, html, headers)
+
+
+def digest_purpose(membership_id: int, frequency: DigestFrequency, period_key: str) -> str:
+    return f"digest:{membership_id}:{frequency.value}:{period_key}"

@@ -1,0 +1,208 @@
+"""Job handlers that turn events into notifications. Each one asks planet.policy whether the
+recipient may see the content at the moment it runs, and is safe to run twice (dedupe keys).
+Handlers flush; the job runner commits (workers.relay)."""
+
+from __future__ import annotations
+
+from sqlalchemy import select
+
+from planet import jobs, policy
+from planet.accounts.models import User
+from planet.content.models import Comment, Report, Topic
+from planet.extensions import db
+from planet.notifications import services
+from planet.notifications.models import Kind
+from planet.planets.models import Membership, MembershipStatus, Planet, Role
+
+
+def _topic_link(planet: Planet, topic_id: int) -> str:
+    return f"/p/{planet.slug}/t/{topic_id}"
+
+
+def _may_read(user_id: int, planet: Planet, topic: Topic) -> bool:
+    user = db.session.get(User, user_id)
+    return user is not None and policy.may(user, policy.Action.READ_TOPIC, planet, topic)
+
+
+@jobs.register_inline("members.joined")
+def member_joined(planet_id: int, user_id: int) -> None:
+    planet = db.session.get(Planet, planet_id)
+    joiner = db.session.get(User, user_id)
+    if planet is None or joiner is None or planet.owner_id == user_id:
+        return
+    services.notify_member_joined(planet, planet.owner_id, joiner)
+
+
+@jobs.register_inline("content.question_asked")
+def question_asked(topic_id: int, **_ignored) -> None:
+    topic = db.session.get(Topic, topic_id)
+    if topic is None or topic.addressee_id is None:
+        return
+    planet = db.session.get(Planet, topic.planet_id)
+    if not _may_read(topic.addressee_id, planet, topic):
+        return
+    actor = None if topic.is_anonymous else db.session.get(User, topic.author_id)
+    services.notify(
+        topic.addressee_id,
+        Kind.QUESTION_ASKED,
+        f"asked:{topic.id}",
+        planet=planet,
+        actor=actor,
+        topic_id=topic.id,
+        data={"link": _topic_link(planet, topic.id), "actor": actor.display_name if actor else ""},
+    )
+
+
+@jobs.register_inline("content.question_answered")
+def question_answered(topic_id: int, **_ignored) -> None:
+    topic = db.session.get(Topic, topic_id)
+    if topic is None or topic.answered_at is None:
+        return
+    planet = db.session.get(Planet, topic.planet_id)
+    if not _may_read(topic.author_id, planet, topic):
+        return
+    services.notify(
+        topic.author_id,
+        Kind.QUESTION_ANSWERED,
+        f"answered:{topic.id}",
+        planet=planet,
+        actor=db.session.get(User, topic.addressee_id) if topic.addressee_id else None,
+        topic_id=topic.id,
+        data={"link": _topic_link(planet, topic.id)},
+    )
+
+
+def _mentions(planet: Planet, topic: Topic, actor_id: int, user_ids, source: str) -> None:
+    actor = db.session.get(User, actor_id)
+    for user_id in sorted(set(user_ids or ())):
+        if user_id == actor_id or not _may_read(user_id, planet, topic):
+            continue
+        services.notify(
+            user_id,
+            Kind.MENTION,
+            f"mention:{source}:{user_id}",
+            planet=planet,
+            actor=actor,
+            topic_id=topic.id,
+            data={"link": _topic_link(planet, topic.id)},
+        )
+
+
+@jobs.register_inline("content.comment_created")
+def comment_created(comment_id: int, mentioned_user_ids=(), **_ignored) -> None:
+    comment = db.session.get(Comment, comment_id)
+    if comment is None or comment.deleted_at is not None:
+        return
+    topic = db.session.get(Topic, comment.topic_id)
+    planet = db.session.get(Planet, comment.planet_id)
+    if topic is None or planet is None:
+        return
+    actor = db.session.get(User, comment.author_id)
+    link = _topic_link(planet, topic.id) + f"#c{comment.id}"
+    told = {comment.author_id}
+    if comment.parent_id is not None:
+        parent = db.session.get(Comment, comment.parent_id)
+        if parent is not None and parent.author_id not in told:
+            told.add(parent.author_id)
+            if _may_read(parent.author_id, planet, topic):
+                services.notify(
+                    parent.author_id,
+                    Kind.COMMENT_REPLY,
+                    f"reply:{comment.id}",
+                    planet=planet,
+                    actor=actor,
+                    topic_id=topic.id,
+                    data={"link": link},
+                )
+    if topic.author_id not in told and _may_read(topic.author_id, planet, topic):
+        told.add(topic.author_id)
+        services.notify(
+            topic.author_id,
+            Kind.TOPIC_COMMENT,
+            f"comment:{comment.id}",
+            planet=planet,
+            actor=actor,
+            topic_id=topic.id,
+            data={"link": link},
+        )
+    _mentions(planet, topic, comment.author_id, mentioned_user_ids, f"c{comment.id}")
+
+
+@jobs.register_inline("content.topic_created")
+def topic_created(topic_id: int, mentioned_user_ids=(), **_ignored) -> None:
+    topic = db.session.get(Topic, topic_id)
+    if topic is None or topic.deleted_at is not None:
+        return
+    planet = db.session.get(Planet, topic.planet_id)
+    _mentions(planet, topic, topic.author_id, mentioned_user_ids, f"t{topic.id}")
+
+
+def _staff_of(planet_id: int) -> list[Membership]:
+    """Candidates for staff notifications; the policy decides who actually moderates."""
+    return list(
+        db.session.scalars(
+            select(Membership).where(
+                Membership.planet_id == planet_id,
+                Membership.status == MembershipStatus.ACTIVE,
+                Membership.role != Role.MEMBER,
+            )
+        )
+    )
+
+
+@jobs.register_inline("content.report_filed")
+def report_filed(report_id: int, **_ignored) -> None:
+    report = db.session.get(Report, report_id)
+    if report is None:
+        return
+    planet = db.session.get(Planet, report.planet_id)
+    for membership in _staff_of(planet.id):
+        user = db.session.get(User, membership.user_id)
+        if user is None or not policy.may(user, policy.Action.MODERATE, planet):
+            continue
+        services.notify(
+            user.id,
+            Kind.REPORT_FILED,
+            f"report:{report.id}:{user.id}",
+            planet=planet,
+            data={"link": f"/p/{planet.slug}/reports"},
+        )
+
+
+@jobs.register_inline("content.announcement")
+def announcement(topic_id: int, **_ignored) -> None:
+    topic = db.session.get(Topic, topic_id)
+    if topic is None or topic.deleted_at is not None:
+        return
+    planet = db.session.get(Planet, topic.planet_id)
+    after = 0
+    while True:
+        batch = list(
+            db.session.scalars(
+                select(Membership)
+                .where(
+                    Membership.planet_id == planet.id,
+                    Membership.status == MembershipStatus.ACTIVE,
+                    Membership.id > after,
+                )
+                .order_by(Membership.id)
+                .limit(500)
+            )
+        )
+        if not batch:
+            return
+        for membership in batch:
+            if membership.user_id == topic.author_id:
+                continue
+            user = db.session.get(User, membership.user_id)
+            if user is None or not policy.may(user, policy.Action.READ_TOPIC, planet, topic):
+                continue
+            services.notify(
+                user.id,
+                Kind.ANNOUNCEMENT,
+                f"announce:{topic.id}:{user.id}",
+                planet=planet,
+                topic_id=topic.id,
+                data={"link": _topic_link(planet, topic.id)},
+            )
+        after = batch[-1].id

@@ -1,0 +1,299 @@
+"""Notification services: create (once per dedupe key), list, mark read, preferences, and the
+email that goes with a notification (through the outbox, in the recipient's language).
+
+Every notification about content asks planet.policy whether the recipient may read it at the
+moment it is created; a notification never carries paid content itself (only names and links).
+"""
+
+from __future__ import annotations
+
+import json
+
+from flask import current_app, render_template
+from flask_babel import force_locale
+from flask_babel import lazy_gettext as _l
+from sqlalchemy import func, select, update
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+
+from planet.accounts.models import User
+from planet.extensions import db
+from planet.models import utcnow
+from planet.notifications import outbox, tokens
+from planet.notifications.models import (
+    EMAIL_DEFAULTS,
+    DigestFrequency,
+    DigestSubscription,
+    Kind,
+    Notification,
+    NotificationPreference,
+)
+from planet.planets.models import Planet
+
+UNREAD_CAP = 99
+
+TITLES = {
+    Kind.QUESTION_ANSWERED: _l("%(actor)s answered your question in %(planet)s"),
+    Kind.QUESTION_ASKED: _l("%(actor)s asked you a question in %(planet)s"),
+    Kind.COMMENT_REPLY: _l("%(actor)s replied to your comment in %(planet)s"),
+    Kind.TOPIC_COMMENT: _l("%(actor)s commented on your topic in %(planet)s"),
+    Kind.MENTION: _l("%(actor)s mentioned you in %(planet)s"),
+    Kind.MEMBER_JOINED: _l("%(count)s new member(s) joined %(planet)s"),
+    Kind.REPORT_FILED: _l("A report was filed in %(planet)s"),
+    Kind.ANNOUNCEMENT: _l("New announcement in %(planet)s"),
+    Kind.PAYMENT_RECEIVED: _l("We received your payment of %(amount)s for %(planet)s"),
+    Kind.REFUND_DONE: _l("Your refund of %(amount)s for %(planet)s is done"),
+    Kind.RENEWAL_FAILED: _l("We could not renew your membership of %(planet)s"),
+    Kind.RENEWAL_REMINDER: _l("Your membership of %(planet)s ends on %(date)s"),
+    Kind.MEMBERSHIP_EXPIRED: _l("Your membership of %(planet)s has expired"),
+    Kind.MEMBERSHIP_RENEWED: _l("Your membership of %(planet)s was renewed until %(date)s"),
+}
+
+KIND_LABELS = {
+    Kind.QUESTION_ANSWERED: _l("My question was answered"),
+    Kind.QUESTION_ASKED: _l("Someone asked me a question"),
+    Kind.COMMENT_REPLY: _l("A reply to my comment"),
+    Kind.TOPIC_COMMENT: _l("A comment on my topic"),
+    Kind.MENTION: _l("I was mentioned"),
+    Kind.MEMBER_JOINED: _l("New members joined my planet"),
+    Kind.REPORT_FILED: _l("A report was filed (moderators)"),
+    Kind.ANNOUNCEMENT: _l("Announcements"),
+    Kind.PAYMENT_RECEIVED: _l("Payment received"),
+    Kind.REFUND_DONE: _l("Refund done"),
+    Kind.RENEWAL_FAILED: _l("Renewal failed"),
+    Kind.RENEWAL_REMINDER: _l("Renewal reminders"),
+    Kind.MEMBERSHIP_EXPIRED: _l("Membership expired"),
+    Kind.MEMBERSHIP_RENEWED: _l("Membership renewed"),
+}
+
+
+def _insert():
+    return pg_insert if db.engine.dialect.name == "postgresql" else sqlite_insert
+
+
+def format_amount(amount: int, currency: str) -> str:
+    return f"{amount / 100:.2f} {currency.upper()}"
+
+
+def title_of(notification: Notification, data: dict | None = None) -> str:
+    data = data if data is not None else json.loads(notification.data or "{}")
+    values = {"actor": "", "planet": "", "count": notification.count, "amount": "", "date": ""}
+    values.update({k: v for k, v in data.items() if isinstance(v, str | int)})
+    values["count"] = notification.count
+    return str(TITLES[notification.kind]) % values
+
+
+def link_of(notification: Notification, data: dict | None = None) -> str:
+    data = data if data is not None else json.loads(notification.data or "{}")
+    return data.get("link", "")
+
+
+# ---------------------------------------------------------------- creating
+
+
+def notify(
+    user_id: int,
+    kind: Kind,
+    dedupe_key: str,
+    *,
+    planet: Planet | None = None,
+    actor: User | None = None,
+    topic_id: int | None = None,
+    data: dict | None = None,
+    email: bool = True,
+) -> int | None:
+    """Create a notification once per `dedupe_key` (a re-run adds nothing) and queue its email
+    when the recipient wants email for this kind. Returns the new id or None."""
+    payload = dict(data or {})
+    if planet is not None:
+        payload.setdefault("planet", planet.name)
+        payload.setdefault("planet_slug", planet.slug)
+    if actor is not None:
+        payload.setdefault("actor", actor.display_name)
+    new_id = db.session.execute(
+        _insert()(Notification)
+        .values(
+            user_id=user_id,
+            kind=kind,
+            planet_id=planet.id if planet else None,
+            actor_id=actor.id if actor else None,
+            topic_id=topic_id,
+            count=1,
+            data=json.dumps(payload, ensure_ascii=False),
+            dedupe_key=dedupe_key[:120],
+            created_at=utcnow(),
+        )
+        .on_conflict_do_nothing(index_elements=["dedupe_key"])
+        .returning(Notification.id)
+    ).scalar()
+    if new_id is not None and email and wants_email(user_id, kind):
+        notification = db.session.get(Notification, new_id)
+        email_notification(notification)
+    return new_id
+
+
+def notify_member_joined(planet: Planet, recipient_id: int, joiner: User) -> None:
+    """New members are batched into one unread line per planet for the owner."""
+    line = db.session.scalar(
+        select(Notification)
+        .where(
+            Notification.user_id == recipient_id,
+            Notification.kind == Kind.MEMBER_JOINED,
+            Notification.planet_id == planet.id,
+            Notification.read_at.is_(None),
+        )
+        .order_by(Notification.id.desc())
+        .limit(1)
+        .with_for_update()
+    )
+    if line is not None:
+        data = json.loads(line.data)
+        joined = data.get("user_ids", [])
+        if joiner.id in joined:
+            return  # a re-run of the same join
+        line.count += 1
+        data["user_ids"] = (joined + [joiner.id])[-50:]
+        data["actor"] = joiner.display_name
+        line.data = json.dumps(data, ensure_ascii=False)
+        line.created_at = utcnow()
+        return
+    notify(
+        recipient_id,
+        Kind.MEMBER_JOINED,
+        f"joined:{planet.id}:{joiner.id}",
+        planet=planet,
+        actor=joiner,
+        data={"user_ids": [joiner.id], "link": f"/p/{planet.slug}/members"},
+    )
+
+
+def wants_email(user_id: int, kind: Kind) -> bool:
+    choice = db.session.scalar(
+        select(NotificationPreference.email).where(
+            NotificationPreference.user_id == user_id, NotificationPreference.kind == kind
+        )
+    )
+    return EMAIL_DEFAULTS[kind] if choice is None else choice
+
+
+def email_notification(notification: Notification) -> int | None:
+    user = db.session.get(User, notification.user_id)
+    if user is None or not user.email:
+        return None
+    data = json.loads(notification.data or "{}")
+    base = current_app.config["BASE_URL"].rstrip("/")
+    link = link_of(notification, data)
+    with force_locale(user.locale or current_app.config["BABEL_DEFAULT_LOCALE"]):
+        title = title_of(notification, data)
+        context = {
+            "user": user,
+            "title": title,
+            "link": base + link if link.startswith("/") else link,
+            "notifications_url": base + "/me/notifications",
+            "preferences_url": base + "/me/notifications/preferences",
+            "notification": notification,
+        }
+        text = render_template("email/notification.txt", **context)
+        html = render_template("email/notification.html", **context)
+    return outbox.queue_email(user.email, f"notification:{notification.id}", title, text, html)
+
+
+# ---------------------------------------------------------------- reading
+
+
+def unread_count(user_id: int) -> int:
+    """Unread notifications, counted up to UNREAD_CAP + 1 (an index range, never a table)."""
+    inner = (
+        select(Notification.id)
+        .where(Notification.user_id == user_id, Notification.read_at.is_(None))
+        .limit(UNREAD_CAP + 1)
+        .subquery()
+    )
+    return db.session.scalar(select(func.count()).select_from(inner)) or 0
+
+
+def list_for(user_id: int, after: int | None, limit: int) -> list[Notification]:
+    statement = select(Notification).where(Notification.user_id == user_id)
+    if after is not None:
+        statement = statement.where(Notification.id < after)
+    return list(db.session.scalars(statement.order_by(Notification.id.desc()).limit(limit)))
+
+
+def mark_read(user_id: int, notification_ids: list[int] | None = None) -> int:
+    """Mark the user's notifications read (all when no ids). Others' ids are ignored."""
+    statement = update(Notification).where(
+        Notification.user_id == user_id, Notification.read_at.is_(None)
+    )
+    if notification_ids is not None:
+        statement = statement.where(Notification.id.in_(notification_ids))
+    result = db.session.execute(
+        statement.values(read_at=utcnow()).execution_options(synchronize_session=False)
+    )
+    return result.rowcount
+
+
+def preferences_of(user_id: int) -> dict[Kind, bool]:
+    stored = dict(
+        db.session.execute(
+            select(NotificationPreference.kind, NotificationPreference.email).where(
+                NotificationPreference.user_id == user_id
+            )
+        ).all()
+    )
+    return {kind: stored.get(kind, EMAIL_DEFAULTS[kind]) for kind in Kind}
+
+
+def set_preferences(user_id: int, email_kinds: set[Kind]) -> None:
+    existing = {
+        row.kind: row
+        for row in db.session.scalars(
+            select(NotificationPreference).where(NotificationPreference.user_id == user_id)
+        )
+    }
+    for kind in Kind:
+        wanted = kind in email_kinds
+        row = existing.get(kind)
+        if row is None:
+            db.session.add(NotificationPreference(user_id=user_id, kind=kind, email=wanted))
+        else:
+            row.email = wanted
+    db.session.flush()
+
+
+# ---------------------------------------------------------------- digests
+
+
+def digest_frequency(user_id: int, planet_id: int) -> DigestFrequency:
+    value = db.session.scalar(
+        select(DigestSubscription.frequency).where(
+            DigestSubscription.user_id == user_id, DigestSubscription.planet_id == planet_id
+        )
+    )
+    return value or DigestFrequency.WEEKLY
+
+
+def set_digest_frequency(user_id: int, planet_id: int, frequency: DigestFrequency) -> None:
+    row = db.session.scalar(
+        select(DigestSubscription).where(
+            DigestSubscription.user_id == user_id, DigestSubscription.planet_id == planet_id
+        )
+    )
+    if row is None:
+        db.session.add(
+            DigestSubscription(user_id=user_id, planet_id=planet_id, frequency=frequency)
+        )
+    else:
+        row.frequency = frequency
+    db.session.flush()
+
+
+def unsubscribe_with_token(token: str) -> tuple[int, int] | None:
+    """The one-click unsubscribe: a valid signed token switches that planet's digest off."""
+    parsed = tokens.read_unsubscribe_token(token)
+    if parsed is None:
+        return None
+    user_id, planet_id = parsed
+    if db.session.get(User, user_id) is None or db.session.get(Planet, planet_id) is None:
+        return None
+    set_digest_frequency(user_id, planet_id, DigestFrequency.OFF)
+    return user_id, planet_id

@@ -1,0 +1,130 @@
+"""Notifications: created by job handlers (only for what the recipient may read), the in-app
+list with an unread count, mark read, preferences and email through the outbox."""
+
+from sqlalchemy import func, select
+
+from planet import jobs
+from planet.extensions import db
+from planet.notifications import services
+from planet.notifications.models import Kind, Notification, Outbox
+from planet.planets.models import MembershipStatus
+
+
+def _count(model, **where):
+    statement = select(func.count()).select_from(model)
+    for key, value in where.items():
+        statement = statement.where(getattr(model, key) == value)
+    return db.session.scalar(statement)
+
+
+def test_answered_question_notifies_asker_once_with_email(app, make, smtp_catcher):
+    owner = make.user(email="owner@example.com")
+    planet = make.planet(owner)
+    asker = make.user(email="asker@example.com", locale="en")
+    make.member(planet, asker)
+    question = make.question(planet, asker, owner, "Why?", answer="Because.")
+    for _ in range(3):  # a job run three times
+        jobs.defer("content.question_answered", topic_id=question.id)
+        jobs.commit()
+    assert _count(Notification, user_id=asker.id, kind=Kind.QUESTION_ANSWERED) == 1
+    mails = smtp_catcher.to("asker@example.com")
+    assert len(mails) == 1
+    assert "answered your question" in mails[0]["Subject"]
+
+
+def test_reply_mention_and_access_checked_at_send_time(app, make):
+    owner = make.user()
+    planet = make.planet(owner)
+    alice, bob, outsider = make.user(), make.user(), make.user()
+    make.member(planet, alice)
+    lapsed = make.member(planet, bob)
+    topic = make.topic(planet, owner, "Paid canary")
+    first = make.comment(topic, alice, "first")
+    reply = make.comment(topic, owner, "reply", parent=first)
+    lapsed.status = MembershipStatus.EXPIRED
+    db.session.commit()
+    jobs.defer(
+        "content.comment_created",
+        comment_id=reply.id,
+        mentioned_user_ids=[bob.id, outsider.id, alice.id],
+    )
+    jobs.commit()
+    kinds = {(n.user_id, n.kind) for n in db.session.scalars(select(Notification))}
+    assert (alice.id, Kind.COMMENT_REPLY) in kinds
+    assert (alice.id, Kind.MENTION) in kinds
+    assert not any(user in (bob.id, outsider.id) for user, _ in kinds)
+
+
+def test_new_members_are_batched_for_the_owner(app, make):
+    owner = make.user()
+    planet = make.planet(owner)
+    joiners = [make.user() for _ in range(3)]
+    for joiner in joiners:
+        jobs.defer("members.joined", planet_id=planet.id, user_id=joiner.id)
+        jobs.commit()
+    jobs.defer("members.joined", planet_id=planet.id, user_id=joiners[0].id)  # re-run
+    jobs.commit()
+    lines = list(db.session.scalars(select(Notification).where(Notification.user_id == owner.id)))
+    assert len(lines) == 1 and lines[0].count == 3
+
+
+def test_list_unread_count_and_mark_read(app, make, client, login_as):
+    user = make.user()
+    other = make.user()
+    for n in range(3):
+        services.notify(user.id, Kind.ANNOUNCEMENT, f"t:{n}", data={"planet": "P"}, email=False)
+    theirs = services.notify(other.id, Kind.ANNOUNCEMENT, "t:x", email=False)
+    db.session.commit()
+    login_as(user)
+    page = client.get("/me/notifications")
+    assert page.status_code == 200
+    assert '<span class="badge">3</span>' in page.get_data(as_text=True)
+    first = db.session.scalars(select(Notification.id).where(Notification.user_id == user.id))
+    one = next(iter(first))
+    assert client.post("/me/notifications/read", data={"id": [one, theirs]}).status_code == 302
+    assert services.unread_count(user.id) == 2
+    assert services.unread_count(other.id) == 1  # someone else's id is ignored
+    assert client.post("/me/notifications/read", data={"id": "abc"}).status_code == 400
+    client.post("/me/notifications/read")
+    assert services.unread_count(user.id) == 0
+    assert client.get("/me/notifications?after=zz").status_code == 400
+
+
+def test_anonymous_is_sent_to_login(client):
+    assert client.get("/me/notifications").status_code in (302, 401)
+
+
+def test_preferences_switch_email_off(app, make, client, login_as, smtp_catcher):
+    user = make.user(email="pref@example.com")
+    planet = make.planet()
+    make.member(planet, user)
+    login_as(user)
+    assert client.get("/me/notifications/preferences").status_code == 200
+    response = client.post(
+        "/me/notifications/preferences",
+        data={"email": ["mention"], f"digest-{planet.id}": "daily"},
+    )
+    assert response.status_code == 302
+    assert services.wants_email(user.id, Kind.MENTION)
+    assert not services.wants_email(user.id, Kind.ANNOUNCEMENT)
+    assert services.digest_frequency(user.id, planet.id).value == "daily"
+    bad = client.post("/me/notifications/preferences", data={"email": ["nope"]})
+    assert bad.status_code == 400
+    services.notify(user.id, Kind.ANNOUNCEMENT, "a:1", planet=planet)
+    db.session.commit()
+    assert _count(Outbox, recipient="pref@example.com") == 0
+
+
+def test_payment_notifications_lazy_models(app, make):
+    # The handler finds nothing for an unknown id and writes nothing.
+    jobs.defer("payments.payment_succeeded", payment_id=999)
+    jobs.commit()
+    assert _count(Notification) == 0
+
+
+def test_unread_badge_caps(app, make):
+    user = make.user()
+    for n in range(services.UNREAD_CAP + 5):
+        services.notify(user.id, Kind.ANNOUNCEMENT, f"c:{n}", email=False)
+    db.session.commit()
+    assert services.unread_count(user.id) == services.UNREAD_CAP + 1

@@ -1,0 +1,121 @@
+"""The Celery app: `celery -A workers.app worker` / `celery -A workers.app beat`.
+
+Configured from the same environment as the Flask app (planet.config.load_config): the broker is
+CELERY_BROKER_URL or REDIS_URL; with neither, the embedded default uses kombu's SQLAlchemy
+transport on a SQLite file (a broker that needs no server). Every task runs inside a Flask
+application context: in the web process (eager mode) the current one, in a worker process an app
+created once per process.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+from pathlib import Path
+
+from celery import Celery, Task
+from flask import Flask, has_app_context
+from kombu import Queue
+
+from planet.config import load_config
+
+log = logging.getLogger("workers")
+
+QUEUES = ("billing", "mail", "default")
+TASK_MODULES = ("workers.tasks", "workers.billing", "workers.digests", "workers.notifications")
+
+_flask_app: Flask | None = None
+
+
+def embedded_broker_url(var_dir: str) -> str:
+    """The no-server broker of the embedded default: kombu's SQLAlchemy transport on SQLite."""
+    return f"sqla+sqlite:///{Path(var_dir) / 'celery-broker.db'}"
+
+
+def broker_url_from(config: dict) -> str:
+    return config.get("CELERY_BROKER_URL") or embedded_broker_url(config["VAR_DIR"])
+
+
+def celery_settings(config: dict) -> dict:
+    """Celery settings derived from the Flask configuration."""
+    from workers.schedule import beat_schedule
+
+    visibility = int(os.environ.get("CELERY_VISIBILITY_TIMEOUT", "3600"))
+    return {
+        "broker_url": broker_url_from(config),
+        "result_backend": None,
+        "task_ignore_result": True,
+        "task_always_eager": bool(config.get("CELERY_ALWAYS_EAGER")),
+        "task_eager_propagates": bool(config.get("TESTING")),
+        # At-least-once: acknowledge after the task finished; a killed worker's task is
+        # redelivered (Redis: after the visibility timeout). Every task is idempotent.
+        "task_acks_late": True,
+        "task_reject_on_worker_lost": True,
+        "worker_prefetch_multiplier": 1,
+        "broker_transport_options": {
+            "visibility_timeout": visibility,
+            "socket_connect_timeout": 2,
+            "socket_timeout": 5,
+        },
+        "broker_connection_retry_on_startup": True,
+        "task_default_queue": "default",
+        "task_queues": [Queue(name) for name in QUEUES],
+        "task_routes": {
+            "workers.billing.*": {"queue": "billing"},
+            "workers.mail.*": {"queue": "mail"},
+            "workers.digests.*": {"queue": "mail"},
+            "workers.notifications.*": {"queue": "mail"},
+        },
+        "task_publish_retry": False,
+        "beat_schedule": beat_schedule(),
+        "timezone": "UTC",
+        "enable_utc": True,
+        "worker_hijack_root_logger": False,
+        "worker_send_task_events": False,
+    }
+
+
+class FlaskTask(Task):
+    """Runs the task body inside a Flask application context and cleans the session after."""
+
+    abstract = True
+
+    def __call__(self, *args, **kwargs):
+        if has_app_context():
+            return self.run(*args, **kwargs)
+        app = flask_app()
+        with app.app_context():
+            from planet.extensions import db
+
+            try:
+                return self.run(*args, **kwargs)
+            finally:
+                db.session.remove()
+
+
+def flask_app() -> Flask:
+    """The Flask app of this worker process, created on first use."""
+    global _flask_app
+    if _flask_app is None:
+        from planet import create_app
+
+        _flask_app = create_app()
+    return _flask_app
+
+
+def bind(app: Flask) -> None:
+    """Point the Celery app at a Flask app's configuration (called by workers.init_app)."""
+    global _flask_app
+    settings = celery_settings(app.config)
+    old_broker = celery.conf.broker_url
+    celery.conf.update(settings)
+    if old_broker != settings["broker_url"] and celery._pool is not None:
+        celery._pool.force_close_all()
+        celery._pool = None
+    if _flask_app is None or not app.testing:
+        _flask_app = app
+
+
+celery = Celery("planet", task_cls=FlaskTask, include=list(TASK_MODULES))
+celery.conf.update(celery_settings(load_config()))
+app = celery  # `celery -A workers.app` finds either name

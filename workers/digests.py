@@ -1,0 +1,138 @@
+"""Digest fan-out: one task per batch of memberships; exactly one email per member, planet and
+period (the outbox key `digest:<membership>:<frequency>:<period>`), however often a batch is
+retried or the whole run repeated."""
+
+from __future__ import annotations
+
+import logging
+from datetime import datetime, timedelta
+
+from sqlalchemy import or_, select
+
+from planet.accounts.models import User
+from planet.extensions import db
+from planet.models import utcnow
+from planet.notifications import digest, outbox
+from planet.notifications.models import DigestFrequency, DigestSubscription, Outbox
+from planet.planets.models import Membership, MembershipStatus, Planet
+from workers.app import celery
+
+log = logging.getLogger("workers.digests")
+FAN_OUT_BATCH = 500
+
+
+def period_of(frequency: DigestFrequency, now: datetime) -> tuple[str, datetime, datetime]:
+    """(period key, since, until) of the period that ends at the most recent boundary."""
+    day_start = now.replace(hour=0, minute=0, second=0, microsecond=0)
+    if frequency is DigestFrequency.DAILY:
+        return day_start.strftime("%Y-%m-%d"), day_start - timedelta(days=1), day_start
+    week_start = day_start - timedelta(days=day_start.weekday())
+    year, week, _ = week_start.isocalendar()
+    return f"{year}W{week:02d}", week_start - timedelta(days=7), week_start
+
+
+def due_memberships(frequency: DigestFrequency, after_id: int, limit: int):
+    """Active memberships whose digest choice is `frequency` (no row means weekly)."""
+    statement = (
+        select(Membership.id)
+        .outerjoin(
+            DigestSubscription,
+            (DigestSubscription.user_id == Membership.user_id)
+            & (DigestSubscription.planet_id == Membership.planet_id),
+        )
+        .where(Membership.status == MembershipStatus.ACTIVE, Membership.id > after_id)
+        .order_by(Membership.id)
+        .limit(limit)
+    )
+    if frequency is DigestFrequency.WEEKLY:
+        statement = statement.where(
+            or_(DigestSubscription.id.is_(None), DigestSubscription.frequency == frequency)
+        )
+    else:
+        statement = statement.where(DigestSubscription.frequency == frequency)
+    return list(db.session.scalars(statement))
+
+
+def fan_out(frequency: DigestFrequency, now: datetime | None = None, progress=None) -> dict:
+    now = now or utcnow()
+    key, since, until = period_of(frequency, now)
+    after = batches = members = 0
+    while True:
+        ids = due_memberships(frequency, after, FAN_OUT_BATCH)
+        db.session.rollback()
+        if not ids:
+            break
+        send_batch.apply_async(
+            args=[ids, frequency.value, key, since.isoformat(), until.isoformat()],
+            queue="mail",
+        )
+        after = ids[-1]
+        batches += 1
+        members += len(ids)
+        if progress:
+            progress(len(ids))
+    return {"period": key, "batches": batches, "members": members}
+
+
+def fan_out_daily(now: datetime | None = None, progress=None) -> dict:
+    return fan_out(DigestFrequency.DAILY, now, progress)
+
+
+def fan_out_weekly(now: datetime | None = None, progress=None) -> dict:
+    return fan_out(DigestFrequency.WEEKLY, now, progress)
+
+
+def run_batch(
+    membership_ids: list[int], frequency: DigestFrequency, key: str, since, until
+) -> dict:
+    """Queue every digest of the batch (one commit), then deliver the batch's unsent emails
+    (including those a killed earlier run queued but never sent)."""
+    now = utcnow()
+    rows = db.session.execute(
+        select(Membership, User)
+        .join(User, User.id == Membership.user_id)
+        .where(Membership.id.in_(membership_ids))
+        .order_by(Membership.planet_id, Membership.id)
+    ).all()
+    sources: dict[int, digest.DigestSource] = {}
+    queued = empty = 0
+    purposes = []
+    for membership, user in rows:
+        purpose = digest.digest_purpose(membership.id, frequency, key)
+        purposes.append(purpose)
+        source = sources.get(membership.planet_id)
+        if source is None:
+            planet = db.session.get(Planet, membership.planet_id)
+            source = sources[membership.planet_id] = digest.DigestSource.load(planet, since, until)
+        if outbox.already_queued(user.email, purpose):
+            continue
+        if digest.queue_digest(source, user, membership, frequency, key, now) is None:
+            empty += 1
+        else:
+            queued += 1
+    db.session.commit()
+    outbox.forget_new()
+    unsent = list(
+        db.session.scalars(
+            select(Outbox.id).where(Outbox.purpose.in_(purposes), Outbox.sent_at.is_(None))
+        )
+    )
+    db.session.rollback()
+    sent, failed = outbox.deliver(unsent)
+    return {"queued": queued, "empty": empty, "sent": sent, "failed": failed}
+
+
+@celery.task(name="workers.digests.send_batch", acks_late=True)
+def send_batch(membership_ids, frequency, key, since, until) -> dict:
+    from celery import current_task
+
+    summary = run_batch(
+        membership_ids,
+        DigestFrequency(frequency),
+        key,
+        datetime.fromisoformat(since),
+        datetime.fromisoformat(until),
+    )
+    task_id = getattr(getattr(current_task, "request", None), "id", None) or "inline"
+    log.info("task %s digest batch %s (%d members): %s", task_id, key, len(membership_ids), summary)
+    return summary
