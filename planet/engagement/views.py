@@ -93,8 +93,8 @@ def planet_time(moment: datetime, planet, fmt: str = "%Y-%m-%d %H:%M") -> str:
 
 
 @bp.route("/directory")
-def directory():
-    planet = _planet(request.view_args["slug"], Action.VIEW_DIRECTORY)
+def directory(slug):
+    planet = _planet(slug, Action.VIEW_DIRECTORY)
     text = request.args.get("q", "")[:100]
     tag = request.args.get("tag", "")[:40]
     city = request.args.get("city", "")[:60]
@@ -117,8 +117,8 @@ def directory():
 
 
 @bp.route("/introduction", methods=["GET", "POST"])
-def introduce():
-    planet = _planet(request.view_args["slug"], Action.WRITE_INTRODUCTION)
+def introduce(slug):
+    planet = _planet(slug, Action.WRITE_INTRODUCTION)
     existing = introductions.introduction_of(planet.id, current_user.id)
     form = f.IntroductionForm()
     status = 200
@@ -143,8 +143,8 @@ def introduce():
 
 
 @bp.route("/directory/template", methods=["GET", "POST"])
-def intro_template():
-    planet = _planet(request.view_args["slug"], Action.EDIT_SETTINGS)
+def intro_template(slug):
+    planet = _planet(slug, Action.EDIT_SETTINGS)
     form = f.TemplateForm()
     status = 200
     if request.method == "GET":
@@ -161,8 +161,8 @@ def intro_template():
 
 
 @bp.route("/directory/missing")
-def missing_introductions():
-    planet = _planet(request.view_args["slug"], Action.EDIT_SETTINGS)
+def missing_introductions(slug):
+    planet = _planet(slug, Action.EDIT_SETTINGS)
     rows, cursor = introductions.members_without_introduction(planet, after=_after())
     return _render(
         "missing.html", planet, rows=rows, next_cursor=encode(cursor) if cursor else None,
@@ -171,8 +171,8 @@ def missing_introductions():
 
 
 @bp.route("/directory/remind", methods=["POST"])
-def remind_introductions():
-    planet = _planet(request.view_args["slug"], Action.EDIT_SETTINGS)
+def remind_introductions(slug):
+    planet = _planet(slug, Action.EDIT_SETTINGS)
     try:
         user_ids = [int(v) for v in request.form.getlist("user_id")]
     except ValueError:
@@ -188,8 +188,8 @@ def remind_introductions():
 
 
 @bp.route("/challenges")
-def challenges():
-    planet = _planet(request.view_args["slug"], Action.READ)
+def challenges(slug):
+    planet = _planet(slug, Action.READ)
     rows = db.session.scalars(
         select(Challenge)
         .where(Challenge.planet_id == planet.id)
@@ -203,8 +203,8 @@ def challenges():
 
 
 @bp.route("/challenges/new", methods=["GET", "POST"])
-def new_challenge():
-    planet = _planet(request.view_args["slug"], Action.MANAGE_CHALLENGES)
+def new_challenge(slug):
+    planet = _planet(slug, Action.MANAGE_CHALLENGES)
     form = f.ChallengeForm()
     if request.method == "GET":
         form.start_date.data = local_day(planet, utcnow())
@@ -234,8 +234,8 @@ def new_challenge():
 
 
 @bp.route("/challenges/<int:cid>")
-def challenge(cid):
-    planet = _planet(request.view_args["slug"], Action.READ)
+def challenge(slug, cid):
+    planet = _planet(slug, Action.READ)
     item = in_planet_or_404(Challenge, cid, planet)
     now = utcnow()
     today = local_day(planet, now)
@@ -263,8 +263,8 @@ def challenge(cid):
 
 
 @bp.route("/challenges/<int:cid>/checkin", methods=["POST"])
-def check_in(cid):
-    planet = _planet(request.view_args["slug"], Action.CHECK_IN)
+def check_in(slug, cid):
+    planet = _planet(slug, Action.CHECK_IN)
     item = in_planet_or_404(Challenge, cid, planet)
     form = f.CheckInForm()
     image_key = None
@@ -279,8 +279,8 @@ def check_in(cid):
 
 
 @bp.route("/challenges/<int:cid>/members/<int:user_id>")
-def member_calendar(cid, user_id):
-    planet = _planet(request.view_args["slug"], Action.READ)
+def member_calendar(slug, cid, user_id):
+    planet = _planet(slug, Action.READ)
     item = in_planet_or_404(Challenge, cid, planet)
     progress = checkins.progress_of(item, user_id)
     if progress is None:
@@ -299,8 +299,8 @@ def member_calendar(cid, user_id):
 
 
 @bp.route("/homework")
-def homework():
-    planet = _planet(request.view_args["slug"], Action.READ)
+def homework(slug):
+    planet = _planet(slug, Action.READ)
     rows, cursor = homework_mod.list_assignments(planet, after=_after())
     return _render(
         "homework.html", planet, rows=rows, next_cursor=encode(cursor) if cursor else None,
@@ -310,8 +310,8 @@ def homework():
 
 
 @bp.route("/homework/new", methods=["GET", "POST"])
-def new_assignment():
-    planet = _planet(request.view_args["slug"], Action.POST_HOMEWORK)
+def new_assignment(slug):
+    planet = _planet(slug, Action.POST_HOMEWORK)
     form = f.AssignmentForm()
     status = 200
     if request.method == "POST":
@@ -332,8 +332,8 @@ def new_assignment():
 
 
 @bp.route("/homework/<int:aid>")
-def assignment(aid):
-    planet = _planet(request.view_args["slug"], Action.READ)
+def assignment(slug, aid):
+    planet = _planet(slug, Action.READ)
     item = in_planet_or_404(Assignment, aid, planet)
     may_grade = policy.may(current_user, Action.GRADE_HOMEWORK, planet)
     rows, cursor = homework_mod.list_submissions(item, featured_only=not may_grade, after=_after())
@@ -347,8 +347,8 @@ def assignment(aid):
 
 
 @bp.route("/homework/<int:aid>/submit", methods=["POST"])
-def submit(aid):
-    planet = _planet(request.view_args["slug"], Action.SUBMIT_HOMEWORK)
+def submit(slug, aid):
+    planet = _planet(slug, Action.SUBMIT_HOMEWORK)
     item = in_planet_or_404(Assignment, aid, planet)
     form = f.SubmissionForm()
     homework_mod.hand_in(planet, item, current_user, form.body.data or "")
@@ -357,8 +357,8 @@ def submit(aid):
 
 
 @bp.route("/homework/submissions/<int:sid>/grade", methods=["POST"])
-def grade(sid):
-    planet = _planet(request.view_args["slug"], Action.GRADE_HOMEWORK)
+def grade(slug, sid):
+    planet = _planet(slug, Action.GRADE_HOMEWORK)
     submission = in_planet_or_404(Submission, sid, planet)
     form = f.GradeForm()
     if not form.validate():
@@ -380,8 +380,8 @@ PERIODS = {"week": PeriodKind.WEEK, "month": PeriodKind.MONTH, "all": PeriodKind
 
 
 @bp.route("/points")
-def leaderboard():
-    planet = _planet(request.view_args["slug"], Action.READ)
+def leaderboard(slug):
+    planet = _planet(slug, Action.READ)
     period = request.args.get("period", "week")
     if period not in PERIODS:
         abort(400, description=_("Choose week, month or all time."))
@@ -402,8 +402,8 @@ def leaderboard():
 
 
 @bp.route("/points/history")
-def points_history():
-    planet = _planet(request.view_args["slug"], Action.READ)
+def points_history(slug):
+    planet = _planet(slug, Action.READ)
     user_id = current_user.id
     if request.args.get("user"):
         policy.require(current_user, Action.VIEW_HEALTH, planet)
@@ -417,8 +417,8 @@ def points_history():
 
 
 @bp.route("/points/settings", methods=["GET", "POST"])
-def points_settings():
-    planet = _planet(request.view_args["slug"], Action.EDIT_SETTINGS)
+def points_settings(slug):
+    planet = _planet(slug, Action.EDIT_SETTINGS)
     status = 200
     error = None
     if request.method == "POST":
@@ -446,8 +446,8 @@ def points_settings():
 
 
 @bp.route("/points/inactive")
-def least_active():
-    planet = _planet(request.view_args["slug"], Action.VIEW_HEALTH)
+def least_active(slug):
+    planet = _planet(slug, Action.VIEW_HEALTH)
     weeks = request.args.get("weeks", "4")
     if weeks not in ("1", "4", "12", "26"):
         abort(400, description=_("Choose a period of 1, 4, 12 or 26 weeks."))
@@ -461,8 +461,8 @@ def least_active():
 
 
 @bp.route("/points/inactive/<int:mid>/remove", methods=["POST"])
-def remove_inactive(mid):
-    planet = _planet(request.view_args["slug"], Action.REMOVE_MEMBER)
+def remove_inactive(slug, mid):
+    planet = _planet(slug, Action.REMOVE_MEMBER)
     membership = in_planet_or_404(Membership, mid, planet)
     members.remove_member(planet, current_user, membership)
     flash(_("The member was removed."), "success")
@@ -473,8 +473,8 @@ def remove_inactive(mid):
 
 
 @bp.route("/events", endpoint="events")
-def events_list():
-    planet = _planet(request.view_args["slug"], Action.READ)
+def events_list(slug):
+    planet = _planet(slug, Action.READ)
     now = utcnow()
     rows = [
         (event, start, events.countdown(start, now))
@@ -484,8 +484,8 @@ def events_list():
 
 
 @bp.route("/events/new", methods=["GET", "POST"])
-def new_event():
-    planet = _planet(request.view_args["slug"], Action.MANAGE_EVENTS)
+def new_event(slug):
+    planet = _planet(slug, Action.MANAGE_EVENTS)
     form = f.EventForm()
     status = 200
     if request.method == "POST":
@@ -509,8 +509,8 @@ def new_event():
 
 
 @bp.route("/events/<int:eid>")
-def event(eid):
-    planet = _planet(request.view_args["slug"], Action.READ)
+def event(slug, eid):
+    planet = _planet(slug, Action.READ)
     item = in_planet_or_404(Event, eid, planet)
     now = utcnow()
     start = events.next_occurrence(planet, item, now)
@@ -524,8 +524,8 @@ def event(eid):
 
 
 @bp.route("/events/<int:eid>/rsvp", methods=["POST"])
-def rsvp(eid):
-    planet = _planet(request.view_args["slug"], Action.RSVP)
+def rsvp(slug, eid):
+    planet = _planet(slug, Action.RSVP)
     item = in_planet_or_404(Event, eid, planet)
     events.rsvp(planet, item, current_user)
     flash(_("See you there!"), "success")
@@ -533,16 +533,16 @@ def rsvp(eid):
 
 
 @bp.route("/events/<int:eid>/rsvp/cancel", methods=["POST"])
-def cancel_rsvp(eid):
-    planet = _planet(request.view_args["slug"], Action.RSVP)
+def cancel_rsvp(slug, eid):
+    planet = _planet(slug, Action.RSVP)
     item = in_planet_or_404(Event, eid, planet)
     events.cancel_rsvp(planet, item, current_user)
     return redirect(url_for("engagement.event", slug=planet.slug, eid=item.id))
 
 
 @bp.route("/events/<int:eid>/cancel", methods=["POST"])
-def cancel_event(eid):
-    planet = _planet(request.view_args["slug"], Action.MANAGE_EVENTS)
+def cancel_event(slug, eid):
+    planet = _planet(slug, Action.MANAGE_EVENTS)
     item = in_planet_or_404(Event, eid, planet)
     events.cancel_event(planet, item, current_user)
     flash(_("The event was cancelled."), "success")
@@ -550,8 +550,8 @@ def cancel_event(eid):
 
 
 @bp.route("/events/<int:eid>.ics")
-def event_ics(eid):
-    planet = _planet(request.view_args["slug"], Action.READ)
+def event_ics(slug, eid):
+    planet = _planet(slug, Action.READ)
     item = in_planet_or_404(Event, eid, planet)
     url = url_for("engagement.event", slug=planet.slug, eid=item.id, _external=True)
     return Response(
@@ -565,8 +565,8 @@ def event_ics(eid):
 
 
 @bp.route("/polls", endpoint="polls")
-def polls_list():
-    planet = _planet(request.view_args["slug"], Action.READ)
+def polls_list(slug):
+    planet = _planet(slug, Action.READ)
     rows, cursor = polls.list_polls(planet, after=_after())
     return _render(
         "polls.html", planet, rows=rows, next_cursor=encode(cursor) if cursor else None,
@@ -575,8 +575,8 @@ def polls_list():
 
 
 @bp.route("/polls/new", methods=["GET", "POST"])
-def new_poll():
-    planet = _planet(request.view_args["slug"], Action.CREATE_POLL)
+def new_poll(slug):
+    planet = _planet(slug, Action.CREATE_POLL)
     form = f.PollForm()
     status = 200
     if request.method == "POST":
@@ -597,8 +597,8 @@ def new_poll():
 
 
 @bp.route("/polls/<int:pid>")
-def poll(pid):
-    planet = _planet(request.view_args["slug"], Action.READ)
+def poll(slug, pid):
+    planet = _planet(slug, Action.READ)
     item = in_planet_or_404(Poll, pid, planet)
     now = utcnow()
     ballot = polls.ballot_of(item, current_user.id)
@@ -610,8 +610,8 @@ def poll(pid):
 
 
 @bp.route("/polls/<int:pid>/vote", methods=["POST"])
-def vote(pid):
-    planet = _planet(request.view_args["slug"], Action.VOTE)
+def vote(slug, pid):
+    planet = _planet(slug, Action.VOTE)
     item = in_planet_or_404(Poll, pid, planet)
     try:
         option_ids = [int(v) for v in request.form.getlist("option")]
@@ -623,8 +623,8 @@ def vote(pid):
 
 
 @bp.route("/lotteries/new", methods=["GET", "POST"])
-def new_lottery():
-    planet = _planet(request.view_args["slug"], Action.RUN_LOTTERY)
+def new_lottery(slug):
+    planet = _planet(slug, Action.RUN_LOTTERY)
     form = f.LotteryForm()
     status = 200
     if request.method == "POST":
@@ -643,8 +643,8 @@ def new_lottery():
 
 
 @bp.route("/lotteries/<int:lid>")
-def lottery(lid):
-    planet = _planet(request.view_args["slug"], Action.READ)
+def lottery(slug, lid):
+    planet = _planet(slug, Action.READ)
     item = in_planet_or_404(Lottery, lid, planet)
     winners = []
     if item.winners:
@@ -657,8 +657,8 @@ def lottery(lid):
 
 
 @bp.route("/lotteries/<int:lid>/draw", methods=["POST"])
-def draw(lid):
-    planet = _planet(request.view_args["slug"], Action.RUN_LOTTERY)
+def draw(slug, lid):
+    planet = _planet(slug, Action.RUN_LOTTERY)
     item = in_planet_or_404(Lottery, lid, planet)
     polls.draw_lottery(planet, item, current_user)
     return redirect(url_for("engagement.lottery", slug=planet.slug, lid=item.id))
@@ -668,8 +668,8 @@ def draw(lid):
 
 
 @bp.route("/health", endpoint="health")
-def health_view():
-    planet = _planet(request.view_args["slug"], Action.VIEW_HEALTH)
+def health_view(slug):
+    planet = _planet(slug, Action.VIEW_HEALTH)
     now = utcnow()
     weekly = health.weekly_active(planet, now)
     funnel = health.funnel(planet, now)
@@ -705,8 +705,8 @@ CSV_TABLES = ("weekly_active", "members", "cooling", "unanswered", "retention", 
 
 
 @bp.route("/health/<table>.csv")
-def health_csv(table):
-    planet = _planet(request.view_args["slug"], Action.VIEW_HEALTH)
+def health_csv(slug, table):
+    planet = _planet(slug, Action.VIEW_HEALTH)
     if table not in CSV_TABLES:
         abort(404)
     now = utcnow()
