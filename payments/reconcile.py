@@ -16,12 +16,38 @@ from planet.models import utcnow
 log = logging.getLogger(__name__)
 
 
+def _intents_since(since: datetime):
+    """Each PaymentIntent named by a provider event since `since` (the event list reaches 30 days
+    back), fetched fresh, plus our own unfinished payments since then."""
+    gateway = get_gateway()
+    seen: set[str] = set()
+    for event in gateway.list_events(int(since.timestamp())):
+        obj = (event.get("data") or {}).get("object") or {}
+        intent_id = (
+            obj.get("id") if obj.get("object") == "payment_intent" else obj.get("payment_intent")
+        )
+        if intent_id and intent_id not in seen:
+            seen.add(intent_id)
+            yield gateway.fetch_payment(intent_id)
+    unfinished = db.session.scalars(
+        select(Payment.provider_intent_id).where(
+            Payment.created_at >= since,
+            Payment.provider_intent_id.is_not(None),
+            Payment.status.in_(["processing", "requires_action", "created"]),
+        )
+    ).all()
+    for intent_id in unfinished:
+        if intent_id not in seen:
+            seen.add(intent_id)
+            yield gateway.fetch_payment(intent_id)
+
+
 def reconcile(since: datetime, now: datetime | None = None) -> dict:
-    """List the provider's PaymentIntents created since `since`; grant what succeeded, mark what
+    """Go through the provider's payments since `since` (its event list, then a fresh fetch); grant what succeeded, mark what
     failed, import refunds made at the provider. Returns a drift report (a task body commits)."""
     now = now or utcnow()
     report = {"checked": 0, "granted": 0, "failed": 0, "refunds_imported": 0, "unknown": []}
-    for intent in get_gateway().list_payments(int(since.timestamp())):
+    for intent in _intents_since(since):
         report["checked"] += 1
         payment = db.session.scalar(
             select(Payment).where(Payment.provider_intent_id == intent["id"])

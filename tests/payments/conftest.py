@@ -30,6 +30,7 @@ class FakeProvider(FakeStripeHTTP):
                 "object": "customer",
             },
             ("GET", "/v1/payment_intents"): self._list_intents,
+            ("GET", "/v1/events"): lambda p: {"object": "list", "has_more": False, "data": []},
             ("POST", "/v1/payment_intents"): self._create_intent,
             ("POST", "/v1/refunds"): self._refund,
             ("GET", "/v1/refunds"): lambda p: {
