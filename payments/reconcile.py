@@ -43,8 +43,9 @@ def _intents_since(since: datetime):
 
 
 def reconcile(since: datetime, now: datetime | None = None) -> dict:
-    """Go through the provider's payments since `since` (its event list, then a fresh fetch); grant what succeeded, mark what
-    failed, import refunds made at the provider. Returns a drift report (a task body commits)."""
+    """Go through the provider's payments since `since` (its event list, then a fresh fetch):
+    grant what succeeded, mark what failed, import refunds made at the provider.
+    Returns a drift report (a task body commits)."""
     now = now or utcnow()
     report = {"checked": 0, "granted": 0, "failed": 0, "refunds_imported": 0, "unknown": []}
     for intent in _intents_since(since):

@@ -70,7 +70,18 @@ def main() -> None:
 
 def extra_processes(env: dict) -> list[tuple[str, list[str]]]:
     """Companion processes of the embedded default (fake Stripe, SMTP catcher, workers)."""
-    return []
+    processes: list[tuple[str, list[str]]] = []
+    # Fake Stripe (localstripe, GPL-3.0, a separate process) on STRIPE_API_BASE's port, unless
+    # the app points at another Stripe; plus a helper that registers our webhook with it.
+    api_base = env.get("STRIPE_API_BASE", "http://127.0.0.1:8420")
+    if api_base.startswith("http://127.0.0.1") or api_base.startswith("http://localhost"):
+        port = api_base.rsplit(":", 1)[-1].strip("/") or "8420"
+        localstripe = str(Path(sys.executable).with_name("localstripe"))
+        processes.append(("localstripe", [localstripe, "--port", port]))
+        processes.append(
+            ("stripe-webhook", [sys.executable, "-m", "payments.devtools", "keep-webhook"])
+        )
+    return processes
 
 
 if __name__ == "__main__":
