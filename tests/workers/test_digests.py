@@ -1,0 +1,106 @@
+"""Digests: only what the member may read at send time, once per member and period, HTML +
+text in the member's language, signed one-click unsubscribe."""
+
+from datetime import UTC, datetime, timedelta
+
+from sqlalchemy import func, select
+
+from planet.extensions import db
+from planet.notifications import tokens
+from planet.notifications.models import DigestFrequency, Outbox
+from planet.planets.models import MembershipStatus
+from workers import digests
+
+NOW = datetime(2026, 3, 9, 8, 0, tzinfo=UTC)  # a Monday
+IN_LAST_WEEK = NOW - timedelta(days=3)
+
+
+def _setup(make):
+    owner = make.user(email="owner@example.com")
+    planet = make.planet(owner, name="Canary Planet")
+    reader = make.user(email="reader@example.com", locale="en")
+    zh_reader = make.user(email="zh@example.com", locale="zh")
+    lapsed = make.user(email="lapsed@example.com")
+    make.member(planet, reader)
+    make.member(planet, zh_reader)
+    make.member(planet, lapsed, expires_in=timedelta(days=-1))  # expired, not yet swept
+    make.topic(planet, owner, "Paid CANARY-123 topic", title="Weekly notes", feed_at=IN_LAST_WEEK)
+    make.question(planet, reader, owner, "Unanswered secret?")  # never in a digest
+    return owner, planet, reader, zh_reader
+
+
+def test_weekly_digest_once_per_member_and_period(app, make, smtp_catcher):
+    owner, planet, reader, zh_reader = _setup(make)
+    for _ in range(3):
+        digests.fan_out_weekly(NOW)
+    recipients = sorted(m["To"] for m in smtp_catcher.messages)
+    assert recipients == ["owner@example.com", "reader@example.com", "zh@example.com"]
+    mail = smtp_catcher.to("reader@example.com")[0]
+    text, html = smtp_catcher.text(mail), smtp_catcher.html(mail)
+    assert "Weekly notes" in text and "Weekly notes" in html
+    assert "Unanswered secret" not in text
+    assert "what is new" in mail["Subject"]
+    assert mail["List-Unsubscribe"].strip().startswith("<http")
+    assert mail["List-Unsubscribe-Post"] == "List-Unsubscribe=One-Click"
+    zh_mail = smtp_catcher.to("zh@example.com")[0]
+    assert "本周" in zh_mail["Subject"] or "新" in zh_mail["Subject"]
+    assert not smtp_catcher.to("lapsed@example.com")
+
+
+def test_daily_subscribers_and_off(app, make, smtp_catcher):
+    owner, planet, reader, zh_reader = _setup(make)
+    from planet.notifications import services
+
+    services.set_digest_frequency(reader.id, planet.id, DigestFrequency.DAILY)
+    services.set_digest_frequency(zh_reader.id, planet.id, DigestFrequency.OFF)
+    make.topic(planet, owner, "Fresh", title="Yesterday", feed_at=NOW - timedelta(hours=12))
+    db.session.commit()
+    digests.fan_out_daily(NOW)
+    assert [m["To"] for m in smtp_catcher.messages] == ["reader@example.com"]
+    smtp_catcher.clear()
+    digests.fan_out_weekly(NOW)
+    assert [m["To"] for m in smtp_catcher.messages] == ["owner@example.com"]
+
+
+def test_nothing_new_sends_nothing(app, make, smtp_catcher):
+    planet = make.planet()
+    make.member(planet)
+    digests.fan_out_weekly(NOW)
+    assert smtp_catcher.messages == []
+
+
+def test_a_revoked_member_gets_nothing(app, make, smtp_catcher):
+    owner, planet, reader, zh_reader = _setup(make)
+    from planet.planets.models import Membership
+
+    membership = db.session.scalar(select(Membership).where(Membership.user_id == reader.id))
+    membership.status = MembershipStatus.REFUNDED
+    db.session.commit()
+    digests.fan_out_weekly(NOW)
+    assert not smtp_catcher.to("reader@example.com")
+
+
+def test_one_click_unsubscribe(app, make, client):
+    owner, planet, reader, zh_reader = _setup(make)
+    token = tokens.unsubscribe_token(reader.id, planet.id)
+    page = client.get(f"/unsubscribe/{token}")
+    assert page.status_code == 200 and "Canary Planet" in page.get_data(as_text=True)
+    assert client.post(f"/unsubscribe/{token}").status_code == 200
+    from planet.notifications import services
+
+    assert services.digest_frequency(reader.id, planet.id) is DigestFrequency.OFF
+    assert client.post(f"/unsubscribe/{token}x").status_code == 400
+    assert client.get("/unsubscribe/garbage").status_code == 400
+
+
+def test_unsent_digest_is_finished_by_a_rerun(app, make, smtp_catcher):
+    owner, planet, reader, zh_reader = _setup(make)
+    port = app.config["MAIL_PORT"]
+    app.config["MAIL_PORT"] = 1  # SMTP down during the first run
+    digests.fan_out_weekly(NOW)
+    assert smtp_catcher.messages == []
+    assert db.session.scalar(select(func.count()).select_from(Outbox)) == 3
+    app.config["MAIL_PORT"] = port
+    digests.fan_out_weekly(NOW)
+    digests.fan_out_weekly(NOW)
+    assert len(smtp_catcher.messages) == 3
