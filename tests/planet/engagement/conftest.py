@@ -36,6 +36,16 @@ def as_user(client, login_as):
         with client.session_transaction() as session:
             session.clear()
         login_as(user)
+        client.environ_base["HTTP_ACCEPT_LANGUAGE"] = "en"
         return client
 
     return switch
+
+
+@pytest.fixture(autouse=True)
+def english(app):
+    """Service refusals outside a request are rendered in English for the assertions."""
+    from flask_babel import force_locale
+
+    with force_locale("en"):
+        yield
