@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import secrets
 
-from flask import request, session
+from flask import Flask, g, request, session
 from flask_login import login_user, logout_user
 from sqlalchemy import select, update
 
@@ -46,11 +46,23 @@ def start_session(user: User, remember: bool = False) -> AuthSession:
 
 
 def end_session(user: User) -> None:
-    """Log out: revoke this device's server-side session."""
+    """Log out: revoke this device's server-side session and clear its cookies."""
     if user.current_auth_session is not None:
         user.current_auth_session.revoked_at = utcnow()
     logout_user()
     session.clear()
+    session["_remember"] = "clear"  # logout_user's marker, wiped by clear(): drop the cookie
+
+
+def _forget_cached_user() -> None:
+    """Flask-Login caches the user on `g`. `g` lives on the app context, which a request shares
+    when one is already pushed (a test holding an app context, a CLI command issuing test
+    requests), so drop any cached user: each request authenticates from its own cookies."""
+    g.pop("_login_user", None)
+
+
+def init_app(app: Flask) -> None:
+    app.before_request_funcs.setdefault(None, []).insert(0, _forget_cached_user)
 
 
 def revoke_all_sessions(user: User, keep: AuthSession | None = None) -> None:

@@ -14,6 +14,7 @@ from wtforms import (
     TextAreaField,
 )
 from wtforms.fields import EmailField
+from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, EqualTo, Length
 
 from planet.accounts import services
@@ -78,7 +79,11 @@ class ProfileForm(FlaskForm):
     bio = TextAreaField(_l("About you (Markdown)"), validators=[Length(max=services.BIO_MAX)])
     locale = SelectField(
         _l("Language"),
-        choices=[("", _l("Follow my browser")), ("zh", "简体中文"), ("en", "English")],
+        choices=[
+            SelectChoice("", _l("Follow my browser")),
+            SelectChoice("zh", "简体中文"),
+            SelectChoice("en", "English"),
+        ],
         default="",
     )
 
