@@ -1,0 +1,84 @@
+"""Introductions and the directory: search, contact visibility, public directory, isolation."""
+
+from planet.engagement import introductions
+from planet.extensions import db
+
+FIELDS = {"who": "A designer", "work": "UX research", "offer": "Portfolio reviews",
+          "seeking": "Co-founders", "city": "Hangzhou", "tags": "design, figma",
+          "contact": "wechat: mia-canary"}  # fmt: skip
+
+
+def _intro(world, client):
+    response = client.post("/p/alpha/introduction", data=FIELDS)
+    assert response.status_code == 302
+
+
+def test_member_writes_and_searches(world, as_user):
+    client = as_user(world.member)
+    _intro(world, client)
+    for query in ("tag=figma", "city=hangzhou", "q=portfolio"):
+        page = client.get(f"/p/alpha/directory?{query}").get_data(as_text=True)
+        assert "Mia" in page and "mia-canary" in page
+    assert "Portfolio reviews" not in client.get("/p/alpha/directory?tag=python").get_data(
+        as_text=True
+    )
+
+
+def test_contacts_hidden_when_roster_hidden(world, as_user):
+    _intro(world, as_user(world.member))
+    world.planet.roster_visible = False
+    db.session.commit()
+    other = as_user(world.member)
+    # A member cannot open the directory while the roster is hidden; the owner can, and
+    # the owner's view shows contacts (VIEW_CONTACTS for moderators).
+    assert other.get("/p/alpha/directory").status_code == 403
+    owner_page = as_user(world.owner).get("/p/alpha/directory").get_data(as_text=True)
+    assert "Mia" in owner_page
+
+
+def test_visitor_sees_public_directory_without_contacts_or_names(world, as_user, client):
+    _intro(world, as_user(world.member))
+    with client.session_transaction() as session:
+        session.clear()
+    assert client.get("/p/alpha/directory").status_code == 401
+    world.planet.public_directory = True
+    db.session.commit()
+    page = client.get("/p/alpha/directory").get_data(as_text=True)
+    assert "Portfolio reviews" in page
+    assert "mia-canary" not in page
+    outsider_page = as_user(world.outsider).get("/p/alpha/directory").get_data(as_text=True)
+    assert "Portfolio reviews" in outsider_page and "mia-canary" not in outsider_page
+
+
+def test_other_planets_member_never_sees_directory(world, make, as_user):
+    _intro(world, as_user(world.member))
+    beta = make.planet(world.outsider, slug="beta")
+    client = as_user(world.outsider)
+    assert client.get("/p/alpha/directory").status_code == 403
+    assert "mia-canary" not in client.get(f"/p/{beta.slug}/directory").get_data(as_text=True)
+
+
+def test_empty_introduction_refused(world, as_user):
+    response = as_user(world.member).post("/p/alpha/introduction", data={"city": "X"})
+    assert response.status_code == 400
+    assert introductions.introduction_of(world.planet.id, world.member.id) is None
+
+
+def test_owner_sees_missing_and_reminds_once_a_day(world, as_user):
+    client = as_user(world.owner)
+    page = client.get("/p/alpha/directory/missing").get_data(as_text=True)
+    assert "Mia" in page
+    sent = []
+    from planet import jobs
+
+    jobs.register_inline("engagement.introduction_reminder")(lambda **kw: sent.append(kw))
+    for _ in range(2):
+        response = client.post("/p/alpha/directory/remind", data={"user_id": world.member.id})
+        assert response.status_code == 302
+    assert [kw["user_id"] for kw in sent] == [world.member.id]
+    assert (
+        as_user(world.member)
+        .post("/p/alpha/directory/remind", data={"user_id": world.owner.id})
+        .status_code
+        == 403
+    )
