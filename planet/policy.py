@@ -465,7 +465,10 @@ def _manage_roles(ctx: Context) -> Decision:
 
 def _view_directory(ctx: Context) -> Decision:
     if ctx.standing.active:
-        return _view_roster(ctx)
+        decision = _view_roster(ctx)
+        if decision or not ctx.planet.public_directory:
+            return decision
+        return ALLOW  # roster hidden but directory public: members see what visitors see
     if ctx.planet.public_directory and ctx.standing.state is not MemberState.BANNED:
         return ALLOW
     return _active_member(ctx)

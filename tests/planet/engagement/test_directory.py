@@ -82,3 +82,12 @@ def test_owner_sees_missing_and_reminds_once_a_day(world, as_user):
         .status_code
         == 403
     )
+
+
+def test_roster_hidden_public_directory_member_sees_no_contacts(world, as_user):
+    _intro(world, as_user(world.member))
+    world.planet.roster_visible = False
+    world.planet.public_directory = True
+    db.session.commit()
+    page = as_user(world.member).get("/p/alpha/directory").get_data(as_text=True)
+    assert "Portfolio reviews" in page and "mia-canary" not in page
