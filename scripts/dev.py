@@ -81,6 +81,22 @@ def extra_processes(env: dict) -> list[tuple[str, list[str]]]:
         processes.append(
             ("stripe-webhook", [sys.executable, "-m", "payments.devtools", "keep-webhook"])
         )
+    # SMTP catcher (aiosmtpd): caught mail lands in var/mail and on /_dev/mail.
+    if env.get("MAIL_SERVER", "127.0.0.1") in ("127.0.0.1", "localhost"):
+        catcher = [sys.executable, "-m", "planet.devtools.mailcatcher"]
+        catcher += ["--port", env.get("MAIL_PORT", "8025"), "--dir", str(ROOT / "var" / "mail")]
+        processes.append(("mailcatcher", catcher))
+    # One worker and one beat. Without Redis the broker is kombu's SQLAlchemy transport on a
+    # SQLite file (no server to install); web, worker and beat share this environment.
+    if not (env.get("CELERY_BROKER_URL") or env.get("REDIS_URL")):
+        env["CELERY_BROKER_URL"] = f"sqla+sqlite:///{ROOT / 'var' / 'celery-broker.db'}"
+    celery = [sys.executable, "-m", "celery", "-A", "workers.app"]
+    processes.append(
+        ("worker", [*celery, "worker", "--loglevel", "INFO", "--pool", "solo",
+                    "--queues", "billing,mail,default"])
+    )  # fmt: skip
+    schedule = str(ROOT / "var" / "celerybeat-schedule")
+    processes.append(("beat", [*celery, "beat", "--loglevel", "INFO", "--schedule", schedule]))
     return processes
 
 

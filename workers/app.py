@@ -41,8 +41,16 @@ def celery_settings(config: dict) -> dict:
     from workers.schedule import beat_schedule
 
     visibility = int(os.environ.get("CELERY_VISIBILITY_TIMEOUT", "3600"))
+    broker = broker_url_from(config)
+    transport_options = {}
+    if broker.startswith(("redis://", "rediss://")):
+        transport_options = {
+            "visibility_timeout": visibility,
+            "socket_connect_timeout": 2,
+            "socket_timeout": 5,
+        }
     return {
-        "broker_url": broker_url_from(config),
+        "broker_url": broker,
         "result_backend": None,
         "task_ignore_result": True,
         "task_always_eager": bool(config.get("CELERY_ALWAYS_EAGER")),
@@ -52,11 +60,7 @@ def celery_settings(config: dict) -> dict:
         "task_acks_late": True,
         "task_reject_on_worker_lost": True,
         "worker_prefetch_multiplier": 1,
-        "broker_transport_options": {
-            "visibility_timeout": visibility,
-            "socket_connect_timeout": 2,
-            "socket_timeout": 5,
-        },
+        "broker_transport_options": transport_options,
         "broker_connection_retry_on_startup": True,
         "task_default_queue": "default",
         "task_queues": [Queue(name) for name in QUEUES],

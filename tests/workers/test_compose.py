@@ -1,0 +1,21 @@
+"""docker-compose.yml runs web (gunicorn), worker, exactly one beat, PostgreSQL and Redis."""
+
+from pathlib import Path
+
+import yaml
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def test_compose_services_and_commands():
+    compose = yaml.safe_load((ROOT / "docker-compose.yml").read_text())
+    services = compose["services"]
+    assert {"web", "worker", "beat", "postgres", "redis"} <= set(services)
+    assert "wsgi:app" in services["web"]["command"] and "gunicorn" in services["web"]["command"]
+    worker = " ".join(services["worker"]["command"])
+    assert worker.startswith("celery -A workers.app worker") and "billing,mail,default" in worker
+    assert " ".join(services["beat"]["command"]).startswith("celery -A workers.app beat")
+    assert services["beat"]["deploy"]["replicas"] == 1
+    env = services["worker"]["environment"]
+    assert env["DATABASE_URL"].startswith("postgresql") and env["REDIS_URL"].startswith("redis")
+    assert (ROOT / "Dockerfile").exists()
