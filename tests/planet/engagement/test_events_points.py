@@ -1,0 +1,124 @@
+"""Events (weekly across DST, RSVP, reminders, .ics) and points (idempotent, periods, levels)."""
+
+from datetime import UTC, date, datetime, time, timedelta
+
+import pytest
+
+from planet import jobs
+from planet.engagement import events, points
+from planet.engagement.models import PeriodKind, PointsEvent, Recurrence, Rsvp
+from planet.errors import ServiceError
+from planet.extensions import db
+from planet.models import utcnow
+
+
+def _weekly_berlin(world):
+    world.planet.timezone = "Europe/Berlin"
+    db.session.commit()
+    # Fridays 21:00 Berlin, starting 2025-03-21 (CET, UTC+1); DST starts 2025-03-30.
+    return events.create_event(
+        world.planet, world.owner, title="Friday ritual", local_date=date(2025, 3, 21),
+        local_time=time(21), recurrence=Recurrence.WEEKLY,
+        now=datetime(2025, 3, 20, tzinfo=UTC),
+    )  # fmt: skip
+
+
+def test_weekly_event_keeps_local_time_across_dst(world):
+    event = _weekly_berlin(world)
+    first = events.next_occurrence(world.planet, event, datetime(2025, 3, 20, tzinfo=UTC))
+    after_dst = events.next_occurrence(world.planet, event, datetime(2025, 3, 30, tzinfo=UTC))
+    assert first == datetime(2025, 3, 21, 20, 0, tzinfo=UTC)  # 21:00 CET
+    assert after_dst == datetime(2025, 4, 4, 19, 0, tzinfo=UTC)  # 21:00 CEST
+
+
+def test_ics_has_timezone_and_rrule(world, as_user):
+    event = _weekly_berlin(world)
+    db.session.commit()
+    response = as_user(world.member).get(f"/p/alpha/events/{event.id}.ics")
+    body = response.get_data(as_text=True)
+    assert response.mimetype == "text/calendar"
+    assert "DTSTART;TZID=Europe/Berlin:20250321T210000" in body
+    assert "RRULE:FREQ=WEEKLY" in body and "BEGIN:VTIMEZONE" in body
+    assert as_user(world.outsider).get(f"/p/alpha/events/{event.id}.ics").status_code == 403
+
+
+def test_rsvp_rules(world, as_user):
+    start = utcnow() + timedelta(days=2)
+    local = start.astimezone(__import__("zoneinfo").ZoneInfo("Asia/Shanghai"))
+    event = events.create_event(world.planet, world.owner, title="AMA", local_date=local.date(),
+                                local_time=local.time().replace(second=0, microsecond=0))  # fmt: skip
+    db.session.commit()
+    client = as_user(world.member)
+    assert client.post(f"/p/alpha/events/{event.id}/rsvp").status_code == 302
+    assert client.post(f"/p/alpha/events/{event.id}/rsvp").status_code == 409
+    with pytest.raises(ServiceError, match="over"):
+        events.rsvp(world.planet, event, world.owner, now=start + timedelta(days=1))
+    assert db.session.scalar(db.select(db.func.count()).select_from(Rsvp)) == 1
+
+
+def test_event_in_the_past_refused(world, as_user):
+    response = as_user(world.owner).post("/p/alpha/events/new", data={
+        "title": "Old", "date": "2001-01-01", "time": "10:00", "recurrence": "none",
+        "duration_minutes": "60", "remind_minutes": "60"})  # fmt: skip
+    assert response.status_code == 400 and "future" in response.get_data(as_text=True)
+
+
+def test_reminder_sweep_once_per_occurrence(world):
+    event = _weekly_berlin(world)
+    events.rsvp(world.planet, event, world.member, now=datetime(2025, 3, 20, tzinfo=UTC))
+    db.session.commit()
+    sent = []
+    jobs.register_inline("engagement.event_reminder")(lambda **kw: sent.append(kw))
+    early = datetime(2025, 3, 21, 18, 0, tzinfo=UTC)  # two hours before: too early
+    due = datetime(2025, 3, 21, 19, 15, tzinfo=UTC)  # 45 minutes before
+    assert events.send_event_reminders(early)["reminded"] == 0
+    assert events.send_event_reminders(due)["reminded"] == 1
+    assert events.send_event_reminders(due)["reminded"] == 0
+    jobs.commit()
+    assert len(sent) == 1
+    # After the occurrence the sweep moves the event to next Friday (21:00 CEST after DST).
+    events.send_event_reminders(datetime(2025, 3, 28, 19, 30, tzinfo=UTC))
+    assert event.next_start_at == datetime(2025, 3, 28, 20, 0, tzinfo=UTC)
+
+
+def test_award_points_idempotent_and_periods(world):
+    at = datetime(2025, 3, 2, 17, 0, tzinfo=UTC)  # Monday 01:00 in Shanghai
+    assert points.award_points(world.planet.id, world.member.id, "topic", 2, "topic:1", at)
+    assert not points.award_points(world.planet.id, world.member.id, "topic", 2, "topic:1", at)
+    db.session.commit()
+    assert db.session.scalar(db.select(db.func.count()).select_from(PointsEvent)) == 1
+    starts = points.period_starts(world.planet, at)
+    assert starts[PeriodKind.WEEK] == date(2025, 3, 3)  # local Monday, not UTC Sunday
+    for kind in PeriodKind:
+        assert points.member_total(world.planet, world.member.id, kind, at) == 2
+
+
+def test_content_jobs_award_default_points(world, make):
+    from planet.engagement import activity
+
+    topic = make.topic(world.planet, world.owner)
+    comment = make.comment(topic, world.member)
+    question = make.question(world.planet, world.member, world.owner, answer="Yes")
+    activity.on_topic_created(topic.id)
+    activity.on_comment_created(comment.id)
+    activity.on_comment_created(comment.id)
+    activity.on_question_answered(question.id)
+    db.session.commit()
+    now = utcnow()
+    assert points.member_total(world.planet, world.owner.id, PeriodKind.ALL, now) == 2 + 3
+    assert points.member_total(world.planet, world.member.id, PeriodKind.ALL, now) == 1
+
+
+def test_leaderboard_page_and_levels(world, as_user, make):
+    for i, user in enumerate((world.owner, world.member)):
+        points.award_points(world.planet.id, user.id, "topic", 10 * (i + 1), f"x{i}")
+    db.session.commit()
+    page = as_user(world.member).get("/p/alpha/points?period=all").get_data(as_text=True)
+    assert page.index("Mia") < page.index("Owner")
+    assert as_user(world.member).get("/p/alpha/points?period=year").status_code == 400
+    assert points.level_for(25, points.levels(world.planet.id))[0] == 2
+    with pytest.raises(ServiceError):
+        points.update_settings(world.planet, {"topic": 3}, [(0, "a"), (0, "b")])
+    bad = as_user(world.owner).post("/p/alpha/points/settings", data={
+        "topic": "-1", "level_threshold": ["0"], "level_name": ["New"]})  # fmt: skip
+    assert bad.status_code == 400
