@@ -1,6 +1,7 @@
 """Events (weekly across DST, RSVP, reminders, .ics) and points (idempotent, periods, levels)."""
 
 from datetime import UTC, date, datetime, time, timedelta
+from zoneinfo import ZoneInfo
 
 import pytest
 
@@ -44,9 +45,11 @@ def test_ics_has_timezone_and_rrule(world, as_user):
 
 def test_rsvp_rules(world, as_user):
     start = utcnow() + timedelta(days=2)
-    local = start.astimezone(__import__("zoneinfo").ZoneInfo("Asia/Shanghai"))
-    event = events.create_event(world.planet, world.owner, title="AMA", local_date=local.date(),
-                                local_time=local.time().replace(second=0, microsecond=0))  # fmt: skip
+    local = start.astimezone(ZoneInfo("Asia/Shanghai"))
+    event = events.create_event(
+        world.planet, world.owner, title="AMA", local_date=local.date(),
+        local_time=local.time().replace(second=0, microsecond=0),
+    )  # fmt: skip
     db.session.commit()
     client = as_user(world.member)
     assert client.post(f"/p/alpha/events/{event.id}/rsvp").status_code == 302
