@@ -31,7 +31,12 @@ def _state_changing_rules(app):
 
 
 def _build_path(rule) -> str:
-    values = {arg: _sample_value(rule._converters[arg]) for arg in rule.arguments}
+    values = {
+        arg: _sample_value(rule._converters[arg])
+        for arg in rule.arguments
+        if arg in rule._converters
+    }
+    values.update(rule.defaults or {})
     return rule.build(values, append_unknown=False)[1]
 
 
