@@ -542,6 +542,21 @@ def decide(user, action: Action, planet: Planet, target=None, now: datetime | No
     return RULES[action](Context(user, planet, standing, target))
 
 
+def standing_from_membership(user, membership: Membership | None, now: datetime) -> Standing:
+    """A standing from a membership row already loaded (batch jobs: digests, notifications)."""
+    if membership is None:
+        return Standing(user.id, MemberState.NONE)
+    state, in_grace = membership_state(membership, now)
+    return Standing(user.id, state, membership.role, membership, in_grace, membership.is_trial)
+
+
+def decide_with_standing(
+    standing: Standing, user, action: Action, planet: Planet, target=None
+) -> Decision:
+    """Like `decide`, for a standing computed once (e.g. one member across many digest items)."""
+    return RULES[action](Context(user, planet, standing, target))
+
+
 def may(user, action: Action, planet: Planet, target=None, now: datetime | None = None) -> bool:
     return decide(user, action, planet, target, now).allowed
 

@@ -142,3 +142,11 @@ def set_role(planet: Planet, actor, membership: Membership, role: Role) -> Membe
     db.session.flush()
     policy.forget_standing(planet.id, membership.user_id)
     return membership
+
+
+def start_grace(membership: Membership, until: datetime) -> Membership:
+    """Keep access past expiry until `until` while an auto-renewal is retried (dunning)."""
+    membership.grace_until = until
+    db.session.flush()
+    policy.forget_standing(membership.planet_id, membership.user_id)
+    return membership
