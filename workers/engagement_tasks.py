@@ -1,0 +1,65 @@
+"""Thin engagement tasks: the check-in and event reminder sweeps and the landing-view flush.
+
+Periodic targets for workers.schedule (each called with `now` by `workers.tick`):
+
+    Periodic("checkin_reminders", "workers.engagement_tasks:checkin_reminders", 600.0,
+             timedelta(minutes=10)),
+    Periodic("event_reminders", "workers.engagement_tasks:event_reminders", 300.0,
+             timedelta(minutes=5)),
+    Periodic("landing_views", "workers.engagement_tasks:landing_views", 60.0, MINUTE),
+
+Each sweep is idempotent (unique reminder keys / per-occurrence marks), so a re-run or a
+second beat sends nothing twice. Each commits once, through planet.jobs.commit so the reminder
+jobs it deferred are dispatched after the commit.
+"""
+
+from __future__ import annotations
+
+import logging
+from datetime import datetime
+
+from planet import jobs
+from planet.engagement import checkins, events, health
+from planet.models import utcnow
+from workers.app import celery
+
+log = logging.getLogger("workers.engagement")
+
+
+def checkin_reminders(now: datetime | None = None) -> dict:
+    summary = checkins.due_checkin_reminders(now or utcnow())
+    jobs.commit()
+    return summary
+
+
+def event_reminders(now: datetime | None = None) -> dict:
+    summary = events.send_event_reminders(now or utcnow())
+    jobs.commit()
+    return summary
+
+
+def landing_views(now: datetime | None = None) -> dict:
+    summary = health.flush_landing_views(now or utcnow())
+    jobs.commit()
+    return summary
+
+
+@celery.task(name="engagement.checkin_reminders", acks_late=True)
+def checkin_reminders_task() -> dict:
+    summary = checkin_reminders()
+    log.info("engagement.checkin_reminders: %s", summary)
+    return summary
+
+
+@celery.task(name="engagement.event_reminders", acks_late=True)
+def event_reminders_task() -> dict:
+    summary = event_reminders()
+    log.info("engagement.event_reminders: %s", summary)
+    return summary
+
+
+@celery.task(name="engagement.landing_views", acks_late=True)
+def landing_views_task() -> dict:
+    summary = landing_views()
+    log.info("engagement.landing_views: %s", summary)
+    return summary
