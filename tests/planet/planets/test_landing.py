@@ -95,3 +95,23 @@ def test_unknown_planet_is_404(client):
 
 def test_planet_without_avatar_is_404(client, world):
     assert client.get("/p/home-planet/avatar").status_code == 404
+
+
+def test_expired_member_sees_renew_and_dissolved_planet_offers_nothing(
+    client, login_as, world, app
+):
+    world.planet.price_amount = 9900
+    db.session.commit()
+    login_as(world.expired)
+    html = client.get("/p/home-planet/about").get_data(as_text=True)
+    if "payments.checkout" in app.view_functions:
+        assert "/p/home-planet/checkout" in html and "Renew" in html
+    login_as(world.member)
+    html = client.get("/p/home-planet/about").get_data(as_text=True)
+    assert "Go to the timeline" in html or "content.timeline" not in app.view_functions
+    world.planet.dissolved_at = utcnow()
+    db.session.commit()
+    login_as(world.outsider)
+    html = client.get("/p/home-planet/about").get_data(as_text=True)
+    assert "checkout" not in html and 'action="/p/home-planet/join"' not in html
+    assert "dissolved" in html
