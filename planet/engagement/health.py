@@ -58,8 +58,7 @@ def weekly_active(planet: Planet, now: datetime, weeks: int = 12) -> list[tuple[
         .where(
             ActivityWeek.planet_id == planet.id,
             ActivityWeek.week_start >= first,
-            ActivityWeek.total > 0,
-        )
+        )  # a row exists only once its member did something (total > 0): index-only scan
         .group_by(ActivityWeek.week_start)
     ).all()
     counts = {row[0]: row[1] for row in rows}
@@ -143,52 +142,46 @@ class CoolingReport:
         return self.recent_total / self.baseline_total if self.baseline_total else 1.0
 
 
-def cooling(planet: Planet, now: datetime, window_weeks: int = 4) -> CoolingReport:
+def cooling(planet: Planet, now: datetime, window_weeks: int = 4, limit: int = 200):
     """Evaporative cooling: the members who were the top decile in the four weeks before the
-    last four complete weeks; alert when their activity in the last four fell by half."""
+    last four complete weeks; alert when their activity in the last four fell by half. Names
+    (up to `limit`) the members of that group whose own activity halved, most active first."""
     this_week = current_week(planet, now)
     recent_start = this_week - timedelta(weeks=window_weeks)
     baseline_start = recent_start - timedelta(weeks=window_weeks)
     baseline = _totals(planet, baseline_start, recent_start)
     group_size = max(1, math.ceil(planet.member_count * 0.1))
-    top = db.session.execute(
-        select(baseline.c.user_id, baseline.c.total)
+    top = (
+        select(baseline.c.user_id, baseline.c.total.label("base"))
         .where(baseline.c.total > 0)
         .order_by(baseline.c.total.desc(), baseline.c.user_id)
         .limit(group_size)
+        .subquery()
+    )
+    recent = _totals(planet, recent_start, this_week)
+    recent_total = func.coalesce(recent.c.total, 0)
+    joined = top.outerjoin(recent, recent.c.user_id == top.c.user_id)
+    sums = db.session.execute(
+        select(
+            func.coalesce(func.sum(top.c.base), 0), func.coalesce(func.sum(recent_total), 0)
+        ).select_from(joined)
+    ).one()
+    baseline_total, recent_sum = int(sums[0]), int(sums[1])
+    quiet_rows = db.session.execute(
+        select(User, top.c.base, recent_total)
+        .select_from(joined)
+        .join(User, User.id == top.c.user_id)
+        .where(recent_total <= top.c.base * COOLING_DROP)
+        .order_by(top.c.base.desc(), top.c.user_id)
+        .limit(limit)
     ).all()
-    ids = [row.user_id for row in top]
-    base_by_user = {row.user_id: int(row.total) for row in top}
-    recent_by_user: dict[int, int] = {}
-    if ids:
-        recent_by_user = {
-            user_id: int(total)
-            for user_id, total in db.session.execute(
-                select(ActivityWeek.user_id, func.sum(ActivityWeek.total))
-                .where(
-                    ActivityWeek.planet_id == planet.id,
-                    ActivityWeek.week_start >= recent_start,
-                    ActivityWeek.week_start < this_week,
-                    ActivityWeek.user_id.in_(ids),
-                )
-                .group_by(ActivityWeek.user_id)
-            ).all()
-        }
-    baseline_total = sum(base_by_user.values())
-    recent_total = sum(recent_by_user.values())
-    alert = baseline_total >= COOLING_MIN_BASELINE and recent_total <= baseline_total * COOLING_DROP
-    quiet_ids = [
-        uid for uid in ids if recent_by_user.get(uid, 0) <= base_by_user[uid] * COOLING_DROP
-    ]
-    users = {u.id: u for u in db.session.scalars(select(User).where(User.id.in_(quiet_ids)))}
-    quiet = [(users[uid], base_by_user[uid], recent_by_user.get(uid, 0)) for uid in quiet_ids
-             if uid in users]  # fmt: skip
+    alert = baseline_total >= COOLING_MIN_BASELINE and recent_sum <= baseline_total * COOLING_DROP
     return CoolingReport(
         alert=alert,
         baseline_total=baseline_total,
-        recent_total=recent_total,
+        recent_total=recent_sum,
         group_size=group_size,
-        quiet=quiet if alert else quiet,
+        quiet=[(user, int(base), int(last)) for user, base, last in quiet_rows],
         baseline_weeks=(baseline_start, recent_start - timedelta(days=1)),
         recent_weeks=(recent_start, this_week - timedelta(days=1)),
     )

@@ -720,7 +720,7 @@ def health_csv(slug, table):
         for user, *counts in health.by_member(planet, now, limit=None):
             writer.writerow([user.id, _csv_safe(user.display_name), *counts])
     elif table == "cooling":
-        report = health.cooling(planet, now)
+        report = health.cooling(planet, now, limit=100_000)
         writer.writerow(["user_id", "name", "baseline_activity", "recent_activity", "alert"])
         for user, base, recent in report.quiet:
             writer.writerow([user.id, _csv_safe(user.display_name), base, recent, report.alert])
