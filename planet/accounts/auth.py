@@ -54,15 +54,22 @@ def end_session(user: User) -> None:
     session["_remember"] = "clear"  # logout_user's marker, wiped by clear(): drop the cookie
 
 
-def _forget_cached_user() -> None:
-    """Flask-Login caches the user on `g`. `g` lives on the app context, which a request shares
-    when one is already pushed (a test holding an app context, a CLI command issuing test
-    requests), so drop any cached user: each request authenticates from its own cookies."""
-    g.pop("_login_user", None)
+# Per-request caches that extensions keep on `g`: the user (Flask-Login), the locale
+# (Flask-Babel) and the raw CSRF token (Flask-WTF).
+_PER_REQUEST_G_KEYS = ("_login_user", "_flask_babel", "csrf_token")
+
+
+def _forget_cached_request_state() -> None:
+    """`g` lives on the app context, which a request shares when one is already pushed (a test
+    holding an app context, a CLI command issuing test requests). Drop what extensions cached
+    there, so each request authenticates and picks its language from its own cookies and
+    headers. In a served request `g` is fresh anyway and this does nothing."""
+    for key in _PER_REQUEST_G_KEYS:
+        g.pop(key, None)
 
 
 def init_app(app: Flask) -> None:
-    app.before_request_funcs.setdefault(None, []).insert(0, _forget_cached_user)
+    app.before_request_funcs.setdefault(None, []).insert(0, _forget_cached_request_state)
 
 
 def revoke_all_sessions(user: User, keep: AuthSession | None = None) -> None:

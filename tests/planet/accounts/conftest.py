@@ -38,6 +38,19 @@ def session_key(client) -> str | None:
         return session.get("_user_id")
 
 
+@pytest.fixture(autouse=True)
+def quick_argon2(monkeypatch):
+    """argon2id with small parameters: the tests hash many passwords on a shared machine.
+    (The production parameters are checked in test_passwords.py.)"""
+    from argon2 import PasswordHasher
+
+    from planet.accounts import passwords
+
+    monkeypatch.setattr(
+        passwords, "_hasher", PasswordHasher(time_cost=1, memory_cost=1024, parallelism=1)
+    )
+
+
 @pytest.fixture
 def zh():
     return {"Accept-Language": "zh-CN,zh;q=0.9"}

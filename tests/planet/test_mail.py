@@ -1,0 +1,67 @@
+"""planet.mail: messages over real SMTP (the smtp_catcher fixture)."""
+
+from __future__ import annotations
+
+import smtplib
+
+import pytest
+
+from planet.mail import build_message, send_email
+
+
+def test_text_and_html_as_multipart_alternative(app, smtp_catcher):
+    send_email(
+        "ada@example.com",
+        "Hello 星球",
+        "Plain body ✓",
+        "<p>HTML body ✓</p>",
+        headers={"List-Unsubscribe": "<https://planet.example/unsubscribe>"},
+    )
+    mail = smtp_catcher.last
+    assert mail.get_content_type() == "multipart/alternative"
+    assert mail["Subject"] == "Hello 星球"
+    assert mail["From"] == app.config["MAIL_DEFAULT_SENDER"]
+    assert mail["List-Unsubscribe"] == "<https://planet.example/unsubscribe>"
+    assert mail["Message-ID"] and mail["Date"]
+    assert smtp_catcher.text(mail).strip() == "Plain body ✓"
+    assert smtp_catcher.html(mail).strip() == "<p>HTML body ✓</p>"
+    assert smtp_catcher.envelopes[-1] == ("no-reply@planet.local", ["ada@example.com"])
+    stored = list(smtp_catcher.directory.glob("*.eml"))
+    assert len(stored) == 1
+
+
+def test_text_only_and_several_recipients(app, smtp_catcher):
+    send_email(["a@example.com", "b@example.com"], "Hi", "Just text")
+    mail = smtp_catcher.last
+    assert mail.get_content_type() == "text/plain"
+    assert smtp_catcher.html(mail) == ""
+    assert smtp_catcher.envelopes[-1][1] == ["a@example.com", "b@example.com"]
+    assert len(smtp_catcher.to("B@example.com")) == 1
+
+
+@pytest.mark.parametrize(
+    "to, subject, headers",
+    [
+        ("a@example.com\r\nBcc: x@example.com", "Hi", None),
+        ("a@example.com", "Hi\nBcc: x@example.com", None),
+        ("a@example.com", "Hi", {"X-Test": "a\r\nBcc: x@example.com"}),
+        ([], "Hi", None),
+    ],
+)
+def test_header_injection_and_no_recipient_are_refused(app, to, subject, headers):
+    with pytest.raises(ValueError):
+        build_message(to, subject, "body", headers=headers)
+
+
+def test_unreachable_server_raises(app):
+    app.config.update(MAIL_SERVER="127.0.0.1", MAIL_PORT=1, MAIL_TIMEOUT=2)
+    with pytest.raises((OSError, smtplib.SMTPException)):
+        send_email("a@example.com", "Hi", "body")
+
+
+def test_wait_for_returns_the_messages(app, smtp_catcher):
+    send_email("a@example.com", "One", "1")
+    send_email("a@example.com", "Two", "2")
+    assert [m["Subject"] for m in smtp_catcher.wait_for(2)] == ["One", "Two"]
+    smtp_catcher.clear()
+    assert smtp_catcher.messages == []
