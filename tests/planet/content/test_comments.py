@@ -30,7 +30,10 @@ def test_who_may_comment(world, topic, who, dispatched):
     if COMMENT[who] == 302:
         comment = db.session.scalar(select(Comment))
         assert response.headers["Location"].endswith(f"#c{comment.id}")
-        assert ("content.comment_created", {"comment_id": comment.id, "mentioned_user_ids": []}) in dispatched
+        assert (
+            "content.comment_created",
+            {"comment_id": comment.id, "mentioned_user_ids": []},
+        ) in dispatched
 
 
 def test_comments_switched_off(world, topic):
@@ -95,7 +98,10 @@ def test_edit_and_delete_own_comment_fix_counters(world, topic):
     top = db.session.scalar(select(Comment))
     _comment(world, "guest", topic, body="answer", parent_id=top.id)
     member = world.client("member")
-    assert world.client("guest").post(world.url(f"c/{top.id}/edit"), data={"body": "x"}).status_code == 403
+    assert (
+        world.client("guest").post(world.url(f"c/{top.id}/edit"), data={"body": "x"}).status_code
+        == 403
+    )
     assert member.post(world.url(f"c/{top.id}/edit"), data={"body": ""}).status_code == 400
     assert member.post(world.url(f"c/{top.id}/edit"), data={"body": "edited"}).status_code == 302
     db.session.refresh(top)
@@ -183,7 +189,10 @@ def test_report_input_and_duplicates(world, topic):
     member = world.client("member")
     assert member.get(world.url(f"t/{topic.id}/report")).status_code == 200
     assert member.post(world.url(f"t/{topic.id}/report"), data={"reason": ""}).status_code == 400
-    assert member.post(world.url(f"t/{topic.id}/report"), data={"reason": "r" * 501}).status_code == 400
+    assert (
+        member.post(world.url(f"t/{topic.id}/report"), data={"reason": "r" * 501}).status_code
+        == 400
+    )
     member.post(world.url(f"t/{topic.id}/report"), data={"reason": "spam"})
     member.post(world.url(f"t/{topic.id}/report"), data={"reason": "spam again"})
     assert db.session.scalar(select(func.count()).select_from(Report)) == 1
@@ -206,9 +215,18 @@ def test_resolve_deletes_the_content_and_dismiss_keeps_it(world, topic, make):
     reports = {r.comment_id is not None: r for r in db.session.scalars(select(Report))}
     queue = world.client("admin").get(world.url("reports")).get_data(as_text=True)
     assert "rude" in queue and "off topic" in queue and "bad comment" in queue
-    assert world.client("member").post(world.url(f"reports/{reports[True].id}/resolve")).status_code == 403
-    assert world.client("admin").post(world.url(f"reports/{reports[True].id}/resolve")).status_code == 302
-    assert world.client("owner").post(world.url(f"reports/{reports[False].id}/dismiss")).status_code == 302
+    assert (
+        world.client("member").post(world.url(f"reports/{reports[True].id}/resolve")).status_code
+        == 403
+    )
+    assert (
+        world.client("admin").post(world.url(f"reports/{reports[True].id}/resolve")).status_code
+        == 302
+    )
+    assert (
+        world.client("owner").post(world.url(f"reports/{reports[False].id}/dismiss")).status_code
+        == 302
+    )
     db.session.refresh(comment)
     db.session.refresh(topic)
     assert comment.deleted_at is not None and topic.deleted_at is None
@@ -219,7 +237,14 @@ def test_resolve_deletes_the_content_and_dismiss_keeps_it(world, topic, make):
     assert again.status_code == 409
     foreign_planet = make.planet(world.owner, slug="venus")
     foreign_topic = make.topic(foreign_planet, world.owner)
-    db.session.add(Report(planet_id=foreign_planet.id, reporter_id=world.owner.id, topic_id=foreign_topic.id, reason="x"))
+    db.session.add(
+        Report(
+            planet_id=foreign_planet.id,
+            reporter_id=world.owner.id,
+            topic_id=foreign_topic.id,
+            reason="x",
+        )
+    )
     db.session.commit()
     foreign = db.session.scalar(select(Report).where(Report.planet_id == foreign_planet.id))
     assert world.client("admin").post(world.url(f"reports/{foreign.id}/resolve")).status_code == 404

@@ -139,9 +139,12 @@ def test_every_page_runs_a_constant_number_of_queries(seeded, app, query_counter
 def test_pinned_topics_shown_above_the_first_page(seeded, app):
     app.config["PAGE_SIZE"] = 5
     oldest = db.session.scalar(select(Topic).order_by(Topic.id))
-    assert seeded.client("admin").post(
-        seeded.url(f"t/{oldest.id}/feature"), data={"what": "pin", "on": "1"}
-    ).status_code == 302
+    assert (
+        seeded.client("admin")
+        .post(seeded.url(f"t/{oldest.id}/feature"), data={"what": "pin", "on": "1"})
+        .status_code
+        == 302
+    )
     html = seeded.client("member").get(seeded.url()).get_data(as_text=True)
     assert html.index("topic-0-end") < html.index("topic-119-end")
     second = seeded.client("member").get(_next_link(html)).get_data(as_text=True)

@@ -1,4 +1,4 @@
-"""Search inside a planet: Chinese and English, case-insensitive, only what the searcher may read."""
+"""Search inside a planet: Chinese and English, case-insensitive, only what one may read."""
 
 import pytest
 
@@ -12,7 +12,9 @@ def corpus(world, make):
     make.topic(world.planet, world.guest, "Growth Hacking for COMMUNITIES")
     make.topic(world.planet, world.owner, "100% sure about snake_case names")
     make.topic(world.planet, world.owner, "plain words only")
-    make.question(world.planet, world.member, world.owner, "问一下定价策略", answer="答：社群定价要谨慎")
+    make.question(
+        world.planet, world.member, world.owner, "问一下定价策略", answer="答：社群定价要谨慎"
+    )
     make.question(world.planet, world.admin, world.owner, "secret unanswered 社群运营 question")
     gone = make.topic(world.planet, world.owner, "deleted 社群运营 topic")
     from planet.models import utcnow

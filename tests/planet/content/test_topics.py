@@ -85,7 +85,7 @@ def test_limits_are_inclusive(world):
 
 
 def test_html_and_script_are_inert_everywhere(world, make):
-    evil = '<script>alert(1)</script><img src=x onerror=alert(2)>[x](javascript:alert(3))'
+    evil = "<script>alert(1)</script><img src=x onerror=alert(2)>[x](javascript:alert(3))"
     _post(world, "owner", title=evil, body=evil + " #标签")
     topic = db.session.scalar(select(Topic))
     client = world.client("member")
@@ -240,7 +240,10 @@ def test_hashtags_chinese_and_english(world):
 def test_edit_own_topic_updates_tags(world):
     _post(world, "guest", body="about #alpha")
     topic = db.session.scalar(select(Topic))
-    assert world.client("admin").post(world.url(f"t/{topic.id}/edit"), data={"body": "x"}).status_code == 403
+    assert (
+        world.client("admin").post(world.url(f"t/{topic.id}/edit"), data={"body": "x"}).status_code
+        == 403
+    )
     assert world.client("guest").get(world.url(f"t/{topic.id}/edit")).status_code == 200
     response = world.client("guest").post(
         world.url(f"t/{topic.id}/edit"), data={"title": "New", "body": "about #beta"}
@@ -359,7 +362,9 @@ def test_another_planets_topic_is_404(world, make):
         ("post", f"t/{foreign.id}/report"),
         ("get", "t/999999"),
     ]:
-        response = getattr(owner, method)(world.url(path), data={"body": "x", "what": "pin", "on": "1", "reason": "x"})
+        response = getattr(owner, method)(
+            world.url(path), data={"body": "x", "what": "pin", "on": "1", "reason": "x"}
+        )
         assert response.status_code == 404, path
     db.session.refresh(foreign)
     assert foreign.deleted_at is None and foreign.like_count == 0 and foreign.comment_count == 0
