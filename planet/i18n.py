@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import logging
+import os
+import tempfile
 from pathlib import Path
 
 from babel.messages.mofile import write_mo
@@ -47,8 +49,10 @@ def compile_catalogs() -> int:
         try:
             with po_path.open("rb") as po_file:
                 catalog = read_po(po_file)
-            with mo_path.open("wb") as mo_file:
+            # Write then rename, so a parallel process never reads a half-written catalog.
+            with tempfile.NamedTemporaryFile("wb", dir=mo_path.parent, delete=False) as mo_file:
                 write_mo(mo_file, catalog)
+            os.replace(mo_file.name, mo_path)
             compiled += 1
         except OSError:  # a read-only deployment compiles at build time instead
             log.warning("could not compile %s", po_path)

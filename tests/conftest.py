@@ -17,6 +17,8 @@ from pathlib import Path
 
 import pytest
 import sqlalchemy as sa
+from flask import g, has_app_context
+from flask.testing import FlaskClient
 from sqlalchemy.pool import StaticPool
 
 from planet import create_app
@@ -92,6 +94,21 @@ def database_url(request):
 # ---------------------------------------------------------------- the app
 
 
+class FreshClient(FlaskClient):
+    """A test client whose every request starts with an empty `g`.
+
+    The `app` fixture keeps one application context open for the whole test (so tests can use
+    the database), and Flask reuses it for requests, so without this `g` (the loaded user, the
+    policy's standing cache, the locale) would leak from one request, and one client, to the
+    next. In production every request has its own application context.
+    """
+
+    def open(self, *args, **kwargs):
+        if has_app_context():
+            g.__dict__.clear()
+        return super().open(*args, **kwargs)
+
+
 def make_test_app(database_url: str, tmp_path, **overrides):
     config = {
         "TESTING": True,
@@ -115,7 +132,9 @@ def make_test_app(database_url: str, tmp_path, **overrides):
     else:
         config["SQLALCHEMY_ENGINE_OPTIONS"] = {"pool_pre_ping": True}
     config.update(overrides)
-    return create_app(config)
+    app = create_app(config)
+    app.test_client_class = FreshClient
+    return app
 
 
 def _truncate_all(engine) -> None:
