@@ -36,16 +36,25 @@ def broker_url_from(config: dict) -> str:
     return config.get("CELERY_BROKER_URL") or embedded_broker_url(config["VAR_DIR"])
 
 
+def _setting(config: dict, name: str, default: int) -> int:
+    """An integer worker setting: the Flask config first, then the environment."""
+    value = config.get(name) or os.environ.get(name)
+    return int(value) if value not in (None, "") else default
+
+
 def celery_settings(config: dict) -> dict:
     """Celery settings derived from the Flask configuration."""
     from workers.schedule import beat_schedule
 
-    visibility = int(os.environ.get("CELERY_VISIBILITY_TIMEOUT", "3600"))
     broker = broker_url_from(config)
     transport_options = {}
     if broker.startswith(("redis://", "rediss://")):
+        # A task whose worker died unacknowledged goes back to its queue after the visibility
+        # timeout; a live worker looks for such tasks every `restore` seconds.
         transport_options = {
-            "visibility_timeout": visibility,
+            "visibility_timeout": _setting(config, "CELERY_VISIBILITY_TIMEOUT", 3600),
+            "unacked_restore_interval": _setting(config, "CELERY_UNACKED_RESTORE_INTERVAL", 10),
+            "unacked_restore_throttle": 1,
             "socket_connect_timeout": 2,
             "socket_timeout": 5,
         }

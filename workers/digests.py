@@ -5,6 +5,7 @@ retried or the whole run repeated."""
 from __future__ import annotations
 
 import logging
+import os
 from datetime import datetime, timedelta
 
 from sqlalchemy import or_, select
@@ -19,6 +20,14 @@ from workers.app import celery
 
 log = logging.getLogger("workers.digests")
 FAN_OUT_BATCH = 500
+
+
+def batch_size() -> int:
+    """Members per digest task (DIGEST_BATCH_SIZE in the config or environment)."""
+    from flask import current_app
+
+    value = current_app.config.get("DIGEST_BATCH_SIZE") or os.environ.get("DIGEST_BATCH_SIZE")
+    return int(value) if value else FAN_OUT_BATCH
 
 
 def period_of(frequency: DigestFrequency, now: datetime) -> tuple[str, datetime, datetime]:
@@ -57,8 +66,9 @@ def fan_out(frequency: DigestFrequency, now: datetime | None = None, progress=No
     now = now or utcnow()
     key, since, until = period_of(frequency, now)
     after = batches = members = 0
+    size = batch_size()
     while True:
-        ids = due_memberships(frequency, after, FAN_OUT_BATCH)
+        ids = due_memberships(frequency, after, size)
         db.session.rollback()
         if not ids:
             break
@@ -94,18 +104,19 @@ def run_batch(
         .where(Membership.id.in_(membership_ids))
         .order_by(Membership.planet_id, Membership.id)
     ).all()
+    purposes = [digest.digest_purpose(m.id, frequency, key) for m, _ in rows]
+    queued_before = outbox.queued_among(
+        [(user.email, purpose) for (_, user), purpose in zip(rows, purposes, strict=True)]
+    )
     sources: dict[int, digest.DigestSource] = {}
     queued = empty = 0
-    purposes = []
-    for membership, user in rows:
-        purpose = digest.digest_purpose(membership.id, frequency, key)
-        purposes.append(purpose)
+    for (membership, user), purpose in zip(rows, purposes, strict=True):
+        if user.email and (user.email.lower(), purpose) in queued_before:
+            continue
         source = sources.get(membership.planet_id)
         if source is None:
             planet = db.session.get(Planet, membership.planet_id)
             source = sources[membership.planet_id] = digest.DigestSource.load(planet, since, until)
-        if outbox.already_queued(user.email, purpose):
-            continue
         if digest.queue_digest(source, user, membership, frequency, key, now) is None:
             empty += 1
         else:

@@ -123,6 +123,8 @@ class Outbox(CreatedAtMixin, db.Model):
     __table_args__ = (
         UniqueConstraint("recipient", "purpose"),
         Index("ix_email_outbox_due", "sent_at", "next_attempt_at"),
+        # A digest batch looks up its members' rows by purpose (one query per batch).
+        Index("ix_email_outbox_purpose", "purpose"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

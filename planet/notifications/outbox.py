@@ -77,6 +77,18 @@ def already_queued(to: str, purpose: str) -> bool:
     )
 
 
+def queued_among(keys: list[tuple[str, str]]) -> set[tuple[str, str]]:
+    """Which of these (recipient, purpose) pairs are in the outbox already: one query."""
+    if not keys:
+        return set()
+    purposes = {purpose for _, purpose in keys}
+    found = db.session.execute(
+        select(Outbox.recipient, Outbox.purpose).where(Outbox.purpose.in_(purposes))
+    ).all()
+    wanted = {(to.lower(), purpose) for to, purpose in keys if to}
+    return {(row.recipient, row.purpose) for row in found} & wanted
+
+
 def forget_new() -> None:
     """After a rollback: the rows queued in it are gone."""
     db.session.info.pop(_NEW_KEY, None)
@@ -99,6 +111,12 @@ def deliver(ids: list[int]) -> tuple[int, int]:
     return sent, failed
 
 
+def message_id(outbox_id: int) -> str:
+    sender = current_app.config.get("MAIL_DEFAULT_SENDER", "")
+    domain = sender.rsplit("@", 1)[-1].strip(" >") if "@" in sender else "planet.local"
+    return f"<outbox-{outbox_id}@{domain}>"
+
+
 def _deliver_one(outbox_id: int) -> str:
     from planet.mail import send_email
 
@@ -111,9 +129,11 @@ def _deliver_one(outbox_id: int) -> str:
         db.session.rollback()
         return "skipped"
     try:
-        send_email(
-            row.recipient, row.subject, row.text_body, row.html_body, json.loads(row.headers)
-        )
+        headers = json.loads(row.headers)
+        # The same Message-ID on every attempt: if a worker dies after the server accepted the
+        # mail but before `sent_at` is stored, the resend is recognisably the same message.
+        headers.setdefault("Message-ID", message_id(row.id))
+        send_email(row.recipient, row.subject, row.text_body, row.html_body, headers)
     except Exception as error:  # SMTP down or refused: retried later by the relay
         row.attempts += 1
         row.last_error = f"{type(error).__name__}: {error}"[:500]
