@@ -104,3 +104,24 @@ def test_unsent_digest_is_finished_by_a_rerun(app, make, smtp_catcher):
     digests.fan_out_weekly(NOW)
     digests.fan_out_weekly(NOW)
     assert len(smtp_catcher.messages) == 3
+
+
+def test_already_queued_is_one_query_per_batch(app, make, smtp_catcher, query_counter):
+    """A re-run of a batch costs the same number of queries for 5 members as for 20."""
+    from planet.notifications.models import DigestFrequency
+
+    owner = make.user()
+    planet = make.planet(owner)
+    ids = [make.member(planet).id for _ in range(20)]
+    make.topic(planet, owner, "News", title="News", feed_at=IN_LAST_WEEK)
+    key, since, until = digests.period_of(DigestFrequency.WEEKLY, NOW)
+    digests.run_batch(ids, DigestFrequency.WEEKLY, key, since, until)
+    assert len(smtp_catcher.messages) == 20
+    counts = []
+    for batch in (ids[:5], ids):
+        with query_counter() as counter:
+            summary = digests.run_batch(batch, DigestFrequency.WEEKLY, key, since, until)
+        assert summary == {"queued": 0, "empty": 0, "sent": 0, "failed": 0}
+        counts.append(counter.count)
+    assert counts[0] == counts[1]
+    assert len(smtp_catcher.messages) == 20
