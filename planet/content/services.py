@@ -79,8 +79,12 @@ def _insert_ignore(model, values: dict) -> int:
     """INSERT ... ON CONFLICT DO NOTHING on PostgreSQL and SQLite; returns rows inserted."""
     dialect = db.session.get_bind().dialect.name
     module = postgresql if dialect == "postgresql" else sqlite
-    statement = module.insert(model).values(**values).on_conflict_do_nothing()
-    return db.session.execute(statement).rowcount
+    table = model.__table__
+    statement = (
+        module.insert(table).values(**values).on_conflict_do_nothing().returning(table.c.id)
+    )
+    # Count returned rows: drivers disagree on rowcount for INSERT ... RETURNING.
+    return len(db.session.execute(statement).all())
 
 
 def _bump(model, object_id: int, **deltas: int) -> None:

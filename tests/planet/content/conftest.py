@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import timedelta
 
 import pytest
-from flask import g
+from flask import g, has_app_context
 from flask.testing import FlaskClient
 
 from planet.planets.models import MembershipStatus, Role
@@ -23,7 +23,8 @@ class FreshClient(FlaskClient):
     """
 
     def open(self, *args, **kwargs):
-        g.__dict__.clear()
+        if has_app_context():
+            g.__dict__.clear()
         return super().open(*args, **kwargs)
 
 

@@ -251,3 +251,30 @@ def test_resolve_deletes_the_content_and_dismiss_keeps_it(world, topic, make):
     db.session.refresh(foreign_topic)
     assert foreign_topic.deleted_at is None
     assert isinstance(topic, Topic)
+
+
+@pytest.mark.postgres
+def test_concurrent_double_likes_count_once(world, topic, app):
+    """Ten identical like requests at once (double clicks, retries): one like, counter 1."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    from tests.conftest import login
+
+    clients = []
+    for _ in range(10):
+        client = app.test_client()
+        login(client, world.member)
+        clients.append(client)
+
+    url = world.url(f"t/{topic.id}/like")
+
+    def press(client):
+        return client.post(url).status_code
+
+    with ThreadPoolExecutor(max_workers=10) as pool:
+        statuses = list(pool.map(press, clients))
+    assert set(statuses) <= {302, 409}
+    assert 302 in statuses
+    db.session.refresh(topic)
+    assert topic.like_count == 1
+    assert db.session.scalar(select(func.count()).select_from(Like)) == 1
