@@ -1,0 +1,357 @@
+"""The access table, through the HTTP routes: every role x every action x the settings that change
+the answer.
+
+The expected outcomes below are written by hand from the product rules (DESIGN.md: who may do
+what; the planet's settings), NOT computed by calling planet.policy (that would be circular).
+Allowed: a 2xx/3xx answer and the write happened (or the paid content was shown). Refused: 401,
+403, 404 or a redirect to the landing/login page, nothing written and no canary in the body.
+
+Speed: the world (one planet, one person per role, canary content, signed-in clients) is built
+once per module and restored before each case from an SQLite snapshot.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import timedelta
+
+import pytest
+from sqlalchemy import func, select
+
+from planet.content.models import Answer, Comment, Report, Topic, TopicKind
+from planet.extensions import db
+from planet.messages.models import Message
+from planet.models import utcnow
+from planet.planets.models import Membership, MembershipStatus, Planet, PostingPolicy, Role
+from tests.planet.access_helpers import (
+    ANSWER_CANARY,
+    COMMENT_CANARY,
+    FILE_BODY_CANARY,
+    OPEN_QUESTION_CANARY,
+    ROLES,
+    TAG,
+    TOPIC_CANARY,
+    SecurityWorld,
+    Snapshot,
+    module_app,
+    refused_status,
+)
+
+# ---------------------------------------------------------------- who
+
+ACTIVE = frozenset({"owner", "admin", "guest", "member", "grace", "trial"})
+"""Active members: in-grace (expired, grace_until ahead) and trial members are members."""
+STAFF = frozenset({"owner", "admin", "guest"})
+MODS = frozenset({"owner", "admin"})
+OWNER = frozenset({"owner"})
+NOBODY = frozenset()
+NOT_BANNED = frozenset(ROLES) - {"banned"}
+
+# ---------------------------------------------------------------- settings
+
+SETTINGS = {
+    "default": {},
+    "posting_members": {"posting_policy": PostingPolicy.MEMBERS},
+    "questions_off": {"questions_enabled": False},
+    "comments_off": {"comments_enabled": False},
+    "roster_hidden": {"roster_visible": False},
+    "messages_off": {"private_messages_enabled": False},
+    "public_directory": {"public_directory": True},
+    "public_directory_roster_hidden": {"public_directory": True, "roster_visible": False},
+    "dissolved": {"dissolved_at": "now"},
+}
+
+# ---------------------------------------------------------------- the table (product rules)
+# action -> {setting: who is allowed}. "default" applies to every setting not named.
+# Settings listed under an action are the ones that change its answer (and get their own cases).
+
+EXPECTED: dict[str, dict[str, frozenset]] = {
+    # Reading: active members only (expired, refunded, banned, outsiders and visitors see the
+    # landing page). A dissolved planet stays readable to its members.
+    "read_timeline": {"default": ACTIVE, "dissolved": ACTIVE},
+    "read_topic": {"default": ACTIVE},
+    "read_answer": {"default": ACTIVE},
+    "read_comments": {"default": ACTIVE, "comments_off": ACTIVE},
+    # An unanswered question: only the asker (member), the one asked (owner) and moderators.
+    "read_open_question": {"default": frozenset({"owner", "admin", "member"})},
+    "tag_page": {"default": ACTIVE},
+    "author_page": {"default": ACTIVE},
+    "search": {"default": ACTIVE},
+    "attachment": {"default": ACTIVE, "dissolved": ACTIVE},
+    # Writing: staff publish topics unless the owner lets every member; a dissolved planet is
+    # read-only.
+    "post_topic": {"default": STAFF, "posting_members": ACTIVE, "dissolved": NOBODY},
+    "ask_question": {"default": ACTIVE, "questions_off": NOBODY, "dissolved": NOBODY},
+    # Only the person asked (the owner here) answers; questions already asked can still be
+    # answered after the owner switches new questions off.
+    "answer": {"default": OWNER, "questions_off": OWNER, "dissolved": NOBODY},
+    "comment": {"default": ACTIVE, "comments_off": NOBODY, "dissolved": NOBODY},
+    "like": {"default": ACTIVE, "dissolved": NOBODY},
+    "feature": {"default": MODS, "dissolved": NOBODY},
+    # Taking content down and reporting stay possible in a dissolved planet (moderation of what
+    # remains readable); only the author, the owner and admins delete others' content.
+    "delete_others": {"default": MODS, "dissolved": MODS},
+    "report": {"default": ACTIVE, "dissolved": ACTIVE},
+    "moderation_queue": {"default": MODS, "dissolved": MODS},
+    "announce": {"default": OWNER, "dissolved": NOBODY},
+    # Members
+    "roster": {"default": ACTIVE, "roster_hidden": MODS},
+    "send_message": {"default": ACTIVE, "messages_off": MODS, "dissolved": NOBODY},
+    "settings": {"default": OWNER, "dissolved": NOBODY},
+    "manage_roles": {"default": OWNER, "dissolved": NOBODY},
+    "remove": {"default": MODS},
+    "ban": {"default": OWNER},
+    "dissolve": {"default": OWNER, "dissolved": NOBODY},
+    # Money: the owner only (admins have no access to money), also after dissolving.
+    "income": {"default": OWNER, "dissolved": OWNER},
+    # Community life
+    "directory": {
+        "default": ACTIVE,
+        "roster_hidden": MODS,
+        "public_directory": NOT_BANNED,
+        "public_directory_roster_hidden": NOT_BANNED,
+    },
+    "challenges": {"default": ACTIVE},
+    "homework": {"default": ACTIVE},
+    "polls": {"default": ACTIVE},
+    "events": {"default": ACTIVE},
+    "points": {"default": ACTIVE},
+    "health": {"default": OWNER},
+}
+
+
+# ---------------------------------------------------------------- how each action is done
+
+
+@dataclass
+class Route:
+    method: str
+    path: callable  # (world, who) -> URL
+    data: callable = lambda w, who: None
+    canary: str | None = None  # a read shows this when allowed
+    bytes_canary: bool = False
+    done: callable | None = None  # (world, who) -> bool: the write happened
+    tags: list = field(default_factory=list)
+
+
+def _mark(action: str, who: str) -> str:
+    return f"WRITEMARK-{action}-{who}"
+
+
+def _count(model, *where) -> int:
+    return db.session.scalar(select(func.count()).select_from(model).where(*where))
+
+
+def _topic_with(body: str, **extra):
+    return _count(Topic, Topic.body == body, *[getattr(Topic, k) == v for k, v in extra.items()])
+
+
+def _asked(world, who):
+    return "guest" if who == "owner" else "owner"
+
+
+ROUTES: dict[str, Route] = {
+    "read_timeline": Route("GET", lambda w, who: w.url(""), canary=TOPIC_CANARY),
+    "read_topic": Route("GET", lambda w, who: w.url(f"t/{w.ids['topic']}"), canary=TOPIC_CANARY),
+    "read_answer": Route(
+        "GET", lambda w, who: w.url(f"t/{w.ids['question']}"), canary=ANSWER_CANARY
+    ),
+    "read_comments": Route(
+        "GET", lambda w, who: w.url(f"t/{w.ids['topic']}"), canary=COMMENT_CANARY
+    ),
+    "read_open_question": Route(
+        "GET", lambda w, who: w.url(f"t/{w.ids['open_question']}"), canary=OPEN_QUESTION_CANARY
+    ),
+    "tag_page": Route("GET", lambda w, who: w.url(f"tags/{TAG}"), canary=TOPIC_CANARY),
+    "author_page": Route("GET", lambda w, who: w.url(f"u/{w.uid('owner')}"), canary=TOPIC_CANARY),
+    "search": Route("GET", lambda w, who: w.url(f"search?q={TOPIC_CANARY}"), canary=TOPIC_CANARY),
+    "attachment": Route(
+        "GET", lambda w, who: w.url(f"files/{w.attachment_key}"), bytes_canary=True
+    ),
+    "post_topic": Route(
+        "POST",
+        lambda w, who: w.url("new"),
+        data=lambda w, who: {"body": _mark("post", who)},
+        done=lambda w, who: _topic_with(_mark("post", who)) == 1,
+    ),
+    "ask_question": Route(
+        "POST",
+        lambda w, who: w.url("ask"),
+        data=lambda w, who: {"addressee": w.uid(_asked(w, who)), "body": _mark("ask", who)},
+        done=lambda w, who: _topic_with(_mark("ask", who), kind=TopicKind.QUESTION) == 1,
+    ),
+    "answer": Route(
+        "POST",
+        lambda w, who: w.url(f"t/{w.ids['open_question']}/answer"),
+        data=lambda w, who: {"body": _mark("answer", who)},
+        done=lambda w, who: _count(Answer, Answer.body == _mark("answer", who)) == 1,
+    ),
+    "comment": Route(
+        "POST",
+        lambda w, who: w.url(f"t/{w.ids['topic']}/comments"),
+        data=lambda w, who: {"body": _mark("comment", who)},
+        done=lambda w, who: _count(Comment, Comment.body == _mark("comment", who)) == 1,
+    ),
+    "like": Route(
+        "POST",
+        lambda w, who: w.url(f"t/{w.ids['topic']}/like"),
+        done=lambda w, who: db.session.get(Topic, w.ids["topic"]).like_count == 1,
+    ),
+    "feature": Route(
+        "POST",
+        lambda w, who: w.url(f"t/{w.ids['topic']}/feature"),
+        data=lambda w, who: {"what": "essence", "on": "1"},
+        done=lambda w, who: db.session.get(Topic, w.ids["topic"]).is_essence,
+    ),
+    "delete_others": Route(
+        "POST",
+        lambda w, who: w.url(f"c/{w.ids['comment']}/delete"),
+        done=lambda w, who: db.session.get(Comment, w.ids["comment"]).deleted_at is not None,
+    ),
+    "report": Route(
+        "POST",
+        lambda w, who: w.url(f"c/{w.ids['comment']}/report"),
+        data=lambda w, who: {"reason": _mark("report", who)},
+        done=lambda w, who: _count(Report, Report.reason == _mark("report", who)) == 1,
+    ),
+    "moderation_queue": Route("GET", lambda w, who: w.url("reports")),
+    "announce": Route(
+        "POST",
+        lambda w, who: w.url("new"),
+        data=lambda w, who: {"body": _mark("announce", who), "announce": "y"},
+        done=lambda w, who: _topic_with(_mark("announce", who), is_announcement=True) == 1,
+    ),
+    "roster": Route("GET", lambda w, who: w.url("members")),
+    "send_message": Route(
+        "POST",
+        lambda w, who: f"/messages/{w.slug}/{w.uid('author')}",
+        data=lambda w, who: {"body": _mark("message", who)},
+        done=lambda w, who: _count(Message, Message.body == _mark("message", who)) == 1,
+    ),
+    "settings": Route("GET", lambda w, who: w.url("settings")),
+    "manage_roles": Route(
+        "POST",
+        lambda w, who: w.url(f"members/{w.mid('author')}/role"),
+        data=lambda w, who: {"role": "admin"},
+        done=lambda w, who: w.membership("author").role is Role.ADMIN,
+    ),
+    "remove": Route(
+        "POST",
+        lambda w, who: w.url(f"members/{w.mid('author')}/remove"),
+        done=lambda w, who: w.membership("author").status is MembershipStatus.REMOVED,
+    ),
+    "ban": Route(
+        "POST",
+        lambda w, who: w.url(f"members/{w.mid('author')}/ban"),
+        done=lambda w, who: w.membership("author").status is MembershipStatus.BANNED,
+    ),
+    "dissolve": Route(
+        "POST",
+        lambda w, who: w.url("dissolve"),
+        data=lambda w, who: {"confirm": w.slug},
+        # In the "dissolved" setting the planet is already dissolved: the write would be a new
+        # date (checked against the one set before).
+        done=lambda w, who: db.session.get(Planet, w.planet_id).dissolved_at != w.dissolved_at,
+    ),
+    "income": Route("GET", lambda w, who: w.url("income")),
+    "directory": Route("GET", lambda w, who: w.url("directory")),
+    "challenges": Route("GET", lambda w, who: w.url("challenges")),
+    "homework": Route("GET", lambda w, who: w.url("homework")),
+    "polls": Route("GET", lambda w, who: w.url("polls")),
+    "events": Route("GET", lambda w, who: w.url("events")),
+    "points": Route("GET", lambda w, who: w.url("points")),
+    "health": Route("GET", lambda w, who: w.url("health")),
+}
+
+
+def _cases():
+    cases = []
+    for action, table in EXPECTED.items():
+        for setting in table:
+            for who in ROLES:
+                allowed = who in table[setting]
+                cases.append(
+                    pytest.param(
+                        setting, action, who, allowed, id=f"{setting}-{action}-{who}-{allowed}"
+                    )
+                )
+    return cases
+
+
+CASES = _cases()
+assert set(EXPECTED) == set(ROUTES)
+assert len(CASES) >= 300
+
+
+@pytest.fixture(scope="module")
+def world(tmp_path_factory):
+    with module_app(tmp_path_factory, "access-table") as app:
+        world = SecurityWorld(app)
+        world.sign_in_everyone()
+        world.snapshot = Snapshot()
+        yield world
+
+
+def _apply(world, setting: str):
+    world.snapshot.restore()
+    values = dict(SETTINGS[setting])
+    world.dissolved_at = None
+    if values.get("dissolved_at") == "now":
+        values["dissolved_at"] = utcnow() - timedelta(minutes=5)
+    if values:
+        world.set(**values)
+    world.dissolved_at = db.session.get(Planet, world.planet_id).dissolved_at
+
+
+@pytest.mark.parametrize(("setting", "action", "who", "allowed"), CASES)
+def test_access_table(world, setting, action, who, allowed):
+    _apply(world, setting)
+    route = ROUTES[action]
+    client = world.client(who)
+    url = route.path(world, who)
+    if route.method == "GET":
+        response = client.get(url)
+    else:
+        response = client.post(url, data=route.data(world, who) or {})
+    status = response.status_code
+    assert status < 500, f"{status} for {who} on {action} ({setting})"
+    db.session.remove()
+    raw = response.get_data()
+    text = raw.decode("utf-8", "replace")
+
+    if allowed:
+        assert 200 <= status < 400, f"{who} should be allowed to {action} ({setting}): {status}"
+        if status >= 300:
+            location = response.headers.get("Location", "")
+            assert not refused_status(response, world.slug) or route.method == "POST", location
+            assert "/accounts/login" not in location
+        if route.canary:
+            assert route.canary in text
+        if route.bytes_canary:
+            assert FILE_BODY_CANARY.encode() in raw
+        if route.done:
+            assert route.done(world, who), f"{action} by {who} answered {status} but wrote nothing"
+    else:
+        assert refused_status(response, world.slug), (
+            f"{who} must not {action} ({setting}): {status} {response.headers.get('Location')}"
+        )
+        if route.done:
+            assert not route.done(world, who), f"{action} by {who} was refused but written"
+        assert FILE_BODY_CANARY.encode() not in raw
+        for canary in (TOPIC_CANARY, ANSWER_CANARY, COMMENT_CANARY, OPEN_QUESTION_CANARY):
+            assert canary not in text, f"{canary} reached {who} on {action} ({setting})"
+
+
+def test_membership_rows_are_what_the_table_assumes(world):
+    """Guard the table's premises: the roles are the states they claim to be."""
+    world.snapshot.restore()
+    now = utcnow()
+    rows = {who: world.membership(who) for who in world.membership_ids}
+    assert rows["owner"].role is Role.OWNER
+    assert rows["expired"].expires_at < now and rows["expired"].status is MembershipStatus.ACTIVE
+    assert rows["grace"].expires_at < now < rows["grace"].grace_until
+    assert rows["trial"].is_trial and rows["trial"].expires_at > now
+    assert rows["refunded"].status is MembershipStatus.REFUNDED
+    assert rows["banned"].status is MembershipStatus.BANNED
+    assert "outsider" not in rows
+    assert _count(Membership, Membership.user_id == world.uid("outsider")) == 0
