@@ -351,7 +351,11 @@ def _answer_question(ctx: Context) -> Decision:
     if not decision:
         return decision
     topic = ctx.target
-    if topic is None or not topic.is_question or topic.deleted_at is not None:
+    if topic is None:  # "may answer questions here at all?" (the Q&A tab's waiting list)
+        if ctx.standing.has_role(Role.OWNER, Role.GUEST):
+            return ALLOW
+        return deny(_l("Questions can only be asked to the owner or a guest."))
+    if not topic.is_question or topic.deleted_at is not None:
         return deny(_l("This is not an open question."), 404)
     if topic.addressee_id != ctx.standing.user_id:
         return deny(_l("Only the person asked can answer this question."))
