@@ -173,3 +173,9 @@ def test_anonymous_asker_is_hidden_from_everyone_but_recorded(world):
             assert "Secret Asker" not in page, (who, path)
     author_page = world.client("owner").get(world.url(f"u/{world.member.id}")).get_data(True)
     assert "anon-q" not in author_page
+
+
+@pytest.mark.parametrize("who", ["owner", "admin", "guest", "member"])
+def test_waiting_tab_only_for_those_who_can_be_asked(world, who):
+    page = world.client(who).get(world.url("questions")).get_data(as_text=True)
+    assert ("show=waiting" in page) is (who in ("owner", "guest"))
