@@ -129,6 +129,9 @@ def run_batch(
         )
     )
     db.session.rollback()
+    # Deliver with an empty identity map: each email commits, and a commit would otherwise
+    # expire every member and user of the batch again (quadratic in the batch size).
+    db.session.expunge_all()
     sent, failed = outbox.deliver(unsent)
     return {"queued": queued, "empty": empty, "sent": sent, "failed": failed}
 
