@@ -80,9 +80,7 @@ def _insert_ignore(model, values: dict) -> int:
     dialect = db.session.get_bind().dialect.name
     module = postgresql if dialect == "postgresql" else sqlite
     table = model.__table__
-    statement = (
-        module.insert(table).values(**values).on_conflict_do_nothing().returning(table.c.id)
-    )
+    statement = module.insert(table).values(**values).on_conflict_do_nothing().returning(table.c.id)
     # Count returned rows: drivers disagree on rowcount for INSERT ... RETURNING.
     return len(db.session.execute(statement).all())
 

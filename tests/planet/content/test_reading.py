@@ -7,7 +7,7 @@ import pytest
 from sqlalchemy import select
 
 from planet.content import services
-from planet.content.models import Attachment, Topic
+from planet.content.models import Attachment, Comment, Topic
 from planet.extensions import db
 from planet.jobs import commit
 from tests.planet.content.conftest import ROLES, image_bytes
@@ -115,7 +115,7 @@ def test_every_page_runs_a_constant_number_of_queries(seeded, app, query_counter
     first = db.session.scalar(select(Topic.id).order_by(Topic.id))
     for n in range(60):  # enough comments on the first topic for both page sizes
         db.session.add(
-            services.Comment(planet_id=seeded.planet.id, topic_id=first, author_id=seeded.member.id,
+            Comment(planet_id=seeded.planet.id, topic_id=first, author_id=seeded.member.id,
                              body=f"c{n}", body_html=f"<p>c{n}</p>")
         )  # fmt: skip
     db.session.commit()

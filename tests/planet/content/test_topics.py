@@ -86,11 +86,25 @@ def test_limits_are_inclusive(world):
 
 def test_html_and_script_are_inert_everywhere(world, make):
     evil = "<script>alert(1)</script><img src=x onerror=alert(2)>[x](javascript:alert(3))"
-    _post(world, "owner", title=evil, body=evil + " #标签")
+    world.owner.display_name = "<script>alert(4)</script>"
+    db.session.commit()
+    world.client("owner").post(
+        world.url("new"),
+        data={"title": evil, "body": evil + " #标签",
+              "images": [(BytesIO(image_bytes()), '"><script>alert(5)</script>.png')]},
+        content_type="multipart/form-data",
+    )  # fmt: skip
     topic = db.session.scalar(select(Topic))
     client = world.client("member")
     client.post(world.url(f"t/{topic.id}/comments"), data={"body": evil})
-    for path in ("", f"t/{topic.id}", "tags/标签", "search?q=script", f"u/{world.owner.id}"):
+    client.post(world.url(f"t/{topic.id}/report"), data={"reason": evil})
+    client.post(world.url("ask"), data={"addressee": world.owner.id, "body": evil})
+    question = db.session.scalar(select(Topic).where(Topic.kind == "question"))
+    world.client("owner").post(world.url(f"t/{question.id}/answer"), data={"body": evil})
+    paths = ("", f"t/{topic.id}", f"t/{question.id}", "tags/标签", "search?q=script",
+             f"u/{world.owner.id}", "questions", "reports", f"search?q={evil}")  # fmt: skip
+    for path in paths:
+        client = world.client("owner" if path == "reports" else "member")
         page = client.get(world.url(path)).get_data(as_text=True)
         assert "<script>alert" not in page, path
         assert "onerror" not in page.replace("&lt;img src=x onerror", ""), path
