@@ -98,7 +98,9 @@ def extend_membership(membership: Membership, period: timedelta = YEAR) -> Membe
     now = utcnow()
     base = membership.expires_at if membership.expires_at and membership.expires_at > now else now
     planet = db.session.get(Planet, membership.planet_id)
-    return grant_membership(planet, membership.user_id, base + period, is_trial=False)
+    membership = grant_membership(planet, membership.user_id, base + period, is_trial=False)
+    jobs.defer("members.renewed", planet_id=membership.planet_id, user_id=membership.user_id)
+    return membership
 
 
 def end_membership(membership: Membership, status: MembershipStatus) -> Membership:
@@ -112,6 +114,12 @@ def end_membership(membership: Membership, status: MembershipStatus) -> Membersh
     db.session.flush()
     if was_counted:
         _bump_member_count(membership.planet_id, -1)
+        jobs.defer(
+            "members.ended",
+            planet_id=membership.planet_id,
+            user_id=membership.user_id,
+            status=status.value,
+        )
     policy.forget_standing(membership.planet_id, membership.user_id)
     return membership
 
