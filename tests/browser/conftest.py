@@ -274,9 +274,11 @@ def planet_server(tmp_path_factory):
     stop_all()
     # Keep the server log next to the screenshots for whoever looks at a failure.
     SCREENSHOTS.mkdir(exist_ok=True)
-    for name in ("web", "setup"):
+    worker = os.environ.get("PYTEST_XDIST_WORKER", "")
+    for name in ("web", "setup", "localstripe"):
         if (logs / f"{name}.log").exists():
-            shutil.copy(logs / f"{name}.log", SCREENSHOTS / f"server-{name}.log")
+            target = SCREENSHOTS / f"server-{name}{'-' + worker if worker else ''}.log"
+            shutil.copy(logs / f"{name}.log", target)
 
 
 @pytest.fixture(scope="session")
@@ -310,6 +312,8 @@ class Shots:
         self.count += 1
         self.folder.mkdir(parents=True, exist_ok=True)
         path = self.folder / f"{self.count:02d}-{_safe(step)}.png"
+        # From the top: a page scrolled to an anchor would draw the sticky header mid-page.
+        page.evaluate("window.scrollTo(0, 0)")
         page.screenshot(path=str(path), full_page=True)
         return path
 
