@@ -58,6 +58,9 @@ def celery_settings(config: dict) -> dict:
             "socket_connect_timeout": 2,
             "socket_timeout": 5,
         }
+        prefix = config.get("CELERY_BROKER_KEYPREFIX") or os.environ.get("CELERY_BROKER_KEYPREFIX")
+        if prefix:  # several deployments (or test runs) on one Redis database
+            transport_options["global_keyprefix"] = prefix
     return {
         "broker_url": broker,
         "result_backend": None,
@@ -120,11 +123,13 @@ def bind(app: Flask) -> None:
     """Point the Celery app at a Flask app's configuration (called by workers.init_app)."""
     global _flask_app
     settings = celery_settings(app.config)
-    old_broker = celery.conf.broker_url
+    old_broker = (celery.conf.broker_url, celery.conf.broker_transport_options)
     celery.conf.update(settings)
-    if old_broker != settings["broker_url"] and celery._pool is not None:
+    new_broker = (settings["broker_url"], settings["broker_transport_options"])
+    if old_broker != new_broker and celery._pool is not None:
         celery._pool.force_close_all()
         celery._pool = None
+        celery.amqp._producer_pool = None  # bound to the old connection (and key prefix)
     if _flask_app is None or not app.testing:
         _flask_app = app
 

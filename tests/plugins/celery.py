@@ -51,9 +51,22 @@ def _broker_db() -> int:
     return 13 + index % 2
 
 
+def _delete_prefixed(client, prefix: str) -> None:
+    keys = list(client.scan_iter(match=prefix + "*", count=1000))
+    if keys:
+        client.delete(*keys)
+
+
 @pytest.fixture
-def worker_broker_url():
-    """A flushed Redis database for the test's broker."""
+def worker_broker_prefix():
+    """A key prefix of this test's own on the broker's Redis database: concurrent test runs
+    (another xdist worker, another checkout) never see each other's tasks."""
+    return f"planet-test-{uuid.uuid4().hex[:10]}:"
+
+
+@pytest.fixture
+def worker_broker_url(worker_broker_prefix):
+    """The broker's Redis database; this test's keys are removed before and after."""
     import redis
 
     url = f"{BROKER_HOST}/{_broker_db()}"
@@ -64,18 +77,19 @@ def worker_broker_url():
         from tests.conftest import _unavailable
 
         _unavailable("Redis", error)
-    client.flushdb()
+    _delete_prefixed(client, worker_broker_prefix)
     yield url
-    client.flushdb()
+    _delete_prefixed(client, worker_broker_prefix)
     client.close()
 
 
 @pytest.fixture
-def worker_app_config(worker_broker_url):
+def worker_app_config(worker_broker_url, worker_broker_prefix):
     """The test app's config: tasks go to the real broker instead of running inline."""
     return {
         "CELERY_ALWAYS_EAGER": False,
         "CELERY_BROKER_URL": worker_broker_url,
+        "CELERY_BROKER_KEYPREFIX": worker_broker_prefix,
         "REDIS_URL": worker_broker_url,
         "CELERY_VISIBILITY_TIMEOUT": VISIBILITY_TIMEOUT,
         "CELERY_UNACKED_RESTORE_INTERVAL": 1,
@@ -182,7 +196,7 @@ class RealWorker:
             env=self.env,
             stdout=log,
             stderr=subprocess.STDOUT,
-            start_new_session=True,  # its own process group: we signal the group, by pid
+            preexec_fn=_own_group_and_die_with_parent,
         )
         log.close()
         self._wait_ready(timeout)
@@ -245,9 +259,14 @@ class RealWorker:
         import redis
 
         client = redis.Redis.from_url(self.env["CELERY_BROKER_URL"])
+        prefix = self.env["CELERY_BROKER_KEYPREFIX"]
         try:
-            waiting = sum(client.llen(key) for key in client.keys("*") if _is_queue(key))
-            return waiting + client.hlen("unacked")
+            waiting = sum(
+                client.llen(key)
+                for key in client.scan_iter(match=prefix + "*")
+                if _is_queue(key[len(prefix) :])
+            )
+            return waiting + client.hlen(prefix + "unacked")
         finally:
             client.close()
 
@@ -273,6 +292,17 @@ class RealWorker:
         )
 
 
+def _own_group_and_die_with_parent() -> None:
+    """In the child before exec: its own process group (we signal the group, by pid), and
+    SIGKILL when the test process dies (Linux), so an aborted run leaves no worker behind."""
+    os.setsid()
+    with contextlib.suppress(OSError, AttributeError):
+        import ctypes
+
+        libc = ctypes.CDLL("libc.so.6", use_errno=True)
+        libc.prctl(1, signal.SIGKILL)  # PR_SET_PDEATHSIG
+
+
 def _is_queue(key: bytes) -> bool:
     name = key.decode(errors="replace")
     return any(name == q or name.startswith(q + "\x06\x16") for q in QUEUES)
@@ -294,6 +324,7 @@ def worker_env(app, broker_url: str, mail_port: int, var_dir: Path, **extra) -> 
         DATABASE_URL=config["SQLALCHEMY_DATABASE_URI"],
         REDIS_URL=broker_url,
         CELERY_BROKER_URL=broker_url,
+        CELERY_BROKER_KEYPREFIX=config["CELERY_BROKER_KEYPREFIX"],
         CELERY_ALWAYS_EAGER="0",
         CELERY_VISIBILITY_TIMEOUT=str(VISIBILITY_TIMEOUT),
         CELERY_UNACKED_RESTORE_INTERVAL="1",
