@@ -347,6 +347,12 @@ def start_checkout(
     )
     db.session.add(payment)
     db.session.flush()
+    jobs.defer(
+        "payments.checkout_started",
+        planet_id=planet.id,
+        user_id=user.id,
+        referred=offer.referrer_id is not None,
+    )
     if payment.amount == 0:  # a 100% coupon: nothing to charge
         apply_payment_success(payment, None, now)
     return payment
@@ -522,6 +528,20 @@ def apply_payment_success(payment: Payment, intent: dict | None, now: datetime) 
         set_auto_renewal(membership, True, payment.payment_method_id)
     db.session.flush()
     jobs.defer("payments.payment_succeeded", payment_id=payment.id)
+    if payment.kind is PaymentKind.JOIN:
+        jobs.defer(
+            "payments.join_paid",
+            planet_id=planet.id,
+            user_id=payment.user_id,
+            referred=referrer_id is not None,
+        )
+        if referrer_id is not None:
+            jobs.defer(
+                "payments.referral_joined",
+                planet_id=planet.id,
+                referrer_id=referrer_id,
+                user_id=payment.user_id,
+            )
     return "granted"
 
 

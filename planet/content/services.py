@@ -312,6 +312,8 @@ def set_featured(planet: Planet, user, topic: Topic, *, what: str, on: bool) -> 
     if topic.deleted_at is not None or not topic.in_feed:
         raise Conflict(_l("Only published topics can be featured."))
     if what == "essence":
+        if on and not topic.is_essence:
+            jobs.defer("content.topic_essence_set", topic_id=topic.id)
         topic.is_essence = on
     elif what == "pin":
         topic.pinned_at = utcnow() if on else None

@@ -139,3 +139,25 @@ def on_member_ended(planet_id: int, user_id: int, status: str = "ended", **_igno
 def on_referral_joined(planet_id: int, referrer_id: int, user_id: int, **_ignored) -> None:
     """'Brought a new member': points to the referrer, once per new member."""
     points.award_for_rule(planet_id, referrer_id, "referral", user_id)
+
+
+def _record_funnel(planet_id: int, user_id: int, stage, referred: bool) -> None:
+    from planet.engagement import health
+    from planet.engagement.models import FunnelSource
+
+    source = FunnelSource.REFERRAL if referred else FunnelSource.DIRECT
+    health.record_funnel_event(planet_id, stage, source, health.visitor_key(user_id, None, None))
+
+
+@jobs.register_inline("payments.checkout_started")
+def on_checkout_started(planet_id: int, user_id: int, referred: bool = False, **_ignored) -> None:
+    from planet.engagement.models import FunnelStage
+
+    _record_funnel(planet_id, user_id, FunnelStage.CHECKOUT, referred)
+
+
+@jobs.register_inline("payments.join_paid")
+def on_join_paid(planet_id: int, user_id: int, referred: bool = False, **_ignored) -> None:
+    from planet.engagement.models import FunnelStage
+
+    _record_funnel(planet_id, user_id, FunnelStage.PAID, referred)

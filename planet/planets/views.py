@@ -144,11 +144,24 @@ def _filled_settings_form(planet):
     return form
 
 
+def _count_landing_view(planet) -> None:
+    """Feed the owner's join funnel (buffered outside the database: a GET never writes)."""
+    from planet.engagement import health
+
+    user_id = current_user.id if current_user.is_authenticated else None
+    health.count_landing_view(
+        planet.id,
+        health.funnel_source(request.args.get("ref"), request.referrer),
+        health.visitor_key(user_id, request.remote_addr, request.user_agent.string),
+    )
+
+
 @bp.get("/p/<slug>/about")
 def landing(slug):
     planet = planet_or_404(slug)
     policy.require(current_user, policy.Action.VIEW_LANDING, planet)
     standing = policy.standing_of(current_user, planet)
+    _count_landing_view(planet)
     previews = []
     if planet.preview_essence_count > 0:
         previews = db.session.scalars(

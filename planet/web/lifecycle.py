@@ -126,6 +126,9 @@ def _security_headers(response):
     if g.get("planet_gated") or current_user.is_authenticated:
         response.headers["Cache-Control"] = "private, no-store"
         response.headers["Vary"] = "Cookie"
+    elif request.endpoint != "static":
+        # Dynamic pages are never cached by shared caches, whoever asks (redirects included).
+        response.headers.setdefault("Cache-Control", "private, no-store")
     return response
 
 
