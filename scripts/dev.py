@@ -15,6 +15,7 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 PROCESSES: list[subprocess.Popen] = []
+WORKER_PROCESSES = {"worker", "beat"}
 
 
 def flask(*args: str, env: dict) -> None:
@@ -50,13 +51,20 @@ def main() -> None:
     env = dict(os.environ, FLASK_APP="planet", PYTHONPATH=str(ROOT))
     env.setdefault("BASE_URL", f"http://{args.host}:{args.port}")
     (ROOT / "var").mkdir(exist_ok=True)
+    signal.signal(signal.SIGTERM, stop_all)
+    signal.signal(signal.SIGINT, stop_all)
+    companions = extra_processes(env)
+    # Services first (fake Stripe, mail catcher), so the demo's mails and payments have a peer;
+    # then the schema and demo data; then the worker and beat, which need the schema.
+    for name, argv in companions:
+        if name not in WORKER_PROCESSES:
+            start(name, argv, env)
     flask("db", "upgrade", env=env)
     if not args.no_seed:
         flask("seed-demo", "--if-empty", env=env)
-    for name, argv in extra_processes(env):
-        start(name, argv, env)
-    signal.signal(signal.SIGTERM, stop_all)
-    signal.signal(signal.SIGINT, stop_all)
+    for name, argv in companions:
+        if name in WORKER_PROCESSES:
+            start(name, argv, env)
     start(
         "web",
         [sys.executable, "-m", "flask", "run", "--host", args.host, "--port", str(args.port)],
