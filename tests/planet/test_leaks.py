@@ -75,7 +75,8 @@ class Worlds:
         for who, status in (("removed", MembershipStatus.REMOVED), ("left", MembershipStatus.LEFT)):
             self.a._add(self.a.planet, who, status=status)
         self.b = SecurityWorld(app, slug="mars")
-        for who in (*NON_MEMBERS, "member", "owner"):
+        self.a.sign_in_everyone()  # before the snapshot (see SecurityWorld.sign_in_everyone)
+        for who in LEAVERS:
             self.a.client(who)
         self.b.client("owner")
         self.b.client("member")
