@@ -281,8 +281,11 @@ def planet_server(tmp_path_factory):
             shutil.copy(logs / f"{name}.log", target)
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def chromium(planet_server):
+    """Chromium for one test module. Not for the session: Playwright's sync API refuses to start
+    while another instance is running in the same process, so a browser kept open across
+    modules would break other folders' browser tests scheduled on the same xdist worker."""
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as playwright:
