@@ -11,7 +11,7 @@ import enum
 import logging
 from datetime import datetime, timedelta
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from payments import services
 from payments.gateway import GatewayError, PaymentDeclined, get_gateway
@@ -51,6 +51,25 @@ def _open_attempt(membership: Membership) -> Payment | None:
         .order_by(Payment.id.desc())
         .limit(1)
     )
+
+
+def renewal_key(membership: Membership) -> str:
+    """The idempotency key of this period's next renewal charge.
+
+    Derived from stored facts that exist before our Payment row does (the membership, the
+    expiry being renewed, the failed attempts so far), so a worker killed after the provider
+    charged but before our row committed retries with the same key and is not charged twice.
+    """
+    failed = db.session.scalar(
+        select(func.count(Payment.id)).where(
+            Payment.membership_id == membership.id,
+            Payment.kind == PaymentKind.AUTO_RENEWAL,
+            Payment.status == PaymentStatus.FAILED,
+            Payment.created_at >= membership.expires_at - RENEWAL_DUE_WITHIN,
+        )
+    )
+    period = int(membership.expires_at.timestamp())
+    return f"planet-renewal-{membership.id}-{period}-{failed + 1}"
 
 
 def charge_renewal(membership_id: int, now: datetime | None = None) -> RenewalOutcome:
@@ -112,7 +131,7 @@ def charge_renewal(membership_id: int, now: datetime | None = None) -> RenewalOu
             customer_id=customer.provider_customer_id,
             payment_method_id=setting.payment_method_id,
             metadata={"payment_id": payment.id, "planet_id": planet.id, "renewal": "auto"},
-            idempotency_key=f"planet-payment-{payment.id}-{payment.attempts}",
+            idempotency_key=renewal_key(membership),
             off_session=True,
             transfer_group=f"planet-payment-{payment.id}",
         )

@@ -71,7 +71,31 @@ def test_auto_renewal_charges_off_session_once(make, provider, paid_planet):
         for r in provider.requests
         if r["path"] == "/v1/payment_intents" and r["params"].get("off_session")
     ]
-    assert [r["idempotency_key"] for r in sent] == [f"planet-payment-{renewal.id}-1"]
+    period = int(expires.timestamp())
+    assert renewal is not None
+    assert [r["idempotency_key"] for r in sent] == [f"planet-renewal-{m.id}-{period}-1"]
+
+
+def test_a_lost_renewal_row_retries_with_the_same_key(make, provider, paid_planet, app):
+    """A worker killed after the provider charged but before our Payment row committed."""
+    buyer = make.user()
+    payment, _ = pay(paid_planet, buyer, auto_renew=True)
+    services.sync_payment(payment)
+    m = membership(paid_planet, buyer)
+    m.expires_at = utcnow() + timedelta(days=5)
+    db.session.commit()
+    first = billing.renewal_key(m)
+    billing.charge_renewal(m.id)
+    db.session.rollback()  # the worker died: nothing it wrote was committed
+    pay(paid_planet, make.user())  # others pay meanwhile: row ids move on
+    db.session.commit()
+    billing.charge_renewal(m.id)
+    keys = [
+        r["idempotency_key"]
+        for r in provider.requests
+        if r["path"] == "/v1/payment_intents" and r["params"].get("off_session")
+    ]
+    assert keys == [first, first]
 
 
 def test_reconcile_restores_missed_events(make, provider, paid_planet):
