@@ -436,8 +436,7 @@ def _leave(ctx: Context) -> Decision:
 
 def _act_on_member(ban: bool) -> Callable[[Context], Decision]:
     def rule(ctx: Context) -> Decision:
-        decision = _role(Role.OWNER) if ban else _role(*MODERATORS)
-        decision = decision(ctx)
+        decision = _all(_not_dissolved, _role(Role.OWNER) if ban else _role(*MODERATORS))(ctx)
         if not decision:
             return decision
         target = ctx.target

@@ -126,6 +126,8 @@ def test_dissolved_planet_is_read_only(world):
     assert may(people["member"], Action.READ, planet)
     assert not may(people["owner"], Action.POST_TOPIC, planet)
     assert not may(people["member"], Action.COMMENT, planet)
+    assert not may(people["owner"], Action.REMOVE_MEMBER, planet)
+    assert not may(people["owner"], Action.BAN_MEMBER, planet)
 
 
 def test_only_the_addressee_answers(world, make):
