@@ -104,8 +104,11 @@ def run_migrations_online():
     connectable = get_engine()
 
     with connectable.connect() as connection:
+        from planet.models import migration_filter
+
         context.configure(
             render_item=render_item,
+            include_object=migration_filter(connection.dialect.name),
             connection=connection,
             target_metadata=get_metadata(),
             **conf_args,

@@ -42,3 +42,16 @@ def model_repr(obj, *fields: str) -> str:
 
 class CreatedAtMixin:
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow, nullable=False)
+
+
+def migration_filter(dialect_name: str):
+    """An Alembic `include_object` hook: skip schema items that `ddl_if` limits to another
+    dialect (the PostgreSQL-only trigram indexes are not part of the SQLite schema)."""
+
+    def include_object(obj, name, type_, reflected, compare_to) -> bool:
+        ddl_if = getattr(obj, "_ddl_if", None)
+        if type_ != "index" or ddl_if is None or ddl_if.dialect is None:
+            return True
+        return ddl_if.dialect == dialect_name
+
+    return include_object
