@@ -22,7 +22,13 @@ from planet.config import load_config
 log = logging.getLogger("workers")
 
 QUEUES = ("billing", "mail", "default")
-TASK_MODULES = ("workers.tasks", "workers.billing", "workers.digests", "workers.notifications")
+TASK_MODULES = (
+    "workers.tasks",
+    "workers.billing",
+    "workers.digests",
+    "workers.notifications",
+    "workers.engagement_tasks",
+)
 
 _flask_app: Flask | None = None
 

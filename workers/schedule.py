@@ -59,6 +59,22 @@ PERIODIC: dict[str, Periodic] = {
         Periodic(
             "reconcile", "workers.sweeps:sweep_reconcile", crontab(minute=0, hour=3), DAY, "billing"
         ),
+        # Community life: check-in and event reminders, landing views into the join funnel.
+        Periodic(
+            "checkin_reminders",
+            "workers.engagement_tasks:checkin_reminders",
+            600.0,
+            timedelta(minutes=10),
+            "mail",
+        ),
+        Periodic(
+            "event_reminders",
+            "workers.engagement_tasks:event_reminders",
+            300.0,
+            timedelta(minutes=5),
+            "mail",
+        ),
+        Periodic("landing_views", "workers.engagement_tasks:landing_views", 60.0, MINUTE),
         # Digests: daily ones every morning, weekly ones on Monday morning (08:00 UTC).
         Periodic(
             "digest_daily", "workers.digests:fan_out_daily", crontab(minute=0, hour=8), DAY, "mail"

@@ -10,6 +10,7 @@ from planet import jobs, policy
 from planet.accounts.models import User
 from planet.content.models import Comment, Report, Topic
 from planet.extensions import db
+from planet.models import utcnow
 from planet.notifications import services
 from planet.notifications.models import Kind
 from planet.planets.models import Membership, MembershipStatus, Planet, Role
@@ -206,3 +207,62 @@ def announcement(topic_id: int, **_ignored) -> None:
                 data={"link": _topic_link(planet, topic.id)},
             )
         after = batch[-1].id
+
+
+# ---------------------------------------------------------------- community reminders
+
+
+def _active_member(planet: Planet, user_id: int) -> User | None:
+    user = db.session.get(User, user_id)
+    if user is None or not policy.may(user, policy.Action.READ, planet):
+        return None
+    return user
+
+
+@jobs.register_inline("engagement.checkin_reminder")
+def checkin_reminder(challenge_id: int, user_id: int, day: str, **_ignored) -> None:
+    from planet.engagement.models import Challenge
+
+    challenge = db.session.get(Challenge, challenge_id)
+    planet = challenge and db.session.get(Planet, challenge.planet_id)
+    if planet is None or _active_member(planet, user_id) is None:
+        return
+    services.notify(
+        user_id,
+        Kind.CHECKIN_REMINDER,
+        f"checkin:{challenge_id}:{user_id}:{day}",
+        planet=planet,
+        data={"title": challenge.title, "link": f"/p/{planet.slug}/challenges/{challenge.id}"},
+    )
+
+
+@jobs.register_inline("engagement.event_reminder")
+def event_reminder(event_id: int, user_id: int, starts_at: str, **_ignored) -> None:
+    from planet.engagement.models import Event
+
+    event = db.session.get(Event, event_id)
+    planet = event and db.session.get(Planet, event.planet_id)
+    if planet is None or _active_member(planet, user_id) is None:
+        return
+    services.notify(
+        user_id,
+        Kind.EVENT_REMINDER,
+        f"event:{event_id}:{user_id}:{starts_at}",
+        planet=planet,
+        data={"title": event.title, "link": f"/p/{planet.slug}/events/{event.id}"},
+    )
+
+
+@jobs.register_inline("engagement.introduction_reminder")
+def introduction_reminder(planet_id: int, user_id: int, **_ignored) -> None:
+    planet = db.session.get(Planet, planet_id)
+    if planet is None or _active_member(planet, user_id) is None:
+        return
+    day = utcnow().date().isoformat()
+    services.notify(
+        user_id,
+        Kind.INTRODUCTION_REMINDER,
+        f"intro:{planet_id}:{user_id}:{day}",
+        planet=planet,
+        data={"link": f"/p/{planet.slug}/introduction"},
+    )

@@ -36,6 +36,9 @@ class Kind(enum.StrEnum):
     RENEWAL_REMINDER = "renewal_reminder"
     MEMBERSHIP_EXPIRED = "membership_expired"
     MEMBERSHIP_RENEWED = "membership_renewed"
+    CHECKIN_REMINDER = "checkin_reminder"
+    EVENT_REMINDER = "event_reminder"
+    INTRODUCTION_REMINDER = "introduction_reminder"
 
 
 # Email on unless the member switched it off; member joins are batched in-app only by default.

@@ -47,6 +47,9 @@ TITLES = {
     Kind.RENEWAL_REMINDER: _l("Your membership of %(planet)s ends on %(date)s"),
     Kind.MEMBERSHIP_EXPIRED: _l("Your membership of %(planet)s has expired"),
     Kind.MEMBERSHIP_RENEWED: _l("Your membership of %(planet)s was renewed until %(date)s"),
+    Kind.CHECKIN_REMINDER: _l("You have not checked in to “%(title)s” in %(planet)s today"),
+    Kind.EVENT_REMINDER: _l("“%(title)s” in %(planet)s starts soon"),
+    Kind.INTRODUCTION_REMINDER: _l("Introduce yourself to the members of %(planet)s"),
 }
 
 KIND_LABELS = {
@@ -64,6 +67,9 @@ KIND_LABELS = {
     Kind.RENEWAL_REMINDER: _l("Renewal reminders"),
     Kind.MEMBERSHIP_EXPIRED: _l("Membership expired"),
     Kind.MEMBERSHIP_RENEWED: _l("Membership renewed"),
+    Kind.CHECKIN_REMINDER: _l("Check-in reminders"),
+    Kind.EVENT_REMINDER: _l("Event reminders"),
+    Kind.INTRODUCTION_REMINDER: _l("Introduction reminders"),
 }
 
 
@@ -78,6 +84,7 @@ def format_amount(amount: int, currency: str) -> str:
 def title_of(notification: Notification, data: dict | None = None) -> str:
     data = data if data is not None else json.loads(notification.data or "{}")
     values = {"actor": "", "planet": "", "count": notification.count, "amount": "", "date": ""}
+    values["title"] = ""
     values.update({k: v for k, v in data.items() if isinstance(v, str | int)})
     values["count"] = notification.count
     return str(TITLES[notification.kind]) % values

@@ -128,3 +128,40 @@ def test_unread_badge_caps(app, make):
         services.notify(user.id, Kind.ANNOUNCEMENT, f"c:{n}", email=False)
     db.session.commit()
     assert services.unread_count(user.id) == services.UNREAD_CAP + 1
+
+
+def test_checkin_reminder_job_notifies_an_active_member_once(app, make):
+    from datetime import timedelta
+
+    from planet.engagement.models import Challenge
+    from planet.models import utcnow
+
+    owner = make.user()
+    planet = make.planet(owner)
+    member, lapsed = make.user(), make.user()
+    make.member(planet, member)
+    make.member(planet, lapsed, expires_in=timedelta(seconds=-1))
+    today = utcnow().date()
+    challenge = Challenge(
+        planet_id=planet.id,
+        author_id=owner.id,
+        title="21 days of writing",
+        start_date=today,
+        length_days=21,
+        end_date=today + timedelta(days=20),
+    )
+    db.session.add(challenge)
+    db.session.commit()
+    for _ in range(2):  # a re-run sends nothing twice
+        for who in (member, lapsed):
+            jobs.defer(
+                "engagement.checkin_reminder",
+                challenge_id=challenge.id,
+                user_id=who.id,
+                day=today.isoformat(),
+            )
+        jobs.commit()
+    assert _count(Notification, user_id=member.id, kind=Kind.CHECKIN_REMINDER) == 1
+    assert _count(Notification, user_id=lapsed.id, kind=Kind.CHECKIN_REMINDER) == 0
+    note = db.session.scalar(select(Notification).where(Notification.user_id == member.id))
+    assert "21 days of writing" in services.title_of(note)
