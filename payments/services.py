@@ -358,12 +358,68 @@ def start_checkout(
     return payment
 
 
+# ---------------------------------------------------------------- declines
+
+DECLINE_REASONS = {
+    "card_declined": _l("Your card was declined. Try another card or ask your bank."),
+    "insufficient_funds": _l("Your card has insufficient funds."),
+    "expired_card": _l("Your card has expired. Try another card."),
+    "incorrect_cvc": _l("The card's security code (CVC) is incorrect."),
+    "processing_error": _l(
+        "The payment provider could not process your card. Nothing was charged; try again."
+    ),
+    "authentication_required": _l(
+        "Your bank asked to verify this payment. Try again and complete the verification."
+    ),
+    "generic": _l("The payment did not go through. Nothing was charged; try another card."),
+}
+"""What the payer is told, by provider code. The provider's own text is English; it is kept
+only in the logs and in `Payment.failure_message` (as "code: text")."""
+
+DECLINE_ALIASES = {
+    "generic_decline": "card_declined",
+    "do_not_honor": "card_declined",
+    "lost_card": "card_declined",  # like Stripe advises: never tell a fraud suspect why
+    "stolen_card": "card_declined",
+    "fraudulent": "card_declined",
+    "pickup_card": "card_declined",
+    "invalid_cvc": "incorrect_cvc",
+    "authentication_not_handled": "authentication_required",
+    "payment_intent_authentication_failure": "authentication_required",
+    "authentication required": "authentication_required",
+}
+
+
+def decline_code(code: str | None, decline: str | None = None) -> str:
+    """The DECLINE_REASONS key for a provider error code (and the issuer's decline code)."""
+    for candidate in (decline, code):
+        candidate = DECLINE_ALIASES.get(candidate or "", candidate or "")
+        if candidate in DECLINE_REASONS and candidate != "card_declined":
+            return candidate
+    if decline or code == "card_declined":  # an issuer decline with no reason of its own
+        return "card_declined"
+    return "generic"
+
+
+def decline_reason(failure_message: str | None):
+    """The translated reason for a stored failure ("code: provider text", or older free text)."""
+    head = (failure_message or "").split(":", 1)[0].strip()
+    return DECLINE_REASONS[decline_code(head) if head else "generic"]
+
+
+def _failure_text(code: str, provider_message: str) -> str:
+    return f"{code}: {provider_message}"[:255]
+
+
 @dataclass(frozen=True)
 class Outcome:
     status: str
     """succeeded (waiting for the event), requires_action, failed."""
     message: str = ""
+    """For a failure: the provider's own (English) text, for logs and support only."""
     client_secret: str | None = None
+    reason: str = ""
+    """For a failure: what the payer is told, translated (a lazy string from DECLINE_REASONS)."""
 
 
 def own_payment_or_404(payment_id: int, user) -> Payment:
@@ -411,10 +467,13 @@ def confirm_payment(payment: Payment, user, token: str) -> Outcome:
             transfer_group=f"planet-payment-{payment.id}",
         )
     except PaymentDeclined as error:
+        issuer = getattr(getattr(error.__cause__, "error", None), "decline_code", None)
+        code = decline_code(error.code, issuer)
+        log.info("payment %s declined: %s/%s %s", payment.id, error.code, issuer, error)
         payment.status = PaymentStatus.FAILED
-        payment.failure_message = str(error)[:255]
+        payment.failure_message = _failure_text(code, str(error))
         db.session.flush()
-        return Outcome("failed", str(error))
+        return Outcome("failed", str(error), reason=DECLINE_REASONS[code])
     except GatewayError as error:
         log.warning("payment %s: provider error %s", payment.id, error)
         raise ServiceError(
@@ -435,8 +494,10 @@ def _record_intent_state(payment: Payment, intent: dict) -> Outcome:
     else:
         payment.status = PaymentStatus.FAILED
         error = intent.get("last_payment_error") or {}
-        payment.failure_message = (error.get("message") or "")[:255]
-        outcome = Outcome("failed", payment.failure_message)
+        code = decline_code(error.get("code"), error.get("decline_code"))
+        log.info("payment %s failed (%s): %s", payment.id, status, error.get("message"))
+        payment.failure_message = _failure_text(code, error.get("message") or status or "")
+        outcome = Outcome("failed", error.get("message") or "", reason=DECLINE_REASONS[code])
     db.session.flush()
     return outcome
 
@@ -566,7 +627,8 @@ def sync_payment(payment: Payment, now: datetime | None = None) -> str:
         return result
     if status in ("requires_payment_method", "canceled"):
         error = intent.get("last_payment_error") or {}
-        mark_payment_failed(payment, error.get("message", ""))
+        code = decline_code(error.get("code"), error.get("decline_code"))
+        mark_payment_failed(payment, _failure_text(code, error.get("message") or status))
         return "failed"
     return status or "unknown"
 

@@ -21,6 +21,7 @@ from flask import (
     url_for,
 )
 from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_required
 from sqlalchemy import select
 from sqlalchemy.orm import aliased
@@ -43,7 +44,9 @@ from payments.models import (
     CouponKind,
     Payment,
     PaymentStatus,
+    PayoutStatus,
     Refund,
+    RefundStatus,
 )
 from planet import jobs, policy
 from planet.accounts.models import User
@@ -69,6 +72,46 @@ def money(amount: int | None, currency: str = "cny") -> str:
     return (
         f"{sign}{SYMBOLS.get(currency, currency.upper() + ' ')}{amount // 100}.{amount % 100:02d}"
     )
+
+
+STATUS_LABELS = {
+    PaymentStatus: {
+        PaymentStatus.CREATED: _l("Not paid yet"),
+        PaymentStatus.REQUIRES_ACTION: _l("Waiting for verification"),
+        PaymentStatus.PROCESSING: _l("Processing"),
+        PaymentStatus.SUCCEEDED: _l("Paid"),
+        PaymentStatus.FAILED: _l("Failed"),
+        PaymentStatus.REFUNDED: _l("Refunded"),
+        PaymentStatus.PARTIALLY_REFUNDED: _l("Partially refunded"),
+    },
+    RefundStatus: {
+        RefundStatus.PENDING: _l("Refund pending"),
+        RefundStatus.SUCCEEDED: _l("Refunded"),
+        RefundStatus.FAILED: _l("Refund failed"),
+    },
+    PayoutStatus: {
+        PayoutStatus.PENDING: _l("Payout pending"),
+        PayoutStatus.PAID: _l("Paid out"),
+        PayoutStatus.PAYABLE: _l("To be paid by hand"),
+        PayoutStatus.FAILED: _l("Payout failed"),
+    },
+}
+"""What a payer, owner or admin sees for each stored status (the values stay English)."""
+
+
+@bp.app_template_filter("status_label")
+def status_label(status) -> str:
+    """The translated label of a PaymentStatus, RefundStatus or PayoutStatus (a plain string
+    is read as a payment status)."""
+    labels = STATUS_LABELS.get(type(status), STATUS_LABELS[PaymentStatus])
+    label = labels.get(status)
+    return str(label) if label is not None else str(status)
+
+
+@bp.app_template_filter("decline_reason")
+def decline_reason(failure_message: str | None) -> str:
+    """The translated reason for a failed payment; the provider's English text stays stored."""
+    return str(services.decline_reason(failure_message))
 
 
 def _minor(value) -> int | None:
@@ -183,7 +226,8 @@ def confirm(payment_id):
     outcome = services.confirm_payment(
         payment, current_user, token if isinstance(token, str) else ""
     )
-    body = {"status": outcome.status, "message": outcome.message}
+    # Only the translated reason reaches the browser; the provider's text stays in the logs.
+    body = {"status": outcome.status, "message": str(outcome.reason)}
     if outcome.client_secret:
         body["client_secret"] = outcome.client_secret
     body["next"] = url_for("payments.payment_status", payment_id=payment.id)

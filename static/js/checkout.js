@@ -5,7 +5,8 @@
 (function () {
   const form = document.getElementById('payment-form');
   if (!form || typeof Stripe === 'undefined') return;
-  const stripe = Stripe(form.dataset.publishableKey);
+  // The page's language, so Stripe.js's own card-field messages match it.
+  const stripe = Stripe(form.dataset.publishableKey, {locale: form.dataset.locale || 'auto'});
   const card = stripe.elements().create('card');
   card.mount('#card-element');
   const errors = document.getElementById('card-errors');
@@ -41,7 +42,7 @@
         headers: {'Accept': 'application/json', 'X-CSRFToken': form.dataset.csrf},
       }).catch(function () {});
     } else if (body.status === 'failed') {
-      fail(body.message); return;
+      fail(body.message); return;  // already translated by the server
     }
     window.location = body.next;
   });

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import pytest
+
 from payments import services
 from tests.payments.test_checkout import Who, pay
 
@@ -69,3 +71,121 @@ def test_platform_admin_sees_all_payments(make, provider, client, login_as, paid
     page = client.get("/admin/payments")
     assert page.status_code == 200 and b"5.00" in page.data
     assert Who(admin)
+
+
+# ---------------------------------------------------------------- translated declines and statuses
+
+ZH = {"Accept-Language": "zh-CN,zh;q=0.9"}
+
+
+def _decline_with(provider, code, decline_code=None):
+    """Make the fake provider refuse every new PaymentIntent with this Stripe card error."""
+    error = {"type": "card_error", "code": code, "message": "Your card was declined."}
+    if decline_code:
+        error["decline_code"] = decline_code
+    provider.routes[("POST", "/v1/payment_intents")] = lambda params: {
+        "_status": 402,
+        "error": dict(error),
+    }
+
+
+def _start(client, planet):
+    response = client.post(
+        f"/p/{planet.slug}/checkout",
+        data={"planet_id": planet.id, "expected_amount": 10000},
+        headers=ZH,
+    )
+    assert response.status_code == 302
+    return int(response.headers["Location"].rstrip("/").split("/")[-2])
+
+
+def test_declined_card_is_explained_in_chinese(make, provider, client, login_as, paid_planet):
+    from payments.models import Payment, PaymentStatus
+    from planet.extensions import db
+    from tests.payments.conftest import DECLINED
+
+    login_as(make.user())
+    payment_id = _start(client, paid_planet)
+    response = client.post(
+        f"/payments/{payment_id}/confirm",
+        json={"token": DECLINED},
+        headers={**ZH, "Accept": "application/json"},
+    )
+    assert response.status_code == 200
+    body = response.get_json()
+    assert body["status"] == "failed"
+    assert body["message"] == "你的银行卡被拒绝，请换一张卡或联系发卡银行。"
+    assert "Your card was declined" not in response.get_data(as_text=True)
+    # The provider's own English text is kept for the logs and support, with its code.
+    db.session.expire_all()
+    payment = db.session.get(Payment, payment_id)
+    assert payment.status is PaymentStatus.FAILED
+    assert payment.failure_message == "card_declined: Your card was declined."
+    # The pages that show the failure translate it too, never the provider's text.
+    for url in (f"/payments/{payment_id}", f"/payments/{payment_id}/pay"):
+        page = client.get(url, headers=ZH).get_data(as_text=True)
+        assert "你的银行卡被拒绝" in page and "Your card was declined" not in page
+    english = client.post(
+        f"/payments/{payment_id}/confirm",
+        json={"token": DECLINED},
+        headers={"Accept-Language": "en", "Accept": "application/json"},
+    ).get_json()
+    assert english["message"] == "Your card was declined. Try another card or ask your bank."
+
+
+@pytest.mark.parametrize(
+    ("code", "decline_code", "chinese"),
+    [
+        ("card_declined", "insufficient_funds", "你的银行卡余额不足。"),
+        ("expired_card", None, "你的银行卡已过期，请换一张卡。"),
+        ("incorrect_cvc", None, "银行卡安全码（CVC）不正确。"),
+        ("processing_error", None, "支付服务商暂时无法处理你的银行卡，未产生任何扣款；请重试。"),
+        ("authentication_required", None, "你的银行要求验证这笔支付，请重试并完成验证。"),
+        ("card_declined", "stolen_card", "你的银行卡被拒绝，请换一张卡或联系发卡银行。"),
+        ("incorrect_number", None, "支付未成功，未产生任何扣款；请换一张卡再试。"),
+    ],
+)
+def test_each_decline_code_has_its_reason(
+    make, provider, client, login_as, paid_planet, code, decline_code, chinese
+):
+    _decline_with(provider, code, decline_code)
+    login_as(make.user())
+    payment_id = _start(client, paid_planet)
+    body = client.post(
+        f"/payments/{payment_id}/confirm", json={"token": "tok_ok"}, headers=ZH
+    ).get_json()
+    assert body["status"] == "failed" and body["message"] == chinese
+    page = client.get(f"/payments/{payment_id}/pay", headers=ZH).get_data(as_text=True)
+    assert chinese in page
+
+
+def test_statuses_are_translated_on_money_pages(make, provider, client, login_as, paid_planet):
+    from planet.extensions import db
+
+    buyer = make.user()
+    paid, _ = pay(paid_planet, buyer)
+    services.sync_payment(paid)
+    refunded, _ = pay(make.planet(price_amount=500, owner=paid_planet.owner), buyer)
+    services.sync_payment(refunded)
+    services.refund_payment(refunded, Who(buyer), refunded.amount)
+    db.session.commit()
+
+    login_as(buyer)
+    mine = client.get("/me/memberships", headers=ZH).get_data(as_text=True)
+    assert "<td>已支付</td>" in mine and "<td>已退款</td>" in mine
+    assert "<td>succeeded</td>" not in mine and "<td>refunded</td>" not in mine
+    receipt = client.get(f"/payments/{refunded.id}/receipt", headers=ZH).get_data(as_text=True)
+    assert "<dd>已退款</dd>" in receipt and "· 已退款</dd>" in receipt
+    login_as(paid_planet.owner)
+    income = client.get(f"/p/{paid_planet.slug}/income", headers=ZH).get_data(as_text=True)
+    assert "<td>已支付</td>" in income and "<td>succeeded</td>" not in income
+    english = client.get(f"/p/{paid_planet.slug}/income", headers={"Accept-Language": "en"})
+    assert b"<td>Paid</td>" in english.data
+
+
+def test_every_status_has_a_label():
+    from payments.models import PaymentStatus, PayoutStatus, RefundStatus
+    from payments.views import STATUS_LABELS
+
+    for enum in (PaymentStatus, RefundStatus, PayoutStatus):
+        assert set(STATUS_LABELS[enum]) == set(enum)
