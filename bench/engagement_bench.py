@@ -24,25 +24,35 @@ RESULTS = Path(__file__).with_name("engagement_results.md")
 
 
 def seed(conn, members: int) -> None:
-    conn.execute(sa.text("""
+    conn.execute(
+        sa.text("""
         INSERT INTO users (id, email, display_name, password_hash, bio, is_platform_admin, created_at)
         SELECT g, 'u' || g || '@bench.test', 'User ' || g, 'x', '', false, now()
-        FROM generate_series(1, :n) g"""), {"n": members})
-    conn.execute(sa.text("""
+        FROM generate_series(1, :n) g"""),
+        {"n": members},
+    )
+    conn.execute(
+        sa.text("""
         INSERT INTO planets (id, slug, name, description, category, owner_id, price_amount, currency,
           timezone, posting_policy, questions_enabled, anonymous_questions, comments_enabled,
           private_messages_enabled, roster_visible, preview_essence_count, rules, public_directory,
           is_listed, member_count, topic_count, last_activity_at, created_at)
         VALUES (1, 'bench', 'Bench', '', 'tech', 1, 0, 'cny', 'Asia/Shanghai', 'STAFF', true, false,
-          true, true, true, 3, '', false, true, :n, 0, now(), now())"""), {"n": members})
-    conn.execute(sa.text("""
+          true, true, true, 3, '', false, true, :n, 0, now(), now())"""),
+        {"n": members},
+    )
+    conn.execute(
+        sa.text("""
         INSERT INTO memberships (planet_id, user_id, role, status, started_at, expires_at, is_trial,
           created_at)
         SELECT 1, g, CASE WHEN g = 1 THEN 'OWNER' ELSE 'MEMBER' END, 'ACTIVE', now(),
           CASE WHEN g = 1 THEN NULL ELSE now() + interval '200 days' END, false, now()
-        FROM generate_series(1, :n) g"""), {"n": members})
+        FROM generate_series(1, :n) g"""),
+        {"n": members},
+    )
     # A year of weekly activity: each week ~15% of members are active, a heavy-tailed amount.
-    conn.execute(sa.text("""
+    conn.execute(
+        sa.text("""
         INSERT INTO eng_activity_weeks (planet_id, user_id, week_start, topics, answers, comments,
           other, total)
         SELECT 1, u, (date_trunc('week', now())::date - 7 * w),
@@ -50,19 +60,27 @@ def seed(conn, members: int) -> None:
         FROM generate_series(0, 51) w,
              LATERAL (SELECT g AS u, abs(hashint4(g * 53 + w)) AS h
                       FROM generate_series(1, :n) g) s
-        WHERE h % 100 < 15"""), {"n": members})
+        WHERE h % 100 < 15"""),
+        {"n": members},
+    )
     for kind, trunc, count in (("week", "week", 52), ("month", "month", 12)):
-        conn.execute(sa.text(f"""
+        conn.execute(
+            sa.text(f"""
             INSERT INTO eng_points_totals (planet_id, user_id, period_kind, period_start, points)
             SELECT 1, u, '{kind.upper()}', (date_trunc('{trunc}', now())::date - interval '1 {trunc}' * p)::date,
                    1 + abs(hashint4(u * 31 + p)) % 200
             FROM generate_series(0, {count - 1}) p,
                  LATERAL (SELECT g AS u FROM generate_series(1, :n) g) s
-            WHERE abs(hashint4(u * 7 + p)) % 100 < 25"""), {"n": members})
-    conn.execute(sa.text("""
+            WHERE abs(hashint4(u * 7 + p)) % 100 < 25"""),
+            {"n": members},
+        )
+    conn.execute(
+        sa.text("""
         INSERT INTO eng_points_totals (planet_id, user_id, period_kind, period_start, points)
         SELECT 1, g, 'ALL', DATE '1970-01-01', 1 + abs(hashint4(g)) % 5000
-        FROM generate_series(1, :n) g"""), {"n": members})
+        FROM generate_series(1, :n) g"""),
+        {"n": members},
+    )
     conn.execute(sa.text("ANALYZE"))
 
 
@@ -99,8 +117,12 @@ def main() -> None:
             seeded = time.perf_counter() - started
             results = run(app, db)
             rows = {
-                "activity_weeks": db.session.scalar(sa.text("SELECT count(*) FROM eng_activity_weeks")),
-                "points_totals": db.session.scalar(sa.text("SELECT count(*) FROM eng_points_totals")),
+                "activity_weeks": db.session.scalar(
+                    sa.text("SELECT count(*) FROM eng_activity_weeks")
+                ),
+                "points_totals": db.session.scalar(
+                    sa.text("SELECT count(*) FROM eng_points_totals")
+                ),
             }
             db.session.remove()
             db.engine.dispose()
@@ -123,15 +145,25 @@ def run(app, db) -> list[tuple[str, float]]:
     for kind in PeriodKind:
         out.append((f"leaderboard top 50 ({kind.value})",
                     timed(lambda k=kind: points.leaderboard(planet, k, now))))  # fmt: skip
-    out.append(("member's own total", timed(lambda: points.member_total(planet, 5, PeriodKind.ALL, now))))
-    out.append(("weekly active members (12 weeks)", timed(lambda: health.weekly_active(planet, now))))
-    out.append(("activity by member, top 50 (4 weeks)", timed(lambda: health.by_member(planet, now))))
+    out.append(
+        ("member's own total", timed(lambda: points.member_total(planet, 5, PeriodKind.ALL, now)))
+    )
+    out.append(
+        ("weekly active members (12 weeks)", timed(lambda: health.weekly_active(planet, now)))
+    )
+    out.append(
+        ("activity by member, top 50 (4 weeks)", timed(lambda: health.by_member(planet, now)))
+    )
     out.append(("top-decile share (4 weeks)", timed(lambda: health.top_decile_share(planet, now))))
     out.append(("evaporative-cooling check (8 weeks)", timed(lambda: health.cooling(planet, now))))
-    out.append(("unanswered questions > 48 h", timed(lambda: health.unanswered_questions(planet, now))))
+    out.append(
+        ("unanswered questions > 48 h", timed(lambda: health.unanswered_questions(planet, now)))
+    )
     out.append(("renewal and churn (90 days)", timed(lambda: health.retention(planet, now))))
     out.append(("join funnel (30 days)", timed(lambda: health.funnel(planet, now))))
-    out.append(("least active, first page (4 weeks)", timed(lambda: health.least_active(planet, now))))
+    out.append(
+        ("least active, first page (4 weeks)", timed(lambda: health.least_active(planet, now)))
+    )
     client = app.test_client()
     from planet.accounts.models import AuthSession
 
