@@ -1,0 +1,352 @@
+"""Load-test Planet's timeline and topic page against a bare Flask "hello" app.
+
+    .venv/bin/python -m bench.web.generate        # once: the private database
+    .venv/bin/python -m bench.web.run [--duration 10] [--connections 16] [--keep]
+
+Both apps run under the same gunicorn settings (`-w 2`, sync workers) on 127.0.0.1. A plain
+member is logged in by creating an AuthSession row and signing a Flask session cookie with the
+app's own serializer (what `login_user` stores: `_user_id` = the session key). Page 500 of the
+timeline is reached by following the "Older" link 499 times with the test client, exactly as
+a reader would. Every URL is first requested in-process to count its SQL statements and
+EXPLAIN them; then `wrk` loads each URL for --duration seconds at --connections connections
+(after a 2 s warm-up). The hello app is measured before and after the Planet pages and the
+ratios use the mean of the two. The private database is dropped at the end unless --keep.
+"""
+
+from __future__ import annotations
+
+import argparse
+import html
+import json
+import os
+import re
+import secrets
+import shutil
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+
+from bench.web.common import DATABASE_URL, MEMBER_EMAIL, SLUG, drop_database
+
+ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+GUNICORN = os.path.join(ROOT, ".venv", "bin", "gunicorn")
+MORE_LINK = re.compile(r'class="more"><a[^>]*href="([^"]+)"')
+BIG_TABLES = {"topics", "users", "memberships", "comments", "likes", "topic_hashtags"}
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def start_gunicorn(target: str, port: int, env: dict, log_path: str) -> subprocess.Popen:
+    log = open(log_path, "w")  # noqa: SIM115 - closed with the process
+    proc = subprocess.Popen(
+        [GUNICORN, "-w", "2", "-b", f"127.0.0.1:{port}", target],
+        cwd=ROOT,
+        env=env,
+        stdout=log,
+        stderr=subprocess.STDOUT,
+    )
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        if proc.poll() is not None:
+            raise SystemExit(f"gunicorn {target} exited; see {log_path}")
+        try:
+            with socket.create_connection(("127.0.0.1", port), timeout=0.5):
+                return proc
+        except OSError:
+            time.sleep(0.2)
+    proc.terminate()
+    raise SystemExit(f"gunicorn {target} did not start; see {log_path}")
+
+
+def stop(proc: subprocess.Popen) -> None:
+    proc.terminate()
+    try:
+        proc.wait(timeout=15)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+
+
+def fetch(url: str, cookie: str | None) -> tuple[int, str]:
+    headers = {"Cookie": f"session={cookie}"} if cookie else {}
+    request = urllib.request.Request(url, headers=headers)  # noqa: S310 - loopback only
+    with urllib.request.urlopen(request, timeout=30) as response:  # noqa: S310 - loopback only
+        return response.status, response.read().decode()
+
+
+def wrk(url: str, cookie: str | None, duration: int, connections: int) -> dict:
+    command = ["wrk", "-t2", f"-c{connections}", f"-d{duration}s", "--latency", "--timeout", "5s"]
+    if cookie:
+        command += ["-H", f"Cookie: session={cookie}"]
+    output = subprocess.run([*command, url], check=True, capture_output=True, text=True).stdout
+    result = {"raw": output}
+    result["rps"] = float(re.search(r"Requests/sec:\s+([\d.]+)", output).group(1))
+    for pct in ("50", "75", "90", "99"):
+        match = re.search(rf"^\s+{pct}%\s+([\d.]+)(us|ms|s)\s*$", output, re.MULTILINE)
+        value, unit = float(match.group(1)), match.group(2)
+        result[f"p{pct}"] = value / 1000 if unit == "us" else value * 1000 if unit == "s" else value
+    non2xx = re.search(r"Non-2xx or 3xx responses:\s+(\d+)", output)
+    result["non2xx"] = int(non2xx.group(1)) if non2xx else 0
+    errors = re.search(r"Socket errors:(.*)", output)
+    result["socket_errors"] = errors.group(1).strip() if errors else ""
+    result["requests"] = int(re.search(r"(\d+) requests in", output).group(1))
+    return result
+
+
+# ---------------------------------------------------------------- in-process: login, SQL
+
+
+def prepare(app) -> dict:
+    """Log the member in, find page 500, count and EXPLAIN each page's SQL statements."""
+    from sqlalchemy import event, select, text
+
+    from planet.accounts.models import AuthSession, User
+    from planet.extensions import db
+
+    info: dict = {}
+    with app.app_context():
+        user = db.session.scalar(select(User).where(User.email == MEMBER_EMAIL))
+        key = secrets.token_urlsafe(32)
+        db.session.add(AuthSession(key=key, user_id=user.id, user_agent="bench"))
+        db.session.commit()
+        serializer = app.session_interface.get_signing_serializer(app)
+        cookie = serializer.dumps({"_user_id": key, "_fresh": True})
+        info["cookie"] = cookie
+        newest = db.session.execute(text("SELECT max(id) FROM topics")).scalar()
+        info["topic_url"] = f"/p/{SLUG}/t/{newest}"
+        engine = db.engine
+
+    captured: list[tuple[str, object]] = []
+
+    def on_execute(conn, cursor, statement, parameters, context, executemany):
+        captured.append((statement, parameters))
+
+    client = app.test_client()
+    client.set_cookie("session", cookie)  # the test client's jar replaces a Cookie header
+
+    def get(url: str) -> str:
+        response = client.get(url)
+        if response.status_code != 200:
+            raise SystemExit(f"GET {url} -> {response.status_code}")
+        return response.get_data(as_text=True)
+
+    # Follow the "Older" link 499 times: page 500 of the timeline.
+    url = f"/p/{SLUG}/"
+    started = time.monotonic()
+    for _ in range(499):
+        match = MORE_LINK.search(get(url))
+        if not match:
+            raise SystemExit(f"no 'Older' link on {url}")
+        url = html.unescape(match.group(1))
+    info["page500_url"] = url
+    info["follow_seconds"] = time.monotonic() - started
+
+    pages = {
+        "timeline": f"/p/{SLUG}/",
+        "topic": info["topic_url"],
+        "timeline_p500": info["page500_url"],
+    }
+    info["pages"] = {}
+    event.listen(engine, "before_cursor_execute", on_execute)
+    try:
+        for name, page_url in pages.items():
+            get(page_url)  # warm caches
+            captured.clear()
+            body = get(page_url)
+            info["pages"][name] = {
+                "url": page_url,
+                "bytes": len(body.encode()),
+                "statements": list(captured),
+            }
+    finally:
+        event.remove(engine, "before_cursor_execute", on_execute)
+
+    # EXPLAIN every statement (plain JSON plans), and EXPLAIN ANALYZE the timeline query.
+    raw = engine.raw_connection()
+    try:
+        cursor = raw.cursor()
+        for page in info["pages"].values():
+            plans = []
+            for statement, parameters in page["statements"]:
+                cursor.execute("EXPLAIN (FORMAT JSON) " + statement, parameters)
+                plan = cursor.fetchone()[0][0]["Plan"]
+                plans.append(
+                    {
+                        "sql": " ".join(statement.split())[:160],
+                        "scans": sorted(_scans(plan)),
+                    }
+                )
+            page["plans"] = plans
+            timeline = [
+                (s, p)
+                for s, p in page["statements"]
+                if "FROM topics" in s
+                and "ORDER BY topics.feed_at DESC" in s
+                and "pinned_at IS NOT NULL" not in s
+            ]
+            if timeline:
+                statement, parameters = timeline[0]
+                times = []
+                for _ in range(5):
+                    cursor.execute(
+                        "EXPLAIN (ANALYZE, BUFFERS, FORMAT JSON) " + statement, parameters
+                    )
+                    result = cursor.fetchone()[0][0]
+                    times.append(result["Execution Time"])
+                cursor.execute("EXPLAIN (ANALYZE, BUFFERS) " + statement, parameters)
+                page["timeline_explain"] = "\n".join(row[0] for row in cursor.fetchall())
+                page["timeline_exec_ms"] = sorted(times)[len(times) // 2]
+                page["timeline_sql"] = statement
+        raw.rollback()
+    finally:
+        raw.close()
+    for page in info["pages"].values():
+        page["statements"] = len(page["statements"])
+    return info
+
+
+def _scans(plan: dict) -> set[str]:
+    found = set()
+    if "Relation Name" in plan:
+        found.add(f"{plan['Node Type']} on {plan['Relation Name']}")
+    for child in plan.get("Plans", []):
+        found |= _scans(child)
+    return found
+
+
+# ---------------------------------------------------------------- main
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--duration", type=int, default=10)
+    parser.add_argument("--connections", type=int, default=16)
+    parser.add_argument("--keep", action="store_true", help="do not drop the database")
+    args = parser.parse_args()
+    if not shutil.which("wrk"):
+        raise SystemExit("wrk is not installed (apt-get install -y wrk)")
+
+    env = dict(
+        os.environ,
+        DATABASE_URL=DATABASE_URL,
+        PLANET_ENV="development",
+        RATELIMIT_ENABLED="0",
+    )
+    os.environ.update(DATABASE_URL=DATABASE_URL, PLANET_ENV="development", RATELIMIT_ENABLED="0")
+    from planet import create_app
+
+    app = create_app()
+    print("preparing (login, page 500, SQL)...", flush=True)
+    info = prepare(app)
+    cookie = info["cookie"]
+
+    log_dir = os.path.join(ROOT, "var", "bench-web")
+    os.makedirs(log_dir, exist_ok=True)
+    planet_port, hello_port = free_port(), free_port()
+    planet_proc = start_gunicorn("wsgi:app", planet_port, env, f"{log_dir}/planet.log")
+    hello_proc = start_gunicorn("bench.web.hello:app", hello_port, env, f"{log_dir}/hello.log")
+    results: dict[str, dict] = {}
+    try:
+        targets = [
+            ("hello (before)", f"http://127.0.0.1:{hello_port}/", None),
+            ("timeline p1", f"http://127.0.0.1:{planet_port}/p/{SLUG}/", cookie),
+            ("topic", f"http://127.0.0.1:{planet_port}{info['topic_url']}", cookie),
+            ("timeline p500", f"http://127.0.0.1:{planet_port}{info['page500_url']}", cookie),
+            ("hello (after)", f"http://127.0.0.1:{hello_port}/", None),
+        ]
+        for name, url, url_cookie in targets:
+            status, body = fetch(url, url_cookie)
+            if status != 200:
+                raise SystemExit(f"{name}: {url} -> {status}")
+            if url_cookie and "Topic " not in body:
+                raise SystemExit(f"{name}: the page shows no topics (not logged in?)")
+        load_before = os.getloadavg()
+        for name, url, url_cookie in targets:
+            wrk(url, url_cookie, 2, args.connections)  # warm-up
+            results[name] = wrk(url, url_cookie, args.duration, args.connections)
+            r = results[name]
+            print(
+                f"{name:15} {r['rps']:9.1f} req/s  p50 {r['p50']:7.2f} ms  "
+                f"p99 {r['p99']:7.2f} ms  non-2xx {r['non2xx']}",
+                flush=True,
+            )
+        load_after = os.getloadavg()
+    finally:
+        stop(planet_proc)
+        stop(hello_proc)
+        if not args.keep:
+            drop_database()
+            print("dropped the benchmark database", flush=True)
+
+    hello = (results["hello (before)"]["rps"] + results["hello (after)"]["rps"]) / 2
+    p1, p500 = results["timeline p1"], results["timeline p500"]
+    pages = info["pages"]
+    lines = [
+        f"Machine: {os.cpu_count()} CPUs; load average (1/5/15 min) before the load tests "
+        f"{load_before[0]:.2f} / {load_before[1]:.2f} / {load_before[2]:.2f}, after "
+        f"{load_after[0]:.2f} / {load_after[1]:.2f} / {load_after[2]:.2f}.",
+        f"wrk -t2 -c{args.connections} -d{args.duration}s --latency (after a 2 s warm-up), "
+        "gunicorn -w 2 (sync) for both apps.",
+        "",
+        "| URL | requests/s | p50 ms | p99 ms | vs hello | non-2xx | SQL statements |",
+        "|---|---:|---:|---:|---:|---:|---:|",
+    ]
+    statements = {
+        "timeline p1": pages["timeline"]["statements"],
+        "topic": pages["topic"]["statements"],
+        "timeline p500": pages["timeline_p500"]["statements"],
+    }
+    for name, r in results.items():
+        lines.append(
+            f"| {name} | {r['rps']:.1f} | {r['p50']:.2f} | {r['p99']:.2f} | "
+            f"{r['rps'] / hello:.1%} | {r['non2xx']} | {statements.get(name, '-')} |"
+        )
+    lines += [
+        "",
+        f"Hello reference (mean of before/after): {hello:.1f} requests/s.",
+        f"Page 500 cost vs page 1 (throughput p1 / p500): {p1['rps'] / p500['rps']:.3f}x; "
+        f"p50 latency p500 / p1: {p500['p50'] / p1['p50']:.3f}x.",
+        f"Timeline SQL execution (EXPLAIN ANALYZE, median of 5): page 1 "
+        f"{pages['timeline']['timeline_exec_ms']:.3f} ms, page 500 "
+        f"{pages['timeline_p500']['timeline_exec_ms']:.3f} ms.",
+        f"Page 500 reached by following 'Older' 499 times in {info['follow_seconds']:.1f} s: "
+        f"`{info['page500_url'][:60]}...`",
+    ]
+    for key, page in pages.items():
+        lines += ["", f"### SQL on {key} ({page['url'][:50]}, {page['bytes']} bytes)", ""]
+        for i, plan in enumerate(page["plans"], 1):
+            lines.append(f"{i}. `{plan['sql'][:110]}` — {', '.join(plan['scans']) or 'no table'}")
+        if "timeline_explain" in page:
+            lines += ["", "```", page["timeline_explain"], "```"]
+    seq = [
+        (key, s)
+        for key, page in pages.items()
+        for plan in page["plans"]
+        for s in plan["scans"]
+        if s.startswith("Seq Scan") and s.split(" on ")[1] in BIG_TABLES
+    ]
+    lines += ["", f"Sequential scans on large tables: {seq or 'none'}"]
+    report = "\n".join(lines)
+    print("\n" + report)
+    with open(os.path.join(log_dir, "last-run.md"), "w") as handle:
+        handle.write(report + "\n")
+        for name, r in results.items():
+            handle.write(
+                f"\n<details><summary>wrk {name}</summary>\n\n```\n{r['raw']}```\n</details>\n"
+            )
+    with open(os.path.join(log_dir, "last-run.json"), "w") as handle:
+        json.dump(
+            {k: {kk: vv for kk, vv in v.items() if kk != "raw"} for k, v in results.items()},
+            handle,
+            indent=2,
+        )
+    sys.stdout.flush()
+
+
+if __name__ == "__main__":
+    main()
