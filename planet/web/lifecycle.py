@@ -66,9 +66,9 @@ def error_response(status: int, reason: str | None = None):
 def _http_error(error: HTTPException):
     status = error.code or 500
     reason = error.description if _is_custom_description(error) else None
-    response = error_response(status, reason)
+    response = make_response(error_response(status, reason))
     if status == 405 and error.valid_methods:
-        response[0].headers["Allow"] = ", ".join(error.valid_methods)
+        response.headers["Allow"] = ", ".join(error.valid_methods)
     return response
 
 

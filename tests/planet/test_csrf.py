@@ -77,3 +77,9 @@ def test_a_valid_token_is_accepted(app, make):
 
 def _row_count(table) -> int:
     return db.session.execute(db.select(db.func.count()).select_from(table)).scalar_one()
+
+
+def test_wrong_method_is_a_405_page_with_allow_header(client):
+    response = client.get("/accounts/logout", headers={"Accept": "text/html"})
+    assert response.status_code == 405
+    assert "POST" in response.headers["Allow"]
