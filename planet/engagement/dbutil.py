@@ -24,6 +24,11 @@ def insert_ignore(model, values: dict, conflict: list[str]) -> bool:
     """INSERT unless the unique key `conflict` exists; True when a row was written."""
     dialect = db.session.get_bind().dialect.name
     insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
-    statement = insert(model).values(**values).on_conflict_do_nothing(index_elements=conflict)
-    result = db.session.execute(statement)
-    return bool(result.rowcount)
+    statement = (
+        insert(model)
+        .values(**values)
+        .on_conflict_do_nothing(index_elements=conflict)
+        .returning(*model.__table__.primary_key.columns)
+    )
+    # RETURNING, not rowcount: with PostgreSQL's implicit RETURNING the rowcount is unreliable.
+    return db.session.execute(statement).first() is not None
