@@ -87,7 +87,34 @@ def load_config() -> dict:
         # Pagination
         "PAGE_SIZE": _int("PAGE_SIZE", 20),
     }
+    config.update(_optional_settings())
     return config
+
+
+# Settings whose defaults live next to the code that reads them; taken from the environment
+# only when set there.
+OPTIONAL_SETTINGS = {
+    "AVATAR_MAX_BYTES": int,
+    "ACCOUNT_LOGIN_RATE_LIMIT": str,
+    "RESET_RATE_LIMIT": str,
+    "RESET_PER_EMAIL_RATE_LIMIT": str,
+    "RESEND_VERIFICATION_RATE_LIMIT": str,
+    "VERIFY_EMAIL_MAX_AGE": int,
+    "RESET_PASSWORD_MAX_AGE": int,
+    "MAIL_TIMEOUT": float,
+    "DIGEST_BATCH_SIZE": int,
+}
+
+
+def _optional_settings() -> dict:
+    values = {
+        name: cast(os.environ[name])
+        for name, cast in OPTIONAL_SETTINGS.items()
+        if os.environ.get(name)
+    }
+    if "MAIL_USE_SSL" in os.environ:
+        values["MAIL_USE_SSL"] = _bool("MAIL_USE_SSL", False)
+    return values
 
 
 def check_production_safety(config: dict) -> None:
