@@ -864,13 +864,6 @@ def refund_unused_time(planet: Planet, now: datetime | None = None) -> int:
         if amount > 0:
             _refund(payment, amount, reason="dissolved", actor_id=None, now=now)
             count += 1
-    for membership in db.session.scalars(
-        select(Membership).where(
-            Membership.planet_id == planet.id,
-            Membership.status == MembershipStatus.ACTIVE,
-            Membership.role != Role.OWNER,
-        )
-    ).all():
-        members.end_membership(membership, MembershipStatus.REFUNDED)
+    members.end_all_memberships(planet.id, MembershipStatus.REFUNDED)
     db.session.flush()
     return count

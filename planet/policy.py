@@ -571,5 +571,21 @@ def require(user, action: Action, planet: Planet, target=None) -> None:
         abort(decision.status, description=str(decision.reason))
 
 
+def staff_candidates(planet_id: int) -> list[Membership]:
+    """Active memberships holding a staff role: candidates for staff notifications.
+
+    A prefilter only; callers still ask `decide()` for the action at hand.
+    """
+    return list(
+        db.session.scalars(
+            select(Membership).where(
+                Membership.planet_id == planet_id,
+                Membership.status == MembershipStatus.ACTIVE,
+                Membership.role.in_(STAFF),
+            )
+        )
+    )
+
+
 def is_platform_admin(user) -> bool:
     return bool(getattr(user, "is_authenticated", False) and user.is_platform_admin)

@@ -158,3 +158,18 @@ def start_grace(membership: Membership, until: datetime) -> Membership:
     db.session.flush()
     policy.forget_standing(membership.planet_id, membership.user_id)
     return membership
+
+
+def end_all_memberships(planet_id: int, status: MembershipStatus) -> int:
+    """End every active membership of a planet but the owner's (dissolving). Returns how many."""
+    ended = 0
+    rows = db.session.scalars(
+        select(Membership).where(
+            Membership.planet_id == planet_id, Membership.status == MembershipStatus.ACTIVE
+        )
+    ).all()
+    for membership in rows:
+        if membership.role is not Role.OWNER:
+            end_membership(membership, status)
+            ended += 1
+    return ended

@@ -13,7 +13,7 @@ from planet.extensions import db
 from planet.models import utcnow
 from planet.notifications import services
 from planet.notifications.models import Kind
-from planet.planets.models import Membership, MembershipStatus, Planet, Role
+from planet.planets.models import Membership, MembershipStatus, Planet
 
 
 def _topic_link(planet: Planet, topic_id: int) -> str:
@@ -140,15 +140,7 @@ def topic_created(topic_id: int, mentioned_user_ids=(), **_ignored) -> None:
 
 def _staff_of(planet_id: int) -> list[Membership]:
     """Candidates for staff notifications; the policy decides who actually moderates."""
-    return list(
-        db.session.scalars(
-            select(Membership).where(
-                Membership.planet_id == planet_id,
-                Membership.status == MembershipStatus.ACTIVE,
-                Membership.role != Role.MEMBER,
-            )
-        )
-    )
+    return policy.staff_candidates(planet_id)
 
 
 @jobs.register_inline("content.report_filed")
