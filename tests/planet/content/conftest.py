@@ -5,34 +5,11 @@ from __future__ import annotations
 from datetime import timedelta
 
 import pytest
-from flask import g, has_app_context
-from flask.testing import FlaskClient
 
 from planet.planets.models import MembershipStatus, Role
 from tests.conftest import login
 
 ROLES = ("owner", "admin", "guest", "member", "expired", "banned", "outsider", "anonymous")
-
-
-class FreshClient(FlaskClient):
-    """A test client whose every request starts with an empty `g`.
-
-    The shared `app` fixture keeps one application context open for the whole test, and a
-    request reuses it, so `g` (Flask-Login's cached user, the policy's standing cache, the
-    "gated" flag) would otherwise leak from one request, and one client, to the next.
-    """
-
-    def open(self, *args, **kwargs):
-        if has_app_context():
-            g.__dict__.clear()
-        return super().open(*args, **kwargs)
-
-
-@pytest.fixture(autouse=True)
-def _fresh_g_per_request(app):
-    app.test_client_class = FreshClient
-    yield
-    app.test_client_class = None
 
 
 class World:

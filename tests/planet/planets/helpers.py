@@ -52,18 +52,3 @@ def build_world(make, **settings) -> World:
         other_owner=other_owner,
         memberships=memberships,
     )
-
-
-def fresh_request_globals(app):
-    """Give every test request a fresh `g`, as in production.
-
-    The `app` fixture keeps one application context open for the whole test, and Flask reuses
-    an open application context for requests, so `g` (Flask-Login's cached user, the policy's
-    standing cache, the CSRF token) would leak from one request into the next.
-    """
-    from flask import g
-
-    @app.before_request
-    def _fresh_g():
-        for name in list(vars(g)):
-            delattr(g, name)
