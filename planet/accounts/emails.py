@@ -1,8 +1,10 @@
-"""Account mails: plain job handlers that build and send one mail each.
+"""Account mails: plain job handlers that build one mail each and put it in the outbox.
 
-They take ids (and the language to write in), load what they need, and send over SMTP with
-planet.mail. They run inline after the request's commit (registered here with
-planet.jobs.register_inline); a Celery task can call the same functions.
+They take ids (and the language to write in), load what they need, and queue the mail under a
+purpose derived from the request that asked for it (`request_key`, chosen when the job was
+deferred), so a retried or redelivered job sends it once, while a second request sends a new
+one. The outbox delivers it over SMTP after the handler's commit. They run inline after the
+request's commit (registered here with planet.jobs.register_inline) or in a worker.
 """
 
 from __future__ import annotations
@@ -18,7 +20,7 @@ from planet import jobs
 from planet.accounts import services, tokens
 from planet.accounts.models import User
 from planet.extensions import db
-from planet.mail import send_email
+from planet.notifications import outbox
 
 log = logging.getLogger(__name__)
 
@@ -44,10 +46,11 @@ def _hours(seconds: int) -> int:
     return max(1, round(seconds / 3600))
 
 
-def _send_action_mail(user: User, subject: str, lines: dict) -> None:
+def _queue_action_mail(user: User, purpose: str, subject: str, lines: dict) -> None:
     context = {"user": user, "subject": subject, **lines}
-    send_email(
+    outbox.queue_email(
         user.email,
+        purpose,
         subject,
         render_template("email/accounts/action.txt", **context),
         render_template("email/accounts/action.html", **context),
@@ -55,7 +58,7 @@ def _send_action_mail(user: User, subject: str, lines: dict) -> None:
 
 
 @jobs.register_inline("accounts.send_verification_email")
-def send_verification_email(user_id: int, locale: str | None = None) -> bool:
+def send_verification_email(user_id: int, locale: str | None = None, request_key: str = "") -> bool:
     """Send the "confirm your email address" mail. Returns False when there is nothing to do."""
     user = db.session.get(User, user_id)
     if user is None or user.email_verified_at is not None:
@@ -63,8 +66,9 @@ def send_verification_email(user_id: int, locale: str | None = None) -> bool:
     link = external_url("accounts.verify_email", token=services.verification_token(user))
     with force_locale(_language(user, locale)):
         hours = _hours(tokens.max_age(tokens.VERIFY_EMAIL))
-        _send_action_mail(
+        _queue_action_mail(
             user,
+            f"account:verify:{user.id}:{request_key}",
             _("Confirm your email address"),
             {
                 "greeting": _("Hello %(name)s,", name=user.display_name),
@@ -83,7 +87,9 @@ def send_verification_email(user_id: int, locale: str | None = None) -> bool:
 
 
 @jobs.register_inline("accounts.send_password_reset_email")
-def send_password_reset_email(user_id: int, locale: str | None = None) -> bool:
+def send_password_reset_email(
+    user_id: int, locale: str | None = None, request_key: str = ""
+) -> bool:
     """Send a password reset link (valid until used, the password changes, or it expires)."""
     user = db.session.get(User, user_id)
     if user is None:
@@ -91,8 +97,9 @@ def send_password_reset_email(user_id: int, locale: str | None = None) -> bool:
     link = external_url("accounts.reset_password", token=services.reset_token(user))
     with force_locale(_language(user, locale)):
         minutes = max(1, round(tokens.max_age(tokens.RESET_PASSWORD) / 60))
-        _send_action_mail(
+        _queue_action_mail(
             user,
+            f"account:reset:{user.id}:{request_key}",
             _("Reset your Planet password"),
             {
                 "greeting": _("Hello %(name)s,", name=user.display_name),

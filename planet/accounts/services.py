@@ -185,7 +185,12 @@ def log_out(user: User) -> None:
 
 
 def queue_verification_email(user: User, locale: str | None = None) -> None:
-    jobs.defer("accounts.send_verification_email", user_id=user.id, locale=locale)
+    jobs.defer(
+        "accounts.send_verification_email",
+        user_id=user.id,
+        locale=locale,
+        request_key=secrets.token_hex(8),
+    )
 
 
 def verification_token(user: User) -> str:
@@ -221,7 +226,12 @@ def request_password_reset(email: str, locale: str | None = None) -> None:
         return
     user = user_by_email(normalized)
     if user is not None:
-        jobs.defer("accounts.send_password_reset_email", user_id=user.id, locale=locale)
+        jobs.defer(
+            "accounts.send_password_reset_email",
+            user_id=user.id,
+            locale=locale,
+            request_key=secrets.token_hex(8),
+        )
 
 
 def reset_token(user: User) -> str:

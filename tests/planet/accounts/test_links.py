@@ -236,3 +236,26 @@ def test_mail_failure_does_not_break_the_request(app, make):
     app.config.update(MAIL_SERVER="127.0.0.1", MAIL_PORT=1, MAIL_TIMEOUT=2)
     response = _forgot(app.test_client(), "ada@example.com")
     assert response.status_code == 200
+
+
+def test_account_mails_go_through_the_outbox_once_per_request(client, make, smtp_catcher):
+    from planet import jobs
+    from planet.accounts import emails
+    from planet.notifications import outbox
+    from planet.notifications.models import Outbox
+
+    user = make.user(email="grace@example.com")
+    db.session.commit()
+    _forgot(client, "grace@example.com")
+    _forgot(client, "grace@example.com")
+    assert len(smtp_catcher.to("grace@example.com")) == 2  # two requests, two mails
+    rows = db.session.scalars(select(Outbox).where(Outbox.recipient == "grace@example.com")).all()
+    assert len(rows) == 2 and all(row.sent_at is not None for row in rows)
+    assert all(row.purpose.startswith(f"account:reset:{user.id}:") for row in rows)
+
+    # The job of the first request redelivered (a worker retried it): nothing new is sent.
+    request_key = rows[0].purpose.rsplit(":", 1)[1]
+    emails.send_password_reset_email(user.id, "en", request_key=request_key)
+    jobs.commit()
+    outbox.deliver_new()
+    assert len(smtp_catcher.to("grace@example.com")) == 2
