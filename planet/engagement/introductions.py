@@ -6,10 +6,11 @@ import re
 from datetime import datetime
 
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import and_, exists, select
-from sqlalchemy.orm import joinedload
+from sqlalchemy import and_, exists, func, or_, select
+from sqlalchemy.orm import contains_eager, joinedload
 
 from planet import jobs, policy
+from planet.accounts.models import User
 from planet.engagement.clock import local_day
 from planet.engagement.dbutil import insert_ignore
 from planet.engagement.models import (
@@ -99,9 +100,8 @@ def write_introduction(planet: Planet, user, fields: dict) -> Introduction:
     intro.city_key = city.lower()
     intro.tags = tags
     intro.contact = (fields.get("contact") or "").strip()[:200]
-    intro.search_text = " ".join(
-        [user.display_name, *(getattr(intro, k) for k in SECTIONS), city, *tags]
-    ).lower()
+    # The public fields only: the name is matched apart, for those allowed to see names.
+    intro.search_text = " ".join([*(getattr(intro, k) for k in SECTIONS), city, *tags]).lower()
     intro.updated_at = utcnow()
     db.session.flush()
     db.session.execute(
@@ -127,8 +127,13 @@ def search_directory(
     city: str = "",
     after: int | None = None,
     limit: int = 20,
+    match_names: bool = False,
 ):
-    """Introductions of active members, newest first, keyset by id; filtered by tag, city, text."""
+    """Introductions of active members, newest first, keyset by id; filtered by tag, city, text.
+
+    The text matches the introduction's public fields, and the member's name only when
+    `match_names` (the viewer may see names): otherwise typing a name would tell a visitor
+    which anonymous introduction is whose."""
     now = utcnow()
     query = (
         select(Introduction)
@@ -139,12 +144,13 @@ def search_directory(
                 Membership.user_id == Introduction.user_id,
             ),
         )
+        .join(User, User.id == Introduction.user_id)
         .where(
             Introduction.planet_id == planet.id,
             Membership.status == MembershipStatus.ACTIVE,
             (Membership.expires_at.is_(None)) | (Membership.expires_at > now),
         )
-        .options(joinedload(Introduction.user))
+        .options(contains_eager(Introduction.user))
     )
     if tag.strip():
         query = query.where(
@@ -157,9 +163,11 @@ def search_directory(
     if city.strip():
         query = query.where(Introduction.city_key == city.strip().lower())
     if text.strip():
-        query = query.where(
-            Introduction.search_text.like(f"%{_escape_like(text.strip().lower())}%", escape="\\")
-        )
+        pattern = f"%{_escape_like(text.strip().lower())}%"
+        matches = Introduction.search_text.like(pattern, escape="\\")
+        if match_names:
+            matches = or_(matches, func.lower(User.display_name).like(pattern, escape="\\"))
+        query = query.where(matches)
     if after is not None:
         query = query.where(Introduction.id < after)
     rows = db.session.scalars(query.order_by(Introduction.id.desc()).limit(limit + 1)).all()

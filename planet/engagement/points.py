@@ -35,6 +35,11 @@ VALUE_LABELS = {
     "checkin": _l("Check-in"),
     "homework_per_100": _l("Homework (points for a score of 100)"),
 }
+REASON_LABELS = {
+    **{key: label for key, label in VALUE_LABELS.items() if key != "homework_per_100"},
+    "homework": _l("Homework graded"),
+}
+"""How a member's points history names each award (PointsEvent.reason)."""
 DEFAULT_LEVELS = [
     (0, _l("Newcomer")),
     (20, _l("Regular")),

@@ -91,3 +91,68 @@ def test_roster_hidden_public_directory_member_sees_no_contacts(world, as_user):
     db.session.commit()
     page = as_user(world.member).get("/p/alpha/directory").get_data(as_text=True)
     assert "Portfolio reviews" in page and "mia-canary" not in page
+
+
+def test_new_member_is_invited_not_forced(world, make, as_user):
+    """On the planet's home page a member without an introduction is invited; "not now" hides
+    it for this browser; writing one ends it; an outsider never sees it."""
+    newcomer = make.user(name="Nora")
+    make.member(world.planet, newcomer)
+    client = as_user(newcomer)
+    invite = "Introduce yourself to the other members"
+    assert invite in client.get("/p/alpha/").get_data(as_text=True)
+    assert invite not in client.get("/p/alpha/challenges").get_data(as_text=True)  # home only
+    assert client.get("/p/alpha/introduction").status_code == 200  # optional, never a redirect
+    later = client.post("/p/alpha/introduction/later", data={"next": "/p/alpha/"})
+    assert later.status_code == 302 and later.location.endswith("/p/alpha/")
+    assert invite not in client.get("/p/alpha/").get_data(as_text=True)
+    # The next browser (a fresh session) is invited again until the introduction exists.
+    client = as_user(newcomer)
+    assert invite in client.get("/p/alpha/").get_data(as_text=True)
+    client.post("/p/alpha/introduction", data=FIELDS)
+    assert invite not in client.get("/p/alpha/").get_data(as_text=True)
+    assert introductions.introduction_of(world.planet.id, newcomer.id) is not None
+    assert invite not in as_user(world.outsider).get("/p/alpha/").get_data(as_text=True)
+
+
+def test_not_now_never_redirects_off_the_planet(world, as_user):
+    client = as_user(world.member)
+    for target in ("https://evil.example/", "//evil.example/p/alpha/", "/p/beta/x", "/p/alpha/\\x"):
+        response = client.post("/p/alpha/introduction/later", data={"next": target})
+        assert response.status_code == 302
+        assert response.location.endswith("/p/alpha/about"), (target, response.location)
+    assert as_user(world.outsider).post("/p/alpha/introduction/later").status_code == 403
+
+
+def test_hidden_roster_public_directory_hides_names_and_name_search(world, make, as_user, client):
+    """A visitor, or a member while the list is hidden, sees introductions without names, and
+    typing a member's name into the search finds nothing (it would unmask the introduction)."""
+    _intro(world, as_user(world.member))
+    world.planet.public_directory = True
+    db.session.commit()
+    member_view = as_user(world.owner).get("/p/alpha/directory?q=mia").get_data(as_text=True)
+    assert "Portfolio reviews" in member_view and "Mia" in member_view  # names while visible
+    with client.session_transaction() as session:
+        session.clear()
+    visitor = client.get("/p/alpha/directory").get_data(as_text=True)
+    assert "Portfolio reviews" in visitor and "Mia" not in visitor
+    assert "Portfolio reviews" not in client.get("/p/alpha/directory?q=mia").get_data(as_text=True)
+    assert "Portfolio reviews" in client.get("/p/alpha/directory?q=portfolio").get_data(
+        as_text=True
+    )
+    world.planet.roster_visible = False
+    db.session.commit()
+    other = make.user(name="Ola")
+    make.member(world.planet, other)
+    hidden = as_user(other).get("/p/alpha/directory").get_data(as_text=True)
+    assert "Portfolio reviews" in hidden and "Mia" not in hidden and "mia-canary" not in hidden
+    assert "Portfolio reviews" not in as_user(other).get("/p/alpha/directory?q=mia").get_data(
+        as_text=True
+    )
+
+
+def test_landing_page_links_the_public_directory_only(world, client):
+    assert "/p/alpha/directory" not in client.get("/p/alpha/about").get_data(as_text=True)
+    world.planet.public_directory = True
+    db.session.commit()
+    assert "/p/alpha/directory" in client.get("/p/alpha/about").get_data(as_text=True)

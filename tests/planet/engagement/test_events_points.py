@@ -1,5 +1,6 @@
 """Events (weekly across DST, RSVP, reminders, .ics) and points (idempotent, periods, levels)."""
 
+import re
 from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
@@ -125,3 +126,30 @@ def test_leaderboard_page_and_levels(world, as_user, make):
     bad = as_user(world.owner).post("/p/alpha/points/settings", data={
         "topic": "-1", "level_threshold": ["0"], "level_name": ["New"]})  # fmt: skip
     assert bad.status_code == 400
+
+
+def test_owner_pages_through_a_members_points_history(world, as_user):
+    for i in range(35):
+        points.award_points(world.planet.id, world.member.id, "comment", 1, f"comment:{i}")
+    points.award_points(world.planet.id, world.member.id, "homework", 9, "homework:1")
+    db.session.commit()
+    client = as_user(world.owner)
+    first = client.get(f"/p/alpha/points/history?user={world.member.id}").get_data(as_text=True)
+    assert "Mia" in first and "Homework graded" in first
+    older = re.search(r'href="([^"]*points/history[^"]*after=[^"]*)"', first)
+    assert older, "no link to the older awards"
+    link = older.group(1).replace("&amp;", "&")
+    assert f"user={world.member.id}" in link
+    second = client.get(link).get_data(as_text=True)
+    assert "Mia" in second and second.count("<td>+1</td>") == 6  # 36 awards, 30 a page
+    assert (
+        as_user(world.member).get(f"/p/alpha/points/history?user={world.owner.id}").status_code
+        == 403
+    )
+
+
+def test_least_active_report_offers_message_and_remove(world, as_user):
+    page = as_user(world.owner).get("/p/alpha/points/inactive").get_data(as_text=True)
+    assert f'href="/messages/alpha/{world.member.id}"' in page
+    assert "/remove" in page
+    assert as_user(world.member).get("/p/alpha/points/inactive").status_code == 403
