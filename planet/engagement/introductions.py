@@ -51,7 +51,13 @@ def update_template(planet: Planet, actor, prompts: dict[str, str]) -> Introduct
     if row is None:
         row = IntroductionTemplate(planet_id=planet.id)
         db.session.add(row)
-    row.prompts = {k: (prompts.get(k) or "").strip()[:300] for k in SECTIONS}
+    # A prompt left as the default is not stored, so it stays translated for every reader
+    # (the form shows the defaults in the owner's language).
+    row.prompts = {
+        k: text if text != str(DEFAULT_PROMPTS[k]) else ""
+        for k in SECTIONS
+        for text in [(prompts.get(k) or "").strip()[:300]]
+    }
     row.updated_at = utcnow()
     db.session.flush()
     return row

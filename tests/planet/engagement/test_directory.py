@@ -156,3 +156,20 @@ def test_landing_page_links_the_public_directory_only(world, client):
     world.planet.public_directory = True
     db.session.commit()
     assert "/p/alpha/directory" in client.get("/p/alpha/about").get_data(as_text=True)
+
+
+def test_template_prompts_left_as_default_stay_translated(world, as_user):
+    from flask_babel import force_locale
+
+    client = as_user(world.owner)
+    client.environ_base["HTTP_ACCEPT_LANGUAGE"] = "zh-CN"
+    form = client.get("/p/alpha/directory/template").get_data(as_text=True)
+    assert "我能提供什么" in form
+    saved = client.post("/p/alpha/directory/template", data={
+        "who": "一句话介绍你自己", "work": "我做什么", "offer": "我能提供什么",
+        "seeking": "我在寻找什么"})  # fmt: skip
+    assert saved.status_code == 302
+    with force_locale("en"):
+        prompts = introductions.template_prompts(world.planet.id)
+    assert prompts["who"] == "一句话介绍你自己"  # the owner's own words, as written
+    assert prompts["offer"] == "What I can offer"  # the untouched default, in the reader's
