@@ -31,7 +31,7 @@ VALUE_LABELS = {
     "essence": _l("Topic made essence"),
     "answer": _l("Question answered"),
     "referral": _l("Brought a new member"),
-    "comment": _l("Comment"),
+    "comment": _l("Comment posted"),
     "checkin": _l("Check-in"),
     "homework_per_100": _l("Homework (points for a score of 100)"),
 }
