@@ -86,6 +86,16 @@ def introduction_of(planet_id: int, user_id: int) -> Introduction | None:
     )
 
 
+def has_introduction(planet_id: int, user_id: int):
+    """An EXISTS expression (to read inside another statement): has the user introduced
+    themselves in this planet?"""
+    return (
+        exists()
+        .where(Introduction.planet_id == planet_id, Introduction.user_id == user_id)
+        .correlate(None)
+    )
+
+
 def write_introduction(planet: Planet, user, fields: dict) -> Introduction:
     """Create or update the user's introduction in this planet."""
     policy.require(user, policy.Action.WRITE_INTRODUCTION, planet)

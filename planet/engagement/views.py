@@ -83,34 +83,37 @@ def _after() -> int | None:
     return decode_int_cursor(request.args.get("after"))
 
 
-@bp.app_template_global("engagement_next_event")
-def next_event(planet):
-    """For the planet page's countdown: (event, start, countdown) or None. Reads only."""
-    if not policy.may(current_user, Action.READ, planet):
-        return None
-    now = utcnow()
-    upcoming = events.upcoming(planet, now, limit=5)
-    if not upcoming:
-        return None
-    event, start = upcoming[0]
-    return {"event": event, "start": start, "countdown": events.countdown(start, now)}
-
-
 INVITE_LATER = "intro_later"
 """Session key: ids of the planets where this browser said "not now" to the introduction."""
 
 
-@bp.app_template_global("engagement_intro_invite")
-def intro_invite(planet) -> bool:
-    """Invite (never force) a member who has not introduced themselves yet, on the planet's
-    home page (where joining lands). Reads only."""
-    if not current_user.is_authenticated or request.endpoint != "content.timeline":
-        return False
-    if planet.id in session.get(INVITE_LATER, ()):
-        return False
-    if not policy.may(current_user, Action.WRITE_INTRODUCTION, planet):
-        return False
-    return introductions.introduction_of(planet.id, current_user.id) is None
+@bp.app_template_global("engagement_strip")
+def community_strip(planet) -> dict:
+    """Under the planet header: the countdown to the next event ("next": event, start,
+    countdown, or None) and whether to invite the viewer to introduce themselves ("invite":
+    on the planet's home page, where joining lands, to a member without an introduction who
+    has not said "not now"). One SQL statement, as the header is on every planet page. Reads
+    only."""
+    strip = {"next": None, "invite": False}
+    if not policy.may(current_user, Action.READ, planet):
+        return strip
+    now = utcnow()
+    may_invite = (
+        request.endpoint == "content.timeline"
+        and planet.id not in session.get(INVITE_LATER, ())
+        and policy.may(current_user, Action.WRITE_INTRODUCTION, planet)
+    )
+    if may_invite:
+        upcoming, introduced = events.upcoming_with(
+            planet, now, introductions.has_introduction(planet.id, current_user.id), limit=5
+        )
+        strip["invite"] = not introduced
+    else:
+        upcoming = events.upcoming(planet, now, limit=5)
+    if upcoming:
+        event, start = upcoming[0]
+        strip["next"] = {"event": event, "start": start, "countdown": events.countdown(start, now)}
+    return strip
 
 
 @bp.app_template_filter("planet_time")

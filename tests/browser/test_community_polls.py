@@ -57,8 +57,9 @@ def vote(page, *labels: str) -> None:
 def test_poll_refusals_and_results_after_close(people, planet_server, shot):
     question = f"读书会定在哪几天？{uuid.uuid4().hex[:4]}"
     guest = people.as_demo("guest", viewport=DESKTOP)
-    fill_poll(guest, question, "只有一个选项\n只有一个选项\n", multiple=True, results="after_close")
-    assert "投票至少需要两个不同的选项" in form_errors(guest)
+    for options in ("", "只有一个选项\n只有一个选项\n"):  # no options; one option twice
+        fill_poll(guest, question, options, multiple=True, results="after_close")
+        assert "投票至少需要两个不同的选项" in form_errors(guest)
     shot(guest, "a poll with one option refused")
     polls = "SELECT count(*) FROM eng_polls WHERE question = ?"
     assert sql(planet_server, polls, (question,)) == [(0,)]

@@ -1,6 +1,7 @@
 """Introductions and the directory: search, contact visibility, public directory, isolation."""
 
 from planet.engagement import introductions
+from planet.engagement.clock import planet_tz
 from planet.extensions import db
 
 FIELDS = {"who": "A designer", "work": "UX research", "offer": "Portfolio reviews",
@@ -173,3 +174,34 @@ def test_template_prompts_left_as_default_stay_translated(world, as_user):
         prompts = introductions.template_prompts(world.planet.id)
     assert prompts["who"] == "一句话介绍你自己"  # the owner's own words, as written
     assert prompts["offer"] == "What I can offer"  # the untouched default, in the reader's
+
+
+def test_invitation_and_countdown_cost_one_query_together(world, as_user, query_counter):
+    """The header is on every planet page: the invitation rides on the countdown's query, with
+    or without an upcoming event, so the timeline costs the same as once it is dismissed."""
+    from datetime import timedelta
+
+    from planet.engagement import events
+    from planet.models import utcnow
+
+    invite = "Introduce yourself to the other members"
+    for with_event in (False, True):
+        if with_event:
+            start = (utcnow() + timedelta(days=3)).astimezone(planet_tz(world.planet))
+            events.create_event(
+                world.planet, world.owner, title="Soon", local_date=start.date(),
+                local_time=start.time().replace(second=0, microsecond=0),
+            )  # fmt: skip
+            db.session.commit()
+        client = as_user(world.member)
+        client.get("/p/alpha/")  # warm up: the session and the caches of a first request
+        counts = []
+        for dismissed in (False, True):
+            if dismissed:
+                client.post("/p/alpha/introduction/later", data={"next": "/p/alpha/"})
+            with query_counter() as counter:
+                page = client.get("/p/alpha/").get_data(as_text=True)
+            assert (invite in page) is not dismissed
+            assert ("Soon" in page) is with_event
+            counts.append(counter.count)
+        assert counts[0] == counts[1], (with_event, counts)
