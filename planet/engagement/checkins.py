@@ -100,9 +100,13 @@ def check_in(
     body: str,
     image_key: str | None = None,
     now: datetime | None = None,
+    image=None,
 ) -> CheckIn:
     """Check in for today (the planet's local day). Once a day; inside the window, or late
-    if the challenge accepts late check-ins."""
+    if the challenge accepts late check-ins. `image` is an uploaded file, verified and stored
+    only once every other check has passed (a refused check-in leaves no file behind)."""
+    from planet.content import uploads
+
     policy.require(user, policy.Action.CHECK_IN, planet)
     now = now or utcnow()
     local = local_now(planet, now)
@@ -112,7 +116,8 @@ def check_in(
     if day > challenge.end_date:
         raise ServiceError(_l("This challenge has ended."))
     body = (body or "").strip()
-    if not body and image_key is None:
+    has_image = image_key is not None or uploads.has_file(image)
+    if not body and not has_image:
         raise ServiceError(_l("Write a few words or add an image to check in."))
     if len(body) > BODY_MAX:
         raise ServiceError(_l("A check-in may have at most 2000 characters."))
@@ -131,6 +136,8 @@ def check_in(
         )
     if checkin_of(challenge, user.id, day) is not None:
         raise Conflict(_l("You have already checked in today."))
+    if uploads.has_file(image):
+        image_key = uploads.store_image(planet.id, user.id, image).key
     checkin = CheckIn(
         challenge_id=challenge.id,
         planet_id=planet.id,

@@ -6,7 +6,7 @@ from __future__ import annotations
 from datetime import date, datetime, time, timedelta
 
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import select
+from sqlalchemy import and_, literal, select
 from sqlalchemy.orm import joinedload
 
 from planet import jobs, policy
@@ -161,6 +161,26 @@ def upcoming(planet: Planet, now: datetime, limit: int = 50) -> list[tuple[Event
         .order_by(Event.next_start_at, Event.id)
         .limit(limit)
     ).all()
+    return _live(planet, events, now)
+
+
+def upcoming_with(planet: Planet, now: datetime, also, limit: int = 50):
+    """`upcoming()` and the value of the scalar SQL expression `also` (e.g. an EXISTS), in one
+    statement: a one-row select outer-joined to the events, so the value comes back even when
+    there is no event. Returns (pairs, value)."""
+    one = select(literal(1).label("one")).subquery()
+    rows = db.session.execute(
+        select(Event, also.label("also"))
+        .select_from(one)
+        .outerjoin(Event, and_(Event.planet_id == planet.id, Event.next_start_at.is_not(None)))
+        .order_by(Event.next_start_at, Event.id)
+        .limit(limit)
+    ).all()
+    value = bool(rows[0].also) if rows else False
+    return _live(planet, [row.Event for row in rows if row.Event is not None], now), value
+
+
+def _live(planet: Planet, events, now: datetime) -> list[tuple[Event, datetime]]:
     pairs = [(event, next_occurrence(planet, event, now)) for event in events]
     return sorted(((e, s) for e, s in pairs if s is not None), key=lambda pair: pair[1])
 

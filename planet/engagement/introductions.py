@@ -6,10 +6,11 @@ import re
 from datetime import datetime
 
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import and_, exists, select
-from sqlalchemy.orm import joinedload
+from sqlalchemy import and_, exists, func, or_, select
+from sqlalchemy.orm import contains_eager, joinedload
 
 from planet import jobs, policy
+from planet.accounts.models import User
 from planet.engagement.clock import local_day
 from planet.engagement.dbutil import insert_ignore
 from planet.engagement.models import (
@@ -50,7 +51,13 @@ def update_template(planet: Planet, actor, prompts: dict[str, str]) -> Introduct
     if row is None:
         row = IntroductionTemplate(planet_id=planet.id)
         db.session.add(row)
-    row.prompts = {k: (prompts.get(k) or "").strip()[:300] for k in SECTIONS}
+    # A prompt left as the default is not stored, so it stays translated for every reader
+    # (the form shows the defaults in the owner's language).
+    row.prompts = {
+        k: text if text != str(DEFAULT_PROMPTS[k]) else ""
+        for k in SECTIONS
+        for text in [(prompts.get(k) or "").strip()[:300]]
+    }
     row.updated_at = utcnow()
     db.session.flush()
     return row
@@ -79,6 +86,16 @@ def introduction_of(planet_id: int, user_id: int) -> Introduction | None:
     )
 
 
+def has_introduction(planet_id: int, user_id: int):
+    """An EXISTS expression (to read inside another statement): has the user introduced
+    themselves in this planet?"""
+    return (
+        exists()
+        .where(Introduction.planet_id == planet_id, Introduction.user_id == user_id)
+        .correlate(None)
+    )
+
+
 def write_introduction(planet: Planet, user, fields: dict) -> Introduction:
     """Create or update the user's introduction in this planet."""
     policy.require(user, policy.Action.WRITE_INTRODUCTION, planet)
@@ -99,9 +116,8 @@ def write_introduction(planet: Planet, user, fields: dict) -> Introduction:
     intro.city_key = city.lower()
     intro.tags = tags
     intro.contact = (fields.get("contact") or "").strip()[:200]
-    intro.search_text = " ".join(
-        [user.display_name, *(getattr(intro, k) for k in SECTIONS), city, *tags]
-    ).lower()
+    # The public fields only: the name is matched apart, for those allowed to see names.
+    intro.search_text = " ".join([*(getattr(intro, k) for k in SECTIONS), city, *tags]).lower()
     intro.updated_at = utcnow()
     db.session.flush()
     db.session.execute(
@@ -127,8 +143,13 @@ def search_directory(
     city: str = "",
     after: int | None = None,
     limit: int = 20,
+    match_names: bool = False,
 ):
-    """Introductions of active members, newest first, keyset by id; filtered by tag, city, text."""
+    """Introductions of active members, newest first, keyset by id; filtered by tag, city, text.
+
+    The text matches the introduction's public fields, and the member's name only when
+    `match_names` (the viewer may see names): otherwise typing a name would tell a visitor
+    which anonymous introduction is whose."""
     now = utcnow()
     query = (
         select(Introduction)
@@ -139,12 +160,13 @@ def search_directory(
                 Membership.user_id == Introduction.user_id,
             ),
         )
+        .join(User, User.id == Introduction.user_id)
         .where(
             Introduction.planet_id == planet.id,
             Membership.status == MembershipStatus.ACTIVE,
             (Membership.expires_at.is_(None)) | (Membership.expires_at > now),
         )
-        .options(joinedload(Introduction.user))
+        .options(contains_eager(Introduction.user))
     )
     if tag.strip():
         query = query.where(
@@ -157,9 +179,11 @@ def search_directory(
     if city.strip():
         query = query.where(Introduction.city_key == city.strip().lower())
     if text.strip():
-        query = query.where(
-            Introduction.search_text.like(f"%{_escape_like(text.strip().lower())}%", escape="\\")
-        )
+        pattern = f"%{_escape_like(text.strip().lower())}%"
+        matches = Introduction.search_text.like(pattern, escape="\\")
+        if match_names:
+            matches = or_(matches, func.lower(User.display_name).like(pattern, escape="\\"))
+        query = query.where(matches)
     if after is not None:
         query = query.where(Introduction.id < after)
     rows = db.session.scalars(query.order_by(Introduction.id.desc()).limit(limit + 1)).all()

@@ -173,7 +173,7 @@ class CheckIn(CreatedAtMixin, db.Model):
     body: Mapped[str] = mapped_column(Text, default="")
     body_html: Mapped[str] = mapped_column(Text, default="")
     image_key: Mapped[str | None] = mapped_column(String(64))
-    """Key of an uploaded image (served by content.attachment, access-checked)."""
+    """Key of an uploaded image (served by engagement.checkin_image, access-checked)."""
     is_late: Mapped[bool] = mapped_column(Boolean, default=False)
 
     user: Mapped[User] = relationship(lazy="raise")

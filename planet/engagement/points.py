@@ -31,10 +31,15 @@ VALUE_LABELS = {
     "essence": _l("Topic made essence"),
     "answer": _l("Question answered"),
     "referral": _l("Brought a new member"),
-    "comment": _l("Comment"),
+    "comment": _l("Comment posted"),
     "checkin": _l("Check-in"),
     "homework_per_100": _l("Homework (points for a score of 100)"),
 }
+REASON_LABELS = {
+    **{key: label for key, label in VALUE_LABELS.items() if key != "homework_per_100"},
+    "homework": _l("Homework graded"),
+}
+"""How a member's points history names each award (PointsEvent.reason)."""
 DEFAULT_LEVELS = [
     (0, _l("Newcomer")),
     (20, _l("Regular")),

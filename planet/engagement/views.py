@@ -6,7 +6,18 @@ import csv
 import io
 from datetime import datetime
 
-from flask import Blueprint, Response, abort, flash, redirect, render_template, request, url_for
+from flask import (
+    Blueprint,
+    Response,
+    abort,
+    flash,
+    redirect,
+    render_template,
+    request,
+    send_file,
+    session,
+    url_for,
+)
 from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy import select
@@ -29,6 +40,7 @@ from planet.engagement.clock import local_day, planet_tz, to_utc
 from planet.engagement.models import (
     Assignment,
     Challenge,
+    CheckIn,
     Event,
     Lottery,
     LotteryEligibility,
@@ -71,17 +83,37 @@ def _after() -> int | None:
     return decode_int_cursor(request.args.get("after"))
 
 
-@bp.app_template_global("engagement_next_event")
-def next_event(planet):
-    """For the planet page's countdown: (event, start, countdown) or None. Reads only."""
+INVITE_LATER = "intro_later"
+"""Session key: ids of the planets where this browser said "not now" to the introduction."""
+
+
+@bp.app_template_global("engagement_strip")
+def community_strip(planet) -> dict:
+    """Under the planet header: the countdown to the next event ("next": event, start,
+    countdown, or None) and whether to invite the viewer to introduce themselves ("invite":
+    on the planet's home page, where joining lands, to a member without an introduction who
+    has not said "not now"). One SQL statement, as the header is on every planet page. Reads
+    only."""
+    strip = {"next": None, "invite": False}
     if not policy.may(current_user, Action.READ, planet):
-        return None
+        return strip
     now = utcnow()
-    upcoming = events.upcoming(planet, now, limit=5)
-    if not upcoming:
-        return None
-    event, start = upcoming[0]
-    return {"event": event, "start": start, "countdown": events.countdown(start, now)}
+    may_invite = (
+        request.endpoint == "content.timeline"
+        and planet.id not in session.get(INVITE_LATER, ())
+        and policy.may(current_user, Action.WRITE_INTRODUCTION, planet)
+    )
+    if may_invite:
+        upcoming, introduced = events.upcoming_with(
+            planet, now, introductions.has_introduction(planet.id, current_user.id), limit=5
+        )
+        strip["invite"] = not introduced
+    else:
+        upcoming = events.upcoming(planet, now, limit=5)
+    if upcoming:
+        event, start = upcoming[0]
+        strip["next"] = {"event": event, "start": start, "countdown": events.countdown(start, now)}
+    return strip
 
 
 @bp.app_template_filter("planet_time")
@@ -98,11 +130,14 @@ def directory(slug):
     text = request.args.get("q", "")[:100]
     tag = request.args.get("tag", "")[:40]
     city = request.args.get("city", "")[:60]
+    # Names only for those who may see the member list (a visitor of a public directory, or a
+    # member while the owner hides the list, sees introductions without names); a name typed
+    # into the search box then matches nothing either.
+    show_names = policy.may(current_user, Action.VIEW_ROSTER, planet)
     rows, cursor = introductions.search_directory(
-        planet, text=text, tag=tag, city=city, after=_after()
+        planet, text=text, tag=tag, city=city, after=_after(), match_names=show_names
     )
     show_contacts = policy.may(current_user, Action.VIEW_CONTACTS, planet)
-    is_member = policy.may(current_user, Action.READ, planet)
     mine = (
         introductions.introduction_of(planet.id, current_user.id)
         if current_user.is_authenticated
@@ -110,7 +145,7 @@ def directory(slug):
     )
     return _render(
         "directory.html", planet, rows=rows, next_cursor=encode(cursor) if cursor else None,
-        q=text, tag=tag, city=city, show_contacts=show_contacts, show_names=is_member,
+        q=text, tag=tag, city=city, show_contacts=show_contacts, show_names=show_names,
         mine=mine, prompts=introductions.template_prompts(planet.id),
         active_tab="engagement.directory",
     )  # fmt: skip
@@ -140,6 +175,20 @@ def introduce(slug):
         "introduce.html", planet, status, form=form,
         prompts=introductions.template_prompts(planet.id), active_tab="engagement.directory",
     )  # fmt: skip
+
+
+@bp.route("/introduction/later", methods=["POST"])
+def introduction_later(slug):
+    """The invitation's "not now": hidden in this planet for this browser (nothing stored)."""
+    planet = _planet(slug, Action.READ)
+    f.ActionForm().validate() or abort(400)
+    later = [pid for pid in session.get(INVITE_LATER, []) if isinstance(pid, int)][-49:]
+    if planet.id not in later:
+        session[INVITE_LATER] = [*later, planet.id]
+    back = request.form.get("next", "")
+    if not back.startswith(f"/p/{planet.slug}/") or "//" in back or "\\" in back:
+        back = url_for("planets.landing", slug=planet.slug)
+    return redirect(back)
 
 
 @bp.route("/directory/template", methods=["GET", "POST"])
@@ -267,15 +316,42 @@ def check_in(slug, cid):
     planet = _planet(slug, Action.CHECK_IN)
     item = in_planet_or_404(Challenge, cid, planet)
     form = f.CheckInForm()
-    image_key = None
-    upload = form.image.data
-    if upload is not None and getattr(upload, "filename", ""):
-        from planet.content import uploads
-
-        image_key = uploads.store_image(planet.id, current_user.id, upload).key
-    checkins.check_in(planet, item, current_user, form.body.data or "", image_key)
+    checkins.check_in(planet, item, current_user, form.body.data or "", image=form.image.data)
     flash(_("Checked in. Keep it up!"), "success")
     return redirect(url_for("engagement.challenge", slug=planet.slug, cid=item.id))
+
+
+@bp.route("/challenges/<int:cid>/images/<key>")
+def checkin_image(slug, cid, key):
+    """A check-in's image, for whoever may read the planet (the content area's file route
+    shows an image that belongs to no topic only to its uploader). Looked up by the stored
+    file's key, then the uploader's check-in in this challenge (both indexed)."""
+    from planet.content import uploads
+    from planet.content.models import Attachment
+
+    planet = _planet(slug, Action.READ)
+    challenge = in_planet_or_404(Challenge, cid, planet)
+    if not uploads.KEY_PATTERN.match(key):
+        abort(404)
+    attachment = db.session.scalar(
+        select(Attachment).where(Attachment.key == key, Attachment.planet_id == planet.id)
+    )
+    if attachment is None or not db.session.scalar(
+        select(CheckIn.id).where(
+            CheckIn.challenge_id == challenge.id,
+            CheckIn.user_id == attachment.uploader_id,
+            CheckIn.image_key == key,
+        )
+    ):
+        abort(404)
+    path = uploads.path_for(key)
+    if not path.is_file():
+        abort(404)
+    response = send_file(path, mimetype=attachment.content_type, conditional=True, max_age=0)
+    response.headers["Cache-Control"] = "private, no-store"
+    response.headers["X-Content-Type-Options"] = "nosniff"
+    response.headers["Content-Security-Policy"] = "default-src 'none'; sandbox"
+    return response
 
 
 @bp.route("/challenges/<int:cid>/members/<int:user_id>")
@@ -405,13 +481,14 @@ def leaderboard(slug):
 def points_history(slug):
     planet = _planet(slug, Action.READ)
     user_id = current_user.id
+    other = None
     if request.args.get("user"):
         policy.require(current_user, Action.VIEW_HEALTH, planet)
-        user_id = decode_int_cursor(request.args["user"])
+        user_id = other = decode_int_cursor(request.args["user"])
     rows, cursor = points.history(planet, user_id, _after())
     return _render(
         "points_history.html", planet, rows=rows, user=db.session.get(User, user_id),
-        next_cursor=encode(cursor) if cursor else None, labels=points.VALUE_LABELS,
+        other=other, next_cursor=encode(cursor) if cursor else None, labels=points.REASON_LABELS,
         active_tab="engagement.leaderboard",
     )  # fmt: skip
 

@@ -1,6 +1,7 @@
 """Check-ins: once per local day, windows, late rules, streaks, time zones, reminders."""
 
 from datetime import UTC, date, datetime, time
+from pathlib import Path
 
 import pytest
 
@@ -183,3 +184,66 @@ def test_other_planet_member_cannot_see_challenge(world, make, as_user):
     assert client.get(f"/p/alpha/challenges/{challenge.id}").status_code == 403
     assert client.get(f"/p/beta/challenges/{challenge.id}").status_code == 404
     assert beta.slug == "beta"
+
+
+def _png() -> bytes:
+    from io import BytesIO
+
+    from PIL import Image
+
+    out = BytesIO()
+    Image.new("RGB", (8, 8), (20, 160, 130)).save(out, "PNG")
+    return out.getvalue()
+
+
+def test_check_in_image_is_shown_to_the_other_members_only(world, make, as_user, app):
+    from io import BytesIO
+
+    from planet.content.models import Attachment
+
+    other = make.user(name="Ola")
+    make.member(world.planet, other)
+    challenge = _challenge(world, start=date.today().replace(day=1), length=60)
+    client = as_user(world.member)
+    response = client.post(
+        f"/p/alpha/challenges/{challenge.id}/checkin",
+        data={"body": "", "image": (BytesIO(_png()), "run.png")},
+        content_type="multipart/form-data",
+    )
+    assert response.status_code == 302
+    checkin = db.session.scalar(db.select(CheckIn))
+    assert checkin.image_key
+    url = f"/p/alpha/challenges/{challenge.id}/images/{checkin.image_key}"
+    page = as_user(other).get(f"/p/alpha/challenges/{challenge.id}").get_data(as_text=True)
+    assert url in page
+    image = as_user(other).get(url)
+    assert image.status_code == 200 and image.mimetype == "image/png"
+    assert image.headers["Cache-Control"] == "private, no-store"
+    assert as_user(world.outsider).get(url).status_code == 403
+    beta = make.planet(world.outsider, slug="beta")
+    assert as_user(world.outsider).get(f"/p/{beta.slug}/challenges/{challenge.id}/images/"
+                                        f"{checkin.image_key}").status_code == 404  # fmt: skip
+    # A refused second check-in with an image stores neither a row nor a file.
+    files_before = sorted((Path(app.config["UPLOAD_DIR"])).rglob("*"))
+    again = as_user(world.member).post(
+        f"/p/alpha/challenges/{challenge.id}/checkin",
+        data={"body": "again", "image": (BytesIO(_png()), "again.png")},
+        content_type="multipart/form-data",
+    )
+    assert again.status_code == 409
+    assert db.session.scalar(db.select(db.func.count()).select_from(Attachment)) == 1
+    assert sorted((Path(app.config["UPLOAD_DIR"])).rglob("*")) == files_before
+
+
+def test_check_in_with_a_file_that_is_not_an_image_is_400(world, as_user):
+    from io import BytesIO
+
+    challenge = _challenge(world, start=date.today().replace(day=1), length=60)
+    response = as_user(world.member).post(
+        f"/p/alpha/challenges/{challenge.id}/checkin",
+        data={"body": "x", "image": (BytesIO(b"%PDF-1.4 not an image"), "a.png")},
+        content_type="multipart/form-data",
+    )
+    assert response.status_code == 400
+    assert "PNG, JPEG" in response.get_data(as_text=True)
+    assert db.session.scalar(db.select(db.func.count()).select_from(CheckIn)) == 0

@@ -1,5 +1,6 @@
 """Events (weekly across DST, RSVP, reminders, .ics) and points (idempotent, periods, levels)."""
 
+import re
 from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
@@ -125,3 +126,67 @@ def test_leaderboard_page_and_levels(world, as_user, make):
     bad = as_user(world.owner).post("/p/alpha/points/settings", data={
         "topic": "-1", "level_threshold": ["0"], "level_name": ["New"]})  # fmt: skip
     assert bad.status_code == 400
+
+
+def test_owner_pages_through_a_members_points_history(world, as_user):
+    for i in range(35):
+        points.award_points(world.planet.id, world.member.id, "comment", 1, f"comment:{i}")
+    points.award_points(world.planet.id, world.member.id, "homework", 9, "homework:1")
+    db.session.commit()
+    client = as_user(world.owner)
+    first = client.get(f"/p/alpha/points/history?user={world.member.id}").get_data(as_text=True)
+    assert "Mia" in first and "Homework graded" in first
+    older = re.search(r'href="([^"]*points/history[^"]*after=[^"]*)"', first)
+    assert older, "no link to the older awards"
+    link = older.group(1).replace("&amp;", "&")
+    assert f"user={world.member.id}" in link
+    second = client.get(link).get_data(as_text=True)
+    assert "Mia" in second and second.count("<td>+1</td>") == 6  # 36 awards, 30 a page
+    assert (
+        as_user(world.member).get(f"/p/alpha/points/history?user={world.owner.id}").status_code
+        == 403
+    )
+
+
+def test_least_active_report_offers_message_and_remove(world, as_user):
+    page = as_user(world.owner).get("/p/alpha/points/inactive").get_data(as_text=True)
+    assert f'href="/messages/alpha/{world.member.id}"' in page
+    assert "/remove" in page
+    assert as_user(world.member).get("/p/alpha/points/inactive").status_code == 403
+
+
+def test_event_just_after_midnight_keeps_its_local_day(world, as_user):
+    """00:30 on the 5th in Shanghai is 16:30 UTC on the 4th: pages and .ics show the local day."""
+    day = (utcnow() + timedelta(days=10)).astimezone(ZoneInfo("Asia/Shanghai")).date()
+    client = as_user(world.owner)
+    response = client.post("/p/alpha/events/new", data={
+        "title": "Midnight AMA", "date": day.isoformat(), "time": "00:30", "recurrence": "none",
+        "duration_minutes": "60", "remind_minutes": "60"})  # fmt: skip
+    assert response.status_code == 302
+    event = db.session.scalar(db.select(events.Event).where(events.Event.title == "Midnight AMA"))
+    assert event.local_start == datetime.combine(day - timedelta(days=1), time(16, 30), UTC)
+    page = as_user(world.member).get(f"/p/alpha/events/{event.id}").get_data(as_text=True)
+    assert f"{day.isoformat()} 00:30" in page
+    ics = as_user(world.member).get(f"/p/alpha/events/{event.id}.ics").get_data(as_text=True)
+    assert f"DTSTART;TZID=Asia/Shanghai:{day:%Y%m%d}T003000" in ics
+
+
+def test_weekly_event_in_the_spring_forward_gap(world):
+    """Sundays 02:30 in Berlin: on 2025-03-30 that time does not exist (02:00 -> 03:00), so the
+    occurrence is at 03:30 CEST; the week after it is 02:30 CEST again."""
+    world.planet.timezone = "Europe/Berlin"
+    db.session.commit()
+    event = events.create_event(
+        world.planet, world.owner, title="Night owls", local_date=date(2025, 3, 23),
+        local_time=time(2, 30), recurrence=Recurrence.WEEKLY,
+        now=datetime(2025, 3, 20, tzinfo=UTC),
+    )  # fmt: skip
+    starts = [events.occurrence_start(world.planet, event, i) for i in range(3)]
+    assert starts == [
+        datetime(2025, 3, 23, 1, 30, tzinfo=UTC),  # 02:30 CET
+        datetime(2025, 3, 30, 1, 30, tzinfo=UTC),  # 03:30 CEST: the gap moves forward
+        datetime(2025, 4, 6, 0, 30, tzinfo=UTC),  # 02:30 CEST
+    ]
+    berlin = ZoneInfo("Europe/Berlin")
+    assert [s.astimezone(berlin).strftime("%d %H:%M") for s in starts] == [
+        "23 02:30", "30 03:30", "06 02:30"]  # fmt: skip
