@@ -65,6 +65,12 @@ class _PlanetFields(FlaskForm):
     rules = TextAreaField(_l("Rules"), validators=[Length(max=services.RULES_MAX)])
     is_listed = BooleanField(_l("List on the discover page"), default=True)
     public_directory = BooleanField(_l("Visitors may see members' introductions"), default=False)
+    timezone = SelectField(
+        _l("Time zone"),
+        default=services.DEFAULT_TIMEZONE,
+        validate_choice=False,  # any IANA zone; the service checks it
+        description=_l("Check-in days, event times and weekly figures follow it."),
+    )
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
@@ -74,6 +80,11 @@ class _PlanetFields(FlaskForm):
         self.currency.choices = [
             SelectChoice(code, code.upper()) for code in current_app.config["SUPPORTED_CURRENCIES"]
         ]
+        self.timezone.choices = [SelectChoice(zone, zone) for zone in services.COMMON_TIMEZONES]
+
+    def _offer_timezone(self, zone: str) -> None:
+        if zone and zone not in services.COMMON_TIMEZONES:
+            self.timezone.choices.append(SelectChoice(zone, zone))
 
     def validate_price(self, field):
         try:
@@ -106,6 +117,7 @@ class _PlanetFields(FlaskForm):
             rules=self.rules.data or "",
             is_listed=self.is_listed.data,
             public_directory=self.public_directory.data,
+            timezone=self.timezone.data or services.DEFAULT_TIMEZONE,
         )
 
     def fill_from(self, planet) -> None:
@@ -116,6 +128,7 @@ class _PlanetFields(FlaskForm):
                 self[name].data = value.value if hasattr(value, "value") else value
         self.price.data = services.price_input(planet.price_amount, planet.currency)
         self.tags.data = ", ".join(settings.tags)
+        self._offer_timezone(settings.timezone)
 
 
 class CreatePlanetForm(_PlanetFields):

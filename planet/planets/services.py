@@ -10,7 +10,9 @@ import re
 import secrets
 from dataclasses import dataclass, field
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
+from functools import cache
 from pathlib import Path
+from zoneinfo import available_timezones as _zoneinfo_names
 
 from flask import current_app
 from flask_babel import lazy_gettext as _l
@@ -41,6 +43,31 @@ TAGS_MAX = 8
 PREVIEW_MAX = 20
 MAX_PRICE_MAJOR = Decimal(1_000_000)
 MINOR_DIGITS = {"cny": 2, "usd": 2, "eur": 2, "hkd": 2}
+DEFAULT_TIMEZONE = "Asia/Shanghai"
+# Offered first in the settings form; any IANA zone is accepted.
+COMMON_TIMEZONES = (
+    "Asia/Shanghai",
+    "Asia/Hong_Kong",
+    "Asia/Taipei",
+    "Asia/Singapore",
+    "Asia/Tokyo",
+    "Asia/Seoul",
+    "Asia/Kolkata",
+    "Asia/Dubai",
+    "Australia/Sydney",
+    "Pacific/Auckland",
+    "Europe/London",
+    "Europe/Paris",
+    "Europe/Berlin",
+    "Europe/Moscow",
+    "America/New_York",
+    "America/Chicago",
+    "America/Denver",
+    "America/Los_Angeles",
+    "America/Toronto",
+    "America/Sao_Paulo",
+    "UTC",
+)
 AVATAR_MAX_SIDE = 512
 AVATAR_FOLDER = "planets"
 
@@ -191,6 +218,8 @@ class PlanetSettings:
     rules: str = ""
     is_listed: bool = True
     public_directory: bool = False
+    timezone: str = DEFAULT_TIMEZONE
+    """IANA zone: check-in days, event times and the health view's weeks follow it."""
 
     @classmethod
     def of(cls, planet: Planet) -> PlanetSettings:
@@ -205,6 +234,18 @@ _SCALAR_FIELDS = tuple(
 )
 
 
+@cache
+def available_timezones() -> frozenset[str]:
+    return frozenset(_zoneinfo_names())
+
+
+def _check_timezone(name: str | None) -> str:
+    name = (name or DEFAULT_TIMEZONE).strip()
+    if name not in available_timezones():
+        raise InvalidInput(_l("Choose a time zone from the list."), "timezone")
+    return name
+
+
 def _clean(settings: PlanetSettings) -> PlanetSettings:
     settings.name = _check_text(settings.name, NAME_MAX, "name", required=True)
     settings.description = _check_text(settings.description, DESCRIPTION_MAX, "description")
@@ -213,6 +254,7 @@ def _clean(settings: PlanetSettings) -> PlanetSettings:
     if settings.category and settings.category not in CATEGORIES:
         raise InvalidInput(_l("Choose a category from the list."), "category")
     settings.currency = _check_currency(settings.currency)
+    settings.timezone = _check_timezone(settings.timezone)
     if not isinstance(settings.price_amount, int) or settings.price_amount < 0:
         raise InvalidInput(_l("The price cannot be negative."), "price")
     digits = MINOR_DIGITS.get(settings.currency, 2)

@@ -189,3 +189,33 @@ def test_only_the_owner_dissolves(client, login_as, world, who):
     )
     db.session.expire_all()
     assert db.session.get(Planet, world.planet.id).dissolved_at is None
+
+
+def test_owner_sets_the_time_zone_that_check_ins_and_events_follow(client, login_as, world):
+    from planet.engagement import clock
+
+    login_as(world.owner)
+    page = client.get("/p/home-planet/settings").get_data(as_text=True)
+    assert '<option selected value="Asia/Shanghai">' in page
+    response = client.post("/p/home-planet/settings", data=_settings(timezone="Europe/Berlin"))
+    assert response.status_code == 302
+    db.session.expire_all()
+    planet = db.session.get(Planet, world.planet.id)
+    assert planet.timezone == "Europe/Berlin"
+    assert str(clock.planet_tz(planet)) == "Europe/Berlin"
+    # A zone outside the short list stays selectable once chosen.
+    response = client.post("/p/home-planet/settings", data=_settings(timezone="America/Halifax"))
+    assert response.status_code == 302
+    page = client.get("/p/home-planet/settings").get_data(as_text=True)
+    assert '<option selected value="America/Halifax">' in page
+
+
+@pytest.mark.parametrize("zone", ["Mars/Olympus", "../../etc/passwd", "x" * 300])
+def test_an_unknown_time_zone_is_refused_and_nothing_changes(client, login_as, world, zone):
+    login_as(world.owner)
+    response = client.post("/p/home-planet/settings", data=_settings(name="New", timezone=zone))
+    assert response.status_code == 400
+    assert "Choose a time zone from the list." in response.get_data(as_text=True)
+    db.session.expire_all()
+    planet = db.session.get(Planet, world.planet.id)
+    assert (planet.name, planet.timezone) == ("Home", "Asia/Shanghai")
