@@ -315,12 +315,13 @@ def start_checkout(
     ref: str | None = None,
     auto_renew: bool = False,
     expected_amount: int | None = None,
+    source: str | None = None,
     now: datetime | None = None,
 ) -> Payment:
     """Store a payment for the quoted price (nothing is charged yet).
 
     `expected_amount` is the price the page showed: a different one (a tampered or stale
-    form) is refused.
+    form) is refused. `source` is where the buyer came from (the join funnel's source).
     """
     now = now or utcnow()
     offer = quote(planet, user, now, coupon_code=coupon_code, ref=ref)
@@ -352,6 +353,7 @@ def start_checkout(
         planet_id=planet.id,
         user_id=user.id,
         referred=offer.referrer_id is not None,
+        source=source,
     )
     if payment.amount == 0:  # a 100% coupon: nothing to charge
         apply_payment_success(payment, None, now)

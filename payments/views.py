@@ -50,6 +50,7 @@ from payments.models import (
 )
 from planet import jobs, policy
 from planet.accounts.models import User
+from planet.engagement.activity import remembered_join_source
 from planet.errors import ServiceError
 from planet.extensions import csrf, db
 from planet.members import services as members
@@ -195,6 +196,7 @@ def start_checkout(slug):
         ref=form.ref.data or None,
         auto_renew=bool(form.auto_renew.data),
         expected_amount=_int_or_400(form.expected_amount.data),
+        source=remembered_join_source(planet.id),
     )
     if payment.status is PaymentStatus.SUCCEEDED:
         return redirect(url_for("payments.payment_status", payment_id=payment.id))

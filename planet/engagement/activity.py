@@ -6,16 +6,25 @@ Job handlers for content and membership events live here too; they flush, and th
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, timedelta
 
+from flask import session
 from sqlalchemy import select
 
 from planet import jobs
 from planet.content.models import Answer, Comment, Topic
-from planet.engagement import points
+from planet.engagement import health, points
 from planet.engagement.clock import local_day, week_start
 from planet.engagement.dbutil import insert_ignore, upsert_add
-from planet.engagement.models import ActivityEvent, ActivityKind, ActivityWeek, MembershipChange
+from planet.engagement.models import (
+    ActivityEvent,
+    ActivityKind,
+    ActivityWeek,
+    FunnelSource,
+    FunnelStage,
+    FunnelVisit,
+    MembershipChange,
+)
 from planet.extensions import db
 from planet.models import utcnow
 from planet.planets.models import Planet
@@ -141,23 +150,61 @@ def on_referral_joined(planet_id: int, referrer_id: int, user_id: int, **_ignore
     points.award_for_rule(planet_id, referrer_id, "referral", user_id)
 
 
-def _record_funnel(planet_id: int, user_id: int, stage, referred: bool) -> None:
-    from planet.engagement import health
-    from planet.engagement.models import FunnelSource
+# ---------------------------------------------------------------- join funnel attribution
 
-    source = FunnelSource.REFERRAL if referred else FunnelSource.DIRECT
+_SOURCE_KEY = "join_source"
+ATTRIBUTION_WINDOW = timedelta(days=30)
+
+
+def remember_join_source(planet_id: int, source) -> None:
+    """Keep where this browser came from to a planet's landing page (referral link or the
+    discover page), in its session cookie, so its checkout is attributed to the same source.
+    A later direct visit does not erase it (the last non-direct source wins)."""
+    source = FunnelSource(source)
+    if source is not FunnelSource.DIRECT:
+        session[_SOURCE_KEY] = [planet_id, source.value]
+
+
+def remembered_join_source(planet_id: int) -> str | None:
+    value = session.get(_SOURCE_KEY)
+    if isinstance(value, list) and len(value) == 2 and value[0] == planet_id:
+        return value[1] if value[1] in FunnelSource.__members__.values() else None
+    return None
+
+
+def _checkout_source(planet_id: int, user_id: int, at: datetime) -> FunnelSource:
+    """The source this member's checkout was counted under (within the window), else direct."""
+    day = local_day(db.session.get(Planet, planet_id), at)
+    source = db.session.scalar(
+        select(FunnelVisit.source)
+        .where(
+            FunnelVisit.planet_id == planet_id,
+            FunnelVisit.stage == FunnelStage.CHECKOUT,
+            FunnelVisit.day >= day - ATTRIBUTION_WINDOW,
+            FunnelVisit.visitor_key == health.visitor_key(user_id, None, None),
+        )
+        .order_by(FunnelVisit.day.desc())
+        .limit(1)
+    )
+    return FunnelSource(source) if source else FunnelSource.DIRECT
+
+
+def _record_funnel(planet_id: int, user_id: int, stage, source: FunnelSource) -> None:
     health.record_funnel_event(planet_id, stage, source, health.visitor_key(user_id, None, None))
 
 
 @jobs.register_inline("payments.checkout_started")
-def on_checkout_started(planet_id: int, user_id: int, referred: bool = False, **_ignored) -> None:
-    from planet.engagement.models import FunnelStage
-
-    _record_funnel(planet_id, user_id, FunnelStage.CHECKOUT, referred)
+def on_checkout_started(
+    planet_id: int, user_id: int, referred: bool = False, source: str | None = None, **_ignored
+) -> None:
+    if referred:
+        chosen = FunnelSource.REFERRAL
+    else:
+        chosen = FunnelSource(source) if source in set(FunnelSource) else FunnelSource.DIRECT
+    _record_funnel(planet_id, user_id, FunnelStage.CHECKOUT, chosen)
 
 
 @jobs.register_inline("payments.join_paid")
 def on_join_paid(planet_id: int, user_id: int, referred: bool = False, **_ignored) -> None:
-    from planet.engagement.models import FunnelStage
-
-    _record_funnel(planet_id, user_id, FunnelStage.PAID, referred)
+    source = FunnelSource.REFERRAL if referred else _checkout_source(planet_id, user_id, utcnow())
+    _record_funnel(planet_id, user_id, FunnelStage.PAID, source)

@@ -146,12 +146,14 @@ def _filled_settings_form(planet):
 
 def _count_landing_view(planet) -> None:
     """Feed the owner's join funnel (buffered outside the database: a GET never writes)."""
-    from planet.engagement import health
+    from planet.engagement import activity, health
 
     user_id = current_user.id if current_user.is_authenticated else None
+    source = health.funnel_source(request.args.get("ref"), request.referrer)
+    activity.remember_join_source(planet.id, source)
     health.count_landing_view(
         planet.id,
-        health.funnel_source(request.args.get("ref"), request.referrer),
+        source,
         health.visitor_key(user_id, request.remote_addr, request.user_agent.string),
     )
 

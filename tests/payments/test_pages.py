@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 
 from payments import services
+from planet import jobs
 from tests.payments.test_checkout import Who, pay
 
 
@@ -189,3 +190,59 @@ def test_every_status_has_a_label():
 
     for enum in (PaymentStatus, RefundStatus, PayoutStatus):
         assert set(STATUS_LABELS[enum]) == set(enum)
+
+
+# ---------------------------------------------------------------- join funnel attribution
+
+
+def _funnel_of(planet):
+    from planet.engagement import health
+    from planet.models import utcnow
+
+    return {
+        (source.value, stage.value): count
+        for source, stages in health.funnel(planet, utcnow()).items()
+        for stage, count in stages.items()
+        if count
+    }
+
+
+def test_a_visitor_from_the_discover_page_is_counted_as_discover_through_payment(
+    make, provider, client, login_as, paid_planet
+):
+    from planet.extensions import db
+
+    buyer = make.user()
+    login_as(buyer)
+    landing = client.get(
+        f"/p/{paid_planet.slug}/about", headers={"Referer": "http://localhost/discover?q=ai"}
+    )
+    assert landing.status_code == 200
+    client.get(f"/p/{paid_planet.slug}/about")  # a later direct visit keeps the source
+    payment_id = _start(client, paid_planet)
+    payment = db.session.get(services.Payment, payment_id)
+    services.confirm_payment(payment, Who(buyer), "tok_ok")
+    assert services.sync_payment(payment) == "granted"
+    jobs.commit()  # the paid job runs after the commit
+    funnel = _funnel_of(paid_planet)
+    assert funnel.get(("discover", "checkout")) == 1
+    assert funnel.get(("discover", "paid")) == 1
+    assert ("direct", "checkout") not in funnel and ("direct", "paid") not in funnel
+
+
+def test_a_visitor_who_came_directly_is_counted_as_direct(
+    make, provider, client, login_as, paid_planet
+):
+    from planet.extensions import db
+
+    buyer = make.user()
+    login_as(buyer)
+    client.get(f"/p/{paid_planet.slug}/about")
+    payment_id = _start(client, paid_planet)
+    payment = db.session.get(services.Payment, payment_id)
+    services.confirm_payment(payment, Who(buyer), "tok_ok")
+    assert services.sync_payment(payment) == "granted"
+    jobs.commit()  # the paid job runs after the commit
+    funnel = _funnel_of(paid_planet)
+    assert funnel.get(("direct", "checkout")) == 1 and funnel.get(("direct", "paid")) == 1
+    assert not any(source == "discover" for source, _ in funnel)
