@@ -120,7 +120,21 @@ def test_points_levels_boards_history_and_least_active(people, shot):
     assert len(creator.locator(".eng-table tr").all_inner_texts()) == 3
     creator.go_back()
     creator.wait_for_load_state()
-    creator.locator(".eng-table tr", has_text=quiet_name).locator("button", has_text="移出").click()
+    quiet_line = creator.locator(".eng-table tr", has_text=quiet_name)
+    remove = quiet_line.locator("button", has_text="移出")
+    questions = []
+
+    def answer(dialog, accept):
+        questions.append(dialog.message)
+        dialog.accept() if accept else dialog.dismiss()
+
+    creator.once("dialog", lambda dialog: answer(dialog, accept=False))
+    remove.click()  # asked first; "cancel" keeps the member
+    creator.wait_for_timeout(300)
+    assert questions == [f"确定将 {quiet_name} 移出星球？对方将立即失去访问权限。"]
+    assert creator.locator(".eng-table tr", has_text=quiet_name).count() == 1
+    creator.once("dialog", lambda dialog: answer(dialog, accept=True))
+    remove.click()
     creator.wait_for_load_state()
     assert "该成员已被移出星球" in flash(creator)
     assert creator.locator(".eng-table tr", has_text=quiet_name).count() == 0
