@@ -746,14 +746,8 @@ def health_csv(slug, table):
             writer.writerow([source.value, *(stages[s] for s in stages)])
     else:
         writer.writerow(["user_id", "name", "activity"])
-        after = None
-        while True:
-            rows, after = health.least_active(planet, now, 4, after, limit=1000)
-            for row in rows:
-                user = row.Membership.user
-                writer.writerow([user.id, _csv_safe(user.display_name), row.activity])
-            if after is None:
-                break
+        for user_id, name, activity in health.least_active_export(planet, now):
+            writer.writerow([user_id, _csv_safe(name), activity])
     return Response(
         out.getvalue(),
         mimetype="text/csv",
