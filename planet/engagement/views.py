@@ -18,6 +18,7 @@ from planet.engagement import (
     checkins,
     events,
     health,
+    health_snapshot,
     introductions,
     points,
     polls,
@@ -671,21 +672,36 @@ def draw(slug, lid):
 def health_view(slug):
     planet = _planet(slug, Action.VIEW_HEALTH)
     now = utcnow()
-    weekly = health.weekly_active(planet, now)
+    figures = health_snapshot.activity_health(planet, now)
     funnel = health.funnel(planet, now)
+    weekly_chart = None
+    if figures.ready:
+        weekly_chart = bar_chart([(d.strftime("%m-%d"), n) for d, n in figures.weekly],
+                                 title=_("Weekly active members"))  # fmt: skip
     return _render(
-        "health.html", planet, weekly=weekly,
-        weekly_chart=bar_chart([(d.strftime("%m-%d"), n) for d, n in weekly],
-                               title=_("Weekly active members")),
-        members=health.by_member(planet, now), share=health.top_decile_share(planet, now),
-        cooling=health.cooling(planet, now), unanswered=health.unanswered_questions(planet, now),
+        "health.html", planet, activity=figures, weekly=figures.weekly,
+        weekly_chart=weekly_chart, members=figures.members, share=figures.share,
+        cooling=figures.cooling, may_refresh=health_snapshot.may_refresh(figures, now),
+        unanswered=health.unanswered_questions(planet, now),
         retention=health.retention(planet, now), funnel=funnel,
         funnel_chart=bar_chart(
             [(f"{_source_label(s)}·{_stage_label(st)}", funnel[s][st]) for s in funnel
              for st in funnel[s]], title=_("Join funnel"),
-        ), source_label=_source_label, stage_label=_stage_label,
+        ), source_label=_source_label, stage_label=_stage_label, form=f.ActionForm(),
         active_tab="engagement.health",
     )  # fmt: skip
+
+
+@bp.route("/health/refresh", methods=["POST"])
+def health_refresh(slug):
+    planet = _planet(slug, Action.VIEW_HEALTH)
+    if health_snapshot.request_refresh(planet, utcnow()):
+        flash(_("The activity figures are being recomputed. Reload this page in a minute."),
+              "success")  # fmt: skip
+    else:
+        flash(_("A recomputation was asked for less than five minutes ago. "
+                "Reload this page in a minute."), "warning")  # fmt: skip
+    return redirect(url_for("engagement.health", slug=planet.slug), 303)
 
 
 def _source_label(source) -> str:
