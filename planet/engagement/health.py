@@ -106,6 +106,18 @@ def by_member(planet: Planet, now: datetime, weeks: int = 4, limit: int | None =
     return db.session.execute(query).all()
 
 
+def by_member_export(planet: Planet, now: datetime, weeks: int = 4):
+    """Every member with activity in the period as (user id, display name, topics, answers,
+    comments, other, total), in `by_member` order: plain rows for the CSV, no ORM objects."""
+    end = current_week(planet, now) + timedelta(weeks=1)
+    totals = _totals(planet, end - timedelta(weeks=weeks), end)
+    return db.session.execute(
+        select(User.id, User.display_name, *(totals.c[name] for name in KINDS))
+        .join(totals, totals.c.user_id == User.id)
+        .order_by(totals.c.total.desc(), User.id)
+    ).all()
+
+
 def top_decile_share(planet: Planet, now: datetime, weeks: int = 4) -> dict:
     """Share of the period's activity that came from the most active 10% of members."""
     end = current_week(planet, now) + timedelta(weeks=1)

@@ -733,8 +733,8 @@ def health_csv(slug, table):
         writer.writerows((d.isoformat(), n) for d, n in health.weekly_active(planet, now, 52))
     elif table == "members":
         writer.writerow(["user_id", "name", "topics", "answers", "comments", "other", "total"])
-        for user, *counts in health.by_member(planet, now, limit=None):
-            writer.writerow([user.id, _csv_safe(user.display_name), *counts])
+        for user_id, name, *counts in health.by_member_export(planet, now):
+            writer.writerow([user_id, _csv_safe(name), *counts])
     elif table == "cooling":
         report = health.cooling(planet, now, limit=100_000)
         writer.writerow(["user_id", "name", "baseline_activity", "recent_activity", "alert"])
