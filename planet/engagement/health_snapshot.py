@@ -248,6 +248,7 @@ def open_missing(now: datetime) -> int:
         .where(
             Planet.is_listed.in_((True, False)),  # lets the (is_listed, member_count) index serve
             Planet.member_count > live_max_members(),
+            Planet.dissolved_at.is_(None),
             ~exists().where(HealthSnapshot.planet_id == Planet.id),
         )
         .order_by(Planet.id)

@@ -172,10 +172,13 @@ def _tick(now: datetime) -> str:
 def test_sweep_runs_once_per_period_and_recomputes_only_what_changed(app, world, history, make):
     app.config["HEALTH_LIVE_MAX_MEMBERS"] = 10
     small = make.planet(slug="small")  # one member: computed live, never opened
+    dissolved = make.planet(slug="gone", dissolved_at=NOW - timedelta(days=1))
+    dissolved.member_count = 500  # large, but read-only: not opened
+    db.session.commit()
     assert _tick(NOW) == "done"
     assert _tick(NOW + timedelta(minutes=3)) == "skipped"  # same 15-minute period
     row = _row(world.planet)
-    assert row.computed_at == NOW and _row(small) is None
+    assert row.computed_at == NOW and _row(small) is None and _row(dissolved) is None
     first = row.data
 
     # Next period: nothing due (a computed snapshot is not looked at again for an hour).
