@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 
 from flask import current_app, has_app_context
-from sqlalchemy import and_, case, func, or_, select, true
+from sqlalchemy import and_, case, exists, func, literal, or_, select, true
 from sqlalchemy.orm import joinedload
 
 from planet.accounts.models import User
@@ -296,19 +296,47 @@ def least_active(
     limit: int = 50,
 ):  # fmt: skip
     """Active members with the least recorded activity over the period, least first (keyset
-    by (activity, membership id)). A person reviews this list; nothing is done automatically."""
+    by (activity, membership id)). A person reviews this list; nothing is done automatically.
+
+    Members with no activity at all come first: they are read through the memberships'
+    (planet_id, status, id) index with an anti-join, so while they last a page costs no
+    aggregate over the period; the aggregate serves only the pages after them."""
     activity, conditions, totals = _activity_of_active_members(planet, now, weeks)
-    query = (
-        select(Membership, activity.label("activity"))
-        .outerjoin(totals, totals.c.user_id == Membership.user_id)
-        .where(*conditions)
-        .options(joinedload(Membership.user))
-    )
-    if after is not None:
-        query = query.where(
-            or_(activity > after[0], and_(activity == after[0], Membership.id > after[1]))
+    rows = []
+    if after is None or after[0] == 0:
+        end = current_week(planet, now) + timedelta(weeks=1)
+        idle = (
+            select(Membership, literal(0).label("activity"))
+            .where(
+                *conditions,
+                ~exists().where(
+                    ActivityWeek.planet_id == planet.id,
+                    ActivityWeek.user_id == Membership.user_id,
+                    ActivityWeek.week_start >= end - timedelta(weeks=weeks),
+                    ActivityWeek.week_start < end,
+                ),
+            )
+            .options(joinedload(Membership.user))
+            .order_by(Membership.id)
+            .limit(limit + 1)
         )
-    rows = db.session.execute(query.order_by(activity, Membership.id).limit(limit + 1)).all()
+        if after is not None:
+            idle = idle.where(Membership.id > after[1])
+        rows = db.session.execute(idle).all()
+    if len(rows) <= limit:
+        if after is None or after[0] == 0:  # the idle ones are all listed: the rest follow
+            later = activity > 0
+        else:
+            later = or_(activity > after[0], and_(activity == after[0], Membership.id > after[1]))
+        query = (
+            select(Membership, activity.label("activity"))
+            .outerjoin(totals, totals.c.user_id == Membership.user_id)
+            .where(*conditions, later)
+            .options(joinedload(Membership.user))
+            .order_by(activity, Membership.id)
+            .limit(limit + 1 - len(rows))
+        )
+        rows += db.session.execute(query).all()
     page = rows[:limit]
     cursor = (int(page[-1].activity), page[-1].Membership.id) if len(rows) > limit else None
     return page, cursor
