@@ -1,4 +1,5 @@
-"""Thin engagement tasks: the check-in and event reminder sweeps and the landing-view flush.
+"""Thin engagement tasks: the check-in and event reminder sweeps, the landing-view flush and the
+community-health snapshots.
 
 Periodic targets for workers.schedule (each called with `now` by `workers.tick`):
 
@@ -7,10 +8,13 @@ Periodic targets for workers.schedule (each called with `now` by `workers.tick`)
     Periodic("event_reminders", "workers.engagement_tasks:event_reminders", 300.0,
              timedelta(minutes=5)),
     Periodic("landing_views", "workers.engagement_tasks:landing_views", 60.0, MINUTE),
+    Periodic("health_snapshots", "workers.engagement_tasks:health_snapshots", 900.0,
+             timedelta(minutes=15)),
 
 Each sweep is idempotent (unique reminder keys / per-occurrence marks), so a re-run or a
-second beat sends nothing twice. Each commits once, through planet.jobs.commit so the reminder
-jobs it deferred are dispatched after the commit.
+second beat sends nothing twice; a health snapshot is recomputed only while it is due, and a
+computed one is not due again for an hour. Each commits through planet.jobs.commit (once; the
+health snapshots once per planet) so the jobs it deferred are dispatched after the commit.
 """
 
 from __future__ import annotations
@@ -19,7 +23,7 @@ import logging
 from datetime import datetime
 
 from planet import jobs
-from planet.engagement import checkins, events, health
+from planet.engagement import checkins, events, health, health_snapshot
 from planet.models import utcnow
 from workers.app import celery
 
@@ -44,6 +48,22 @@ def landing_views(now: datetime | None = None) -> dict:
     return summary
 
 
+def health_snapshots(now: datetime | None = None) -> dict:
+    """Open snapshots for large planets, then bring each due one up to date, one commit per
+    planet (a large planet takes about a second; its row lock is held only for its own)."""
+    now = now or utcnow()
+    summary = {"opened": health_snapshot.open_missing(now)}
+    jobs.commit()
+    seen: set[int] = set()
+    while batch := health_snapshot.due_planet_ids(now, skip=seen):
+        for planet_id in batch:
+            outcome = health_snapshot.refresh_if_due(planet_id, now)
+            jobs.commit()
+            summary[outcome] = summary.get(outcome, 0) + 1
+        seen.update(batch)
+    return summary
+
+
 @celery.task(name="engagement.checkin_reminders", acks_late=True)
 def checkin_reminders_task() -> dict:
     summary = checkin_reminders()
@@ -62,4 +82,11 @@ def event_reminders_task() -> dict:
 def landing_views_task() -> dict:
     summary = landing_views()
     log.info("engagement.landing_views: %s", summary)
+    return summary
+
+
+@celery.task(name="engagement.refresh_health_snapshots", acks_late=True)
+def health_snapshots_task() -> dict:
+    summary = health_snapshots()
+    log.info("engagement.refresh_health_snapshots: %s", summary)
     return summary

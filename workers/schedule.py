@@ -75,6 +75,13 @@ PERIODIC: dict[str, Periodic] = {
             "mail",
         ),
         Periodic("landing_views", "workers.engagement_tasks:landing_views", 60.0, MINUTE),
+        # Community health: recompute the due snapshots (only planets that changed).
+        Periodic(
+            "health_snapshots",
+            "workers.engagement_tasks:health_snapshots",
+            900.0,
+            timedelta(minutes=15),
+        ),
         # Digests: daily ones every morning, weekly ones on Monday morning (08:00 UTC).
         Periodic(
             "digest_daily", "workers.digests:fan_out_daily", crontab(minute=0, hour=8), DAY, "mail"

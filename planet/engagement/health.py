@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 
 from flask import current_app, has_app_context
-from sqlalchemy import and_, func, or_, select
+from sqlalchemy import and_, case, exists, func, literal, or_, select, true
 from sqlalchemy.orm import joinedload
 
 from planet.accounts.models import User
@@ -66,16 +66,16 @@ def weekly_active(planet: Planet, now: datetime, weeks: int = 12) -> list[tuple[
             for i in range(weeks)]  # fmt: skip
 
 
-def _totals(planet: Planet, start: date, end: date):
-    """Per-member sums over weeks [start, end) as a subquery."""
+KINDS = ("topics", "answers", "comments", "other", "total")
+
+
+def _totals(planet: Planet, start: date, end: date, columns: tuple[str, ...] = KINDS):
+    """Per-member sums over weeks [start, end) as a subquery (only the `columns` asked for:
+    fewer sums make a smaller hash aggregate)."""
     return (
         select(
             ActivityWeek.user_id.label("user_id"),
-            func.sum(ActivityWeek.topics).label("topics"),
-            func.sum(ActivityWeek.answers).label("answers"),
-            func.sum(ActivityWeek.comments).label("comments"),
-            func.sum(ActivityWeek.other).label("other"),
-            func.sum(ActivityWeek.total).label("total"),
+            *(func.sum(getattr(ActivityWeek, name)).label(name) for name in columns),
         )
         .where(
             ActivityWeek.planet_id == planet.id,
@@ -93,35 +93,50 @@ def by_member(planet: Planet, now: datetime, weeks: int = 4, limit: int | None =
     total)]."""
     end = current_week(planet, now) + timedelta(weeks=1)
     totals = _totals(planet, end - timedelta(weeks=weeks), end)
+    # Rank the aggregate first and join users for the page only (not all active members).
+    ranked = select(totals).order_by(totals.c.total.desc(), totals.c.user_id)
+    if limit is not None:
+        ranked = ranked.limit(limit)
+    ranked = ranked.subquery()
     query = (
-        select(
-            User,
-            totals.c.topics,
-            totals.c.answers,
-            totals.c.comments,
-            totals.c.other,
-            totals.c.total,
-        )  # fmt: skip
+        select(User, *(ranked.c[name] for name in KINDS))
+        .join(ranked, ranked.c.user_id == User.id)
+        .order_by(ranked.c.total.desc(), User.id)
+    )
+    return db.session.execute(query).all()
+
+
+def by_member_export(planet: Planet, now: datetime, weeks: int = 4):
+    """Every member with activity in the period as (user id, display name, topics, answers,
+    comments, other, total), in `by_member` order: plain rows for the CSV, no ORM objects."""
+    end = current_week(planet, now) + timedelta(weeks=1)
+    totals = _totals(planet, end - timedelta(weeks=weeks), end)
+    return db.session.execute(
+        select(User.id, User.display_name, *(totals.c[name] for name in KINDS))
         .join(totals, totals.c.user_id == User.id)
         .order_by(totals.c.total.desc(), User.id)
-    )
-    if limit is not None:
-        query = query.limit(limit)
-    return db.session.execute(query).all()
+    ).all()
 
 
 def top_decile_share(planet: Planet, now: datetime, weeks: int = 4) -> dict:
     """Share of the period's activity that came from the most active 10% of members."""
     end = current_week(planet, now) + timedelta(weeks=1)
-    totals = _totals(planet, end - timedelta(weeks=weeks), end)
-    overall = db.session.scalar(select(func.coalesce(func.sum(totals.c.total), 0))) or 0
+    totals = _totals(planet, end - timedelta(weeks=weeks), end, ("total",))
     top_n = max(1, math.ceil(planet.member_count * 0.1))
-    top_rows = select(totals.c.total).order_by(totals.c.total.desc()).limit(top_n).subquery()
-    top = db.session.scalar(select(func.coalesce(func.sum(top_rows.c.total), 0))) or 0
+    ranked = select(
+        totals.c.total, func.row_number().over(order_by=totals.c.total.desc()).label("rank")
+    ).subquery()
+    overall, top = db.session.execute(  # one pass: all of it, and the top_n largest
+        select(
+            func.coalesce(func.sum(ranked.c.total), 0),
+            func.coalesce(func.sum(case((ranked.c.rank <= top_n, ranked.c.total), else_=0)), 0),
+        )
+    ).one()
+    overall, top = int(overall or 0), int(top or 0)
     return {
         "top_members": top_n,
-        "top_activity": int(top),
-        "all_activity": int(overall),
+        "top_activity": top,
+        "all_activity": overall,
         "share": (top / overall) if overall else 0.0,
     }
 
@@ -149,32 +164,50 @@ def cooling(planet: Planet, now: datetime, window_weeks: int = 4, limit: int = 2
     this_week = current_week(planet, now)
     recent_start = this_week - timedelta(weeks=window_weeks)
     baseline_start = recent_start - timedelta(weeks=window_weeks)
-    baseline = _totals(planet, baseline_start, recent_start)
     group_size = max(1, math.ceil(planet.member_count * 0.1))
-    top = (
-        select(baseline.c.user_id, baseline.c.total.label("base"))
-        .where(baseline.c.total > 0)
-        .order_by(baseline.c.total.desc(), baseline.c.user_id)
-        .limit(group_size)
+    # One pass over the eight weeks: each member's baseline and recent sums side by side.
+    in_recent = ActivityWeek.week_start >= recent_start
+    per_member = (
+        select(
+            ActivityWeek.user_id.label("user_id"),
+            func.sum(case((in_recent, 0), else_=ActivityWeek.total)).label("base"),
+            func.sum(case((in_recent, ActivityWeek.total), else_=0)).label("recent"),
+        )
+        .where(
+            ActivityWeek.planet_id == planet.id,
+            ActivityWeek.week_start >= baseline_start,
+            ActivityWeek.week_start < this_week,
+        )
+        .group_by(ActivityWeek.user_id)
         .subquery()
     )
-    recent = _totals(planet, recent_start, this_week)
-    recent_total = func.coalesce(recent.c.total, 0)
-    joined = top.outerjoin(recent, recent.c.user_id == top.c.user_id)
-    sums = db.session.execute(
-        select(
-            func.coalesce(func.sum(top.c.base), 0), func.coalesce(func.sum(recent_total), 0)
-        ).select_from(joined)
-    ).one()
-    baseline_total, recent_sum = int(sums[0]), int(sums[1])
-    quiet_rows = db.session.execute(
-        select(User, top.c.base, recent_total)
-        .select_from(joined)
-        .join(User, User.id == top.c.user_id)
-        .where(recent_total <= top.c.base * COOLING_DROP)
+    top = (
+        select(per_member)
+        .where(per_member.c.base > 0)
+        .order_by(per_member.c.base.desc(), per_member.c.user_id)
+        .limit(group_size)
+        .cte("cooling_top")
+    )
+    sums = select(
+        func.coalesce(func.sum(top.c.base), 0).label("base"),
+        func.coalesce(func.sum(top.c.recent), 0).label("recent"),
+    ).subquery()
+    quiet = (
+        select(top)
+        .where(top.c.recent <= top.c.base * COOLING_DROP)
         .order_by(top.c.base.desc(), top.c.user_id)
         .limit(limit)
+        .subquery()
+    )
+    rows = db.session.execute(  # the group's sums, with its quiet members (if any) beside
+        select(sums.c.base, sums.c.recent, User, quiet.c.base, quiet.c.recent)
+        .select_from(sums)
+        .outerjoin(quiet, true())
+        .outerjoin(User, User.id == quiet.c.user_id)
+        .order_by(quiet.c.base.desc(), quiet.c.user_id)
     ).all()
+    baseline_total, recent_sum = int(rows[0][0]), int(rows[0][1])
+    quiet_rows = [(user, base, last) for _, _, user, base, last in rows if user is not None]
     alert = baseline_total >= COOLING_MIN_BASELINE and recent_sum <= baseline_total * COOLING_DROP
     return CoolingReport(
         alert=alert,
@@ -246,33 +279,81 @@ def retention(planet: Planet, now: datetime, days: int = 90) -> dict:
     }
 
 
+def _activity_of_active_members(planet: Planet, now: datetime, weeks: int):
+    """(activity column, the active-membership conditions, the totals subquery)."""
+    end = current_week(planet, now) + timedelta(weeks=1)
+    totals = _totals(planet, end - timedelta(weeks=weeks), end, ("total",))
+    conditions = (
+        Membership.planet_id == planet.id,
+        Membership.status == MembershipStatus.ACTIVE,
+        or_(Membership.expires_at.is_(None), Membership.expires_at > now),
+    )
+    return func.coalesce(totals.c.total, 0), conditions, totals
+
+
 def least_active(
     planet: Planet, now: datetime, weeks: int = 4, after: tuple[int, int] | None = None,
     limit: int = 50,
 ):  # fmt: skip
     """Active members with the least recorded activity over the period, least first (keyset
-    by (activity, membership id)). A person reviews this list; nothing is done automatically."""
-    end = current_week(planet, now) + timedelta(weeks=1)
-    totals = _totals(planet, end - timedelta(weeks=weeks), end)
-    activity = func.coalesce(totals.c.total, 0)
-    query = (
-        select(Membership, activity.label("activity"))
-        .outerjoin(totals, totals.c.user_id == Membership.user_id)
-        .where(
-            Membership.planet_id == planet.id,
-            Membership.status == MembershipStatus.ACTIVE,
-            or_(Membership.expires_at.is_(None), Membership.expires_at > now),
+    by (activity, membership id)). A person reviews this list; nothing is done automatically.
+
+    Members with no activity at all come first: they are read through the memberships'
+    (planet_id, status, id) index with an anti-join, so while they last a page costs no
+    aggregate over the period; the aggregate serves only the pages after them."""
+    activity, conditions, totals = _activity_of_active_members(planet, now, weeks)
+    rows = []
+    if after is None or after[0] == 0:
+        end = current_week(planet, now) + timedelta(weeks=1)
+        idle = (
+            select(Membership, literal(0).label("activity"))
+            .where(
+                *conditions,
+                ~exists().where(
+                    ActivityWeek.planet_id == planet.id,
+                    ActivityWeek.user_id == Membership.user_id,
+                    ActivityWeek.week_start >= end - timedelta(weeks=weeks),
+                    ActivityWeek.week_start < end,
+                ),
+            )
+            .options(joinedload(Membership.user))
+            .order_by(Membership.id)
+            .limit(limit + 1)
         )
-        .options(joinedload(Membership.user))
-    )
-    if after is not None:
-        query = query.where(
-            or_(activity > after[0], and_(activity == after[0], Membership.id > after[1]))
+        if after is not None:
+            idle = idle.where(Membership.id > after[1])
+        rows = db.session.execute(idle).all()
+    if len(rows) <= limit:
+        if after is None or after[0] == 0:  # the idle ones are all listed: the rest follow
+            later = activity > 0
+        else:
+            later = or_(activity > after[0], and_(activity == after[0], Membership.id > after[1]))
+        query = (
+            select(Membership, activity.label("activity"))
+            .outerjoin(totals, totals.c.user_id == Membership.user_id)
+            .where(*conditions, later)
+            .options(joinedload(Membership.user))
+            .order_by(activity, Membership.id)
+            .limit(limit + 1 - len(rows))
         )
-    rows = db.session.execute(query.order_by(activity, Membership.id).limit(limit + 1)).all()
+        rows += db.session.execute(query).all()
     page = rows[:limit]
     cursor = (int(page[-1].activity), page[-1].Membership.id) if len(rows) > limit else None
     return page, cursor
+
+
+def least_active_export(planet: Planet, now: datetime, weeks: int = 4):
+    """Every active member as (user id, display name, activity), in `least_active` order, in
+    one query (for the CSV: paging by 1,000 re-aggregated the period once per page)."""
+    activity, conditions, totals = _activity_of_active_members(planet, now, weeks)
+    return db.session.execute(
+        select(User.id, User.display_name, activity.label("activity"))
+        .select_from(Membership)
+        .join(User, User.id == Membership.user_id)
+        .outerjoin(totals, totals.c.user_id == Membership.user_id)
+        .where(*conditions)
+        .order_by(activity, Membership.id)
+    ).all()
 
 
 # ---------------------------------------------------------------- the join funnel

@@ -29,6 +29,7 @@ from planet.engagement import (
     checkins,
     events,
     health,
+    health_snapshot,
     introductions,
     points,
     polls,
@@ -748,21 +749,36 @@ def draw(slug, lid):
 def health_view(slug):
     planet = _planet(slug, Action.VIEW_HEALTH)
     now = utcnow()
-    weekly = health.weekly_active(planet, now)
+    figures = health_snapshot.activity_health(planet, now)
     funnel = health.funnel(planet, now)
+    weekly_chart = None
+    if figures.ready:
+        weekly_chart = bar_chart([(d.strftime("%m-%d"), n) for d, n in figures.weekly],
+                                 title=_("Weekly active members"))  # fmt: skip
     return _render(
-        "health.html", planet, weekly=weekly,
-        weekly_chart=bar_chart([(d.strftime("%m-%d"), n) for d, n in weekly],
-                               title=_("Weekly active members")),
-        members=health.by_member(planet, now), share=health.top_decile_share(planet, now),
-        cooling=health.cooling(planet, now), unanswered=health.unanswered_questions(planet, now),
+        "health.html", planet, activity=figures, weekly=figures.weekly,
+        weekly_chart=weekly_chart, members=figures.members, share=figures.share,
+        cooling=figures.cooling, may_refresh=health_snapshot.may_refresh(figures, now),
+        unanswered=health.unanswered_questions(planet, now),
         retention=health.retention(planet, now), funnel=funnel,
         funnel_chart=bar_chart(
             [(f"{_source_label(s)}·{_stage_label(st)}", funnel[s][st]) for s in funnel
              for st in funnel[s]], title=_("Join funnel"),
-        ), source_label=_source_label, stage_label=_stage_label,
+        ), source_label=_source_label, stage_label=_stage_label, form=f.ActionForm(),
         active_tab="engagement.health",
     )  # fmt: skip
+
+
+@bp.route("/health/refresh", methods=["POST"])
+def health_refresh(slug):
+    planet = _planet(slug, Action.VIEW_HEALTH)
+    if health_snapshot.request_refresh(planet, utcnow()):
+        flash(_("The activity figures are being recomputed. Reload this page in a minute."),
+              "success")  # fmt: skip
+    else:
+        flash(_("A recomputation was asked for less than five minutes ago. "
+                "Reload this page in a minute."), "warning")  # fmt: skip
+    return redirect(url_for("engagement.health", slug=planet.slug), 303)
 
 
 def _source_label(source) -> str:
@@ -794,8 +810,8 @@ def health_csv(slug, table):
         writer.writerows((d.isoformat(), n) for d, n in health.weekly_active(planet, now, 52))
     elif table == "members":
         writer.writerow(["user_id", "name", "topics", "answers", "comments", "other", "total"])
-        for user, *counts in health.by_member(planet, now, limit=None):
-            writer.writerow([user.id, _csv_safe(user.display_name), *counts])
+        for user_id, name, *counts in health.by_member_export(planet, now):
+            writer.writerow([user_id, _csv_safe(name), *counts])
     elif table == "cooling":
         report = health.cooling(planet, now, limit=100_000)
         writer.writerow(["user_id", "name", "baseline_activity", "recent_activity", "alert"])
@@ -823,14 +839,8 @@ def health_csv(slug, table):
             writer.writerow([source.value, *(stages[s] for s in stages)])
     else:
         writer.writerow(["user_id", "name", "activity"])
-        after = None
-        while True:
-            rows, after = health.least_active(planet, now, 4, after, limit=1000)
-            for row in rows:
-                user = row.Membership.user
-                writer.writerow([user.id, _csv_safe(user.display_name), row.activity])
-            if after is None:
-                break
+        for user_id, name, activity in health.least_active_export(planet, now):
+            writer.writerow([user_id, _csv_safe(name), activity])
     return Response(
         out.getvalue(),
         mimetype="text/csv",

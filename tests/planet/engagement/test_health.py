@@ -1,10 +1,13 @@
-"""Health numbers on a seeded history with known answers."""
+"""Health numbers on a seeded history with known answers.
+
+The activity figures are checked twice: computed live (planet.engagement.health) and read back
+from a stored snapshot (planet.engagement.health_snapshot), the way the page shows them."""
 
 from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from planet.engagement import health
+from planet.engagement import health, health_snapshot
 from planet.engagement.activity import record_activity
 from planet.engagement.models import ActivityKind, FunnelSource, FunnelStage
 from planet.extensions import db
@@ -19,6 +22,38 @@ def _seed(planet, user, weeks_ago: int, count: int, kind=ActivityKind.COMMENT):
         record_activity(planet.id, user.id, kind, next(_ref), at)
 
 
+@pytest.fixture(params=["live", "snapshot"])
+def figures(request):
+    """figures(planet, now) -> ActivityHealth, from the live functions or from a snapshot that
+    the periodic job computed, committed and the page read back."""
+
+    def live(planet, now):
+        return health_snapshot.ActivityHealth(
+            "live",
+            now,
+            weekly=health.weekly_active(planet, now, health_snapshot.WEEKS_SHOWN),
+            members=health.by_member(planet, now),
+            share=health.top_decile_share(planet, now),
+            cooling=health.cooling(planet, now),
+        )
+
+    def stored(planet, now):
+        db.session.add(
+            health_snapshot.HealthSnapshot(
+                planet_id=planet.id, due_at=now, member_count=0, duration_ms=0, data=""
+            )
+        )
+        db.session.flush()
+        assert health_snapshot.refresh_if_due(planet.id, now) == "computed"
+        db.session.commit()
+        db.session.expire_all()
+        result = health_snapshot.activity_health(planet, now)
+        assert result.state == "snapshot" and result.computed_at == now
+        return result
+
+    return live if request.param == "live" else stored
+
+
 @pytest.fixture
 def crowd(world, make):
     """Owner + member + 18 more members = 20 members; top decile = 2 people."""
@@ -30,7 +65,7 @@ def crowd(world, make):
     return [u if isinstance(u, User) else db.session.get(User, u) for u in users]
 
 
-def test_cooling_alerts_and_names_the_quiet(world, crowd):
+def test_cooling_alerts_and_names_the_quiet(world, crowd, figures):
     stars, rest = crowd[:2], crowd[2:]
     for weeks_ago in range(5, 9):  # baseline: weeks -8..-5
         for star in stars:
@@ -42,32 +77,35 @@ def test_cooling_alerts_and_names_the_quiet(world, crowd):
         for user in rest[:5]:
             _seed(world.planet, user, weeks_ago, 1)
     db.session.commit()
-    report = health.cooling(world.planet, NOW)
+    report = figures(world.planet, NOW).cooling
     assert report.group_size == 2
     assert (report.baseline_total, report.recent_total) == (80, 8)
     assert report.alert
     assert {user.id for user, _, _ in report.quiet} == {stars[0].id, stars[1].id}
 
 
-def test_stable_community_does_not_alert(world, crowd):
+def test_stable_community_does_not_alert(world, crowd, figures):
     for weeks_ago in range(1, 9):
         for i, user in enumerate(crowd[:6]):
             _seed(world.planet, user, weeks_ago, 6 - i)
     db.session.commit()
-    report = health.cooling(world.planet, NOW)
+    report = figures(world.planet, NOW).cooling
     assert not report.alert and report.recent_total == report.baseline_total == 4 * (6 + 5)
 
 
-def test_weekly_active_share_and_by_member(world, crowd):
+def test_weekly_active_share_and_by_member(world, crowd, figures):
     _seed(world.planet, crowd[0], 0, 9, ActivityKind.TOPIC)
     _seed(world.planet, crowd[1], 0, 1, ActivityKind.ANSWER)
     _seed(world.planet, crowd[2], 1, 1)
     db.session.commit()
-    weekly = health.weekly_active(world.planet, NOW, weeks=2)
-    assert [n for _, n in weekly] == [1, 2]
-    share = health.top_decile_share(world.planet, NOW)
+    assert [n for _, n in health.weekly_active(world.planet, NOW, weeks=2)] == [1, 2]
+    result = figures(world.planet, NOW)
+    assert [n for _, n in result.weekly[-2:]] == [1, 2]
+    assert sum(n for _, n in result.weekly) == 3
+    share = result.share
     assert (share["top_members"], share["top_activity"], share["all_activity"]) == (2, 10, 11)
-    rows = health.by_member(world.planet, NOW)
+    assert share["share"] == pytest.approx(10 / 11)
+    rows = result.members
     assert (rows[0][0].id, rows[0][1], rows[0][-1]) == (crowd[0].id, 9, 9)
 
 
