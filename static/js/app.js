@@ -1,8 +1,9 @@
 // Progressive enhancements only: every action works without JavaScript.
 
-// Forms with data-confirm ask before they are sent (removing a member, deleting a topic).
+// Submit buttons with data-confirm ask before their form is sent (removing or banning a member).
 document.addEventListener("submit", (event) => {
-  const question = event.target.dataset && event.target.dataset.confirm;
+  const button = event.submitter;
+  const question = button && button.dataset && button.dataset.confirm;
   if (question && !window.confirm(question)) {
     event.preventDefault();
   }
