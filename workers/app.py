@@ -16,6 +16,7 @@ from pathlib import Path
 from celery import Celery, Task
 from flask import Flask, has_app_context
 from kombu import Queue
+from kombu import pools as kombu_pools
 
 from planet.config import load_config
 
@@ -132,8 +133,11 @@ def bind(app: Flask) -> None:
     old_broker = (celery.conf.broker_url, celery.conf.broker_transport_options)
     celery.conf.update(settings)
     new_broker = (settings["broker_url"], settings["broker_transport_options"])
-    if old_broker != new_broker and celery._pool is not None:
-        celery._pool.force_close_all()
+    if old_broker != new_broker:
+        # kombu keeps connection and producer pools in process-wide registries keyed by the
+        # broker URL: close them all and forget them, so a later app on the old URL gets
+        # fresh pools instead of the closed ones ("Acquire on closed pool").
+        kombu_pools.reset()
         celery._pool = None
         celery.amqp._producer_pool = None  # bound to the old connection (and key prefix)
     if _flask_app is None or not app.testing:
