@@ -95,8 +95,8 @@ def fan_out_weekly(now: datetime | None = None, progress=None) -> dict:
 def run_batch(
     membership_ids: list[int], frequency: DigestFrequency, key: str, since, until
 ) -> dict:
-    """Queue every digest of the batch (one commit), then deliver the batch's unsent emails
-    (including those a killed earlier run queued but never sent)."""
+    """Queue every digest of the batch (one INSERT, one commit), then deliver the batch's
+    unsent emails (including those a killed earlier run queued but never sent)."""
     now = utcnow()
     rows = db.session.execute(
         select(Membership, User)
@@ -109,7 +109,7 @@ def run_batch(
         [(user.email, purpose) for (_, user), purpose in zip(rows, purposes, strict=True)]
     )
     sources: dict[int, digest.DigestSource] = {}
-    queued = empty = 0
+    emails: list[outbox.Email] = []
     for (membership, user), purpose in zip(rows, purposes, strict=True):
         if user.email and (user.email.lower(), purpose) in queued_before:
             continue
@@ -117,10 +117,11 @@ def run_batch(
         if source is None:
             planet = db.session.get(Planet, membership.planet_id)
             source = sources[membership.planet_id] = digest.DigestSource.load(planet, since, until)
-        if digest.queue_digest(source, user, membership, frequency, key, now) is None:
-            empty += 1
-        else:
-            queued += 1
+        email = digest.digest_email(source, user, membership, frequency, key, now)
+        if email is not None:
+            emails.append(email)
+    queued = len(outbox.queue_emails(emails))
+    empty = len(rows) - len(queued_before) - len(emails)
     db.session.commit()
     outbox.forget_new()
     unsent = list(
