@@ -157,6 +157,7 @@ def _connect() -> smtplib.SMTP:
     return smtp
 
 
+@functools.lru_cache(maxsize=64)  # parsing the address costs more than the rest of a header
 def _sender_domain(sender: str) -> str:
     address = parseaddr(sender)[1]
     try:
