@@ -166,3 +166,19 @@ def test_a_row_locked_by_another_sender_is_skipped(app, smtp_catcher):
         "r1@example.com",
         "r2@example.com",
     ]
+
+
+@pytest.mark.postgres
+def test_async_marks_are_opt_in_and_local_to_each_email(app, smtp_catcher):
+    from sqlalchemy import text
+
+    assert not outbox.async_marks()
+    app.config["OUTBOX_ASYNC_MARKS"] = True
+    assert outbox.async_marks()
+    ids = _queue(3)
+    assert outbox.deliver(ids) == (3, 0)
+    assert outbox.deliver(ids) == (0, 0)
+    assert _count(Outbox, Outbox.sent_at.is_(None)) == 0
+    with db.engine.connect() as conn:  # SET LOCAL ended with each email's transaction
+        assert conn.scalar(text("SHOW synchronous_commit")) == "on"
+    assert len(smtp_catcher.messages) == 3
