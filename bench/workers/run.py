@@ -71,7 +71,7 @@ def private_database():
         admin.dispose()
 
 
-def make_app(url: str):
+def make_app(url: str, async_marks: bool = False):
     from planet import create_app
 
     return create_app(
@@ -83,6 +83,7 @@ def make_app(url: str):
             "REDIS_URL": "",
             "RATELIMIT_STORAGE_URI": "memory://",
             "BASE_URL": "https://planet.example",
+            "OUTBOX_ASYNC_MARKS": async_marks,
         }
     )
 
@@ -262,10 +263,11 @@ def run_digest(args) -> None:
     users = args.users or args.members
     print(
         f"digest: {args.members} members ({users} people) in {planets} planets of "
-        f"{args.per_planet}, batch {args.batch}, mail: {args.smtp}; {load()}"
+        f"{args.per_planet}, batch {args.batch}, mail: {args.smtp}, "
+        f"async marks: {args.async_marks}; {load()}"
     )
     with private_database() as url:
-        app = make_app(url)
+        app = make_app(url, args.async_marks)
         app.config["DIGEST_BATCH_SIZE"] = args.batch
         with app.app_context():
             db.create_all()
@@ -349,10 +351,10 @@ def run_expiry(args) -> None:
     planets = max(args.total // users, 1)
     print(
         f"expiry: {args.total} active memberships ({planets} planets), {args.due} due, "
-        f"jobs: {args.jobs}; {load()}"
+        f"jobs: {args.jobs}, async marks: {args.async_marks}; {load()}"
     )
     with private_database() as url:
-        app = make_app(url)
+        app = make_app(url, args.async_marks)
         with app.app_context():
             db.create_all()
             with timed("generate"), db.engine.begin() as conn:
@@ -405,6 +407,12 @@ def main(argv=None) -> None:
     expiry.add_argument("--due", type=int, default=10_000)
     expiry.add_argument("--users", type=int, default=10_000)
     expiry.add_argument("--jobs", choices=["outbox", "inline"], default="outbox")
+    for command in (digest, expiry):
+        command.add_argument(
+            "--async-marks",
+            action="store_true",
+            help="OUTBOX_ASYNC_MARKS: commit each email's sent mark without a disk flush",
+        )
     args = parser.parse_args(argv)
     started = time.perf_counter()
     (run_digest if args.what == "digest" else run_expiry)(args)
