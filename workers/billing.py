@@ -148,20 +148,43 @@ def _planets_by_id(ids: set[int]) -> dict[int, Planet]:
 
 def remind_if_due(membership: Membership, kind: str, now: datetime) -> bool:
     """The 7-day or 1-day renewal reminder, at most once per membership period."""
+    return bool(remind_due([membership], kind, now))
+
+
+def remind_due(memberships: list[Membership], kind: str, now: datetime) -> int:
+    """The `kind` reminder for every membership of a batch it is due for, at most once per
+    membership period (free and dissolved planets record it but send nothing): a fixed number
+    of statements per batch, plus one price lookup per planet. Returns how many were told."""
+    due = [m for m in memberships if _reminder_due(m, kind, now)]
+    first_time = _record_many([(m.id, kind, m.expires_at) for m in due])
+    planets = _planets_by_id({m.planet_id for m in due if m.id in first_time})
+    told = [
+        m
+        for m in due
+        if m.id in first_time
+        and not (planets[m.planet_id].is_free or planets[m.planet_id].is_dissolved)
+    ]
+    prices = {p: renewal_price(planets[p], early=True) for p in {m.planet_id for m in told}}
+    notifications.notify_many(
+        Kind.RENEWAL_REMINDER,
+        [_reminder_notice(m, kind, planets[m.planet_id], prices[m.planet_id]) for m in told],
+    )
+    return len(told)
+
+
+def _reminder_due(membership: Membership, kind: str, now: datetime) -> bool:
     state, _ = policy.membership_state(membership, now)
     if state is not policy.MemberState.ACTIVE or membership.expires_at is None:
         return False
-    if membership.expires_at - now > REMINDERS[kind]:
-        return False
-    if not _record_once(membership.id, kind, membership.expires_at):
-        return False
-    planet = db.session.get(Planet, membership.planet_id)
-    if planet.is_free or planet.is_dissolved:
-        return False
-    amount, currency = renewal_price(planet, early=True)
-    notifications.notify(
+    return membership.expires_at - now <= REMINDERS[kind]
+
+
+def _reminder_notice(
+    membership: Membership, kind: str, planet: Planet, price
+) -> notifications.Notice:
+    amount, currency = price
+    return notifications.Notice(
         membership.user_id,
-        Kind.RENEWAL_REMINDER,
         f"remind:{membership.id}:{kind}:{membership.expires_at.isoformat()}",
         planet=planet,
         data={
@@ -170,7 +193,6 @@ def remind_if_due(membership: Membership, kind: str, now: datetime) -> bool:
             "link": f"/p/{planet.slug}/checkout?renew=1",
         },
     )
-    return True
 
 
 # ---------------------------------------------------------------- auto-renewal

@@ -123,12 +123,12 @@ def sweep_reminders(now: datetime | None = None, batch: int = BATCH, progress: P
             rows = list(db.session.scalars(_locking(statement, Membership)))
             if not rows:
                 break
-            after = (rows[-1].expires_at, rows[-1].id)
-            for membership in rows:
-                sent[kind] += billing.remind_if_due(membership, kind, now)
+            after, claimed = (rows[-1].expires_at, rows[-1].id), len(rows)
+            sent[kind] += billing.remind_due(rows, kind, now)
+            del rows  # as in _expire_batch: once committed, the rows should leave the session
             _commit_batch()
             if progress:
-                progress(len(rows))
+                progress(claimed)
     db.session.rollback()
     return {"reminded_7d": sent["7d"], "reminded_1d": sent["1d"]}
 

@@ -182,3 +182,17 @@ def test_async_marks_are_opt_in_and_local_to_each_email(app, smtp_catcher):
     with db.engine.connect() as conn:  # SET LOCAL ended with each email's transaction
         assert conn.scalar(text("SHOW synchronous_commit")) == "on"
     assert len(smtp_catcher.messages) == 3
+
+
+def test_cli_reminder_sweep_reports_progress_and_reminds_once(app, make, runner, smtp_catcher):
+    planet_ = make.planet(price_amount=9900)
+    for _ in range(3):
+        make.member(planet_, expires_in=timedelta(hours=20))
+    free = make.planet(price_amount=0)
+    make.member(free, expires_in=timedelta(hours=20))
+    db.session.commit()
+    for _ in range(2):
+        result = runner.invoke(args=["workers", "sweep", "reminders"])
+        assert result.exit_code == 0, result.output
+    assert len(smtp_catcher.messages) == 3  # the free planet's member: recorded, not told
+    assert _count(ReminderSent, ReminderSent.kind == "1d") == 4
