@@ -82,21 +82,65 @@ def grace_period(planet: Planet) -> timedelta:
 
 def expire_if_due(membership: Membership, now: datetime) -> bool:
     """Record the expiry of a membership whose access already ended, and tell the member."""
+    return bool(expire_due([membership], now))
+
+
+def expire_due(memberships: list[Membership], now: datetime) -> list[Membership]:
+    """Record the expiry of every membership of a batch whose access already ended (the
+    policy decides; an owner or a member in grace stays), and tell each member once: a fixed
+    number of statements per batch. Returns the memberships ended."""
+    ended = [m for m in memberships if _access_ended(m, now)]
+    if not ended:
+        return []
+    period_end = {m.id: m.expires_at for m in ended}
+    first_time = _record_many([(m.id, "expired", period_end[m.id]) for m in ended])
+    told = [m for m in ended if m.id in first_time]
+    planets = _planets_by_id({m.planet_id for m in told})
+    notifications.notify_many(
+        Kind.MEMBERSHIP_EXPIRED,
+        [
+            notifications.Notice(
+                m.user_id,
+                f"expired:{m.id}:{period_end[m.id].isoformat()}",
+                planet=planets[m.planet_id],
+                data={"link": f"/p/{planets[m.planet_id].slug}/checkout"},
+            )
+            for m in told
+        ],
+    )
+    # Last, so the planets' member-count rows stay locked only until the batch commits.
+    members.end_memberships(ended, MembershipStatus.EXPIRED)
+    return ended
+
+
+def _access_ended(membership: Membership, now: datetime) -> bool:
     state, _ = policy.membership_state(membership, now)
-    if membership.status is not MembershipStatus.ACTIVE or state is not policy.MemberState.EXPIRED:
-        return False
-    period_end = membership.expires_at
-    members.end_membership(membership, MembershipStatus.EXPIRED)
-    if _record_once(membership.id, "expired", period_end):
-        planet = db.session.get(Planet, membership.planet_id)
-        notifications.notify(
-            membership.user_id,
-            Kind.MEMBERSHIP_EXPIRED,
-            f"expired:{membership.id}:{period_end.isoformat()}",
-            planet=planet,
-            data={"link": f"/p/{planet.slug}/checkout"},
+    return membership.status is MembershipStatus.ACTIVE and state is policy.MemberState.EXPIRED
+
+
+def _record_many(records: list[tuple[int, str, datetime]]) -> set[int]:
+    """Insert (membership, kind, period) records; returns the memberships recorded now (not
+    before)."""
+    if not records:
+        return set()
+    now = utcnow()
+    return set(
+        db.session.scalars(
+            _insert()(ReminderSent)
+            .on_conflict_do_nothing(index_elements=["membership_id", "kind", "period_end"])
+            .returning(ReminderSent.membership_id),
+            [
+                {"membership_id": m, "kind": kind, "period_end": end, "created_at": now}
+                for m, kind, end in records
+            ],
         )
-    return True
+    )
+
+
+def _planets_by_id(ids: set[int]) -> dict[int, Planet]:
+    if not ids:
+        return {}
+    return {p.id: p for p in db.session.scalars(select(Planet).where(Planet.id.in_(ids)))}
 
 
 # ---------------------------------------------------------------- reminders
@@ -104,20 +148,43 @@ def expire_if_due(membership: Membership, now: datetime) -> bool:
 
 def remind_if_due(membership: Membership, kind: str, now: datetime) -> bool:
     """The 7-day or 1-day renewal reminder, at most once per membership period."""
+    return bool(remind_due([membership], kind, now))
+
+
+def remind_due(memberships: list[Membership], kind: str, now: datetime) -> int:
+    """The `kind` reminder for every membership of a batch it is due for, at most once per
+    membership period (free and dissolved planets record it but send nothing): a fixed number
+    of statements per batch, plus one price lookup per planet. Returns how many were told."""
+    due = [m for m in memberships if _reminder_due(m, kind, now)]
+    first_time = _record_many([(m.id, kind, m.expires_at) for m in due])
+    planets = _planets_by_id({m.planet_id for m in due if m.id in first_time})
+    told = [
+        m
+        for m in due
+        if m.id in first_time
+        and not (planets[m.planet_id].is_free or planets[m.planet_id].is_dissolved)
+    ]
+    prices = {p: renewal_price(planets[p], early=True) for p in {m.planet_id for m in told}}
+    notifications.notify_many(
+        Kind.RENEWAL_REMINDER,
+        [_reminder_notice(m, kind, planets[m.planet_id], prices[m.planet_id]) for m in told],
+    )
+    return len(told)
+
+
+def _reminder_due(membership: Membership, kind: str, now: datetime) -> bool:
     state, _ = policy.membership_state(membership, now)
     if state is not policy.MemberState.ACTIVE or membership.expires_at is None:
         return False
-    if membership.expires_at - now > REMINDERS[kind]:
-        return False
-    if not _record_once(membership.id, kind, membership.expires_at):
-        return False
-    planet = db.session.get(Planet, membership.planet_id)
-    if planet.is_free or planet.is_dissolved:
-        return False
-    amount, currency = renewal_price(planet, early=True)
-    notifications.notify(
+    return membership.expires_at - now <= REMINDERS[kind]
+
+
+def _reminder_notice(
+    membership: Membership, kind: str, planet: Planet, price
+) -> notifications.Notice:
+    amount, currency = price
+    return notifications.Notice(
         membership.user_id,
-        Kind.RENEWAL_REMINDER,
         f"remind:{membership.id}:{kind}:{membership.expires_at.isoformat()}",
         planet=planet,
         data={
@@ -126,7 +193,6 @@ def remind_if_due(membership: Membership, kind: str, now: datetime) -> bool:
             "link": f"/p/{planet.slug}/checkout?renew=1",
         },
     )
-    return True
 
 
 # ---------------------------------------------------------------- auto-renewal

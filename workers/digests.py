@@ -40,26 +40,36 @@ def period_of(frequency: DigestFrequency, now: datetime) -> tuple[str, datetime,
     return f"{year}W{week:02d}", week_start - timedelta(days=7), week_start
 
 
-def due_memberships(frequency: DigestFrequency, after_id: int, limit: int):
-    """Active memberships whose digest choice is `frequency` (no row means weekly)."""
-    statement = (
-        select(Membership.id)
-        .outerjoin(
-            DigestSubscription,
-            (DigestSubscription.user_id == Membership.user_id)
-            & (DigestSubscription.planet_id == Membership.planet_id),
-        )
+def due_memberships(
+    frequency: DigestFrequency, after_id: int, limit: int
+) -> tuple[list[int], int | None]:
+    """One keyset page of active memberships (the next `limit` after `after_id`, on the
+    primary key) and those of them whose digest choice is `frequency` (no row means weekly).
+    Returns (the due ids, the page's last id; None past the end).
+
+    Paging on memberships before joining the choices keeps every page an index range: a join
+    first, ordered and limited afterwards, read every membership after `after_id` each time."""
+    page = (
+        select(Membership.id, Membership.user_id, Membership.planet_id)
         .where(Membership.status == MembershipStatus.ACTIVE, Membership.id > after_id)
         .order_by(Membership.id)
         .limit(limit)
+        .subquery()
     )
     if frequency is DigestFrequency.WEEKLY:
-        statement = statement.where(
-            or_(DigestSubscription.id.is_(None), DigestSubscription.frequency == frequency)
-        )
+        chosen = or_(DigestSubscription.id.is_(None), DigestSubscription.frequency == frequency)
     else:
-        statement = statement.where(DigestSubscription.frequency == frequency)
-    return list(db.session.scalars(statement))
+        chosen = DigestSubscription.frequency == frequency
+    rows = db.session.execute(
+        select(page.c.id, chosen.label("due"))
+        .outerjoin(
+            DigestSubscription,
+            (DigestSubscription.user_id == page.c.user_id)
+            & (DigestSubscription.planet_id == page.c.planet_id),
+        )
+        .order_by(page.c.id)
+    ).all()
+    return [row.id for row in rows if row.due], (rows[-1].id if rows else None)
 
 
 def fan_out(frequency: DigestFrequency, now: datetime | None = None, progress=None) -> dict:
@@ -68,15 +78,17 @@ def fan_out(frequency: DigestFrequency, now: datetime | None = None, progress=No
     after = batches = members = 0
     size = batch_size()
     while True:
-        ids = due_memberships(frequency, after, size)
+        ids, last = due_memberships(frequency, after, size)
         db.session.rollback()
-        if not ids:
+        if last is None:
             break
+        after = last
+        if not ids:
+            continue
         send_batch.apply_async(
             args=[ids, frequency.value, key, since.isoformat(), until.isoformat()],
             queue="mail",
         )
-        after = ids[-1]
         batches += 1
         members += len(ids)
         if progress:
@@ -95,8 +107,8 @@ def fan_out_weekly(now: datetime | None = None, progress=None) -> dict:
 def run_batch(
     membership_ids: list[int], frequency: DigestFrequency, key: str, since, until
 ) -> dict:
-    """Queue every digest of the batch (one commit), then deliver the batch's unsent emails
-    (including those a killed earlier run queued but never sent)."""
+    """Queue every digest of the batch (one INSERT, one commit), then deliver the batch's
+    unsent emails (including those a killed earlier run queued but never sent)."""
     now = utcnow()
     rows = db.session.execute(
         select(Membership, User)
@@ -109,7 +121,7 @@ def run_batch(
         [(user.email, purpose) for (_, user), purpose in zip(rows, purposes, strict=True)]
     )
     sources: dict[int, digest.DigestSource] = {}
-    queued = empty = 0
+    emails: list[outbox.Email] = []
     for (membership, user), purpose in zip(rows, purposes, strict=True):
         if user.email and (user.email.lower(), purpose) in queued_before:
             continue
@@ -117,10 +129,11 @@ def run_batch(
         if source is None:
             planet = db.session.get(Planet, membership.planet_id)
             source = sources[membership.planet_id] = digest.DigestSource.load(planet, since, until)
-        if digest.queue_digest(source, user, membership, frequency, key, now) is None:
-            empty += 1
-        else:
-            queued += 1
+        email = digest.digest_email(source, user, membership, frequency, key, now)
+        if email is not None:
+            emails.append(email)
+    queued = len(outbox.queue_emails(emails))
+    empty = len(rows) - len(queued_before) - len(emails)
     db.session.commit()
     outbox.forget_new()
     unsent = list(
@@ -129,10 +142,7 @@ def run_batch(
         )
     )
     db.session.rollback()
-    # Deliver with an empty identity map: each email commits, and a commit would otherwise
-    # expire every member and user of the batch again (quadratic in the batch size).
-    db.session.expunge_all()
-    sent, failed = outbox.deliver(unsent)
+    sent, failed = outbox.deliver(unsent)  # on a connection of its own: the session is idle
     return {"queued": queued, "empty": empty, "sent": sent, "failed": failed}
 
 

@@ -9,7 +9,7 @@ import logging
 from collections.abc import Callable
 from datetime import datetime, timedelta
 
-from sqlalchemy import and_, exists, or_, select
+from sqlalchemy import and_, exists, func, or_, select
 
 from planet import jobs
 from planet.extensions import db
@@ -40,7 +40,8 @@ def _commit_batch() -> None:
 
 
 def count_expiry_due(now: datetime) -> int:
-    return len(db.session.scalars(_expiry_due(now, None)).all())
+    due = _expiry_due(now, None).order_by(None).subquery()
+    return db.session.scalar(select(func.count()).select_from(due))
 
 
 def _expiry_due(now: datetime, limit: int | None):
@@ -62,27 +63,34 @@ def sweep_expiry(now: datetime | None = None, batch: int = BATCH, progress: Prog
     expired = seen = 0
     passed: set[int] = set()
     while True:
-        statement = _expiry_due(now, batch)
-        if passed:
-            statement = statement.where(Membership.id.not_in(passed))
-        rows = list(db.session.scalars(_locking(statement, Membership)))
-        if not rows:
+        claimed, ended = _expire_batch(now, batch, passed)
+        if not claimed:
             break
-        done_here = 0
-        for membership in rows:
-            seen += 1
-            if billing.expire_if_due(membership, now):
-                expired += 1
-                done_here += 1
-            else:
-                passed.add(membership.id)  # the policy says it is still active (e.g. owner)
         _commit_batch()
+        seen += claimed
+        expired += ended
         if progress:
-            progress(len(rows))
-        if not done_here and len(rows) < batch:
+            progress(claimed)
+        if not ended and claimed < batch:
             break
     db.session.rollback()
     return {"expired": expired, "seen": seen}
+
+
+def _expire_batch(now: datetime, batch: int, passed: set[int]) -> tuple[int, int]:
+    """Claim a batch of due memberships and expire them (uncommitted): (claimed, ended).
+
+    The batch's rows are referenced only in here, so once the batch commits they drop out of
+    the session; kept, every later commit (each inline job's) would expire all of them again.
+    """
+    statement = _expiry_due(now, batch)
+    if passed:
+        statement = statement.where(Membership.id.not_in(passed))
+    rows = list(db.session.scalars(_locking(statement, Membership)))
+    ended = {m.id for m in billing.expire_due(rows, now)}
+    # The policy says these are still active (an owner, a member in grace): skip them.
+    passed.update(m.id for m in rows if m.id not in ended)
+    return len(rows), len(ended)
 
 
 def sweep_reminders(now: datetime | None = None, batch: int = BATCH, progress: Progress = None):
@@ -115,12 +123,12 @@ def sweep_reminders(now: datetime | None = None, batch: int = BATCH, progress: P
             rows = list(db.session.scalars(_locking(statement, Membership)))
             if not rows:
                 break
-            after = (rows[-1].expires_at, rows[-1].id)
-            for membership in rows:
-                sent[kind] += billing.remind_if_due(membership, kind, now)
+            after, claimed = (rows[-1].expires_at, rows[-1].id), len(rows)
+            sent[kind] += billing.remind_due(rows, kind, now)
+            del rows  # as in _expire_batch: once committed, the rows should leave the session
             _commit_batch()
             if progress:
-                progress(len(rows))
+                progress(claimed)
     db.session.rollback()
     return {"reminded_7d": sent["7d"], "reminded_1d": sent["1d"]}
 

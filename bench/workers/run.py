@@ -9,10 +9,16 @@ timed, with the process's peak RSS. Mail goes to an in-process sink by default: 
 is fully built (planet.mail.build_message) and then dropped instead of an SMTP round trip
 (`--smtp catcher` sends over SMTP to an aiosmtpd catcher on loopback instead).
 
-`expiry`: --total active memberships, --due of them expired an hour ago; the expiry sweep is
-timed and the EXPLAIN of its claim query printed (an index range scan on (status, expires_at)).
+`expiry`: --total active memberships, --due of them expired in the hour before; the expiry
+sweep is timed with the process's peak RSS, and the EXPLAIN ANALYZE of its claim query printed
+(an index range scan on (status, expires_at) that reads only due rows). Jobs are dispatched as
+in production (`--jobs outbox`): the sweep writes a `pending_jobs` row per deferred job in its
+batch's transaction and hands it to the "broker" (here a list); the follow-up jobs (any worker
+runs them) are then run and timed separately. `--jobs inline` runs each after its batch's
+commit in the sweep's own process instead (the brokerless embedded mode).
 
-Data is generated with INSERT ... SELECT generate_series. The PostgreSQL server is
+Data is generated with INSERT ... SELECT generate_series into tables whose secondary indexes
+are built after the load (ordinary logged tables). The PostgreSQL server is
 PLANET_BENCH_PG_URL (default postgresql+psycopg://postgres@127.0.0.1:5432/postgres).
 """
 
@@ -39,6 +45,10 @@ def rss_mb() -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
+def load() -> str:
+    return "load average " + " ".join(f"{x:.2f}" for x in os.getloadavg())
+
+
 @contextmanager
 def private_database():
     admin = sa.create_engine(ADMIN_URL, isolation_level="AUTOCOMMIT")
@@ -61,7 +71,7 @@ def private_database():
         admin.dispose()
 
 
-def make_app(url: str):
+def make_app(url: str, async_marks: bool = False):
     from planet import create_app
 
     return create_app(
@@ -73,6 +83,7 @@ def make_app(url: str):
             "REDIS_URL": "",
             "RATELIMIT_STORAGE_URI": "memory://",
             "BASE_URL": "https://planet.example",
+            "OUTBOX_ASYNC_MARKS": async_marks,
         }
     )
 
@@ -98,12 +109,16 @@ def timed(label: str):
 
 
 def generate(conn, *, users: int, planets: int, memberships: int, due: int, topics: bool):
-    """`memberships` rows: membership g is (planet (g-1)/users+1, user (g-1)%users+1); the
-    first `due` (spread evenly) expired an hour before NOW, the rest expire in 30-395 days."""
+    """`memberships` rows over `planets` planets of the same size: membership g is
+    (planet (g-1)/size+1, user (g-1)%users+1), distinct while size <= users; the
+    first `due` (spread evenly) expired in the hour before NOW, the rest expire in 30-395
+    days. The memberships' secondary indexes are dropped for the load and built after it."""
     from planet.content.models import Topic, TopicKind
     from planet.planets.models import Membership, MembershipStatus, Role
 
     m = Membership.__table__.c
+    conn.execute(sa.text("SET LOCAL synchronous_commit = off"))
+    conn.execute(sa.text("SET LOCAL maintenance_work_mem = '1GB'"))
     conn.execute(
         sa.text(
             "INSERT INTO users (email, display_name, password_hash, bio, is_platform_admin, "
@@ -125,27 +140,30 @@ def generate(conn, *, users: int, planets: int, memberships: int, due: int, topi
         {"n": planets, "per": memberships // planets, "now": NOW},
     )
     every = max(memberships // due, 1) if due else 0
-    conn.execute(
-        sa.text(
-            "INSERT INTO memberships (planet_id, user_id, role, status, started_at, expires_at, "
-            "is_trial, created_at) SELECT (g - 1) / :users + 1, (g - 1) % :users + 1, :role, "
-            ":active, :start, CASE WHEN :every > 0 AND g % :every = 0 AND g / :every <= :due "
-            "THEN CAST(:now AS timestamptz) - interval '1 hour' "
-            "ELSE CAST(:now AS timestamptz) + (30 + g % 365) * interval '1 day' END, false, "
-            ":start FROM generate_series(1, :n) g"
-        ).bindparams(
-            enum_param("role", m.role, Role.MEMBER),
-            enum_param("active", m.status, MembershipStatus.ACTIVE),
-        ),
-        {
-            "users": users,
-            "n": memberships,
-            "every": every,
-            "due": due,
-            "now": NOW,
-            "start": NOW - timedelta(days=300),
-        },
-    )
+    with indexes_built_after(conn, Membership.__table__):
+        conn.execute(
+            sa.text(
+                "INSERT INTO memberships (planet_id, user_id, role, status, started_at, "
+                "expires_at, is_trial, created_at) SELECT (g - 1) / :size + 1, "
+                "(g - 1) % :users + 1, :role, :active, :start, "
+                "CASE WHEN :every > 0 AND g % :every = 0 AND g / :every <= :due "
+                "THEN CAST(:now AS timestamptz) - (1 + g % 3599) * interval '1 second' "
+                "ELSE CAST(:now AS timestamptz) + (30 + g % 365) * interval '1 day' END, false, "
+                ":start FROM generate_series(1, :n) g"
+            ).bindparams(
+                enum_param("role", m.role, Role.MEMBER),
+                enum_param("active", m.status, MembershipStatus.ACTIVE),
+            ),
+            {
+                "size": memberships // planets,
+                "users": users,
+                "n": memberships,
+                "every": every,
+                "due": due,
+                "now": NOW,
+                "start": NOW - timedelta(days=300),
+            },
+        )
     if topics:
         t = Topic.__table__.c
         conn.execute(
@@ -160,6 +178,36 @@ def generate(conn, *, users: int, planets: int, memberships: int, due: int, topi
             {"n": planets, "feed_at": NOW - timedelta(days=2)},
         )
     conn.execute(sa.text("ANALYZE"))
+
+
+@contextmanager
+def indexes_built_after(conn, table):
+    """Drop the table's secondary indexes, unique and foreign-key constraints for a bulk load,
+    and create them again (the same definitions, read from the catalog) after it."""
+    params = {"table": table.name}
+    constraints = conn.execute(
+        sa.text(
+            "SELECT conname, pg_get_constraintdef(oid) FROM pg_constraint "
+            "WHERE conrelid = CAST(:table AS regclass) AND contype IN ('u', 'f')"
+        ),
+        params,
+    ).all()
+    indexes = conn.execute(
+        sa.text(
+            "SELECT indexname, indexdef FROM pg_indexes WHERE tablename = :table AND indexname "
+            "NOT IN (SELECT conname FROM pg_constraint WHERE conrelid = CAST(:table AS regclass))"
+        ),
+        params,
+    ).all()
+    for name, _ in constraints:
+        conn.execute(sa.text(f'ALTER TABLE {table.name} DROP CONSTRAINT "{name}"'))
+    for name, _ in indexes:
+        conn.execute(sa.text(f'DROP INDEX "{name}"'))
+    yield
+    for _, definition in indexes:
+        conn.execute(sa.text(definition))
+    for name, definition in constraints:
+        conn.execute(sa.text(f'ALTER TABLE {table.name} ADD CONSTRAINT "{name}" {definition}'))
 
 
 # ---------------------------------------------------------------- mail
@@ -212,19 +260,21 @@ def run_digest(args) -> None:
     from workers import digests
 
     planets = max(args.members // args.per_planet, 1)
+    users = args.users or args.members
     print(
-        f"digest: {args.members} members in {planets} planets of {args.per_planet}, "
-        f"batch {args.batch}, mail: {args.smtp}"
+        f"digest: {args.members} members ({users} people) in {planets} planets of "
+        f"{args.per_planet}, batch {args.batch}, mail: {args.smtp}, "
+        f"async marks: {args.async_marks}; {load()}"
     )
     with private_database() as url:
-        app = make_app(url)
+        app = make_app(url, args.async_marks)
         app.config["DIGEST_BATCH_SIZE"] = args.batch
         with app.app_context():
             db.create_all()
             with timed("generate"), db.engine.begin() as conn:
                 generate(
                     conn,
-                    users=args.per_planet,
+                    users=users,
                     planets=planets,
                     memberships=args.members,
                     due=0,
@@ -232,10 +282,11 @@ def run_digest(args) -> None:
                 )
             with mail_to(args.smtp, app) as sent:
                 before = rss_mb()
+                print(f"  before the run: {load()}")
                 with timed("weekly digest run") as timer:
                     summary = digests.fan_out_weekly(NOW)
                 emails = sent()
-                print(f"  summary: {summary}; emails: {emails}")
+                print(f"  summary: {summary}; emails: {emails}; after: {load()}")
                 print(
                     f"  => {emails / timer.seconds:.0f} emails/s; peak RSS {rss_mb():.0f} MB "
                     f"(before the run {before:.0f} MB)"
@@ -243,19 +294,67 @@ def run_digest(args) -> None:
                 with timed("re-run (everything already sent)"):
                     digests.fan_out_weekly(NOW)
                 print(f"  emails after the re-run: {sent()} (new: {sent() - emails})")
+                print(f"  outbox: {outbox_counts(db)}")
             db.session.remove()
             db.engine.dispose()
 
 
+def outbox_counts(db) -> str:
+    from planet.notifications.models import Outbox
+
+    total, unsent, purposes = db.session.execute(
+        sa.select(
+            sa.func.count(),
+            sa.func.count().filter(Outbox.sent_at.is_(None)),
+            sa.func.count(sa.distinct(Outbox.purpose)),
+        )
+    ).one()
+    db.session.rollback()
+    return f"{total} rows, {unsent} unsent, {purposes} distinct purposes"
+
+
+def explain_claim(db, sweeps) -> list[str]:
+    """EXPLAIN ANALYZE of one claim (its row locks are rolled back)."""
+    compiled = sweeps._locking(sweeps._expiry_due(NOW, sweeps.BATCH)).compile(
+        db.engine, compile_kwargs={"literal_binds": True}
+    )
+    plan = db.session.execute(sa.text(f"EXPLAIN (ANALYZE, BUFFERS) {compiled}")).scalars().all()
+    db.session.rollback()
+    return plan
+
+
+@contextmanager
+def jobs_to(kind: str, app):
+    """`outbox`: production's dispatch (pending_jobs rows, then the broker) with a list as
+    the broker; yields that list. `inline`: handlers run after each commit, in-process."""
+    from workers import relay
+
+    if kind == "inline":
+        yield []
+        return
+    sent: list[int] = []
+    original = relay.send
+    app.extensions["planet_job_outbox"] = True
+    relay.send = lambda pending_id, name: sent.append(pending_id)
+    try:
+        yield sent
+    finally:
+        relay.send = original
+        app.extensions["planet_job_outbox"] = False
+
+
 def run_expiry(args) -> None:
     from planet.extensions import db
-    from workers import sweeps
+    from workers import relay, sweeps
 
     users = args.users
     planets = max(args.total // users, 1)
-    print(f"expiry: {args.total} active memberships ({planets} planets), {args.due} due")
+    print(
+        f"expiry: {args.total} active memberships ({planets} planets), {args.due} due, "
+        f"jobs: {args.jobs}, async marks: {args.async_marks}; {load()}"
+    )
     with private_database() as url:
-        app = make_app(url)
+        app = make_app(url, args.async_marks)
         with app.app_context():
             db.create_all()
             with timed("generate"), db.engine.begin() as conn:
@@ -267,22 +366,29 @@ def run_expiry(args) -> None:
                     due=args.due,
                     topics=False,
                 )
-            compiled = sweeps._locking(sweeps._expiry_due(NOW, sweeps.BATCH)).compile(
-                db.engine, compile_kwargs={"literal_binds": True}
-            )
-            plan = db.session.execute(sa.text(f"EXPLAIN {compiled}")).scalars().all()
-            db.session.rollback()
-            print("  EXPLAIN of the claim query:")
-            for line in plan:
+            print("  EXPLAIN (ANALYZE, BUFFERS) of the claim query:")
+            for line in explain_claim(db, sweeps):
                 print("    " + line)
-            with mail_to("sink", app) as sent:
+            with mail_to("sink", app) as sent, jobs_to(args.jobs, app) as queued:
+                before = rss_mb()
+                print(f"  before the sweep: {load()}")
                 with timed("expiry sweep") as timer:
                     summary = sweeps.sweep_expiry(NOW)
-                print(f"  summary: {summary}; emails: {sent()}")
-            print(f"  => {summary['expired'] / timer.seconds:.0f} memberships/s")
-            with timed("sweep again (nothing due)"):
-                again = sweeps.sweep_expiry(NOW)
-            print(f"  summary: {again}")
+                print(f"  summary: {summary}; emails: {sent()}; after: {load()}")
+                print(
+                    f"  => {summary['expired'] / timer.seconds:.0f} memberships/s; peak RSS "
+                    f"{rss_mb():.0f} MB (before the sweep {before:.0f} MB)"
+                )
+                if queued:
+                    with timed(f"follow-up jobs ({len(queued)}, run one by one)") as jobs_timer:
+                        outcomes = [relay.run_pending(pending_id) for pending_id in queued]
+                    print(
+                        f"  => {len(queued) / jobs_timer.seconds:.0f} jobs/s; "
+                        f"{outcomes.count('done')} done"
+                    )
+                with timed("sweep again (nothing due)"):
+                    again = sweeps.sweep_expiry(NOW)
+                print(f"  summary: {again}; emails: {sent()}")
             db.session.remove()
             db.engine.dispose()
 
@@ -293,12 +399,20 @@ def main(argv=None) -> None:
     digest = sub.add_parser("digest")
     digest.add_argument("--members", type=int, default=100_000)
     digest.add_argument("--per-planet", type=int, default=1000)
+    digest.add_argument("--users", type=int, default=0, help="people (default: one a member)")
     digest.add_argument("--batch", type=int, default=500)
     digest.add_argument("--smtp", choices=["sink", "catcher"], default="sink")
     expiry = sub.add_parser("expiry")
     expiry.add_argument("--total", type=int, default=1_000_000)
     expiry.add_argument("--due", type=int, default=10_000)
     expiry.add_argument("--users", type=int, default=10_000)
+    expiry.add_argument("--jobs", choices=["outbox", "inline"], default="outbox")
+    for command in (digest, expiry):
+        command.add_argument(
+            "--async-marks",
+            action="store_true",
+            help="OUTBOX_ASYNC_MARKS: commit each email's sent mark without a disk flush",
+        )
     args = parser.parse_args(argv)
     started = time.perf_counter()
     (run_digest if args.what == "digest" else run_expiry)(args)

@@ -7,10 +7,11 @@ never commit.
 
 from __future__ import annotations
 
+from collections import Counter
 from datetime import datetime, timedelta
 
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import select, update
+from sqlalchemy import bindparam, select, update
 
 from planet import jobs, policy
 from planet.errors import Conflict, NotAllowed
@@ -105,23 +106,46 @@ def extend_membership(membership: Membership, period: timedelta = YEAR) -> Membe
 
 def end_membership(membership: Membership, status: MembershipStatus) -> Membership:
     """End access now with `status` (left, removed, banned, refunded, expired)."""
-    was_counted = membership.status is MembershipStatus.ACTIVE
-    membership.status = status
-    membership.ended_at = utcnow()
-    membership.grace_until = None
-    if membership.role is not Role.OWNER:
-        membership.role = Role.MEMBER
+    end_memberships([membership], status)
+    return membership
+
+
+def end_memberships(memberships: list[Membership], status: MembershipStatus) -> None:
+    """end_membership() for many rows at once (the expiry sweep's batch): one flush for the
+    rows and one member-count statement for all their planets."""
+    counted = [m for m in memberships if m.status is MembershipStatus.ACTIVE]
+    now = utcnow()
+    for membership in memberships:
+        membership.status = status
+        membership.ended_at = now
+        membership.grace_until = None
+        if membership.role is not Role.OWNER:
+            membership.role = Role.MEMBER
     db.session.flush()
-    if was_counted:
-        _bump_member_count(membership.planet_id, -1)
+    _bump_member_counts(Counter(m.planet_id for m in counted), sign=-1)
+    for membership in counted:
         jobs.defer(
             "members.ended",
             planet_id=membership.planet_id,
             user_id=membership.user_id,
             status=status.value,
         )
-    policy.forget_standing(membership.planet_id, membership.user_id)
-    return membership
+    for membership in memberships:
+        policy.forget_standing(membership.planet_id, membership.user_id)
+
+
+def _bump_member_counts(per_planet: Counter, sign: int) -> None:
+    """One executemany; planets in id order, so two batches never lock them in opposite
+    orders (no deadlock between concurrent sweeps)."""
+    if not per_planet:
+        return
+    planets = Planet.__table__
+    db.session.execute(
+        update(planets)
+        .where(planets.c.id == bindparam("planet"))
+        .values(member_count=planets.c.member_count + bindparam("delta")),
+        [{"planet": p, "delta": sign * per_planet[p]} for p in sorted(per_planet)],
+    )
 
 
 def leave_planet(planet: Planet, user) -> Membership:

@@ -169,15 +169,15 @@ def period_label(frequency: DigestFrequency) -> str:
     return _("this week") if frequency is DigestFrequency.WEEKLY else _("today")
 
 
-def queue_digest(
+def digest_email(
     source: DigestSource,
     user: User,
     membership: Membership,
     frequency: DigestFrequency,
     period_key: str,
     now: datetime,
-) -> int | None:
-    """Compose and queue one member's digest email. None if empty, refused or already queued."""
+) -> outbox.Email | None:
+    """One member's digest email, composed and rendered; None if empty or refused."""
     purpose = digest_purpose(membership.id, frequency, period_key)
     digest = compose(source, user, membership, now)
     if digest is None or not user.email:
@@ -206,7 +206,7 @@ def queue_digest(
         "List-Unsubscribe": f"<{unsubscribe}>",
         "List-Unsubscribe-Post": "List-Unsubscribe=One-Click",
     }
-    return outbox.queue_email(user.email, purpose, subject, text, html, headers)
+    return outbox.Email(user.email, purpose, subject, text, html, headers)
 
 
 def digest_purpose(membership_id: int, frequency: DigestFrequency, period_key: str) -> str:

@@ -8,6 +8,7 @@ moment it is created; a notification never carries paid content itself (only nam
 from __future__ import annotations
 
 import json
+from dataclasses import dataclass
 
 from flask import current_app, render_template
 from flask_babel import force_locale
@@ -98,6 +99,18 @@ def link_of(notification: Notification, data: dict | None = None) -> str:
 # ---------------------------------------------------------------- creating
 
 
+@dataclass(frozen=True)
+class Notice:
+    """One recipient's notification, for notify_many() (the arguments of notify())."""
+
+    user_id: int
+    dedupe_key: str
+    planet: Planet | None = None
+    actor: User | None = None
+    topic_id: int | None = None
+    data: dict | None = None
+
+
 def notify(
     user_id: int,
     kind: Kind,
@@ -111,32 +124,48 @@ def notify(
 ) -> int | None:
     """Create a notification once per `dedupe_key` (a re-run adds nothing) and queue its email
     when the recipient wants email for this kind. Returns the new id or None."""
-    payload = dict(data or {})
-    if planet is not None:
-        payload.setdefault("planet", planet.name)
-        payload.setdefault("planet_slug", planet.slug)
-    if actor is not None:
-        payload.setdefault("actor", actor.display_name)
-    new_id = db.session.execute(
+    notice = Notice(user_id, dedupe_key, planet, actor, topic_id, data)
+    created = notify_many(kind, [notice], email=email)
+    return created[0].id if created else None
+
+
+def notify_many(kind: Kind, notices: list[Notice], *, email: bool = True) -> list[Notification]:
+    """notify() for many recipients at once (a sweep's batch): one INSERT for the
+    notifications, one query for the email choices, one for the recipients and one INSERT for
+    the emails, whatever the number. Returns the notifications created now."""
+    if not notices:
+        return []
+    now = utcnow()
+    created = db.session.scalars(
         _insert()(Notification)
-        .values(
-            user_id=user_id,
-            kind=kind,
-            planet_id=planet.id if planet else None,
-            actor_id=actor.id if actor else None,
-            topic_id=topic_id,
-            count=1,
-            data=json.dumps(payload, ensure_ascii=False),
-            dedupe_key=dedupe_key[:120],
-            created_at=utcnow(),
-        )
         .on_conflict_do_nothing(index_elements=["dedupe_key"])
-        .returning(Notification.id)
-    ).scalar()
-    if new_id is not None and email and wants_email(user_id, kind):
-        notification = db.session.get(Notification, new_id)
-        email_notification(notification)
-    return new_id
+        .returning(Notification),
+        [_notification_row(kind, notice, now) for notice in notices],
+    ).all()
+    if email and created:
+        wanted = emails_wanted({n.user_id for n in created}, kind)
+        email_notifications([n for n in created if n.user_id in wanted])
+    return created
+
+
+def _notification_row(kind: Kind, notice: Notice, now) -> dict:
+    payload = dict(notice.data or {})
+    if notice.planet is not None:
+        payload.setdefault("planet", notice.planet.name)
+        payload.setdefault("planet_slug", notice.planet.slug)
+    if notice.actor is not None:
+        payload.setdefault("actor", notice.actor.display_name)
+    return {
+        "user_id": notice.user_id,
+        "kind": kind,
+        "planet_id": notice.planet.id if notice.planet else None,
+        "actor_id": notice.actor.id if notice.actor else None,
+        "topic_id": notice.topic_id,
+        "count": 1,
+        "data": json.dumps(payload, ensure_ascii=False),
+        "dedupe_key": notice.dedupe_key[:120],
+        "created_at": now,
+    }
 
 
 def notify_member_joined(planet: Planet, recipient_id: int, joiner: User) -> None:
@@ -175,16 +204,37 @@ def notify_member_joined(planet: Planet, recipient_id: int, joiner: User) -> Non
 
 
 def wants_email(user_id: int, kind: Kind) -> bool:
-    choice = db.session.scalar(
-        select(NotificationPreference.email).where(
-            NotificationPreference.user_id == user_id, NotificationPreference.kind == kind
-        )
+    return user_id in emails_wanted({user_id}, kind)
+
+
+def emails_wanted(user_ids: set[int], kind: Kind) -> set[int]:
+    """Which of these users want email for `kind` (no stored choice: the kind's default)."""
+    choices = dict(
+        db.session.execute(
+            select(NotificationPreference.user_id, NotificationPreference.email).where(
+                NotificationPreference.kind == kind,
+                NotificationPreference.user_id.in_(user_ids),
+            )
+        ).all()
     )
-    return EMAIL_DEFAULTS[kind] if choice is None else choice
+    default = EMAIL_DEFAULTS[kind]
+    return {user_id for user_id in user_ids if choices.get(user_id, default)}
 
 
 def email_notification(notification: Notification) -> int | None:
-    user = db.session.get(User, notification.user_id)
+    new_ids = email_notifications([notification])
+    return new_ids[0] if new_ids else None
+
+
+def email_notifications(notifications: list[Notification]) -> list[int]:
+    """Queue the email of each notification (one query for the recipients, one INSERT)."""
+    user_ids = {n.user_id for n in notifications}
+    users = {u.id: u for u in db.session.scalars(select(User).where(User.id.in_(user_ids)))}
+    emails = [_notification_email(n, users.get(n.user_id)) for n in notifications]
+    return outbox.queue_emails([e for e in emails if e is not None])
+
+
+def _notification_email(notification: Notification, user: User | None) -> outbox.Email | None:
     if user is None or not user.email:
         return None
     data = json.loads(notification.data or "{}")
@@ -202,7 +252,7 @@ def email_notification(notification: Notification) -> int | None:
         }
         text = render_template("email/notification.txt", **context)
         html = render_template("email/notification.html", **context)
-    return outbox.queue_email(user.email, f"notification:{notification.id}", title, text, html)
+    return outbox.Email(user.email, f"notification:{notification.id}", title, text, html)
 
 
 # ---------------------------------------------------------------- reading

@@ -125,3 +125,21 @@ def test_already_queued_is_one_query_per_batch(app, make, smtp_catcher, query_co
         counts.append(counter.count)
     assert counts[0] == counts[1]
     assert len(smtp_catcher.messages) == 20
+
+
+def test_fan_out_pages_past_a_page_with_nobody_due(app, make, smtp_catcher):
+    from planet.notifications import services
+
+    owner, planet, reader, zh_reader = _setup(make)
+    late = [make.member(planet, make.user(email=f"late{n}@example.com")) for n in range(3)]
+    for user_id in (owner.id, reader.id, zh_reader.id):
+        services.set_digest_frequency(user_id, planet.id, DigestFrequency.OFF)
+    db.session.commit()
+    app.config["DIGEST_BATCH_SIZE"] = 2
+    summary = digests.fan_out_weekly(NOW)  # pages: (owner, reader), (zh, lapsed), (late...)
+    assert summary["members"] == 4  # the lapsed member is asked too, and gets nothing
+    assert sorted(m["To"] for m in smtp_catcher.messages) == [
+        f"late{n}@example.com" for n in range(3)
+    ]
+    ids, last = digests.due_memberships(DigestFrequency.WEEKLY, late[-1].id, 2)
+    assert (ids, last) == ([], None)

@@ -261,6 +261,39 @@ def test_worker_killed_mid_digest_batch_then_restarted_sends_each_email_once(
     assert_once_each(worker_smtp, expected)
 
 
+def test_worker_killed_mid_expiry_batch_then_restarted_tells_each_member_once(
+    app, make, real_worker, worker_smtp
+):
+    planet = make.planet(price_amount=9900)
+    due = [
+        make.member(
+            planet, make.user(email=f"x{n:02d}@example.com"), expires_in=timedelta(hours=-n - 1)
+        ).id
+        for n in range(12)
+    ]
+    db.session.commit()
+    worker = real_worker()
+    # One batch: its rows are committed, then its 12 emails go out over one SMTP connection;
+    # the worker dies in the middle of the fifth.
+    worker_smtp.gate.hold_at = 5
+    now = utcnow()
+    send_tick("expiry", now)
+    assert worker_smtp.gate.holding.wait(60), worker.log_text()[-3000:]
+    worker.kill()
+    worker_smtp.gate.hold_at = None
+    assert len(worker_smtp.messages) == 4
+    worker.start()
+    # The rest of the emails are the relay's (the redelivered tick finds its period taken).
+    send_tick("expiry", now + timedelta(minutes=5))
+    send_tick("relay", now + timedelta(minutes=10), queue="default")
+    worker_smtp.wait_for(12, timeout=120)
+    worker.wait_idle(also=mail_done)
+    assert_once_each(worker_smtp, 12)
+    db.session.expire_all()
+    assert all(db.session.get(Membership, m).status is MembershipStatus.EXPIRED for m in due)
+    assert db.session.scalar(select(func.count()).select_from(ReminderSent)) == 12
+
+
 def all_renewed(members) -> bool:
     return all([p.status for p in renewals_of(m.id)] == [PaymentStatus.SUCCEEDED] for m in members)
 
