@@ -10,12 +10,18 @@ from __future__ import annotations
 import secrets
 
 from flask import Flask, g, request, session
+from flask_babel import lazy_gettext as _l
 from flask_login import login_user, logout_user
 from sqlalchemy import select, update
 
 from planet.accounts.models import AuthSession, User
 from planet.extensions import db, login_manager
 from planet.models import utcnow
+
+# Flask-Login flashes this when a logged-out visitor opens a page that needs an account; without
+# these two lines it is its built-in English sentence on every page, Chinese included.
+login_manager.login_message = _l("Please log in to see this page.")
+login_manager.localize_callback = str  # the lazy string, in the visitor's language
 
 
 @login_manager.user_loader

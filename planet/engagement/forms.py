@@ -69,7 +69,7 @@ class SubmissionForm(FlaskForm):
 
 class GradeForm(FlaskForm):
     score = IntegerField(_l("Score (0–100)"), validators=[InputRequired()])
-    comment = TextAreaField(_l("Comment"))
+    comment = TextAreaField(_l("Feedback"))
     featured = BooleanField(_l("Feature as excellent work"))
 
 

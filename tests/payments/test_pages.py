@@ -246,3 +246,28 @@ def test_a_visitor_who_came_directly_is_counted_as_direct(
     funnel = _funnel_of(paid_planet)
     assert funnel.get(("direct", "checkout")) == 1 and funnel.get(("direct", "paid")) == 1
     assert not any(source == "discover" for source, _ in funnel)
+
+
+def test_my_memberships_asks_before_a_refund_and_links_the_planet(
+    make, provider, client, login_as, paid_planet
+):
+    """A one-click refund ends the membership at once: the form asks first (data-confirm, like
+    removing a member); the planet's name leads to the planet, not back to its checkout."""
+    import re
+
+    from planet.extensions import db
+
+    buyer = make.user()
+    payment, _ = pay(paid_planet, buyer)
+    services.sync_payment(payment)
+    db.session.commit()
+    login_as(buyer)
+    page = client.get("/me/memberships", headers={"Accept-Language": "zh-CN"}).get_data(
+        as_text=True
+    )
+    form = re.search(rf'<form[^>]*action="/payments/{payment.id}/refund"[^>]*>', page)
+    assert form, page
+    assert "data-confirm=" in form.group(0) and "你将立即失去访问权限" in form.group(0)
+    assert f'<a href="/p/{paid_planet.slug}/about">{paid_planet.name}</a>' in page
+    checkout = client.get(f"/p/{paid_planet.slug}/checkout").get_data(as_text=True)
+    assert '<input type="text" name="coupon"' in checkout

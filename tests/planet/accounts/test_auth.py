@@ -271,3 +271,16 @@ def test_pages_in_english_for_english_browsers(client):
         as_text=True
     )
     assert "Remember me on this device" in page
+
+
+@pytest.mark.parametrize(
+    "language, expected",
+    [("zh-CN", "请先登录再查看这个页面。"), ("en-US", "Please log in to see this page.")],
+)
+def test_the_log_in_first_notice_speaks_the_visitors_language(client, language, expected):
+    headers = {"Accept-Language": language}
+    response = client.get("/me/memberships", headers=headers)
+    assert response.status_code == 302 and "/accounts/login" in response.headers["Location"]
+    page = client.get(response.headers["Location"], headers=headers).get_data(as_text=True)
+    assert expected in page
+    assert "Please log in to access this page." not in page
