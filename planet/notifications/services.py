@@ -11,7 +11,7 @@ import json
 from dataclasses import dataclass
 
 from flask import current_app, render_template
-from flask_babel import force_locale
+from flask_babel import force_locale, ngettext
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import func, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
@@ -39,7 +39,7 @@ TITLES = {
     Kind.COMMENT_REPLY: _l("%(actor)s replied to your comment in %(planet)s"),
     Kind.TOPIC_COMMENT: _l("%(actor)s commented on your topic in %(planet)s"),
     Kind.MENTION: _l("%(actor)s mentioned you in %(planet)s"),
-    Kind.MEMBER_JOINED: _l("%(count)s new member(s) joined %(planet)s"),
+    Kind.MEMBER_JOINED: _l("New members joined %(planet)s"),  # with a count: title_of()
     Kind.REPORT_FILED: _l("A report was filed in %(planet)s"),
     Kind.ANNOUNCEMENT: _l("New announcement in %(planet)s"),
     Kind.PAYMENT_RECEIVED: _l("We received your payment of %(amount)s for %(planet)s"),
@@ -88,6 +88,13 @@ def title_of(notification: Notification, data: dict | None = None) -> str:
     values["title"] = ""
     values.update({k: v for k, v in data.items() if isinstance(v, str | int)})
     values["count"] = notification.count
+    if notification.kind is Kind.MEMBER_JOINED:
+        return ngettext(
+            "%(num)s new member joined %(planet)s",
+            "%(num)s new members joined %(planet)s",
+            notification.count,
+            planet=values["planet"],
+        )
     return str(TITLES[notification.kind]) % values
 
 

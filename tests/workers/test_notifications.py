@@ -66,6 +66,14 @@ def test_new_members_are_batched_for_the_owner(app, make):
     jobs.commit()
     lines = list(db.session.scalars(select(Notification).where(Notification.user_id == owner.id)))
     assert len(lines) == 1 and lines[0].count == 3
+    from flask_babel import force_locale
+
+    with force_locale("en"):
+        assert services.title_of(lines[0]).startswith("3 new members joined")
+        lines[0].count = 1
+        assert services.title_of(lines[0]).startswith("1 new member joined")
+    with force_locale("zh"):
+        assert services.title_of(lines[0]).startswith("1 位新成员加入了「")
 
 
 def test_list_unread_count_and_mark_read(app, make, client, login_as):
