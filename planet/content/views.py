@@ -27,7 +27,6 @@ from flask_login import current_user
 from planet import policy
 from planet.accounts.models import User
 from planet.content import queries, services, uploads
-from planet.content.cards import CommentActions
 from planet.content.forms import (
     AnswerForm,
     AskForm,
@@ -89,7 +88,12 @@ def _comment_or_404(planet, comment_id: int) -> tuple[Comment, Topic]:
 
 def _readable(planet, topics):
     user = current_user._get_current_object()
-    return [t for t in topics if policy.may(user, Action.READ_TOPIC, planet, t)]
+    standing = policy.standing_of(user, planet)
+    return [
+        topic
+        for topic in topics
+        if policy.decide_with_standing(standing, user, Action.READ_TOPIC, planet, topic)
+    ]
 
 
 def _back(default: str):
@@ -105,22 +109,6 @@ def _topic_url(planet, topic, **kwargs) -> str:
 
 def _user_id():
     return current_user.id if current_user.is_authenticated else None
-
-
-def _comment_actions(planet, topic, comments) -> dict[int, CommentActions]:
-    user = current_user._get_current_object()
-    may_like = policy.may(user, Action.LIKE, planet)
-    may_reply = policy.may(user, Action.COMMENT, planet, topic)
-    return {
-        comment.id: CommentActions(
-            like=may_like,
-            reply=may_reply,
-            edit=policy.may(user, Action.EDIT_CONTENT, planet, comment),
-            delete=policy.may(user, Action.DELETE_CONTENT, planet, comment),
-            report=policy.may(user, Action.REPORT, planet, comment),
-        )
-        for comment in comments
-    }
 
 
 def _feed_context(planet, page):
@@ -171,7 +159,6 @@ def topic(slug, topic_id):
         abort(404)
     policy.require(current_user, Action.READ_TOPIC, planet, topic)
     page = queries.comments_page(topic, viewer_id=_user_id(), after=request.args.get("after"))
-    everyone = [*page.items, *(reply for replies in page.replies.values() for reply in replies)]
     return render_template(
         "content/topic.html",
         planet=planet,
@@ -181,7 +168,6 @@ def topic(slug, topic_id):
         next_cursor=page.next_cursor,
         liked={topic.id} if liked else set(),
         liked_comments=page.liked,
-        comment_actions=_comment_actions(planet, topic, everyone),
         comment_form=CommentForm(),
         answer_form=AnswerForm(),
     )

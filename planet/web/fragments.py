@@ -46,18 +46,17 @@ def render_fragment(template: str, macro: str, *args, **slots) -> Markup:
     `args` must be hashable and must be all that the macro's output depends on (besides the
     locale, time zone and script root, which are part of the key).
     """
+    return render_fragments(template, macro, [args], **slots)
+
+
+def render_fragments(template: str, macro: str, calls, **slots) -> Markup:
+    """`macro` once for each argument tuple in `calls` (a list's cards), joined."""
     renderer = current_app.extensions["planet_fragments"]
     if current_app.jinja_env.auto_reload:
         renderer = _render
-    html = renderer(
-        template,
-        macro,
-        args,
-        tuple(sorted(slots)),
-        str(get_locale()),
-        str(get_timezone()),
-        request.script_root,
-    )
+    names = tuple(sorted(slots))
+    context = (str(get_locale()), str(get_timezone()), request.script_root)
+    html = Markup("\n").join(renderer(template, macro, args, names, *context) for args in calls)
     for name, value in slots.items():
         html = html.replace(_placeholder(name), value)  # Markup.replace escapes `value`
     return html

@@ -20,6 +20,7 @@ from sqlalchemy.exc import IntegrityError
 from werkzeug.exceptions import HTTPException
 
 from planet import jobs, policy
+from planet.content import rendering
 from planet.errors import ServiceError
 from planet.extensions import db
 from planet.web import fragments, links
@@ -143,10 +144,11 @@ def _origin(url: str) -> str:
 
 
 def _template_globals():
+    user = current_user._get_current_object()  # once per render, not per can()
     return {
-        "can": lambda action, planet, target=None: policy.may(current_user, action, planet, target),
+        "can": lambda action, planet, target=None: policy.may(user, action, planet, target),
         "why_not": lambda action, planet, target=None: (
-            policy.decide(current_user, action, planet, target).reason
+            policy.decide(user, action, planet, target).reason
         ),
         "Action": policy.Action,
         "url_rules": current_app.view_functions,
@@ -157,6 +159,7 @@ def _template_globals():
 def init_app(app: Flask) -> None:
     fragments.init_app(app)
     links.init_app(app)
+    rendering.init_app(app)
     app.register_error_handler(HTTPException, _http_error)
     app.register_error_handler(CSRFError, _csrf_error)
     app.register_error_handler(IntegrityError, _integrity_error)

@@ -35,12 +35,13 @@ ENDPOINTS = {
 
 
 class PlanetLinks:
-    __slots__ = ("slug", "script_root", "_parts")
+    __slots__ = ("slug", "script_root", "_parts", "_pages")
 
     def __init__(self, slug: str, script_root: str, parts: dict[str, tuple[str, str]]):
         self.slug = slug
         self.script_root = script_root
         self._parts = parts
+        self._pages: dict[str, str] = {}
 
     def __eq__(self, other) -> bool:
         return isinstance(other, PlanetLinks) and (self.slug, self.script_root) == (
@@ -57,6 +58,13 @@ class PlanetLinks:
     def _url(self, name: str, value) -> str:
         before, after = self._parts[name]
         return f"{before}{value}{after}"
+
+    def page(self, endpoint: str) -> str:
+        """A page of the planet that takes only its slug (the header's tabs, the landing)."""
+        url = self._pages.get(endpoint)
+        if url is None:
+            url = self._pages[endpoint] = url_for(endpoint, slug=self.slug)
+        return url
 
     def topic(self, topic_id: int, anchor: str | None = None) -> str:
         url = self._url("topic", int(topic_id))

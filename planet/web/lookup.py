@@ -3,16 +3,35 @@
 from __future__ import annotations
 
 from flask import abort
-from sqlalchemy import select
+from flask_login import current_user
+from sqlalchemy import and_, select
+from sqlalchemy.orm import lazyload
 
+from planet import policy
 from planet.extensions import db
-from planet.planets.models import Planet
+from planet.planets.models import Membership, Planet
 
 
 def planet_or_404(slug: str) -> Planet:
-    planet = db.session.scalar(select(Planet).where(Planet.slug == slug))
-    if planet is None:
+    """The planet, with the signed-in viewer's membership read in the same query and handed
+    to the policy (which would otherwise ask for it next). Its discovery tags load only if a
+    page reads them."""
+    user = current_user._get_current_object()
+    statement = select(Planet).where(Planet.slug == slug).options(lazyload(Planet.tags))
+    if not user.is_authenticated:
+        planet = db.session.scalar(statement)
+        if planet is None:
+            abort(404)
+        return planet
+    row = db.session.execute(
+        statement.add_columns(Membership).outerjoin(
+            Membership, and_(Membership.planet_id == Planet.id, Membership.user_id == user.id)
+        )
+    ).first()
+    if row is None:
         abort(404)
+    planet, membership = row
+    policy.prime_standing(user, planet, membership)
     return planet
 
 
