@@ -144,7 +144,7 @@ def timeline(slug):
         "content/timeline.html",
         planet=planet,
         view=view,
-        hashtags=queries.popular_hashtags(planet),
+        hashtags=tuple(queries.popular_hashtags(planet)),
         **_feed_context(planet, page),
     )
 
