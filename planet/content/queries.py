@@ -18,7 +18,7 @@ from datetime import UTC, datetime
 from flask import current_app
 from flask_babel import lazy_gettext as _l
 from itsdangerous import BadSignature, URLSafeSerializer
-from sqlalchemy import Integer, String, bindparam, exists, or_, select, tuple_
+from sqlalchemy import Integer, String, and_, bindparam, exists, or_, select, tuple_
 from sqlalchemy.orm import joinedload, selectinload
 
 from planet.accounts.models import User
@@ -118,16 +118,18 @@ hashtags = Hashtag.__table__
 author = users.alias("author")
 addressee = users.alias("addressee")
 answerer = users.alias("answerer")
+viewer_like = likes.alias("viewer_like")
 
 _VIEWER = bindparam("viewer_id", type_=Integer)
-_LIMIT = bindparam("limit", type_=Integer)
+# Rendered into the SQL text at execution: with LIMIT a parameter, PostgreSQL's generic plan
+# for a prepared timeline query guesses a large limit and it keeps planning afresh each time.
+_LIMIT = bindparam("limit", type_=Integer, literal_execute=True)
 _AFTER_AT = bindparam("after_at", type_=UTCDateTime())
 _AFTER_ID = bindparam("after_id", type_=Integer)
 
 
-def _card_columns(liked_target):
+def _card_columns():
     """A topic card's columns; `liked` is false for an anonymous viewer (viewer_id NULL)."""
-    liked = exists().where(likes.c.user_id == _VIEWER, liked_target == topics.c.id)
     return (
         topics.c.id,
         topics.c.planet_id,
@@ -157,21 +159,28 @@ def _card_columns(liked_target):
         answerer.c.id.label("answerer_id"),
         answerer.c.display_name.label("answerer_name"),
         answerer.c.avatar_path.label("answerer_avatar"),
-        liked.label("liked"),
+        viewer_like.c.id.is_not(None).label("liked"),
     )
 
 
 def _card_from(base=topics):
+    # The viewer's like is a join on the unique (user_id, topic_id) index, not an EXISTS:
+    # PostgreSQL plans a correlated EXISTS as a hash of all the viewer's likes, because it
+    # costs the subplan for every topic in the feed rather than for the page's 21.
     return (
         base.join(author, author.c.id == topics.c.author_id)
         .outerjoin(addressee, addressee.c.id == topics.c.addressee_id)
         .outerjoin(answers, answers.c.topic_id == topics.c.id)
         .outerjoin(answerer, answerer.c.id == answers.c.author_id)
+        .outerjoin(
+            viewer_like,
+            and_(viewer_like.c.user_id == _VIEWER, viewer_like.c.topic_id == topics.c.id),
+        )
     )
 
 
 def _cards_select():
-    return select(*_card_columns(likes.c.topic_id)).select_from(_card_from())
+    return select(*_card_columns()).select_from(_card_from())
 
 
 def _in_feed():
@@ -218,7 +227,7 @@ def _pinned_statement():
 @functools.cache
 def _tag_statement(with_cursor: bool):
     statement = (
-        select(*_card_columns(likes.c.topic_id))
+        select(*_card_columns())
         .select_from(
             _card_from(topic_hashtags.join(topics, topics.c.id == topic_hashtags.c.topic_id))
         )
@@ -512,7 +521,6 @@ def load_topic(topic_id: int) -> Topic | None:
 
 @functools.cache
 def _comments_statement(replies: bool, with_cursor: bool):
-    liked = exists().where(likes.c.user_id == _VIEWER, likes.c.comment_id == comments.c.id)
     statement = (
         select(
             comments.c.id,
@@ -524,9 +532,14 @@ def _comments_statement(replies: bool, with_cursor: bool):
             author.c.id.label("author_id"),
             author.c.display_name.label("author_name"),
             author.c.avatar_path.label("author_avatar"),
-            liked.label("liked"),
+            viewer_like.c.id.is_not(None).label("liked"),
         )
-        .select_from(comments.join(author, author.c.id == comments.c.author_id))
+        .select_from(
+            comments.join(author, author.c.id == comments.c.author_id).outerjoin(
+                viewer_like,
+                and_(viewer_like.c.user_id == _VIEWER, viewer_like.c.comment_id == comments.c.id),
+            )
+        )
         .where(
             comments.c.topic_id == bindparam("topic_id", type_=Integer),
             comments.c.deleted_at.is_(None),
