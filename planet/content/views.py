@@ -169,7 +169,7 @@ def topic(slug, topic_id):
         liked={topic.id} if liked else set(),
         liked_comments=page.liked,
         comment_form=CommentForm(),
-        answer_form=AnswerForm(),
+        answer_form=AnswerForm() if topic.is_question and not topic.answered_at else None,
     )
 
 
