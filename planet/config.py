@@ -109,6 +109,7 @@ OPTIONAL_SETTINGS = {
     "RESET_PASSWORD_MAX_AGE": int,
     "MAIL_TIMEOUT": float,
     "DIGEST_BATCH_SIZE": int,
+    "FRAGMENT_CACHE_SIZE": int,
 }
 
 
