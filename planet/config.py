@@ -36,7 +36,13 @@ def load_config() -> dict:
         "SQLALCHEMY_DATABASE_URI": os.environ.get(
             "DATABASE_URL", f"sqlite:///{var_dir / 'planet.db'}"
         ),
-        "SQLALCHEMY_ENGINE_OPTIONS": {"pool_pre_ping": True},
+        # No ping before each checkout (a round trip per request): connections are recycled
+        # before servers or firewalls drop idle ones, and a connection found dead invalidates
+        # the whole pool, so a database restart costs one failed request per process.
+        "SQLALCHEMY_ENGINE_OPTIONS": {
+            "pool_pre_ping": _bool("DATABASE_POOL_PRE_PING", False),
+            "pool_recycle": _int("DATABASE_POOL_RECYCLE", 1800),
+        },
         "REDIS_URL": redis_url,
         "VAR_DIR": str(var_dir),
         "UPLOAD_DIR": os.environ.get("UPLOAD_DIR", str(var_dir / "uploads")),
@@ -107,6 +113,7 @@ OPTIONAL_SETTINGS = {
     "RESET_PASSWORD_MAX_AGE": int,
     "MAIL_TIMEOUT": float,
     "DIGEST_BATCH_SIZE": int,
+    "FRAGMENT_CACHE_SIZE": int,
 }
 
 

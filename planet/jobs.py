@@ -56,6 +56,11 @@ def defer(name: str, **kwargs) -> None:
     db.session().info.setdefault(_PENDING_KEY, []).append(Job(name, kwargs))
 
 
+def has_pending(session: Session) -> bool:
+    """Whether jobs were deferred in the session's current transaction."""
+    return bool(session.info.get(_PENDING_KEY))
+
+
 def run_inline(job: Job) -> None:
     handlers = _inline_handlers.get(job.name)
     if not handlers:

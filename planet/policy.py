@@ -154,13 +154,16 @@ def _load_membership(user_id: int, planet_id: int) -> Membership | None:
 
 def standing_of(user, planet: Planet, now: datetime | None = None) -> Standing:
     """The user's standing in the planet, memoised per request (one query per planet)."""
+    user = _unproxied(user)
     user_id = getattr(user, "id", None) if user is not None and user.is_authenticated else None
     if user_id is None:
-        return Standing(None, MemberState.ANONYMOUS)
+        return _ANONYMOUS
     cache = _request_cache()
     key = (planet.id, user_id)
-    if now is None and cache is not None and key in cache:
-        return cache[key]
+    if now is None and cache is not None:
+        cached = cache.get(key)
+        if cached is not None:
+            return cached
     membership = _load_membership(user_id, planet.id)
     state, in_grace = membership_state(membership, now or utcnow())
     standing = Standing(
@@ -189,6 +192,23 @@ def prime_standings(user, memberships: list[Membership]) -> None:
         )
 
 
+def prime_standing(user, planet: Planet, membership: Membership | None) -> None:
+    """Seed the request cache with the membership (or its absence) the caller just read
+    together with the planet, saving `standing_of` its own query."""
+    cache = _request_cache()
+    if cache is None or not getattr(user, "is_authenticated", False):
+        return
+    state, in_grace = membership_state(membership, utcnow())
+    cache[(planet.id, user.id)] = Standing(
+        user_id=user.id,
+        state=state,
+        role=membership.role if membership else None,
+        membership=membership,
+        in_grace=in_grace,
+        is_trial=bool(membership and membership.is_trial),
+    )
+
+
 def forget_standing(planet_id: int, user_id: int) -> None:
     """Drop a cached standing after a service changed the membership in this request."""
     cache = _request_cache()
@@ -199,9 +219,21 @@ def forget_standing(planet_id: int, user_id: int) -> None:
 def _request_cache() -> dict | None:
     if not has_request_context():
         return None
-    if "planet_standings" not in g:
+    try:
+        return g.planet_standings
+    except AttributeError:
         g.planet_standings = {}
-    return g.planet_standings
+        return g.planet_standings
+
+
+def _unproxied(user):
+    """The user behind `current_user`: a page asks the policy dozens of times, and every
+    attribute read through the proxy goes through Flask-Login's lookup again."""
+    unwrap = getattr(user, "_get_current_object", None)
+    return unwrap() if unwrap is not None else user
+
+
+_ANONYMOUS = Standing(None, MemberState.ANONYMOUS)
 
 
 # ---------------------------------------------------------------- named rules
@@ -541,6 +573,7 @@ def decide(user, action: Action, planet: Planet, target=None, now: datetime | No
     """May `user` do `action` in `planet` (on `target`)? Always returns a Decision with a reason."""
     if has_request_context():
         g.planet_gated = True  # the response depends on who asks: never cache it publicly
+    user = _unproxied(user)
     standing = standing_of(user, planet, now)
     return RULES[action](Context(user, planet, standing, target))
 

@@ -115,7 +115,11 @@ def prepare(app) -> dict:
         db.session.add(AuthSession(key=key, user_id=user.id, user_agent="bench"))
         db.session.commit()
         serializer = app.session_interface.get_signing_serializer(app)
-        cookie = serializer.dumps({"_user_id": key, "_fresh": True})
+        # What a browser holds after its first page: the login and the CSRF token (without
+        # it, every response would mint a token and set a new cookie).
+        cookie = serializer.dumps(
+            {"_user_id": key, "_fresh": True, "csrf_token": secrets.token_hex(20)}
+        )
         info["cookie"] = cookie
         newest = db.session.execute(text("SELECT max(id) FROM topics")).scalar()
         info["topic_url"] = f"/p/{SLUG}/t/{newest}"
@@ -165,6 +169,17 @@ def prepare(app) -> dict:
             }
     finally:
         event.remove(engine, "before_cursor_execute", on_execute)
+
+    # One request at a time, in-process: the CPU a page costs (best of 5 rounds of 20).
+    for page in info["pages"].values():
+        best_cpu = best_wall = float("inf")
+        for _ in range(5):
+            cpu, wall = time.process_time(), time.perf_counter()
+            for _ in range(20):
+                get(page["url"])
+            best_cpu = min(best_cpu, (time.process_time() - cpu) / 20 * 1000)
+            best_wall = min(best_wall, (time.perf_counter() - wall) / 20 * 1000)
+        page["inprocess_cpu_ms"], page["inprocess_wall_ms"] = best_cpu, best_wall
 
     # EXPLAIN every statement (plain JSON plans), and EXPLAIN ANALYZE the timeline query.
     raw = engine.raw_connection()
@@ -252,12 +267,17 @@ def main() -> None:
     hello_proc = start_gunicorn("bench.web.hello:app", hello_port, env, f"{log_dir}/hello.log")
     results: dict[str, dict] = {}
     try:
+        hello_url = f"http://127.0.0.1:{hello_port}/"
+        # Hello between the pages too: on a shared machine the load drifts within a run, so
+        # each page is also compared with the hello runs right before and after it.
         targets = [
-            ("hello (before)", f"http://127.0.0.1:{hello_port}/", None),
+            ("hello (before)", hello_url, None),
             ("timeline p1", f"http://127.0.0.1:{planet_port}/p/{SLUG}/", cookie),
+            ("hello (2)", hello_url, None),
             ("topic", f"http://127.0.0.1:{planet_port}{info['topic_url']}", cookie),
+            ("hello (3)", hello_url, None),
             ("timeline p500", f"http://127.0.0.1:{planet_port}{info['page500_url']}", cookie),
-            ("hello (after)", f"http://127.0.0.1:{hello_port}/", None),
+            ("hello (after)", hello_url, None),
         ]
         for name, url, url_cookie in targets:
             status, body = fetch(url, url_cookie)
@@ -283,7 +303,14 @@ def main() -> None:
             drop_database()
             print("dropped the benchmark database", flush=True)
 
-    hello = (results["hello (before)"]["rps"] + results["hello (after)"]["rps"]) / 2
+    hello_runs = [r["rps"] for name, r in results.items() if name.startswith("hello")]
+    hello = sum(hello_runs) / len(hello_runs)
+    names = list(results)
+    neighbours = {
+        name: (results[names[i - 1]]["rps"] + results[names[i + 1]]["rps"]) / 2
+        for i, name in enumerate(names)
+        if not name.startswith("hello")
+    }
     p1, p500 = results["timeline p1"], results["timeline p500"]
     pages = info["pages"]
     lines = [
@@ -293,8 +320,9 @@ def main() -> None:
         f"wrk -t2 -c{args.connections} -d{args.duration}s --latency (after a 2 s warm-up), "
         "gunicorn -w 2 (sync) for both apps.",
         "",
-        "| URL | requests/s | p50 ms | p99 ms | vs hello | non-2xx | SQL statements |",
-        "|---|---:|---:|---:|---:|---:|---:|",
+        "| URL | requests/s | p50 ms | p99 ms | vs hello (mean) | vs hello (neighbours) "
+        "| non-2xx | SQL statements |",
+        "|---|---:|---:|---:|---:|---:|---:|---:|",
     ]
     statements = {
         "timeline p1": pages["timeline"]["statements"],
@@ -302,21 +330,32 @@ def main() -> None:
         "timeline p500": pages["timeline_p500"]["statements"],
     }
     for name, r in results.items():
+        vs_neighbours = f"{r['rps'] / neighbours[name]:.1%}" if name in neighbours else "-"
         lines.append(
             f"| {name} | {r['rps']:.1f} | {r['p50']:.2f} | {r['p99']:.2f} | "
-            f"{r['rps'] / hello:.1%} | {r['non2xx']} | {statements.get(name, '-')} |"
+            f"{r['rps'] / hello:.1%} | {vs_neighbours} | {r['non2xx']} | "
+            f"{statements.get(name, '-')} |"
         )
     lines += [
         "",
-        f"Hello reference (mean of before/after): {hello:.1f} requests/s.",
-        f"Page 500 cost vs page 1 (throughput p1 / p500): {p1['rps'] / p500['rps']:.3f}x; "
-        f"p50 latency p500 / p1: {p500['p50'] / p1['p50']:.3f}x.",
+        f"Hello reference (mean of its {len(hello_runs)} runs): {hello:.1f} requests/s.",
+        f"Page 500 cost vs page 1 (throughput p1 / p500): {p1['rps'] / p500['rps']:.3f}x "
+        f"(each against its neighbouring hello runs: "
+        f"{(p1['rps'] / neighbours['timeline p1']) / (p500['rps'] / neighbours['timeline p500']):.3f}x); "
+        f"p50 latency p500 / p1: {p500['p50'] / p1['p50']:.3f}x; in-process CPU p500 / p1: "
+        f"{pages['timeline_p500']['inprocess_cpu_ms'] / pages['timeline']['inprocess_cpu_ms']:.3f}x.",
         f"Timeline SQL execution (EXPLAIN ANALYZE, median of 5): page 1 "
         f"{pages['timeline']['timeline_exec_ms']:.3f} ms, page 500 "
         f"{pages['timeline_p500']['timeline_exec_ms']:.3f} ms.",
         f"Page 500 reached by following 'Older' 499 times in {info['follow_seconds']:.1f} s: "
         f"`{info['page500_url'][:60]}...`",
     ]
+    lines += ["", "In-process, one request at a time (test client, best of 5 rounds of 20):"]
+    for key, page in pages.items():
+        lines.append(
+            f"- {key}: {page['inprocess_cpu_ms']:.2f} ms CPU, "
+            f"{page['inprocess_wall_ms']:.2f} ms wall per request"
+        )
     for key, page in pages.items():
         lines += ["", f"### SQL on {key} ({page['url'][:50]}, {page['bytes']} bytes)", ""]
         for i, plan in enumerate(page["plans"], 1):

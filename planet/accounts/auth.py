@@ -7,12 +7,13 @@ replayed afterwards is refused.
 
 from __future__ import annotations
 
+import functools
 import secrets
 
 from flask import Flask, g, request, session
 from flask_babel import lazy_gettext as _l
 from flask_login import login_user, logout_user
-from sqlalchemy import select, update
+from sqlalchemy import bindparam, select, update
 
 from planet.accounts.models import AuthSession, User
 from planet.extensions import db, login_manager
@@ -24,11 +25,17 @@ login_manager.login_message = _l("Please log in to see this page.")
 login_manager.localize_callback = str  # the lazy string, in the visitor's language
 
 
+@functools.cache
+def _live_session_statement():
+    """Built once (every request runs it): a reused statement keeps its SQLAlchemy cache key."""
+    return select(AuthSession).where(
+        AuthSession.key == bindparam("key"), AuthSession.revoked_at.is_(None)
+    )
+
+
 @login_manager.user_loader
 def load_user(session_key: str) -> User | None:
-    auth_session = db.session.scalar(
-        select(AuthSession).where(AuthSession.key == session_key, AuthSession.revoked_at.is_(None))
-    )
+    auth_session = db.session.scalar(_live_session_statement(), {"key": session_key})
     if auth_session is None:
         return None
     user = auth_session.user

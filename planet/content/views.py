@@ -87,7 +87,13 @@ def _comment_or_404(planet, comment_id: int) -> tuple[Comment, Topic]:
 
 
 def _readable(planet, topics):
-    return [t for t in topics if policy.may(current_user, Action.READ_TOPIC, planet, t)]
+    user = current_user._get_current_object()
+    standing = policy.standing_of(user, planet)
+    return [
+        topic
+        for topic in topics
+        if policy.decide_with_standing(standing, user, Action.READ_TOPIC, planet, topic)
+    ]
 
 
 def _back(default: str):
@@ -105,11 +111,13 @@ def _user_id():
     return current_user.id if current_user.is_authenticated else None
 
 
-def _feed_context(planet, page, pinned=()):
-    topics = _readable(planet, page.items)
-    pinned = _readable(planet, pinned)
-    liked, _ = queries.liked_by(current_user, {t.id for t in topics} | {t.id for t in pinned})
-    return {"topics": topics, "pinned": pinned, "liked": liked, "next_cursor": page.next_cursor}
+def _feed_context(planet, page):
+    return {
+        "topics": _readable(planet, page.items),
+        "pinned": _readable(planet, page.pinned),
+        "liked": page.liked,
+        "next_cursor": page.next_cursor,
+    }
 
 
 # ---------------------------------------------------------------- reading
@@ -124,14 +132,20 @@ def timeline(slug):
     if view not in ("all", "essence", "qa"):
         abort(400, description=_("Unknown filter."))
     after = request.args.get("after")
-    page = queries.feed_page(planet, after=after, essence=view == "essence", questions=view == "qa")
-    pinned = queries.pinned_topics(planet) if view == "all" and not after else []
+    page = queries.feed_page(
+        planet,
+        viewer_id=_user_id(),
+        after=after,
+        essence=view == "essence",
+        questions=view == "qa",
+        with_pinned=view == "all" and not after,
+    )
     return render_template(
         "content/timeline.html",
         planet=planet,
         view=view,
-        hashtags=queries.popular_hashtags(planet),
-        **_feed_context(planet, page, pinned),
+        hashtags=tuple(queries.popular_hashtags(planet)),
+        **_feed_context(planet, page),
     )
 
 
@@ -140,22 +154,22 @@ def topic(slug, topic_id):
     planet, away = _reading(slug)
     if away:
         return away
-    topic = _topic_or_404(planet, topic_id, eager=True)
-    page = queries.comments_page(topic, after=request.args.get("after"))
-    replies = page.extra["replies"]
-    comment_ids = [c.id for c in page.items] + [r.id for rs in replies.values() for r in rs]
-    liked_topics, liked_comments = queries.liked_by(current_user, [topic.id], comment_ids)
+    topic, liked = queries.topic_card(topic_id, _user_id())
+    if topic is None or topic.planet_id != planet.id:
+        abort(404)
+    policy.require(current_user, Action.READ_TOPIC, planet, topic)
+    page = queries.comments_page(topic, viewer_id=_user_id(), after=request.args.get("after"))
     return render_template(
         "content/topic.html",
         planet=planet,
         topic=topic,
         comments=page.items,
-        replies=replies,
+        replies=page.replies,
         next_cursor=page.next_cursor,
-        liked=liked_topics,
-        liked_comments=liked_comments,
+        liked={topic.id} if liked else set(),
+        liked_comments=page.liked,
         comment_form=CommentForm(),
-        answer_form=AnswerForm(),
+        answer_form=AnswerForm() if topic.is_question and not topic.answered_at else None,
     )
 
 
@@ -167,7 +181,7 @@ def questions(slug):
     show = request.args.get("show", "answered")
     after = request.args.get("after")
     if show == "answered":
-        page = queries.feed_page(planet, after=after, questions=True)
+        page = queries.feed_page(planet, viewer_id=_user_id(), after=after, questions=True)
     elif show == "waiting":
         page = queries.waiting_questions(planet, _user_id(), after=after)
     elif show == "mine":
@@ -187,7 +201,7 @@ def tag(slug, name):
     hashtag = queries.hashtag_by_name(planet, name.casefold()[:40])
     if hashtag is None:
         abort(404)
-    page = queries.tag_page(planet, hashtag, after=request.args.get("after"))
+    page = queries.tag_page(planet, hashtag, viewer_id=_user_id(), after=request.args.get("after"))
     return render_template(
         "content/tag.html", planet=planet, hashtag=hashtag, **_feed_context(planet, page)
     )
@@ -201,7 +215,9 @@ def author(slug, user_id):
     person = db.session.get(User, user_id)
     if person is None:
         abort(404)
-    page = queries.feed_page(planet, after=request.args.get("after"), author_id=person.id)
+    page = queries.feed_page(
+        planet, viewer_id=_user_id(), after=request.args.get("after"), author_id=person.id
+    )
     return render_template(
         "content/author.html", planet=planet, person=person, **_feed_context(planet, page)
     )
@@ -215,7 +231,7 @@ def search(slug):
     q = queries.clean_query(request.args.get("q", ""))
     context = {"topics": [], "pinned": [], "liked": set(), "next_cursor": None}
     if q:
-        page = queries.search_page(planet, q, after=request.args.get("after"))
+        page = queries.search_page(planet, q, viewer_id=_user_id(), after=request.args.get("after"))
         context = _feed_context(planet, page)
     return render_template("content/search.html", planet=planet, q=q, **context)
 

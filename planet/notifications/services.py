@@ -7,13 +7,14 @@ moment it is created; a notification never carries paid content itself (only nam
 
 from __future__ import annotations
 
+import functools
 import json
 from dataclasses import dataclass
 
 from flask import current_app, render_template
 from flask_babel import force_locale, ngettext
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import func, select, update
+from sqlalchemy import bindparam, func, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
@@ -265,15 +266,21 @@ def _notification_email(notification: Notification, user: User | None) -> outbox
 # ---------------------------------------------------------------- reading
 
 
-def unread_count(user_id: int) -> int:
-    """Unread notifications, counted up to UNREAD_CAP + 1 (an index range, never a table)."""
+@functools.cache
+def _unread_count_statement():
+    """Built once (every signed-in page runs it): a reused statement keeps its cache key."""
     inner = (
         select(Notification.id)
-        .where(Notification.user_id == user_id, Notification.read_at.is_(None))
+        .where(Notification.user_id == bindparam("user_id"), Notification.read_at.is_(None))
         .limit(UNREAD_CAP + 1)
         .subquery()
     )
-    return db.session.scalar(select(func.count()).select_from(inner)) or 0
+    return select(func.count()).select_from(inner)
+
+
+def unread_count(user_id: int) -> int:
+    """Unread notifications, counted up to UNREAD_CAP + 1 (an index range, never a table)."""
+    return db.session.scalar(_unread_count_statement(), {"user_id": user_id}) or 0
 
 
 def list_for(user_id: int, after: int | None, limit: int) -> list[Notification]:

@@ -25,6 +25,7 @@ from planet.models import utcnow
 from planet.planets import services
 from planet.planets.cursors import decode_int_cursor
 from planet.planets.forms import CATEGORY_LABELS, CreatePlanetForm, DissolveForm, SettingsForm
+from planet.planets.header import planet_header
 from planet.planets.models import Membership, MembershipStatus, Planet
 from planet.text import plain_excerpt, render_markdown
 from planet.web.lookup import planet_or_404
@@ -42,6 +43,9 @@ def _price_filter(planet_or_amount, currency=None):
 @bp.app_context_processor
 def _planet_helpers():
     return {"category_label": lambda key: CATEGORY_LABELS.get(key, "")}
+
+
+bp.add_app_template_global(planet_header)
 
 
 def _apply_service_error(form, error: services.InvalidInput) -> None:

@@ -20,8 +20,10 @@ from sqlalchemy.exc import IntegrityError
 from werkzeug.exceptions import HTTPException
 
 from planet import jobs, policy
+from planet.content import rendering
 from planet.errors import ServiceError
 from planet.extensions import db
+from planet.web import chrome, fragments, links
 
 log = logging.getLogger(__name__)
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
@@ -99,7 +101,40 @@ def _unexpected_error(error: Exception):
     return error_response(500)
 
 
+def _begin_read_only() -> None:
+    """On PostgreSQL a GET, HEAD or OPTIONS runs in a READ ONLY transaction: the database
+    itself refuses a write, and the transaction can end with COMMIT (see _end_read_only)."""
+    if request.method not in SAFE_METHODS or request.endpoint == "static":
+        return
+    if db.engine.dialect.name != "postgresql" or db.session().in_transaction():
+        return  # e.g. a test that holds the session open between requests
+    db.session.connection(execution_options={"postgresql_readonly": True})
+    g.planet_read_only = True
+
+
+def _end_read_only() -> None:
+    """End a safe request's read-only transaction with COMMIT, unless something was staged.
+
+    COMMIT writes nothing here (the database refused any write), and unlike ROLLBACK it keeps
+    psycopg's prepared statements (it drops them all on every rollback), so from a
+    connection's sixth request on, PostgreSQL runs the page's queries without planning them
+    again. A request that staged ORM changes or jobs is rolled back, as before, and so is any
+    transaction that is not the read-only one (say, one begun after a rollback).
+    """
+    session = db.session()
+    if not session.in_transaction():
+        return
+    staged = session.new or session.dirty or session.deleted or jobs.has_pending(session)
+    dbapi_connection = session.connection().connection.dbapi_connection
+    if staged or not getattr(dbapi_connection, "read_only", False):
+        session.rollback()
+    else:
+        session.commit()
+
+
 def _finish_transaction(response):
+    if request.method in SAFE_METHODS and response.status_code < 400 and g.get("planet_read_only"):
+        return response  # ended at teardown (_end_read_only)
     if request.method in SAFE_METHODS or response.status_code >= 400:
         db.session.rollback()
         return response
@@ -142,10 +177,11 @@ def _origin(url: str) -> str:
 
 
 def _template_globals():
+    user = current_user._get_current_object()  # once per render, not per can()
     return {
-        "can": lambda action, planet, target=None: policy.may(current_user, action, planet, target),
+        "can": lambda action, planet, target=None: policy.may(user, action, planet, target),
         "why_not": lambda action, planet, target=None: (
-            policy.decide(current_user, action, planet, target).reason
+            policy.decide(user, action, planet, target).reason
         ),
         "Action": policy.Action,
         "url_rules": current_app.view_functions,
@@ -154,6 +190,10 @@ def _template_globals():
 
 
 def init_app(app: Flask) -> None:
+    fragments.init_app(app)
+    links.init_app(app)
+    chrome.init_app(app)
+    rendering.init_app(app)
     app.register_error_handler(HTTPException, _http_error)
     app.register_error_handler(CSRFError, _csrf_error)
     app.register_error_handler(IntegrityError, _integrity_error)
@@ -164,7 +204,11 @@ def init_app(app: Flask) -> None:
     app.after_request(_finish_transaction)
     app.context_processor(_template_globals)
 
+    app.before_request_funcs.setdefault(None, []).insert(0, _begin_read_only)
+
     @app.teardown_request
     def _rollback_on_error(error):
         if error is not None:
             db.session.rollback()
+        elif g.pop("planet_read_only", False):
+            _end_read_only()

@@ -1,0 +1,71 @@
+"""Lists of cards and comments for the content templates, as cached fragments.
+
+The view has already asked the policy whether the viewer may read each topic; here the policy
+answers what the viewer may do with each item (like, reply, edit, delete, report), once per
+item, and those answers are part of each fragment's key (planet/web/fragments.py).
+"""
+
+from __future__ import annotations
+
+from flask import request
+from flask_login import current_user
+from flask_wtf.csrf import generate_csrf
+from markupsafe import Markup
+
+from planet import policy
+from planet.content.cards import CommentActions
+from planet.policy import Action
+from planet.web.fragments import render_fragments
+from planet.web.links import planet_links
+
+CARDS = "content/_cards.html"
+
+
+def topic_cards(planet, topics, liked) -> Markup:
+    """List cards (timeline, tags, search, Q&A, an author's topics)."""
+    may_like = policy.may(current_user, Action.LIKE, planet)
+    links = planet_links(planet)
+    calls = [(links, topic, topic.id in liked, may_like) for topic in topics]
+    return render_fragments(
+        CARDS, "topic_card", calls, csrf=generate_csrf(), next=request.full_path
+    )
+
+
+def comment_actions(planet, topic, comments) -> dict[int, CommentActions]:
+    user = current_user._get_current_object()
+    standing = policy.standing_of(user, planet)
+
+    def may(action, target=None) -> bool:
+        return bool(policy.decide_with_standing(standing, user, action, planet, target))
+
+    may_like, may_reply = may(Action.LIKE), may(Action.COMMENT, topic)
+    return {
+        comment.id: CommentActions(
+            like=may_like,
+            reply=may_reply,
+            edit=may(Action.EDIT_CONTENT, comment),
+            delete=may(Action.DELETE_CONTENT, comment),
+            report=may(Action.REPORT, comment),
+        )
+        for comment in comments
+    }
+
+
+def comment_thread(planet, topic, comments, replies, liked) -> Markup:
+    """Top-level comments, each followed by its replies."""
+    links = planet_links(planet)
+    everyone = [*comments, *(reply for comment in comments for reply in replies[comment.id])]
+    actions = comment_actions(planet, topic, everyone)
+    calls = []
+    for comment in comments:
+        calls.append((links, comment, comment.id in liked, actions[comment.id], False))
+        calls += [
+            (links, reply, reply.id in liked, actions[reply.id], True)
+            for reply in replies[comment.id]
+        ]
+    return render_fragments(CARDS, "comment_block", calls, csrf=generate_csrf())
+
+
+def init_app(app) -> None:
+    app.add_template_global(topic_cards)
+    app.add_template_global(comment_thread)

@@ -1,0 +1,74 @@
+"""The planet header shown on every page inside a planet: name, counts and the tabs.
+
+The tabs are the policy's answers for this viewer (one decision per tab, every request); the
+HTML is a cached fragment keyed by the header's data and those answers
+(planet/web/fragments.py), so a page pays no URL building or translation for it.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from flask import current_app
+from flask_login import current_user
+from markupsafe import Markup
+
+from planet import policy
+from planet.planets.models import Planet
+from planet.policy import Action
+from planet.web.fragments import render_fragment
+from planet.web.links import planet_links
+
+# In display order; a tab shows when its endpoint exists and the policy allows its action.
+TABS = (
+    ("content.timeline", Action.READ),
+    ("content.questions", Action.READ),
+    ("members.roster", Action.VIEW_ROSTER),
+    ("engagement.directory", Action.VIEW_DIRECTORY),
+    ("engagement.challenges", Action.READ),
+    ("engagement.homework", Action.READ),
+    ("engagement.events", Action.READ),
+    ("engagement.polls", Action.READ),
+    ("engagement.leaderboard", Action.READ),
+    ("content.reports", Action.MODERATE),
+    ("payments.income", Action.VIEW_INCOME),
+    ("engagement.health", Action.VIEW_HEALTH),
+    ("planets.settings", Action.EDIT_SETTINGS),
+)
+
+
+@dataclass(frozen=True, slots=True)
+class PlanetHeader:
+    name: str
+    landing_url: str
+    avatar_url: str | None
+    owner_name: str
+    member_count: int
+    topic_count: int
+    dissolved: bool
+
+
+def planet_header(planet: Planet, active_tab: str | None = None) -> Markup:
+    links = planet_links(planet)
+    endpoints = current_app.view_functions
+    user = current_user._get_current_object()
+    standing = policy.standing_of(user, planet)
+    tabs = tuple(
+        (endpoint, links.page(endpoint))
+        for endpoint, action in TABS
+        if endpoint in endpoints and policy.decide_with_standing(standing, user, action, planet)
+    )
+    header = PlanetHeader(
+        name=planet.name,
+        landing_url=links.page("planets.landing") if "planets.landing" in endpoints else "#",
+        avatar_url=(
+            links.page("planets.avatar")
+            if planet.avatar_path and "planets.avatar" in endpoints
+            else None
+        ),
+        owner_name=planet.owner.display_name,
+        member_count=planet.member_count,
+        topic_count=planet.topic_count,
+        dissolved=planet.is_dissolved,
+    )
+    return render_fragment("planets/_header_card.html", "planet_header", header, tabs, active_tab)
