@@ -114,6 +114,7 @@ OPTIONAL_SETTINGS = {
     "MAIL_TIMEOUT": float,
     "DIGEST_BATCH_SIZE": int,
     "FRAGMENT_CACHE_SIZE": int,
+    "HEALTH_LIVE_MAX_MEMBERS": int,
 }
 
 
