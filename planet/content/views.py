@@ -112,9 +112,11 @@ def _user_id():
 
 
 def _feed_context(planet, page):
+    pinned = _readable(planet, page.pinned)
+    shown_above = {topic.id for topic in pinned}  # a pinned topic is not repeated below
     return {
-        "topics": _readable(planet, page.items),
-        "pinned": _readable(planet, page.pinned),
+        "topics": [t for t in _readable(planet, page.items) if t.id not in shown_above],
+        "pinned": pinned,
         "liked": page.liked,
         "next_cursor": page.next_cursor,
     }

@@ -151,6 +151,22 @@ def test_pinned_topics_shown_above_the_first_page(seeded, app):
     assert '<section class="pinned"' not in second
 
 
+def test_a_pinned_topic_on_the_first_page_is_not_repeated_below(small):
+    newest = db.session.scalar(
+        select(Topic).where(Topic.body.like("post %")).order_by(Topic.id.desc())
+    )
+    marker = re.search(r"topic-\d+-end", newest.body).group(0)
+    pin = small.client("admin").post(
+        small.url(f"t/{newest.id}/feature"), data={"what": "pin", "on": "1"}
+    )
+    assert pin.status_code == 302
+    html = small.client("member").get(small.url()).get_data(as_text=True)
+    pinned, _, below = html.partition('<section class="pinned"')[2].partition("</section>")
+    assert marker in pinned
+    assert marker not in below  # shown once, above the feed
+    assert "topic-0-end" in below  # the rest of the page is still there
+
+
 def test_gated_pages_are_private_no_store(small):
     seeded = small
     first = db.session.scalar(select(Topic.id).order_by(Topic.id))
