@@ -13,7 +13,7 @@ import warnings
 from io import BytesIO
 from pathlib import Path
 
-from flask import current_app
+from flask import abort, current_app, send_file
 from flask_babel import lazy_gettext as _l
 from PIL import Image, UnidentifiedImageError
 
@@ -98,3 +98,27 @@ def store_image(planet_id: int, uploader_id: int, file_storage) -> Attachment:
 
 def has_file(file_storage) -> bool:
     return bool(file_storage is not None and getattr(file_storage, "filename", ""))
+
+
+def stored_in_planet(planet_id: int, key: str) -> Attachment | None:
+    """The planet's stored file with this key (a malformed key finds nothing)."""
+    if not KEY_PATTERN.match(key):
+        return None
+    return db.session.scalar(
+        db.select(Attachment).where(Attachment.key == key, Attachment.planet_id == planet_id)
+    )
+
+
+def send_stored(attachment: Attachment):
+    """The file as a response the browser never caches, sniffs or runs (404 when missing).
+    Call it only after the access policy allowed this viewer to see `attachment`."""
+    path = path_for(attachment.key)
+    if not path.is_file():
+        abort(404)
+    response = send_file(
+        path, mimetype=attachment.content_type, conditional=True, etag=True, max_age=0
+    )
+    response.headers["Cache-Control"] = "private, no-store"
+    response.headers["X-Content-Type-Options"] = "nosniff"
+    response.headers["Content-Security-Policy"] = "default-src 'none'; sandbox"
+    return response

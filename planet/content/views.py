@@ -18,7 +18,6 @@ from flask import (
     redirect,
     render_template,
     request,
-    send_file,
     url_for,
 )
 from flask_babel import gettext as _
@@ -35,7 +34,7 @@ from planet.content.forms import (
     ReportForm,
     TopicForm,
 )
-from planet.content.models import Attachment, Comment, Report, Topic
+from planet.content.models import Comment, Report, Topic
 from planet.errors import ServiceError
 from planet.extensions import db
 from planet.policy import Action
@@ -243,11 +242,7 @@ def attachment(slug, key):
     planet = planet_or_404(slug)
     # Ask before looking the key up, so a guessed key tells an outsider nothing.
     policy.require(current_user, Action.DOWNLOAD_ATTACHMENT, planet)
-    if not uploads.KEY_PATTERN.match(key):
-        abort(404)
-    item = db.session.scalar(
-        db.select(Attachment).where(Attachment.key == key, Attachment.planet_id == planet.id)
-    )
+    item = uploads.stored_in_planet(planet.id, key)
     if item is None:
         abort(404)
     policy.require(current_user, Action.DOWNLOAD_ATTACHMENT, planet, item)
@@ -256,14 +251,7 @@ def attachment(slug, key):
             abort(404)  # not yet published: only its uploader sees it
     else:
         _topic_or_404(planet, item.topic_id)
-    path = uploads.path_for(item.key)
-    if not path.is_file():
-        abort(404)
-    response = send_file(path, mimetype=item.content_type, conditional=True, etag=True, max_age=0)
-    response.headers["Cache-Control"] = "private, no-store"
-    response.headers["X-Content-Type-Options"] = "nosniff"
-    response.headers["Content-Security-Policy"] = "default-src 'none'; sandbox"
-    return response
+    return uploads.send_stored(item)
 
 
 # ---------------------------------------------------------------- writing

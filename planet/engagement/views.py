@@ -14,7 +14,6 @@ from flask import (
     redirect,
     render_template,
     request,
-    send_file,
     session,
     url_for,
 )
@@ -186,10 +185,11 @@ def introduction_later(slug):
     later = [pid for pid in session.get(INVITE_LATER, []) if isinstance(pid, int)][-49:]
     if planet.id not in later:
         session[INVITE_LATER] = [*later, planet.id]
-    back = request.form.get("next", "")
-    if not back.startswith(f"/p/{planet.slug}/") or "//" in back or "\\" in back:
-        back = url_for("planets.landing", slug=planet.slug)
-    return redirect(back)
+    from planet.accounts.views import safe_next
+
+    landing = url_for("planets.landing", slug=planet.slug)
+    back = safe_next(request.form.get("next"), landing)
+    return redirect(back if back.startswith(f"/p/{planet.slug}/") else landing)
 
 
 @bp.route("/directory/template", methods=["GET", "POST"])
@@ -328,15 +328,10 @@ def checkin_image(slug, cid, key):
     shows an image that belongs to no topic only to its uploader). Looked up by the stored
     file's key, then the uploader's check-in in this challenge (both indexed)."""
     from planet.content import uploads
-    from planet.content.models import Attachment
 
     planet = _planet(slug, Action.READ)
     challenge = in_planet_or_404(Challenge, cid, planet)
-    if not uploads.KEY_PATTERN.match(key):
-        abort(404)
-    attachment = db.session.scalar(
-        select(Attachment).where(Attachment.key == key, Attachment.planet_id == planet.id)
-    )
+    attachment = uploads.stored_in_planet(planet.id, key)
     if attachment is None or not db.session.scalar(
         select(CheckIn.id).where(
             CheckIn.challenge_id == challenge.id,
@@ -345,14 +340,7 @@ def checkin_image(slug, cid, key):
         )
     ):
         abort(404)
-    path = uploads.path_for(key)
-    if not path.is_file():
-        abort(404)
-    response = send_file(path, mimetype=attachment.content_type, conditional=True, max_age=0)
-    response.headers["Cache-Control"] = "private, no-store"
-    response.headers["X-Content-Type-Options"] = "nosniff"
-    response.headers["Content-Security-Policy"] = "default-src 'none'; sandbox"
-    return response
+    return uploads.send_stored(attachment)
 
 
 @bp.route("/challenges/<int:cid>/members/<int:user_id>")
