@@ -76,6 +76,7 @@ def load_config() -> dict:
         "MAIL_USERNAME": os.environ.get("MAIL_USERNAME", ""),
         "MAIL_PASSWORD": os.environ.get("MAIL_PASSWORD", ""),
         "MAIL_USE_TLS": _bool("MAIL_USE_TLS", False),
+        "OUTBOX_ASYNC_MARKS": _bool("OUTBOX_ASYNC_MARKS", False),
         "MAIL_DEFAULT_SENDER": os.environ.get(
             "MAIL_DEFAULT_SENDER", "Planet <no-reply@planet.local>"
         ),

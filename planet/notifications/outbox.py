@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import json
 import logging
-import os
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -219,16 +218,14 @@ def _deliver_one(conn, row, mail) -> str:
 
 
 def async_marks() -> bool:
-    """OUTBOX_ASYNC_MARKS (config or environment; PostgreSQL only; off by default): commit
+    """OUTBOX_ASYNC_MARKS (PostgreSQL only; off by default): commit
     each `sent_at` without waiting for the WAL flush. A killed worker still leaves at most
     one email unmarked (the commit has reached the server), but a database crash or failover
     can lose the marks of the last ~0.6 s (3 x wal_writer_delay), whose emails are then sent
     again with the same Message-ID. It saves one disk flush per email."""
-    value = current_app.config.get("OUTBOX_ASYNC_MARKS")
-    if value is None:
-        value = os.environ.get("OUTBOX_ASYNC_MARKS", "")
-    enabled = value if isinstance(value, bool) else str(value).lower() in {"1", "true", "on"}
-    return enabled and db.engine.dialect.name == "postgresql"
+    return bool(current_app.config.get("OUTBOX_ASYNC_MARKS")) and (
+        db.engine.dialect.name == "postgresql"
+    )
 
 
 def _store(conn, outbox_id: int, **values) -> None:

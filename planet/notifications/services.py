@@ -229,11 +229,6 @@ def emails_wanted(user_ids: set[int], kind: Kind) -> set[int]:
     return {user_id for user_id in user_ids if choices.get(user_id, default)}
 
 
-def email_notification(notification: Notification) -> int | None:
-    new_ids = email_notifications([notification])
-    return new_ids[0] if new_ids else None
-
-
 def email_notifications(notifications: list[Notification]) -> list[int]:
     """Queue the email of each notification (one query for the recipients, one INSERT)."""
     user_ids = {n.user_id for n in notifications}
