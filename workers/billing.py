@@ -35,24 +35,6 @@ def _insert():
     return pg_insert if db.engine.dialect.name == "postgresql" else sqlite_insert
 
 
-def _record_once(membership_id: int, kind: str, period_end: datetime) -> bool:
-    """Insert the (membership, kind, period) record; False when it already existed."""
-    return (
-        db.session.execute(
-            _insert()(ReminderSent)
-            .values(
-                membership_id=membership_id,
-                kind=kind,
-                period_end=period_end,
-                created_at=utcnow(),
-            )
-            .on_conflict_do_nothing(index_elements=["membership_id", "kind", "period_end"])
-            .returning(ReminderSent.id)
-        ).scalar()
-        is not None
-    )
-
-
 def _date(value: datetime) -> str:
     return value.strftime("%Y-%m-%d")
 
@@ -78,11 +60,6 @@ def grace_period(planet: Planet) -> timedelta:
 
 
 # ---------------------------------------------------------------- expiry
-
-
-def expire_if_due(membership: Membership, now: datetime) -> bool:
-    """Record the expiry of a membership whose access already ended, and tell the member."""
-    return bool(expire_due([membership], now))
 
 
 def expire_due(memberships: list[Membership], now: datetime) -> list[Membership]:
@@ -144,11 +121,6 @@ def _planets_by_id(ids: set[int]) -> dict[int, Planet]:
 
 
 # ---------------------------------------------------------------- reminders
-
-
-def remind_if_due(membership: Membership, kind: str, now: datetime) -> bool:
-    """The 7-day or 1-day renewal reminder, at most once per membership period."""
-    return bool(remind_due([membership], kind, now))
 
 
 def remind_due(memberships: list[Membership], kind: str, now: datetime) -> int:
@@ -267,7 +239,7 @@ def run_attempt(attempt: RenewalAttempt, now: datetime) -> str:
     # Failed or needs the member: tell them, keep access through the grace period, retry.
     attempt.status, attempt.outcome = "failed", str(outcome)
     if membership.status is MembershipStatus.ACTIVE and membership.grace_until is None:
-        _start_grace(membership, attempt.period_end + grace_period(planet))
+        members.start_grace(membership, attempt.period_end + grace_period(planet))
     if attempt.attempt < len(RETRY_AFTER):
         db.session.execute(
             _insert()(RenewalAttempt)
@@ -290,13 +262,6 @@ def run_attempt(attempt: RenewalAttempt, now: datetime) -> str:
         data={"link": f"/p/{planet.slug}/checkout?renew=1"},
     )
     return attempt.status
-
-
-def _start_grace(membership: Membership, until: datetime) -> None:
-    # TODO(lead): move into planet/members/services.py as `start_grace(membership, until)`.
-    membership.grace_until = until
-    db.session.flush()
-    policy.forget_standing(membership.planet_id, membership.user_id)
 
 
 def latest_attempt_number(membership_id: int) -> int | None:
