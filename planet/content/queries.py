@@ -128,6 +128,15 @@ _AFTER_AT = bindparam("after_at", type_=UTCDateTime())
 _AFTER_ID = bindparam("after_id", type_=Integer)
 
 
+def _person_columns(user, prefix: str) -> tuple:
+    """A user's id, name and avatar as `<prefix>_id`, `<prefix>_name`, `<prefix>_avatar`."""
+    return (
+        user.c.id.label(f"{prefix}_id"),
+        user.c.display_name.label(f"{prefix}_name"),
+        user.c.avatar_path.label(f"{prefix}_avatar"),
+    )
+
+
 def _card_columns():
     """A topic card's columns; `liked` is false for an anonymous viewer (viewer_id NULL)."""
     return (
@@ -147,18 +156,12 @@ def _card_columns():
         topics.c.deleted_at,
         topics.c.like_count,
         topics.c.comment_count,
-        author.c.id.label("author_id"),
-        author.c.display_name.label("author_name"),
-        author.c.avatar_path.label("author_avatar"),
-        addressee.c.id.label("addressee_id"),
-        addressee.c.display_name.label("addressee_name"),
-        addressee.c.avatar_path.label("addressee_avatar"),
+        *_person_columns(author, "author"),
+        *_person_columns(addressee, "addressee"),
         answers.c.id.label("answer_id"),
         answers.c.body_html.label("answer_html"),
         answers.c.created_at.label("answer_at"),
-        answerer.c.id.label("answerer_id"),
-        answerer.c.display_name.label("answerer_name"),
-        answerer.c.avatar_path.label("answerer_avatar"),
+        *_person_columns(answerer, "answerer"),
         viewer_like.c.id.is_not(None).label("liked"),
     )
 
@@ -529,9 +532,7 @@ def _comments_statement(replies: bool, with_cursor: bool):
             comments.c.body_html,
             comments.c.created_at,
             comments.c.like_count,
-            author.c.id.label("author_id"),
-            author.c.display_name.label("author_name"),
-            author.c.avatar_path.label("author_avatar"),
+            *_person_columns(author, "author"),
             viewer_like.c.id.is_not(None).label("liked"),
         )
         .select_from(
