@@ -32,17 +32,16 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 
 from flask import current_app
-from sqlalchemy import Date, ForeignKey, Index, Integer, Text, exists, func, or_, select
+from sqlalchemy import exists, func, or_, select
 from sqlalchemy.dialects import postgresql, sqlite
-from sqlalchemy.orm import Mapped, mapped_column
 
 from planet import jobs
 from planet.accounts.models import User
 from planet.engagement import health
 from planet.engagement.clock import to_utc
-from planet.engagement.models import ActivityEvent
+from planet.engagement.models import ActivityEvent, HealthSnapshot
 from planet.extensions import db
-from planet.models import UTCDateTime, model_repr, utcnow
+from planet.models import utcnow
 from planet.planets.models import Planet
 
 log = logging.getLogger(__name__)
@@ -63,37 +62,6 @@ WEEKS_SHOWN = 12
 MEMBERS_SHOWN = 50
 QUIET_SHOWN = 200
 SWEEP_BATCH = 50
-
-
-class HealthSnapshot(db.Model):
-    """One planet's precomputed activity health (a JSON document), with its bookkeeping.
-
-    Kept beside the services rather than in engagement/models.py: nothing else reads it."""
-
-    __tablename__ = "eng_health_snapshots"
-    __table_args__ = (Index("ix_eng_health_snapshots_due", "due_at"),)
-
-    planet_id: Mapped[int] = mapped_column(
-        ForeignKey("planets.id", ondelete="CASCADE"), primary_key=True
-    )
-    due_at: Mapped[datetime] = mapped_column(UTCDateTime())
-    """When the periodic job looks at this planet next."""
-    computed_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
-    """The instant the figures are for; None until first computed."""
-    requested_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
-    """The owner's last request for a recomputation (the cooldown's anchor)."""
-    week_start: Mapped[date | None] = mapped_column(Date)
-    """The planet-local week the figures end in: a new week moves every window."""
-    member_count: Mapped[int] = mapped_column(Integer, default=0)
-    """planet.member_count when computed (it sizes the top decile)."""
-    activity_mark: Mapped[datetime | None] = mapped_column(UTCDateTime())
-    """The latest recorded activity when computed: newer activity makes the snapshot stale."""
-    duration_ms: Mapped[int] = mapped_column(Integer, default=0)
-    data: Mapped[str] = mapped_column(Text, default="")
-    """JSON: weekly, members, share, cooling (user ids, not names)."""
-
-    def __repr__(self) -> str:
-        return model_repr(self, "planet_id", "computed_at", "due_at")
 
 
 @dataclass

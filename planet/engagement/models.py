@@ -452,6 +452,36 @@ class FunnelDay(db.Model):
     count: Mapped[int] = mapped_column(Integer, default=0)
 
 
+class HealthSnapshot(db.Model):
+    """One planet's precomputed activity health (a JSON document), with its bookkeeping
+    (planet/engagement/health_snapshot.py computes and reads it)."""
+
+    __tablename__ = "eng_health_snapshots"
+    __table_args__ = (Index("ix_eng_health_snapshots_due", "due_at"),)
+
+    planet_id: Mapped[int] = mapped_column(
+        ForeignKey(PLANET_FK, ondelete="CASCADE"), primary_key=True
+    )
+    due_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    """When the periodic job looks at this planet next."""
+    computed_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    """The instant the figures are for; None until first computed."""
+    requested_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    """The owner's last request for a recomputation (the cooldown's anchor)."""
+    week_start: Mapped[date | None] = mapped_column(Date)
+    """The planet-local week the figures end in: a new week moves every window."""
+    member_count: Mapped[int] = mapped_column(Integer, default=0)
+    """planet.member_count when computed (it sizes the top decile)."""
+    activity_mark: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    """The latest recorded activity when computed: newer activity makes the snapshot stale."""
+    duration_ms: Mapped[int] = mapped_column(Integer, default=0)
+    data: Mapped[str] = mapped_column(Text, default="")
+    """JSON: weekly, members, share, cooling (user ids, not names)."""
+
+    def __repr__(self) -> str:
+        return model_repr(self, "planet_id", "computed_at", "due_at")
+
+
 # ---------------------------------------------------------------- events
 
 
