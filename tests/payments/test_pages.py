@@ -207,11 +207,20 @@ def _funnel_of(planet):
     }
 
 
+def _pay_and_read_funnel(client, buyer, planet):
+    """Check out through the page, pay, let the webhook's sync grant access, run the jobs."""
+    from planet.extensions import db
+
+    payment = db.session.get(services.Payment, _start(client, planet))
+    services.confirm_payment(payment, Who(buyer), "tok_ok")
+    assert services.sync_payment(payment) == "granted"
+    jobs.commit()  # the paid job runs after the commit
+    return _funnel_of(planet)
+
+
 def test_a_visitor_from_the_discover_page_is_counted_as_discover_through_payment(
     make, provider, client, login_as, paid_planet
 ):
-    from planet.extensions import db
-
     buyer = make.user()
     login_as(buyer)
     landing = client.get(
@@ -219,12 +228,7 @@ def test_a_visitor_from_the_discover_page_is_counted_as_discover_through_payment
     )
     assert landing.status_code == 200
     client.get(f"/p/{paid_planet.slug}/about")  # a later direct visit keeps the source
-    payment_id = _start(client, paid_planet)
-    payment = db.session.get(services.Payment, payment_id)
-    services.confirm_payment(payment, Who(buyer), "tok_ok")
-    assert services.sync_payment(payment) == "granted"
-    jobs.commit()  # the paid job runs after the commit
-    funnel = _funnel_of(paid_planet)
+    funnel = _pay_and_read_funnel(client, buyer, paid_planet)
     assert funnel.get(("discover", "checkout")) == 1
     assert funnel.get(("discover", "paid")) == 1
     assert ("direct", "checkout") not in funnel and ("direct", "paid") not in funnel
@@ -233,17 +237,10 @@ def test_a_visitor_from_the_discover_page_is_counted_as_discover_through_payment
 def test_a_visitor_who_came_directly_is_counted_as_direct(
     make, provider, client, login_as, paid_planet
 ):
-    from planet.extensions import db
-
     buyer = make.user()
     login_as(buyer)
     client.get(f"/p/{paid_planet.slug}/about")
-    payment_id = _start(client, paid_planet)
-    payment = db.session.get(services.Payment, payment_id)
-    services.confirm_payment(payment, Who(buyer), "tok_ok")
-    assert services.sync_payment(payment) == "granted"
-    jobs.commit()  # the paid job runs after the commit
-    funnel = _funnel_of(paid_planet)
+    funnel = _pay_and_read_funnel(client, buyer, paid_planet)
     assert funnel.get(("direct", "checkout")) == 1 and funnel.get(("direct", "paid")) == 1
     assert not any(source == "discover" for source, _ in funnel)
 
