@@ -135,14 +135,8 @@ def membership_state(membership: Membership | None, now: datetime) -> tuple[Memb
         return MemberState.EXPIRED, False
     if status is not MembershipStatus.ACTIVE:
         return MemberState.NONE, False
-    if (
-        membership.role is Role.OWNER
-        or membership.expires_at is None
-        or now < membership.expires_at
-    ):
-        return MemberState.ACTIVE, False
-    if membership.grace_until is not None and now < membership.grace_until:
-        return MemberState.ACTIVE, True
+    if membership.is_entitled_at(now):
+        return MemberState.ACTIVE, membership.is_in_grace_at(now)
     return MemberState.EXPIRED, False
 
 

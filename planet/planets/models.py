@@ -8,6 +8,7 @@ from datetime import datetime
 from sqlalchemy import (
     Boolean,
     CheckConstraint,
+    ColumnElement,
     Enum,
     ForeignKey,
     Index,
@@ -15,6 +16,8 @@ from sqlalchemy import (
     String,
     Text,
     UniqueConstraint,
+    and_,
+    or_,
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
@@ -160,6 +163,38 @@ class Membership(CreatedAtMixin, db.Model):
 
     planet: Mapped[Planet] = relationship(lazy="raise")
     user: Mapped[User] = relationship(lazy="raise")
+
+    def is_entitled_at(self, now: datetime) -> bool:
+        """Has access at `now`: the Python side of `active_at` (a member in the dunning grace
+        period is active everywhere)."""
+        if self.status is not MembershipStatus.ACTIVE:
+            return False
+        if self.role is Role.OWNER or self.expires_at is None or now < self.expires_at:
+            return True
+        return self.grace_until is not None and now < self.grace_until
+
+    def is_in_grace_at(self, now: datetime) -> bool:
+        """Entitled only through the grace period (the paid term has ended)."""
+        return (
+            self.is_entitled_at(now)
+            and self.role is not Role.OWNER
+            and self.expires_at is not None
+            and now >= self.expires_at
+        )
+
+    @classmethod
+    def active_at(cls, now: datetime) -> ColumnElement[bool]:
+        """The SQL side of `is_entitled_at`: every query that asks "who is a member now" uses
+        this expression (roster, directory, lotteries, digests, leaderboards, health)."""
+        return and_(
+            cls.status == MembershipStatus.ACTIVE,
+            or_(
+                cls.role == Role.OWNER,
+                cls.expires_at.is_(None),
+                cls.expires_at > now,
+                and_(cls.grace_until.is_not(None), cls.grace_until > now),
+            ),
+        )
 
     def __repr__(self) -> str:
         return model_repr(self, "planet_id", "user_id", "role", "status")
