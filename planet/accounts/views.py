@@ -3,8 +3,6 @@ avatars and public profiles. Thin: the rules are in planet.accounts.services."""
 
 from __future__ import annotations
 
-from urllib.parse import urlsplit
-
 from flask import (
     Blueprint,
     abort,
@@ -37,6 +35,7 @@ from planet.accounts.forms import (
 from planet.accounts.models import User
 from planet.extensions import db, limiter
 from planet.text import render_markdown
+from planet.web.redirects import safe_next
 
 bp = Blueprint("accounts", __name__)
 
@@ -58,19 +57,6 @@ def _submitted_email() -> str:
 
 def _failed_login(response) -> bool:
     return response.status_code == 401
-
-
-def safe_next(target: str | None, fallback: str | None = None) -> str:
-    """`target` when it is a path on this site, else the fallback (never another host)."""
-    fallback = fallback or url_for("web.home")
-    if not target or len(target) > 2000:
-        return fallback
-    if any(ch in target for ch in "\\\r\n\t") or any(ord(ch) < 32 for ch in target):
-        return fallback
-    parts = urlsplit(target)
-    if parts.scheme or parts.netloc or not target.startswith("/") or target.startswith("//"):
-        return fallback
-    return target
 
 
 def _locale() -> str:

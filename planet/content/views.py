@@ -39,6 +39,7 @@ from planet.errors import ServiceError
 from planet.extensions import db
 from planet.policy import Action
 from planet.web.lookup import in_planet_or_404, planet_or_404
+from planet.web.redirects import redirect_back
 
 bp = Blueprint("content", __name__, url_prefix="/p/<slug>")
 
@@ -96,10 +97,7 @@ def _readable(planet, topics):
 
 
 def _back(default: str):
-    target = request.form.get("next") or request.args.get("next") or ""
-    if target.startswith("/") and not target.startswith("//") and "\\" not in target:
-        return redirect(target)
-    return redirect(default)
+    return redirect_back(default)
 
 
 def _topic_url(planet, topic, **kwargs) -> str:

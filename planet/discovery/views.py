@@ -6,9 +6,9 @@ from flask import Blueprint, current_app, render_template, request
 from sqlalchemy import and_, func, or_, select
 
 from planet.extensions import db
-from planet.planets.cursors import decode_ints, encode, from_micros, to_micros
 from planet.planets.models import Planet, PlanetTag
 from planet.text import plain_excerpt
+from planet.web.cursors import decode_ints, encode, from_micros, to_micros
 
 bp = Blueprint("discovery", __name__)
 SORTS = ("members", "active")

@@ -13,9 +13,9 @@ from sqlalchemy import select
 
 from planet import jobs
 from planet.content.models import Answer, Comment, Topic
+from planet.dbutil import insert_ignore, upsert_add
 from planet.engagement import health, points
 from planet.engagement.clock import local_day, week_start
-from planet.engagement.dbutil import insert_ignore, upsert_add
 from planet.engagement.models import (
     ActivityEvent,
     ActivityKind,

@@ -11,10 +11,10 @@ from sqlalchemy import func, select, update
 from sqlalchemy.orm import joinedload
 
 from planet import jobs, policy
+from planet.dbutil import insert_ignore
 from planet.engagement import points
 from planet.engagement.activity import record_activity
 from planet.engagement.clock import local_day, local_now, to_utc
-from planet.engagement.dbutil import insert_ignore
 from planet.engagement.models import (
     ActivityKind,
     Challenge,

@@ -17,8 +17,8 @@ from sqlalchemy.orm import joinedload
 
 from planet.accounts.models import User
 from planet.content.models import Topic, TopicKind
+from planet.dbutil import insert_ignore, upsert_add
 from planet.engagement.clock import local_day, week_start
-from planet.engagement.dbutil import insert_ignore, upsert_add
 from planet.engagement.models import (
     ActivityWeek,
     FunnelDay,

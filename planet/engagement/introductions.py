@@ -11,8 +11,8 @@ from sqlalchemy.orm import contains_eager, joinedload
 
 from planet import jobs, policy
 from planet.accounts.models import User
+from planet.dbutil import insert_ignore
 from planet.engagement.clock import local_day
-from planet.engagement.dbutil import insert_ignore
 from planet.engagement.models import (
     Introduction,
     IntroductionReminder,

@@ -9,8 +9,8 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 from sqlalchemy.orm import joinedload
 
+from planet.dbutil import insert_ignore, upsert_add
 from planet.engagement.clock import EPOCH_DAY, local_day, month_start, week_start
-from planet.engagement.dbutil import insert_ignore, upsert_add
 from planet.engagement.models import PeriodKind, PointsEvent, PointsSettings, PointsTotal
 from planet.errors import ServiceError
 from planet.extensions import db

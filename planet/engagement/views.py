@@ -54,9 +54,10 @@ from planet.errors import ServiceError
 from planet.extensions import db
 from planet.members import services as members
 from planet.models import utcnow
-from planet.planets.cursors import decode_int_cursor, decode_ints, encode
 from planet.planets.models import Membership
+from planet.web.cursors import decode_int_cursor, decode_ints, encode
 from planet.web.lookup import in_planet_or_404, planet_or_404
+from planet.web.redirects import safe_next
 
 bp = Blueprint("engagement", __name__, url_prefix="/p/<slug>")
 Action = policy.Action
@@ -185,7 +186,6 @@ def introduction_later(slug):
     later = [pid for pid in session.get(INVITE_LATER, []) if isinstance(pid, int)][-49:]
     if planet.id not in later:
         session[INVITE_LATER] = [*later, planet.id]
-    from planet.accounts.views import safe_next
 
     landing = url_for("planets.landing", slug=planet.slug)
     back = safe_next(request.form.get("next"), landing)

@@ -15,8 +15,8 @@ from planet.members.services import get_membership
 from planet.messages import services
 from planet.messages.forms import MarkReadForm, MessageForm
 from planet.messages.models import Conversation, Message
-from planet.planets.cursors import decode_ints, encode, from_micros, to_micros
 from planet.text import plain_excerpt, render_markdown
+from planet.web.cursors import decode_ints, encode, from_micros, to_micros
 from planet.web.lookup import planet_or_404
 
 bp = Blueprint("messages", __name__)

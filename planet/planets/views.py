@@ -23,11 +23,11 @@ from planet.content.models import Topic
 from planet.extensions import db
 from planet.models import utcnow
 from planet.planets import services
-from planet.planets.cursors import decode_int_cursor
 from planet.planets.forms import CATEGORY_LABELS, CreatePlanetForm, DissolveForm, SettingsForm
 from planet.planets.header import planet_header
 from planet.planets.models import Membership, MembershipStatus, Planet
 from planet.text import plain_excerpt, render_markdown
+from planet.web.cursors import decode_int_cursor
 from planet.web.lookup import planet_or_404
 
 bp = Blueprint("planets", __name__)

@@ -1,4 +1,4 @@
-"""Keyset-pagination cursors for the planets area (`?after=<cursor>`).
+"""Keyset-pagination cursors, the one codec for every list (`?after=<cursor>`).
 
 A cursor is the sort key of the last row shown, as text: "42" or "17.42" (member count, id)
 or "1700000000123456.42" (microseconds since the epoch, id). A malformed cursor is a 400.

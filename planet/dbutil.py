@@ -1,4 +1,4 @@
-"""Small database helpers shared by the engagement services."""
+"""Dialect-specific SQL written once: INSERT ... ON CONFLICT for PostgreSQL and SQLite."""
 
 from __future__ import annotations
 
@@ -7,11 +7,16 @@ from sqlalchemy.dialects import postgresql, sqlite
 from planet.extensions import db
 
 
+def dialect_insert(model, session=None):
+    """An INSERT construct with `on_conflict_do_*` for the session's database."""
+    bind = (session or db.session).get_bind()
+    insert = postgresql.insert if bind.dialect.name == "postgresql" else sqlite.insert
+    return insert(model)
+
+
 def upsert_add(model, keys: dict, increments: dict) -> None:
     """INSERT the row with `increments` as values, or add them to the existing row (atomic)."""
-    dialect = db.session.get_bind().dialect.name
-    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
-    statement = insert(model).values(**keys, **increments)
+    statement = dialect_insert(model).values(**keys, **increments)
     table = model.__table__
     statement = statement.on_conflict_do_update(
         index_elements=list(keys),
@@ -22,10 +27,8 @@ def upsert_add(model, keys: dict, increments: dict) -> None:
 
 def insert_ignore(model, values: dict, conflict: list[str]) -> bool:
     """INSERT unless the unique key `conflict` exists; True when a row was written."""
-    dialect = db.session.get_bind().dialect.name
-    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
     statement = (
-        insert(model)
+        dialect_insert(model)
         .values(**values)
         .on_conflict_do_nothing(index_elements=conflict)
         .returning(*model.__table__.primary_key.columns)
