@@ -33,10 +33,10 @@ from datetime import date, datetime, time, timedelta
 
 from flask import current_app
 from sqlalchemy import exists, func, or_, select
-from sqlalchemy.dialects import postgresql, sqlite
 
 from planet import jobs
 from planet.accounts.models import User
+from planet.dbutil import dialect_insert
 from planet.engagement.clock import to_utc
 from planet.engagement.insights import health
 from planet.engagement.insights.models import ActivityEvent, HealthSnapshot
@@ -156,10 +156,6 @@ def _version(snapshot: HealthSnapshot) -> int | None:
         return None
 
 
-def _insert():
-    return postgresql.insert if db.engine.dialect.name == "postgresql" else sqlite.insert
-
-
 def _lock(planet_id: int) -> HealthSnapshot | None:
     """The snapshot row under a row lock, or None if another worker holds it (PostgreSQL;
     SQLite serialises writers itself)."""
@@ -224,7 +220,7 @@ def open_missing(now: datetime) -> int:
     ids = list(db.session.scalars(missing))
     if ids:
         db.session.execute(
-            _insert()(HealthSnapshot)
+            dialect_insert(HealthSnapshot)
             .values([_new_row(planet_id, now) for planet_id in ids])
             .on_conflict_do_nothing(index_elements=["planet_id"])
         )
@@ -264,8 +260,7 @@ def request_refresh(planet: Planet, now: datetime | None = None) -> bool:
     REFRESH_COOLDOWN per planet, decided atomically in the upsert: False when too soon.
     Flushes; the request commits."""
     now = now or utcnow()
-    insert = _insert()
-    statement = insert(HealthSnapshot).values(**_new_row(planet.id, now, requested=True))
+    statement = dialect_insert(HealthSnapshot).values(**_new_row(planet.id, now, requested=True))
     statement = statement.on_conflict_do_update(
         index_elements=["planet_id"],
         set_={"requested_at": now, "due_at": now},
