@@ -189,11 +189,22 @@ def elapsed_days(challenge: Challenge, today: date) -> int:
     return min(challenge.length_days, (today - challenge.start_date).days + 1)
 
 
-def leaderboard(challenge: Challenge, kind: str, today: date, limit: int = 50):
-    """'streak' (continuous, live streaks only) or 'total' (cumulative)."""
+def leaderboard(
+    challenge: Challenge, kind: str, today: date, limit: int = 50, now: datetime | None = None
+):
+    """'streak' (continuous, live streaks only) or 'total' (cumulative). Only members entitled
+    at `now` (those in the renewal grace period too) are ranked."""
     query = (
         select(ChallengeProgress)
-        .where(ChallengeProgress.challenge_id == challenge.id)
+        .join(
+            Membership,
+            (Membership.planet_id == challenge.planet_id)
+            & (Membership.user_id == ChallengeProgress.user_id),
+        )
+        .where(
+            ChallengeProgress.challenge_id == challenge.id,
+            Membership.active_at(now or utcnow()),
+        )
         .options(joinedload(ChallengeProgress.user))
     )
     if kind == "streak":

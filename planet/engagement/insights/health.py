@@ -285,8 +285,7 @@ def _activity_of_active_members(planet: Planet, now: datetime, weeks: int):
     totals = _totals(planet, end - timedelta(weeks=weeks), end, ("total",))
     conditions = (
         Membership.planet_id == planet.id,
-        Membership.status == MembershipStatus.ACTIVE,
-        or_(Membership.expires_at.is_(None), Membership.expires_at > now),
+        Membership.active_at(now),
     )
     return func.coalesce(totals.c.total, 0), conditions, totals
 

@@ -22,7 +22,7 @@ from planet.engagement.introductions.models import (
 from planet.errors import ServiceError
 from planet.extensions import db
 from planet.models import utcnow
-from planet.planets.models import Membership, MembershipStatus, Planet
+from planet.planets.models import Membership, Planet
 
 SECTIONS = ("who", "work", "offer", "seeking")
 DEFAULT_PROMPTS = {
@@ -163,8 +163,7 @@ def search_directory(
         .join(User, User.id == Introduction.user_id)
         .where(
             Introduction.planet_id == planet.id,
-            Membership.status == MembershipStatus.ACTIVE,
-            (Membership.expires_at.is_(None)) | (Membership.expires_at > now),
+            Membership.active_at(now),
         )
         .options(contains_eager(Introduction.user))
     )
@@ -197,8 +196,7 @@ def members_without_introduction(planet: Planet, after: int | None = None, limit
         select(Membership)
         .where(
             Membership.planet_id == planet.id,
-            Membership.status == MembershipStatus.ACTIVE,
-            (Membership.expires_at.is_(None)) | (Membership.expires_at > now),
+            Membership.active_at(now),
             ~exists().where(
                 Introduction.planet_id == planet.id, Introduction.user_id == Membership.user_id
             ),

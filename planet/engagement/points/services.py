@@ -6,7 +6,7 @@ from __future__ import annotations
 from datetime import date, datetime
 
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import select
+from sqlalchemy import and_, select
 from sqlalchemy.orm import joinedload
 
 from planet.dbutil import insert_ignore, upsert_add
@@ -15,7 +15,7 @@ from planet.engagement.points.models import PeriodKind, PointsEvent, PointsSetti
 from planet.errors import ServiceError
 from planet.extensions import db
 from planet.models import utcnow
-from planet.planets.models import Planet
+from planet.planets.models import Membership, Planet
 
 DEFAULT_VALUES = {
     "topic": 2,
@@ -155,14 +155,23 @@ def award_for_rule(planet_id: int, user_id: int, rule: str, ref, at=None) -> boo
 
 
 def leaderboard(planet: Planet, kind: PeriodKind, now: datetime, limit: int = 50):
-    """Top members of the current period: [(PointsTotal with user)], highest first."""
+    """Top members of the current period: [(PointsTotal with user)], highest first. Only
+    members entitled at `now` (those in the renewal grace period too) are ranked."""
     start = period_starts(planet, now)[kind]
     return db.session.scalars(
         select(PointsTotal)
+        .join(
+            Membership,
+            and_(
+                Membership.planet_id == PointsTotal.planet_id,
+                Membership.user_id == PointsTotal.user_id,
+            ),
+        )
         .where(
             PointsTotal.planet_id == planet.id,
             PointsTotal.period_kind == kind,
             PointsTotal.period_start == start,
+            Membership.active_at(now),
         )
         .options(joinedload(PointsTotal.user))
         .order_by(PointsTotal.points.desc(), PointsTotal.user_id)

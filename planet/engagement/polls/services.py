@@ -25,7 +25,7 @@ from planet.engagement.polls.models import (
 from planet.errors import Conflict, ServiceError
 from planet.extensions import db
 from planet.models import utcnow
-from planet.planets.models import Membership, MembershipStatus, Planet
+from planet.planets.models import Membership, Planet
 
 MAX_OPTIONS = 20
 OPTION_MAX = 120
@@ -185,8 +185,7 @@ def eligible_user_ids(planet: Planet, eligibility: LotteryEligibility, now: date
     """Active members who took the action, sorted by id."""
     active = and_(
         Membership.planet_id == planet.id,
-        Membership.status == MembershipStatus.ACTIVE,
-        (Membership.expires_at.is_(None)) | (Membership.expires_at > now),
+        Membership.active_at(now),
     )
     monday = week_start(local_day(planet, now))
     if eligibility is LotteryEligibility.CHECKED_IN_THIS_WEEK:
