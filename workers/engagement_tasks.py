@@ -25,8 +25,7 @@ from datetime import datetime
 from planet import jobs
 from planet.engagement.checkins import services as checkins
 from planet.engagement.events import services as events
-from planet.engagement.insights import health
-from planet.engagement.insights import health_snapshot
+from planet.engagement.insights import health, health_snapshot
 from planet.models import utcnow
 from workers.app import celery
 

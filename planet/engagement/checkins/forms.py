@@ -20,8 +20,9 @@ class ChallengeForm(FlaskForm):
     length_days = IntegerField(_l("Length in days"), default=21, validators=[InputRequired()])
     window_start = TimeField(_l("Daily window opens"), default=None, validators=[Optional()])
     window_end = TimeField(_l("Daily window closes"), default=None, validators=[Optional()])
-    late_allowed = BooleanField(_l("Accept late check-ins (after the window, same day)"),
-                                default=True)  # fmt: skip
+    late_allowed = BooleanField(
+        _l("Accept late check-ins (after the window, same day)"), default=True
+    )
 
 
 class CheckInForm(FlaskForm):

@@ -150,9 +150,12 @@ def check_in(
     new_participant = progress is None
     if progress is None:
         progress = ChallengeProgress(
-            challenge_id=challenge.id, user_id=user.id, total_days=0, current_streak=0,
+            challenge_id=challenge.id,
+            user_id=user.id,
+            total_days=0,
+            current_streak=0,
             best_streak=0,
-        )  # fmt: skip
+        )
         db.session.add(progress)
     if progress.last_day == day - timedelta(days=1):
         progress.current_streak += 1

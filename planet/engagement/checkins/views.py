@@ -44,9 +44,12 @@ def challenges(slug):
         .limit(50)
     ).all()
     return render(
-        "checkins/challenges.html", planet, rows=rows, today=local_day(planet, utcnow()),
+        "checkins/challenges.html",
+        planet,
+        rows=rows,
+        today=local_day(planet, utcnow()),
         active_tab="engagement.challenges",
-    )  # fmt: skip
+    )
 
 
 @bp.route("/challenges/new", methods=["GET", "POST"])
@@ -55,7 +58,9 @@ def new_challenge(slug):
     form = ChallengeForm()
     if request.method == "GET":
         form.start_date.data = local_day(planet, utcnow())
-        return render("checkins/challenge_form.html", planet, form=form, active_tab="engagement.challenges")
+        return render(
+            "checkins/challenge_form.html", planet, form=form, active_tab="engagement.challenges"
+        )
     status = 400
     if form.validate():
         data = services.ChallengeInput(
@@ -76,7 +81,11 @@ def new_challenge(slug):
         else:
             return redirect(url_for("engagement.challenge", slug=planet.slug, cid=challenge.id))
     return render(
-        "checkins/challenge_form.html", planet, status, form=form, active_tab="engagement.challenges"
+        "checkins/challenge_form.html",
+        planet,
+        status,
+        form=form,
+        active_tab="engagement.challenges",
     )
 
 
@@ -96,17 +105,25 @@ def challenge(slug, cid):
     progress = services.progress_of(item, current_user.id)
     stats = services.daily_stats(item)
     return render(
-        "checkins/challenge.html", planet, challenge=item, today=today, day=day, feed=feed,
+        "checkins/challenge.html",
+        planet,
+        challenge=item,
+        today=today,
+        day=day,
+        feed=feed,
         next_cursor=encode(cursor) if cursor else None,
         my_today=services.checkin_of(item, current_user.id, today),
-        progress=progress, streak=services.effective_streak(progress, today),
-        calendar=services.calendar(item, current_user.id), days=services.calendar_days(item),
+        progress=progress,
+        streak=services.effective_streak(progress, today),
+        calendar=services.calendar(item, current_user.id),
+        days=services.calendar_days(item),
         streak_board=services.leaderboard(item, "streak", today, 20, now),
         total_board=services.leaderboard(item, "total", today, 20, now),
         completion=services.completion_rate(item, today),
         chart=bar_chart([(d.strftime("%m-%d"), n) for d, n in stats], title=_("Check-ins per day")),
-        form=CheckInForm(), active_tab="engagement.challenges",
-    )  # fmt: skip
+        form=CheckInForm(),
+        active_tab="engagement.challenges",
+    )
 
 
 @bp.route("/challenges/<int:cid>/checkin", methods=["POST"])
@@ -150,8 +167,14 @@ def member_calendar(slug, cid, user_id):
     user = db.session.get(User, user_id)
     today = local_day(planet, utcnow())
     return render(
-        "checkins/member_calendar.html", planet, challenge=item, user=user, progress=progress,
-        streak=services.effective_streak(progress, today), today=today,
-        calendar=services.calendar(item, user_id), days=services.calendar_days(item),
+        "checkins/member_calendar.html",
+        planet,
+        challenge=item,
+        user=user,
+        progress=progress,
+        streak=services.effective_streak(progress, today),
+        today=today,
+        calendar=services.calendar(item, user_id),
+        days=services.calendar_days(item),
         active_tab="engagement.challenges",
-    )  # fmt: skip
+    )

@@ -29,7 +29,9 @@ class EventForm(FlaskForm):
         ],
         default=Recurrence.NONE.value,
     )
-    duration_minutes = IntegerField(_l("Duration (minutes)"), default=60,
-                                    validators=[InputRequired()])  # fmt: skip
-    remind_minutes = IntegerField(_l("Remind (minutes before)"), default=60,
-                                  validators=[InputRequired()])  # fmt: skip
+    duration_minutes = IntegerField(
+        _l("Duration (minutes)"), default=60, validators=[InputRequired()]
+    )
+    remind_minutes = IntegerField(
+        _l("Remind (minutes before)"), default=60, validators=[InputRequired()]
+    )

@@ -46,19 +46,29 @@ def new_event(slug):
         if form.validate():
             try:
                 item = services.create_event(
-                    planet, current_user, title=form.title.data,
-                    description=form.description.data or "", location=form.location.data or "",
-                    local_date=form.date.data, local_time=form.time.data,
+                    planet,
+                    current_user,
+                    title=form.title.data,
+                    description=form.description.data or "",
+                    location=form.location.data or "",
+                    local_date=form.date.data,
+                    local_time=form.time.data,
                     recurrence=Recurrence(form.recurrence.data),
                     duration_minutes=form.duration_minutes.data,
                     remind_minutes=form.remind_minutes.data,
-                )  # fmt: skip
+                )
             except ServiceError as error:
                 status = form_failed(form, error)
             else:
                 return redirect(url_for("engagement.event", slug=planet.slug, eid=item.id))
-    return render("events/event_form.html", planet, status, form=form, tz=planet.timezone,
-                   active_tab="engagement.events")  # fmt: skip
+    return render(
+        "events/event_form.html",
+        planet,
+        status,
+        form=form,
+        tz=planet.timezone,
+        active_tab="engagement.events",
+    )
 
 
 @bp.route("/events/<int:eid>")
@@ -69,11 +79,16 @@ def event(slug, eid):
     start = services.next_occurrence(planet, item, now)
     going = services.attendees(item, start) if start else []
     return render(
-        "events/event.html", planet, event=item, start=start, going=going,
+        "events/event.html",
+        planet,
+        event=item,
+        start=start,
+        going=going,
         countdown=services.countdown(start, now) if start else None,
         mine=services.rsvp_of(item, start, current_user.id) if start else None,
-        form=ActionForm(), active_tab="engagement.events",
-    )  # fmt: skip
+        form=ActionForm(),
+        active_tab="engagement.events",
+    )
 
 
 @bp.route("/events/<int:eid>/rsvp", methods=["POST"])

@@ -17,8 +17,9 @@ class AssignmentForm(FlaskForm):
     body = TextAreaField(_l("Assignment"))
     due_date = DateField(_l("Due date"), validators=[InputRequired()])
     due_time = TimeField(_l("Due time"), validators=[InputRequired()])
-    late_days = IntegerField(_l("Accept late hand-ins for (days)"), default=0,
-                             validators=[InputRequired()])  # fmt: skip
+    late_days = IntegerField(
+        _l("Accept late hand-ins for (days)"), default=0, validators=[InputRequired()]
+    )
 
 
 class SubmissionForm(FlaskForm):

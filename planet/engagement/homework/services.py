@@ -131,9 +131,13 @@ def grade(
     if first:
         per_100 = point_values(planet.id)["homework_per_100"]
         award_points(
-            planet.id, submission.user_id, "homework", per_100 * score // 100,
-            f"homework:{submission.id}", now,
-        )  # fmt: skip
+            planet.id,
+            submission.user_id,
+            "homework",
+            per_100 * score // 100,
+            f"homework:{submission.id}",
+            now,
+        )
         jobs.defer("engagement.homework_graded", submission_id=submission.id)
     return submission
 

@@ -33,10 +33,14 @@ def homework(slug):
     planet = load_planet(slug, Action.READ)
     rows, cursor = services.list_assignments(planet, after=after_cursor())
     return render(
-        "homework/homework.html", planet, rows=rows, next_cursor=encode(cursor) if cursor else None,
-        grades=services.my_grades(planet, current_user.id), now=utcnow(),
+        "homework/homework.html",
+        planet,
+        rows=rows,
+        next_cursor=encode(cursor) if cursor else None,
+        grades=services.my_grades(planet, current_user.id),
+        now=utcnow(),
         active_tab="engagement.homework",
-    )  # fmt: skip
+    )
 
 
 @bp.route("/homework/new", methods=["GET", "POST"])
@@ -50,15 +54,20 @@ def new_assignment(slug):
             due = to_utc(planet, form.due_date.data, form.due_time.data)
             try:
                 item = services.post_assignment(
-                    planet, current_user, form.title.data, form.body.data or "", due,
+                    planet,
+                    current_user,
+                    form.title.data,
+                    form.body.data or "",
+                    due,
                     form.late_days.data,
-                )  # fmt: skip
+                )
             except ServiceError as error:
                 status = form_failed(form, error)
             else:
                 return redirect(url_for("engagement.assignment", slug=planet.slug, aid=item.id))
-    return render("homework/assignment_form.html", planet, status, form=form,
-                   active_tab="engagement.homework")  # fmt: skip
+    return render(
+        "homework/assignment_form.html", planet, status, form=form, active_tab="engagement.homework"
+    )
 
 
 @bp.route("/homework/<int:aid>")
@@ -66,14 +75,22 @@ def assignment(slug, aid):
     planet = load_planet(slug, Action.READ)
     item = in_planet_or_404(Assignment, aid, planet)
     may_grade = policy.may(current_user, Action.GRADE_HOMEWORK, planet)
-    rows, cursor = services.list_submissions(item, featured_only=not may_grade, after=after_cursor())
+    rows, cursor = services.list_submissions(
+        item, featured_only=not may_grade, after=after_cursor()
+    )
     return render(
-        "homework/assignment.html", planet, assignment=item, rows=rows, may_grade=may_grade,
-        next_cursor=encode(cursor) if cursor else None, now=utcnow(),
+        "homework/assignment.html",
+        planet,
+        assignment=item,
+        rows=rows,
+        may_grade=may_grade,
+        next_cursor=encode(cursor) if cursor else None,
+        now=utcnow(),
         mine=services.submission_of(item, current_user.id),
-        form=SubmissionForm(), grade_form=GradeForm(formdata=None),
+        form=SubmissionForm(),
+        grade_form=GradeForm(formdata=None),
         active_tab="engagement.homework",
-    )  # fmt: skip
+    )
 
 
 @bp.route("/homework/<int:aid>/submit", methods=["POST"])
@@ -94,9 +111,13 @@ def grade(slug, sid):
     if not form.validate():
         abort(400, description=_("The score must be between 0 and 100."))
     services.grade(
-        planet, submission, current_user, form.score.data, form.comment.data or "",
+        planet,
+        submission,
+        current_user,
+        form.score.data,
+        form.comment.data or "",
         form.featured.data,
-    )  # fmt: skip
+    )
     flash(_("Grade saved."), "success")
     return redirect(
         url_for("engagement.assignment", slug=planet.slug, aid=submission.assignment_id)

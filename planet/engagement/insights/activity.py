@@ -91,8 +91,9 @@ def on_question_asked(topic_id: int, **_ignored) -> None:
     topic = db.session.get(Topic, topic_id)
     if topic is None or topic.deleted_at is not None:
         return
-    record_activity(topic.planet_id, topic.author_id, ActivityKind.QUESTION, topic.id,
-                    topic.created_at)  # fmt: skip
+    record_activity(
+        topic.planet_id, topic.author_id, ActivityKind.QUESTION, topic.id, topic.created_at
+    )
 
 
 @jobs.register_inline("content.question_answered")
@@ -101,8 +102,9 @@ def on_question_answered(topic_id: int, **_ignored) -> None:
     topic = db.session.get(Topic, topic_id)
     if answer is None or topic is None:
         return
-    record_activity(topic.planet_id, answer.author_id, ActivityKind.ANSWER, answer.id,
-                    answer.created_at)  # fmt: skip
+    record_activity(
+        topic.planet_id, answer.author_id, ActivityKind.ANSWER, answer.id, answer.created_at
+    )
     award_for_rule(topic.planet_id, answer.author_id, "answer", answer.id, answer.created_at)
 
 
@@ -111,10 +113,10 @@ def on_comment_created(comment_id: int, **_ignored) -> None:
     comment = db.session.get(Comment, comment_id)
     if comment is None or comment.deleted_at is not None:
         return
-    record_activity(comment.planet_id, comment.author_id, ActivityKind.COMMENT, comment.id,
-                    comment.created_at)  # fmt: skip
-    award_for_rule(comment.planet_id, comment.author_id, "comment", comment.id,
-                          comment.created_at)  # fmt: skip
+    record_activity(
+        comment.planet_id, comment.author_id, ActivityKind.COMMENT, comment.id, comment.created_at
+    )
+    award_for_rule(comment.planet_id, comment.author_id, "comment", comment.id, comment.created_at)
 
 
 def award_essence(topic_id: int) -> bool:

@@ -62,8 +62,10 @@ def weekly_active(planet: Planet, now: datetime, weeks: int = 12) -> list[tuple[
         .group_by(ActivityWeek.week_start)
     ).all()
     counts = {row[0]: row[1] for row in rows}
-    return [(first + timedelta(weeks=i), counts.get(first + timedelta(weeks=i), 0))
-            for i in range(weeks)]  # fmt: skip
+    return [
+        (first + timedelta(weeks=i), counts.get(first + timedelta(weeks=i), 0))
+        for i in range(weeks)
+    ]
 
 
 KINDS = ("topics", "answers", "comments", "other", "total")
@@ -291,9 +293,12 @@ def _activity_of_active_members(planet: Planet, now: datetime, weeks: int):
 
 
 def least_active(
-    planet: Planet, now: datetime, weeks: int = 4, after: tuple[int, int] | None = None,
+    planet: Planet,
+    now: datetime,
+    weeks: int = 4,
+    after: tuple[int, int] | None = None,
     limit: int = 50,
-):  # fmt: skip
+):
     """Active members with the least recorded activity over the period, least first (keyset
     by (activity, membership id)). A person reviews this list; nothing is done automatically.
 
@@ -388,7 +393,7 @@ def record_funnel_event(
         FunnelVisit,
         dict(
             planet_id=planet_id, stage=stage, source=source, day=day, visitor_key=visitor_key[:64]
-        ),  # fmt: skip
+        ),
         ["planet_id", "stage", "day", "visitor_key"],
     )
     if written:
@@ -449,8 +454,9 @@ def flush_landing_views(now: datetime | None = None, batch: int = 5000) -> dict:
     recorded = 0
     for item in items:
         planet_id, source, key, at = json.loads(item)
-        if record_funnel_event(planet_id, FunnelStage.VIEW, source, key,
-                               datetime.fromisoformat(at)):  # fmt: skip
+        if record_funnel_event(
+            planet_id, FunnelStage.VIEW, source, key, datetime.fromisoformat(at)
+        ):
             recorded += 1
     return {"views": len(items), "recorded": recorded}
 

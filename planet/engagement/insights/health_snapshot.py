@@ -27,9 +27,9 @@ from __future__ import annotations
 
 import json
 import logging
-import time as timer
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
+from time import perf_counter
 
 from flask import current_app
 from sqlalchemy import exists, func, or_, select
@@ -123,7 +123,7 @@ def _next_due(planet: Planet, now: datetime) -> datetime:
 
 
 def _store(snapshot: HealthSnapshot, planet: Planet, now: datetime) -> None:
-    started = timer.perf_counter()
+    started = perf_counter()
     mark = _latest_activity(planet.id)  # before the figures: anything later counts as new
     document = compute(planet, now)
     snapshot.data = json.dumps(document, separators=(",", ":"))
@@ -131,7 +131,7 @@ def _store(snapshot: HealthSnapshot, planet: Planet, now: datetime) -> None:
     snapshot.week_start = health.current_week(planet, now)
     snapshot.member_count = planet.member_count
     snapshot.activity_mark = mark
-    snapshot.duration_ms = round((timer.perf_counter() - started) * 1000)
+    snapshot.duration_ms = round((perf_counter() - started) * 1000)
     snapshot.due_at = _next_due(planet, now)
     db.session.flush()
 
@@ -176,9 +176,7 @@ def refresh_if_due(planet_id: int, now: datetime | None = None) -> str:
         return "gone"
     snapshot = _lock(planet_id)
     if snapshot is None:
-        in_table = db.session.scalar(
-            select(exists().where(HealthSnapshot.planet_id == planet_id))
-        )  # fmt: skip
+        in_table = db.session.scalar(select(exists().where(HealthSnapshot.planet_id == planet_id)))
         return "busy" if in_table else "gone"
     if snapshot.due_at > now:
         return "not_due"
@@ -286,9 +284,7 @@ def activity_health(planet: Planet, now: datetime | None = None) -> ActivityHeal
         document = _load(snapshot.data)
         if document is not None:
             pending = requested_at is not None and requested_at > snapshot.computed_at
-            return _from_document(
-                document, "snapshot", snapshot.computed_at, requested_at, pending
-            )  # fmt: skip
+            return _from_document(document, "snapshot", snapshot.computed_at, requested_at, pending)
     if planet.member_count <= live_max_members():
         return _from_document(compute(planet, now), "live", now)
     return ActivityHealth(
@@ -311,7 +307,7 @@ def _load(data: str) -> dict | None:
 
 def _from_document(
     document: dict, state: str, computed_at: datetime, requested_at=None, pending=False
-) -> ActivityHealth:  # fmt: skip
+) -> ActivityHealth:
     cooling = document["cooling"]
     ids = {row[0] for row in document["members"]} | {row[0] for row in cooling["quiet"]}
     users = (

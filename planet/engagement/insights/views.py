@@ -22,7 +22,7 @@ from planet.engagement.common import (
     render,
 )
 from planet.engagement.insights import health, health_snapshot
-from planet.members import services as members
+from planet.members.services import remove_member
 from planet.models import utcnow
 from planet.planets.models import Membership
 from planet.web.cursors import decode_ints, encode
@@ -38,22 +38,23 @@ def least_active(slug):
     after = decode_ints(request.args.get("after"), 2)
     rows, cursor = health.least_active(planet, utcnow(), int(weeks), after)
     return render(
-        "insights/least_active.html", planet, rows=rows, weeks=weeks,
-        next_cursor=encode(*cursor) if cursor else None, form=ActionForm(),
+        "insights/least_active.html",
+        planet,
+        rows=rows,
+        weeks=weeks,
+        next_cursor=encode(*cursor) if cursor else None,
+        form=ActionForm(),
         active_tab="engagement.health",
-    )  # fmt: skip
+    )
 
 
 @bp.route("/points/inactive/<int:mid>/remove", methods=["POST"])
 def remove_inactive(slug, mid):
     planet = load_planet(slug, Action.REMOVE_MEMBER)
     membership = in_planet_or_404(Membership, mid, planet)
-    members.remove_member(planet, current_user, membership)
+    remove_member(planet, current_user, membership)
     flash(_("The member was removed."), "success")
     return redirect(url_for("engagement.least_active", slug=planet.slug))
-
-
-
 
 
 @bp.route("/health", endpoint="health")
@@ -64,31 +65,52 @@ def health_view(slug):
     funnel = health.funnel(planet, now)
     weekly_chart = None
     if figures.ready:
-        weekly_chart = bar_chart([(d.strftime("%m-%d"), n) for d, n in figures.weekly],
-                                 title=_("Weekly active members"))  # fmt: skip
+        weekly_chart = bar_chart(
+            [(d.strftime("%m-%d"), n) for d, n in figures.weekly], title=_("Weekly active members")
+        )
     return render(
-        "insights/health.html", planet, activity=figures, weekly=figures.weekly,
-        weekly_chart=weekly_chart, members=figures.members, share=figures.share,
-        cooling=figures.cooling, may_refresh=health_snapshot.may_refresh(figures, now),
+        "insights/health.html",
+        planet,
+        activity=figures,
+        weekly=figures.weekly,
+        weekly_chart=weekly_chart,
+        members=figures.members,
+        share=figures.share,
+        cooling=figures.cooling,
+        may_refresh=health_snapshot.may_refresh(figures, now),
         unanswered=health.unanswered_questions(planet, now),
-        retention=health.retention(planet, now), funnel=funnel,
+        retention=health.retention(planet, now),
+        funnel=funnel,
         funnel_chart=bar_chart(
-            [(f"{_source_label(s)}·{_stage_label(st)}", funnel[s][st]) for s in funnel
-             for st in funnel[s]], title=_("Join funnel"),
-        ), source_label=_source_label, stage_label=_stage_label, form=ActionForm(),
+            [
+                (f"{_source_label(s)}·{_stage_label(st)}", funnel[s][st])
+                for s in funnel
+                for st in funnel[s]
+            ],
+            title=_("Join funnel"),
+        ),
+        source_label=_source_label,
+        stage_label=_stage_label,
+        form=ActionForm(),
         active_tab="engagement.health",
-    )  # fmt: skip
+    )
 
 
 @bp.route("/health/refresh", methods=["POST"])
 def health_refresh(slug):
     planet = load_planet(slug, Action.VIEW_HEALTH)
     if health_snapshot.request_refresh(planet, utcnow()):
-        flash(_("The activity figures are being recomputed. Reload this page in a minute."),
-              "success")  # fmt: skip
+        flash(
+            _("The activity figures are being recomputed. Reload this page in a minute."), "success"
+        )
     else:
-        flash(_("A recomputation was asked for less than five minutes ago. "
-                "Reload this page in a minute."), "warning")  # fmt: skip
+        flash(
+            _(
+                "A recomputation was asked for less than five minutes ago. "
+                "Reload this page in a minute."
+            ),
+            "warning",
+        )
     return redirect(url_for("engagement.health", slug=planet.slug), 303)
 
 
@@ -104,8 +126,15 @@ def _stage_label(stage) -> str:
     ]
 
 
-CSV_TABLES = ("weekly_active", "members", "cooling", "unanswered", "retention", "funnel",
-              "least_active")  # fmt: skip
+CSV_TABLES = (
+    "weekly_active",
+    "members",
+    "cooling",
+    "unanswered",
+    "retention",
+    "funnel",
+    "least_active",
+)
 
 
 @bp.route("/health/<table>.csv")

@@ -50,11 +50,19 @@ def directory(slug):
         else None
     )
     return render(
-        "introductions/directory.html", planet, rows=rows, next_cursor=encode(cursor) if cursor else None,
-        q=text, tag=tag, city=city, show_contacts=show_contacts, show_names=show_names,
-        mine=mine, prompts=services.template_prompts(planet.id),
+        "introductions/directory.html",
+        planet,
+        rows=rows,
+        next_cursor=encode(cursor) if cursor else None,
+        q=text,
+        tag=tag,
+        city=city,
+        show_contacts=show_contacts,
+        show_names=show_names,
+        mine=mine,
+        prompts=services.template_prompts(planet.id),
         active_tab="engagement.directory",
-    )  # fmt: skip
+    )
 
 
 @bp.route("/introduction", methods=["GET", "POST"])
@@ -78,9 +86,13 @@ def introduce(slug):
                 flash(_("Your introduction is saved."), "success")
                 return redirect(url_for("engagement.directory", slug=planet.slug))
     return render(
-        "introductions/introduce.html", planet, status, form=form,
-        prompts=services.template_prompts(planet.id), active_tab="engagement.directory",
-    )  # fmt: skip
+        "introductions/introduce.html",
+        planet,
+        status,
+        form=form,
+        prompts=services.template_prompts(planet.id),
+        active_tab="engagement.directory",
+    )
 
 
 @bp.route("/introduction/later", methods=["POST"])
@@ -112,7 +124,9 @@ def intro_template(slug):
         return redirect(url_for("engagement.missing_introductions", slug=planet.slug))
     else:
         status = 400
-    return render("introductions/template.html", planet, status, form=form, active_tab="engagement.directory")
+    return render(
+        "introductions/template.html", planet, status, form=form, active_tab="engagement.directory"
+    )
 
 
 @bp.route("/directory/missing")
@@ -120,9 +134,13 @@ def missing_introductions(slug):
     planet = load_planet(slug, Action.EDIT_SETTINGS)
     rows, cursor = services.members_without_introduction(planet, after=after_cursor())
     return render(
-        "introductions/missing.html", planet, rows=rows, next_cursor=encode(cursor) if cursor else None,
-        form=ActionForm(), active_tab="engagement.directory",
-    )  # fmt: skip
+        "introductions/missing.html",
+        planet,
+        rows=rows,
+        next_cursor=encode(cursor) if cursor else None,
+        form=ActionForm(),
+        active_tab="engagement.directory",
+    )
 
 
 @bp.route("/directory/remind", methods=["POST"])

@@ -44,11 +44,19 @@ def leaderboard(slug):
     if PERIODS[period] is PeriodKind.ALL:
         all_time = {row.user_id: row.points for row in rows}
     return render(
-        "points/leaderboard.html", planet, rows=rows, period=period, mine=mine,
-        my_level=services.level_for(mine, table), levels=table, level_for=services.level_for,
-        all_time=all_time, values=services.point_values(planet.id, settings),
-        labels=services.VALUE_LABELS, active_tab="engagement.leaderboard",
-    )  # fmt: skip
+        "points/leaderboard.html",
+        planet,
+        rows=rows,
+        period=period,
+        mine=mine,
+        my_level=services.level_for(mine, table),
+        levels=table,
+        level_for=services.level_for,
+        all_time=all_time,
+        values=services.point_values(planet.id, settings),
+        labels=services.VALUE_LABELS,
+        active_tab="engagement.leaderboard",
+    )
 
 
 @bp.route("/points/history")
@@ -61,10 +69,15 @@ def points_history(slug):
         user_id = other = decode_int_cursor(request.args["user"])
     rows, cursor = services.history(planet, user_id, after_cursor())
     return render(
-        "points/points_history.html", planet, rows=rows, user=db.session.get(User, user_id),
-        other=other, next_cursor=encode(cursor) if cursor else None, labels=services.REASON_LABELS,
+        "points/points_history.html",
+        planet,
+        rows=rows,
+        user=db.session.get(User, user_id),
+        other=other,
+        next_cursor=encode(cursor) if cursor else None,
+        labels=services.REASON_LABELS,
         active_tab="engagement.leaderboard",
-    )  # fmt: skip
+    )
 
 
 @bp.route("/points/settings", methods=["GET", "POST"])
@@ -90,7 +103,13 @@ def points_settings(slug):
                 flash(_("Points settings saved."), "success")
                 return redirect(url_for("engagement.points_settings", slug=planet.slug))
     return render(
-        "points/points_settings.html", planet, status, error=error,
-        values=services.point_values(planet.id), labels=services.VALUE_LABELS,
-        levels=services.levels(planet.id), form=ActionForm(), active_tab="engagement.leaderboard",
-    )  # fmt: skip
+        "points/points_settings.html",
+        planet,
+        status,
+        error=error,
+        values=services.point_values(planet.id),
+        labels=services.VALUE_LABELS,
+        levels=services.levels(planet.id),
+        form=ActionForm(),
+        active_tab="engagement.leaderboard",
+    )

@@ -48,10 +48,8 @@ class LotteryForm(FlaskForm):
             SelectChoice(
                 LotteryEligibility.CHECKED_IN_THIS_WEEK.value,
                 _l("Members who checked in this week"),
-            ),  # fmt: skip
-            SelectChoice(
-                LotteryEligibility.ACTIVE_THIS_WEEK.value, _l("Members active this week")
-            ),  # fmt: skip
+            ),
+            SelectChoice(LotteryEligibility.ACTIVE_THIS_WEEK.value, _l("Members active this week")),
             SelectChoice(LotteryEligibility.ALL_MEMBERS.value, _l("All members")),
         ],
     )

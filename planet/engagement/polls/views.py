@@ -36,9 +36,14 @@ def polls_list(slug):
     planet = load_planet(slug, Action.READ)
     rows, cursor = services.list_polls(planet, after=after_cursor())
     return render(
-        "polls/polls.html", planet, rows=rows, next_cursor=encode(cursor) if cursor else None,
-        lotteries=services.list_lotteries(planet), now=utcnow(), active_tab="engagement.polls",
-    )  # fmt: skip
+        "polls/polls.html",
+        planet,
+        rows=rows,
+        next_cursor=encode(cursor) if cursor else None,
+        lotteries=services.list_lotteries(planet),
+        now=utcnow(),
+        active_tab="engagement.polls",
+    )
 
 
 @bp.route("/polls/new", methods=["GET", "POST"])
@@ -51,11 +56,14 @@ def new_poll(slug):
         if form.validate():
             try:
                 item = services.create_poll(
-                    planet, current_user, form.question.data,
-                    (form.options.data or "").splitlines(), multiple=form.multiple.data,
+                    planet,
+                    current_user,
+                    form.question.data,
+                    (form.options.data or "").splitlines(),
+                    multiple=form.multiple.data,
                     closes_at=to_utc(planet, form.closes_date.data, form.closes_time.data),
                     results=ResultsVisibility(form.results.data),
-                )  # fmt: skip
+                )
             except ServiceError as error:
                 status = form_failed(form, error)
             else:
@@ -70,10 +78,15 @@ def poll(slug, pid):
     now = utcnow()
     ballot = services.ballot_of(item, current_user.id)
     return render(
-        "polls/poll.html", planet, poll=item, ballot=ballot, now=now,
+        "polls/poll.html",
+        planet,
+        poll=item,
+        ballot=ballot,
+        now=now,
         show_results=services.results_visible(item, ballot is not None, now),
-        form=ActionForm(), active_tab="engagement.polls",
-    )  # fmt: skip
+        form=ActionForm(),
+        active_tab="engagement.polls",
+    )
 
 
 @bp.route("/polls/<int:pid>/vote", methods=["POST"])
@@ -99,14 +112,20 @@ def new_lottery(slug):
         if form.validate():
             try:
                 item = services.create_lottery(
-                    planet, current_user, form.title.data, form.prize.data or "",
-                    LotteryEligibility(form.eligibility.data), form.winner_count.data,
-                )  # fmt: skip
+                    planet,
+                    current_user,
+                    form.title.data,
+                    form.prize.data or "",
+                    LotteryEligibility(form.eligibility.data),
+                    form.winner_count.data,
+                )
             except ServiceError as error:
                 status = form_failed(form, error)
             else:
                 return redirect(url_for("engagement.lottery", slug=planet.slug, lid=item.id))
-    return render("polls/lottery_form.html", planet, status, form=form, active_tab="engagement.polls")
+    return render(
+        "polls/lottery_form.html", planet, status, form=form, active_tab="engagement.polls"
+    )
 
 
 @bp.route("/lotteries/<int:lid>")
@@ -118,9 +137,13 @@ def lottery(slug, lid):
         users = {u.id: u for u in db.session.scalars(select(User).where(User.id.in_(item.winners)))}
         winners = [users.get(uid) for uid in item.winners]
     return render(
-        "polls/lottery.html", planet, lottery=item, winners=winners, form=ActionForm(),
+        "polls/lottery.html",
+        planet,
+        lottery=item,
+        winners=winners,
+        form=ActionForm(),
         active_tab="engagement.polls",
-    )  # fmt: skip
+    )
 
 
 @bp.route("/lotteries/<int:lid>/draw", methods=["POST"])

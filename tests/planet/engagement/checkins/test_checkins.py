@@ -221,8 +221,12 @@ def test_check_in_image_is_shown_to_the_other_members_only(world, make, as_user,
     assert image.headers["Cache-Control"] == "private, no-store"
     assert as_user(world.outsider).get(url).status_code == 403
     beta = make.planet(world.outsider, slug="beta")
-    assert as_user(world.outsider).get(f"/p/{beta.slug}/challenges/{challenge.id}/images/"
-                                        f"{checkin.image_key}").status_code == 404  # fmt: skip
+    assert (
+        as_user(world.outsider)
+        .get(f"/p/{beta.slug}/challenges/{challenge.id}/images/{checkin.image_key}")
+        .status_code
+        == 404
+    )
     # A refused second check-in with an image stores neither a row nor a file.
     files_before = sorted((Path(app.config["UPLOAD_DIR"])).rglob("*"))
     again = as_user(world.member).post(

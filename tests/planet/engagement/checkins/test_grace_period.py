@@ -16,10 +16,14 @@ def test_challenge_leaderboards_rank_grace_members_not_lapsed(world, standings, 
     for days, user in ((2, standings.grace), (3, standings.lapsed)):
         db.session.add(
             ChallengeProgress(
-                challenge_id=challenge.id, user_id=user.id, total_days=days,
-                current_streak=days, best_streak=days, last_day=today,
+                challenge_id=challenge.id,
+                user_id=user.id,
+                total_days=days,
+                current_streak=days,
+                best_streak=days,
+                last_day=today,
             )
-        )  # fmt: skip
+        )
     db.session.commit()
     standings.settle()
 

@@ -11,11 +11,13 @@ def test_checkin_reminder_task_commits_and_is_idempotent(world):
     from workers import engagement_tasks
 
     challenge = checkins.create_challenge(
-        world.planet, world.owner,
+        world.planet,
+        world.owner,
         checkins.ChallengeInput("c", "", date(2025, 3, 1), 5, window_end=time(22)),
-    )  # fmt: skip
-    checkins.check_in(world.planet, challenge, world.member, "x",
-                      now=datetime(2025, 3, 1, 2, tzinfo=UTC))  # fmt: skip
+    )
+    checkins.check_in(
+        world.planet, challenge, world.member, "x", now=datetime(2025, 3, 1, 2, tzinfo=UTC)
+    )
     db.session.commit()
     sent = []
     jobs.register_inline("engagement.checkin_reminder")(lambda **kw: sent.append(kw))

@@ -18,10 +18,14 @@ def _weekly_berlin(world):
     db.session.commit()
     # Fridays 21:00 Berlin, starting 2025-03-21 (CET, UTC+1); DST starts 2025-03-30.
     return events.create_event(
-        world.planet, world.owner, title="Friday ritual", local_date=date(2025, 3, 21),
-        local_time=time(21), recurrence=Recurrence.WEEKLY,
+        world.planet,
+        world.owner,
+        title="Friday ritual",
+        local_date=date(2025, 3, 21),
+        local_time=time(21),
+        recurrence=Recurrence.WEEKLY,
         now=datetime(2025, 3, 20, tzinfo=UTC),
-    )  # fmt: skip
+    )
 
 
 def test_weekly_event_keeps_local_time_across_dst(world):
@@ -47,9 +51,12 @@ def test_rsvp_rules(world, as_user):
     start = utcnow() + timedelta(days=2)
     local = start.astimezone(ZoneInfo("Asia/Shanghai"))
     event = events.create_event(
-        world.planet, world.owner, title="AMA", local_date=local.date(),
+        world.planet,
+        world.owner,
+        title="AMA",
+        local_date=local.date(),
         local_time=local.time().replace(second=0, microsecond=0),
-    )  # fmt: skip
+    )
     db.session.commit()
     client = as_user(world.member)
     assert client.post(f"/p/alpha/events/{event.id}/rsvp").status_code == 302
@@ -60,9 +67,17 @@ def test_rsvp_rules(world, as_user):
 
 
 def test_event_in_the_past_refused(world, as_user):
-    response = as_user(world.owner).post("/p/alpha/events/new", data={
-        "title": "Old", "date": "2001-01-01", "time": "10:00", "recurrence": "none",
-        "duration_minutes": "60", "remind_minutes": "60"})  # fmt: skip
+    response = as_user(world.owner).post(
+        "/p/alpha/events/new",
+        data={
+            "title": "Old",
+            "date": "2001-01-01",
+            "time": "10:00",
+            "recurrence": "none",
+            "duration_minutes": "60",
+            "remind_minutes": "60",
+        },
+    )
     assert response.status_code == 400 and "future" in response.get_data(as_text=True)
 
 
@@ -88,9 +103,17 @@ def test_event_just_after_midnight_keeps_its_local_day(world, as_user):
     """00:30 on the 5th in Shanghai is 16:30 UTC on the 4th: pages and .ics show the local day."""
     day = (utcnow() + timedelta(days=10)).astimezone(ZoneInfo("Asia/Shanghai")).date()
     client = as_user(world.owner)
-    response = client.post("/p/alpha/events/new", data={
-        "title": "Midnight AMA", "date": day.isoformat(), "time": "00:30", "recurrence": "none",
-        "duration_minutes": "60", "remind_minutes": "60"})  # fmt: skip
+    response = client.post(
+        "/p/alpha/events/new",
+        data={
+            "title": "Midnight AMA",
+            "date": day.isoformat(),
+            "time": "00:30",
+            "recurrence": "none",
+            "duration_minutes": "60",
+            "remind_minutes": "60",
+        },
+    )
     assert response.status_code == 302
     event = db.session.scalar(db.select(events.Event).where(events.Event.title == "Midnight AMA"))
     assert event.local_start == datetime.combine(day - timedelta(days=1), time(16, 30), UTC)
@@ -106,10 +129,14 @@ def test_weekly_event_in_the_spring_forward_gap(world):
     world.planet.timezone = "Europe/Berlin"
     db.session.commit()
     event = events.create_event(
-        world.planet, world.owner, title="Night owls", local_date=date(2025, 3, 23),
-        local_time=time(2, 30), recurrence=Recurrence.WEEKLY,
+        world.planet,
+        world.owner,
+        title="Night owls",
+        local_date=date(2025, 3, 23),
+        local_time=time(2, 30),
+        recurrence=Recurrence.WEEKLY,
         now=datetime(2025, 3, 20, tzinfo=UTC),
-    )  # fmt: skip
+    )
     starts = [events.occurrence_start(world.planet, event, i) for i in range(3)]
     assert starts == [
         datetime(2025, 3, 23, 1, 30, tzinfo=UTC),  # 02:30 CET
@@ -118,4 +145,7 @@ def test_weekly_event_in_the_spring_forward_gap(world):
     ]
     berlin = ZoneInfo("Europe/Berlin")
     assert [s.astimezone(berlin).strftime("%d %H:%M") for s in starts] == [
-        "23 02:30", "30 03:30", "06 02:30"]  # fmt: skip
+        "23 02:30",
+        "30 03:30",
+        "06 02:30",
+    ]

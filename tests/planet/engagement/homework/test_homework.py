@@ -14,8 +14,9 @@ from planet.models import utcnow
 
 
 def _assignment(world, due_in=timedelta(days=2), late_days=0):
-    item = homework.post_assignment(world.planet, world.owner, "Essay", "Write", utcnow() + due_in,
-                                    late_days)  # fmt: skip
+    item = homework.post_assignment(
+        world.planet, world.owner, "Essay", "Write", utcnow() + due_in, late_days
+    )
     db.session.commit()
     return item
 
@@ -31,8 +32,12 @@ def test_homework_flow_grading_points_and_privacy(world, make, as_user):
     assert again.status_code == 409
     submission = db.session.scalar(db.select(Submission))
     owner = as_user(world.owner)
-    assert owner.post(f"/p/alpha/homework/submissions/{submission.id}/grade",
-                      data={"score": "150"}).status_code == 400  # fmt: skip
+    assert (
+        owner.post(
+            f"/p/alpha/homework/submissions/{submission.id}/grade", data={"score": "150"}
+        ).status_code
+        == 400
+    )
     assert (
         owner.post(
             f"/p/alpha/homework/submissions/{submission.id}/grade",
@@ -47,17 +52,23 @@ def test_homework_flow_grading_points_and_privacy(world, make, as_user):
     make.member(world.planet, peer)
     # Another member sees featured work but never someone's grade comment.
     assert "Great" not in as_user(peer).get("/p/alpha/homework").get_data(as_text=True)
-    assert as_user(world.member).post(f"/p/alpha/homework/submissions/{submission.id}/grade",
-                                      data={"score": "100"}).status_code == 403  # fmt: skip
+    assert (
+        as_user(world.member)
+        .post(f"/p/alpha/homework/submissions/{submission.id}/grade", data={"score": "100"})
+        .status_code
+        == 403
+    )
     beta = make.planet(world.outsider, slug="beta")
     assert as_user(world.outsider).get(f"/p/{beta.slug}/homework/{item.id}").status_code == 404
 
 
 def test_late_hand_in_marked_and_after_close_refused(world):
     item = _assignment(world, late_days=2)
-    late = homework.hand_in(world.planet, item, world.member, "late",
-                            now=item.due_at + timedelta(hours=1))  # fmt: skip
+    late = homework.hand_in(
+        world.planet, item, world.member, "late", now=item.due_at + timedelta(hours=1)
+    )
     assert late.is_late
     with pytest.raises(ServiceError, match="closed"):
-        homework.hand_in(world.planet, item, world.owner, "too late",
-                         now=item.closes_at + timedelta(seconds=1))  # fmt: skip
+        homework.hand_in(
+            world.planet, item, world.owner, "too late", now=item.closes_at + timedelta(seconds=1)
+        )

@@ -1,7 +1,8 @@
 """Health numbers on a seeded history with known answers.
 
-The activity figures are checked twice: computed live (planet.engagement.insights.health) and read back
-from a stored snapshot (planet.engagement.insights.health_snapshot), the way the page shows them."""
+The activity figures are checked twice: computed live (planet.engagement.insights.health) and
+read back from a stored snapshot (planet.engagement.insights.health_snapshot), the way the page
+shows them."""
 
 from datetime import UTC, datetime, timedelta
 
@@ -148,8 +149,15 @@ def test_health_page_and_csv_owner_only(world, as_user, crowd):
     _seed(world.planet, crowd[1], 0, 2)
     db.session.commit()
     owner = as_user(world.owner)
-    for table in ("weekly_active", "members", "cooling", "unanswered", "retention", "funnel",
-                  "least_active"):  # fmt: skip
+    for table in (
+        "weekly_active",
+        "members",
+        "cooling",
+        "unanswered",
+        "retention",
+        "funnel",
+        "least_active",
+    ):
         response = owner.get(f"/p/alpha/health/{table}.csv")
         assert response.status_code == 200 and response.mimetype == "text/csv"
     assert "<svg" in owner.get("/p/alpha/health").get_data(as_text=True)

@@ -257,10 +257,13 @@ def test_sweep_with_nothing_due_costs_the_same_whatever_the_number_of_snapshots(
         planet = make.planet()
         db.session.add(
             HealthSnapshot(
-                planet_id=planet.id, due_at=NOW + timedelta(hours=1), member_count=1,
-                duration_ms=0, data="",
+                planet_id=planet.id,
+                due_at=NOW + timedelta(hours=1),
+                member_count=1,
+                duration_ms=0,
+                data="",
             )
-        )  # fmt: skip
+        )
     db.session.commit()
     with query_counter() as few:
         assert engagement_tasks.health_snapshots(NOW) == {"opened": 0}
@@ -268,10 +271,13 @@ def test_sweep_with_nothing_due_costs_the_same_whatever_the_number_of_snapshots(
         planet = make.planet()
         db.session.add(
             HealthSnapshot(
-                planet_id=planet.id, due_at=NOW + timedelta(hours=1), member_count=1,
-                duration_ms=0, data="",
+                planet_id=planet.id,
+                due_at=NOW + timedelta(hours=1),
+                member_count=1,
+                duration_ms=0,
+                data="",
             )
-        )  # fmt: skip
+        )
     db.session.commit()
     with query_counter() as many:
         assert engagement_tasks.health_snapshots(NOW) == {"opened": 0}
@@ -295,16 +301,20 @@ def test_every_csv_still_exports_in_full(world, make, as_user, app):
     def safe(name):
         return "'" + name if name.startswith("=") else name
 
-    expected = [[str(user.id), safe(user.display_name), *(str(n) for n in counts)]
-                for user, *counts in health.by_member(world.planet, now, limit=None)]  # fmt: skip
+    expected = [
+        [str(user.id), safe(user.display_name), *(str(n) for n in counts)]
+        for user, *counts in health.by_member(world.planet, now, limit=None)
+    ]
     assert members[1:] == expected and len(expected) == 18
     assert [row[1] for row in members if row[1].startswith("'")] == ["'=SUM(A1)"]
     least = table("least_active")
     expected, after = [], None
     for _ in range(10):  # 30 members: five pages of 7, across the idle/active boundary
         rows, after = health.least_active(world.planet, now, 4, after, limit=7)
-        expected += [[str(r.Membership.user_id), r.Membership.user.display_name, str(r.activity)]
-                     for r in rows]  # fmt: skip
+        expected += [
+            [str(r.Membership.user_id), r.Membership.user.display_name, str(r.activity)]
+            for r in rows
+        ]
         if after is None:
             break
     expected = [[uid, safe(name), n] for uid, name, n in expected]

@@ -4,9 +4,15 @@ from planet.engagement.clock import planet_tz
 from planet.engagement.introductions import services as introductions
 from planet.extensions import db
 
-FIELDS = {"who": "A designer", "work": "UX research", "offer": "Portfolio reviews",
-          "seeking": "Co-founders", "city": "Hangzhou", "tags": "design, figma",
-          "contact": "wechat: mia-canary"}  # fmt: skip
+FIELDS = {
+    "who": "A designer",
+    "work": "UX research",
+    "offer": "Portfolio reviews",
+    "seeking": "Co-founders",
+    "city": "Hangzhou",
+    "tags": "design, figma",
+    "contact": "wechat: mia-canary",
+}
 
 
 def _intro(world, client):
@@ -166,9 +172,15 @@ def test_template_prompts_left_as_default_stay_translated(world, as_user):
     client.environ_base["HTTP_ACCEPT_LANGUAGE"] = "zh-CN"
     form = client.get("/p/alpha/directory/template").get_data(as_text=True)
     assert "我能提供什么" in form
-    saved = client.post("/p/alpha/directory/template", data={
-        "who": "一句话介绍你自己", "work": "我做什么", "offer": "我能提供什么",
-        "seeking": "我在寻找什么"})  # fmt: skip
+    saved = client.post(
+        "/p/alpha/directory/template",
+        data={
+            "who": "一句话介绍你自己",
+            "work": "我做什么",
+            "offer": "我能提供什么",
+            "seeking": "我在寻找什么",
+        },
+    )
     assert saved.status_code == 302
     with force_locale("en"):
         prompts = introductions.template_prompts(world.planet.id)
@@ -189,9 +201,12 @@ def test_invitation_and_countdown_cost_one_query_together(world, as_user, query_
         if with_event:
             start = (utcnow() + timedelta(days=3)).astimezone(planet_tz(world.planet))
             events.create_event(
-                world.planet, world.owner, title="Soon", local_date=start.date(),
+                world.planet,
+                world.owner,
+                title="Soon",
+                local_date=start.date(),
                 local_time=start.time().replace(second=0, microsecond=0),
-            )  # fmt: skip
+            )
             db.session.commit()
         client = as_user(world.member)
         client.get("/p/alpha/")  # warm up: the session and the caches of a first request

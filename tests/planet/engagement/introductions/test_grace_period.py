@@ -2,8 +2,15 @@
 
 from planet.engagement.introductions import services as introductions
 
-FIELDS = {"who": "", "work": "", "offer": "", "seeking": "Study partners", "city": "Suzhou",
-          "tags": "", "contact": ""}  # fmt: skip
+FIELDS = {
+    "who": "",
+    "work": "",
+    "offer": "",
+    "seeking": "Study partners",
+    "city": "Suzhou",
+    "tags": "",
+    "contact": "",
+}
 
 
 def test_directory_lists_grace_members_not_lapsed_ones(world, standings, as_user):

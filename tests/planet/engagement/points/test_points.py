@@ -50,8 +50,10 @@ def test_leaderboard_page_and_levels(world, as_user, make):
     assert points.level_for(25, points.levels(world.planet.id))[0] == 2
     with pytest.raises(ServiceError):
         points.update_settings(world.planet, {"topic": 3}, [(0, "a"), (0, "b")])
-    bad = as_user(world.owner).post("/p/alpha/points/settings", data={
-        "topic": "-1", "level_threshold": ["0"], "level_name": ["New"]})  # fmt: skip
+    bad = as_user(world.owner).post(
+        "/p/alpha/points/settings",
+        data={"topic": "-1", "level_threshold": ["0"], "level_name": ["New"]},
+    )
     assert bad.status_code == 400
 
 

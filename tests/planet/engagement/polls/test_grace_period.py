@@ -44,7 +44,9 @@ def test_checked_in_lottery_counts_grace_members_not_lapsed(world, standings):
     )
     for user in (standings.grace, standings.lapsed):
         db.session.add(
-            CheckIn(challenge_id=challenge.id, planet_id=world.planet.id, user_id=user.id, day=today)
+            CheckIn(
+                challenge_id=challenge.id, planet_id=world.planet.id, user_id=user.id, day=today
+            )
         )
     db.session.commit()
     standings.settle()

@@ -14,12 +14,20 @@ from planet.models import utcnow
 
 def test_poll_rules(world, as_user):
     owner = as_user(world.owner)
-    bad = owner.post("/p/alpha/polls/new", data={"question": "Q?", "options": "",
-                     "closes_date": "2099-01-01", "closes_time": "10:00"})  # fmt: skip
+    bad = owner.post(
+        "/p/alpha/polls/new",
+        data={"question": "Q?", "options": "", "closes_date": "2099-01-01", "closes_time": "10:00"},
+    )
     assert bad.status_code == 400 and "at least two" in bad.get_data(as_text=True)
-    poll = polls.create_poll(world.planet, world.owner, "Lunch?", ["Tea", "Coffee"],
-                             multiple=False, closes_at=utcnow() + timedelta(days=1),
-                             results=ResultsVisibility.AFTER_VOTE)  # fmt: skip
+    poll = polls.create_poll(
+        world.planet,
+        world.owner,
+        "Lunch?",
+        ["Tea", "Coffee"],
+        multiple=False,
+        closes_at=utcnow() + timedelta(days=1),
+        results=ResultsVisibility.AFTER_VOTE,
+    )
     db.session.commit()
     member = as_user(world.member)
     assert "Coffee" in member.get(f"/p/alpha/polls/{poll.id}").get_data(as_text=True)
@@ -37,9 +45,15 @@ def test_poll_rules(world, as_user):
 
 
 def test_results_hidden_until_close(world):
-    poll = polls.create_poll(world.planet, world.owner, "Q", ["a", "b"], multiple=True,
-                             closes_at=utcnow() + timedelta(days=1),
-                             results=ResultsVisibility.AFTER_CLOSE)  # fmt: skip
+    poll = polls.create_poll(
+        world.planet,
+        world.owner,
+        "Q",
+        ["a", "b"],
+        multiple=True,
+        closes_at=utcnow() + timedelta(days=1),
+        results=ResultsVisibility.AFTER_CLOSE,
+    )
     assert not polls.results_visible(poll, True, utcnow())
     assert polls.results_visible(poll, False, poll.closes_at)
 
@@ -47,8 +61,9 @@ def test_results_hidden_until_close(world):
 def test_lottery_is_verifiable(world, make):
     for _ in range(5):
         make.member(world.planet)
-    lottery = polls.create_lottery(world.planet, world.owner, "Book", "A book",
-                                   LotteryEligibility.ALL_MEMBERS, 2)  # fmt: skip
+    lottery = polls.create_lottery(
+        world.planet, world.owner, "Book", "A book", LotteryEligibility.ALL_MEMBERS, 2
+    )
     committed = lottery.seed_hash
     polls.draw_lottery(world.planet, lottery, world.owner)
     assert hashlib.sha256(lottery.seed.encode()).hexdigest() == committed
@@ -63,8 +78,9 @@ def test_lottery_among_checked_in_this_week(world):
 
     from planet.engagement.checkins import services as checkins
 
-    lottery = polls.create_lottery(world.planet, world.owner, "Week", "",
-                                   LotteryEligibility.CHECKED_IN_THIS_WEEK, 1)  # fmt: skip
+    lottery = polls.create_lottery(
+        world.planet, world.owner, "Week", "", LotteryEligibility.CHECKED_IN_THIS_WEEK, 1
+    )
     with pytest.raises(ServiceError, match="Nobody"):
         polls.draw_lottery(world.planet, lottery, world.owner)
     now = datetime.now(UTC)
