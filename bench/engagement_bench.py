@@ -140,8 +140,9 @@ def main() -> None:
 
 
 def run(app, db) -> list[tuple[str, float]]:
-    from planet.engagement import health, points
-    from planet.engagement.models import PeriodKind
+    from planet.engagement.insights import health
+    from planet.engagement.points import services as points
+    from planet.engagement.points.models import PeriodKind
     from planet.planets.models import Planet
 
     planet = db.session.get(Planet, 1)
@@ -197,8 +198,8 @@ def run(app, db) -> list[tuple[str, float]]:
 
 
 def health_snapshot_timings(app, db, planet, page, out: list) -> None:
-    from planet.engagement import health_snapshot
-    from planet.engagement.health_snapshot import HealthSnapshot
+    from planet.engagement.insights import health_snapshot
+    from planet.engagement.insights.health_snapshot import HealthSnapshot
     from workers import engagement_tasks
 
     size = f"{planet.member_count:,}-member planet"
@@ -251,7 +252,7 @@ def write(results, members, rows, seeded, loads) -> None:
         "",
         "The health page reads its activity figures (weekly active members, activity by member,",
         "the top decile's share, the cooling check) from a snapshot that the `health_snapshots`",
-        "periodic job computes (planet.engagement.health_snapshot); 'computed live' is the page",
+        "periodic job computes (planet.engagement.insights.health_snapshot); 'computed live' is the page",
         "with every figure computed per request, as it was before snapshots. Unanswered",
         "questions, renewals and churn and the funnel are read live on every page view; the CSV",
         "downloads are computed when requested. 'periodic job with nothing due' is a run after",

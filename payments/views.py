@@ -50,7 +50,7 @@ from payments.models import (
 )
 from planet import jobs, policy
 from planet.accounts.models import User
-from planet.engagement.activity import remembered_join_source
+from planet.engagement.insights.activity import remembered_join_source
 from planet.errors import ServiceError
 from planet.extensions import csrf, db
 from planet.members import services as members

@@ -23,7 +23,9 @@ import logging
 from datetime import datetime
 
 from planet import jobs
-from planet.engagement import checkins, events, health, health_snapshot
+from planet.engagement.checkins import services as checkins
+from planet.engagement.events import services as events
+from planet.engagement.insights import health, health_snapshot
 from planet.models import utcnow
 from workers.app import celery
 

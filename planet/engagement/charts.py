@@ -5,8 +5,9 @@ from __future__ import annotations
 from markupsafe import Markup, escape
 
 
-def bar_chart(points: list[tuple[str, float]], width: int = 640, height: int = 180,
-              title: str = "") -> Markup:  # fmt: skip
+def bar_chart(
+    points: list[tuple[str, float]], width: int = 640, height: int = 180, title: str = ""
+) -> Markup:
     """A bar chart as inline SVG; labels are escaped."""
     pad_left, pad_bottom, pad_top = 36, 28, 10
     inner_w, inner_h = width - pad_left - 6, height - pad_bottom - pad_top

@@ -98,7 +98,7 @@ class DigestSource:
 
 def _upcoming_events(planet: Planet, now: datetime) -> list:
     try:
-        from planet.engagement.models import Event
+        from planet.engagement.events.models import Event
     except ImportError:  # the engagement area is optional
         return []
     return list(

@@ -213,7 +213,7 @@ def _active_member(planet: Planet, user_id: int) -> User | None:
 
 @jobs.register_inline("engagement.checkin_reminder")
 def checkin_reminder(challenge_id: int, user_id: int, day: str, **_ignored) -> None:
-    from planet.engagement.models import Challenge
+    from planet.engagement.checkins.models import Challenge
 
     challenge = db.session.get(Challenge, challenge_id)
     planet = challenge and db.session.get(Planet, challenge.planet_id)
@@ -230,7 +230,7 @@ def checkin_reminder(challenge_id: int, user_id: int, day: str, **_ignored) -> N
 
 @jobs.register_inline("engagement.event_reminder")
 def event_reminder(event_id: int, user_id: int, starts_at: str, **_ignored) -> None:
-    from planet.engagement.models import Event
+    from planet.engagement.events.models import Event
 
     event = db.session.get(Event, event_id)
     planet = event and db.session.get(Planet, event.planet_id)

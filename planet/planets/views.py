@@ -150,7 +150,7 @@ def _filled_settings_form(planet):
 
 def _count_landing_view(planet) -> None:
     """Feed the owner's join funnel (buffered outside the database: a GET never writes)."""
-    from planet.engagement import activity, health
+    from planet.engagement.insights import activity, health
 
     user_id = current_user.id if current_user.is_authenticated else None
     source = health.funnel_source(request.args.get("ref"), request.referrer)

@@ -196,7 +196,7 @@ def test_every_status_has_a_label():
 
 
 def _funnel_of(planet):
-    from planet.engagement import health
+    from planet.engagement.insights import health
     from planet.models import utcnow
 
     return {

@@ -9,10 +9,10 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import func, select
 
-from planet.engagement import health_snapshot
-from planet.engagement.activity import record_activity
-from planet.engagement.health_snapshot import HealthSnapshot
-from planet.engagement.models import ActivityKind
+from planet.engagement.insights import health_snapshot
+from planet.engagement.insights.activity import record_activity
+from planet.engagement.insights.health_snapshot import HealthSnapshot
+from planet.engagement.insights.models import ActivityKind
 from planet.extensions import db
 from planet.models import utcnow
 from workers.models import PeriodicRun

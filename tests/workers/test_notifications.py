@@ -141,7 +141,7 @@ def test_unread_badge_caps(app, make):
 def test_checkin_reminder_job_notifies_an_active_member_once(app, make):
     from datetime import timedelta
 
-    from planet.engagement.models import Challenge
+    from planet.engagement.checkins.models import Challenge
     from planet.models import utcnow
 
     owner = make.user()

@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import timedelta
 
 import pytest
 
 from planet.accounts.models import User
-from planet.planets.models import Planet
+from planet.extensions import db
+from planet.models import utcnow
+from planet.planets.models import Membership, MembershipStatus, Planet
 
 
 @dataclass
@@ -49,3 +52,36 @@ def english(app):
 
     with force_locale("en"):
         yield
+
+
+@dataclass
+class Standings:
+    """Two more members of the world's planet: `grace` (paid term over, still in the dunning
+    grace period: entitled everywhere) and `lapsed` (grace over, status not yet swept to
+    expired: entitled nowhere). Both start as plain active members, so the test can record
+    what they did; `settle()` then moves their memberships to those standings."""
+
+    grace: User
+    lapsed: User
+    grace_membership: Membership
+    lapsed_membership: Membership
+
+    def settle(self) -> None:
+        now = utcnow()
+        self.grace_membership.expires_at = now - timedelta(days=1)
+        self.grace_membership.grace_until = now + timedelta(days=3)
+        self.lapsed_membership.expires_at = now - timedelta(days=5)
+        self.lapsed_membership.grace_until = now - timedelta(days=1)
+        db.session.commit()
+        assert self.grace_membership.status is MembershipStatus.ACTIVE
+        assert self.grace_membership.is_entitled_at(now)
+        assert self.lapsed_membership.status is MembershipStatus.ACTIVE
+        assert not self.lapsed_membership.is_entitled_at(now)
+
+
+@pytest.fixture
+def standings(world, make):
+    grace, lapsed = make.user(name="Gina"), make.user(name="Lars")
+    return Standings(
+        grace, lapsed, make.member(world.planet, grace), make.member(world.planet, lapsed)
+    )

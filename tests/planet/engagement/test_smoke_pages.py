@@ -3,10 +3,25 @@
 import pytest
 
 PAGES = [
-    "directory", "introduction", "directory/template", "directory/missing", "challenges",
-    "challenges/new", "homework", "homework/new", "points", "points/history", "points/settings",
-    "points/inactive", "events", "events/new", "polls", "polls/new", "lotteries/new", "health",
-]  # fmt: skip
+    "directory",
+    "introduction",
+    "directory/template",
+    "directory/missing",
+    "challenges",
+    "challenges/new",
+    "homework",
+    "homework/new",
+    "points",
+    "points/history",
+    "points/settings",
+    "points/inactive",
+    "events",
+    "events/new",
+    "polls",
+    "polls/new",
+    "lotteries/new",
+    "health",
+]
 
 
 @pytest.mark.parametrize("page", PAGES)

@@ -1,0 +1,1 @@
+"""Check-in challenges (打卡): daily check-ins, streaks, leaderboards and reminders."""

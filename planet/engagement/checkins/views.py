@@ -1,0 +1,180 @@
+"""Check-in challenges: the list, creating one, the day feed with leaderboards and calendar,
+checking in, a check-in's image and a member's calendar.
+
+Thin: load (lookup), check access (policy), call a service, render.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from flask import abort, flash, redirect, request, url_for
+from flask_babel import gettext as _
+from flask_login import current_user
+from sqlalchemy import select
+
+from planet.accounts.models import User
+from planet.engagement.charts import bar_chart
+from planet.engagement.checkins import services
+from planet.engagement.checkins.forms import ChallengeForm, CheckInForm
+from planet.engagement.checkins.models import Challenge, CheckIn
+from planet.engagement.clock import local_day
+from planet.engagement.common import (
+    Action,
+    after_cursor,
+    bp,
+    form_failed,
+    load_planet,
+    render,
+)
+from planet.errors import ServiceError
+from planet.extensions import db
+from planet.models import utcnow
+from planet.web.cursors import encode
+from planet.web.lookup import in_planet_or_404
+
+
+@bp.route("/challenges")
+def challenges(slug):
+    planet = load_planet(slug, Action.READ)
+    rows = db.session.scalars(
+        select(Challenge)
+        .where(Challenge.planet_id == planet.id)
+        .order_by(Challenge.start_date.desc(), Challenge.id.desc())
+        .limit(50)
+    ).all()
+    return render(
+        "checkins/challenges.html",
+        planet,
+        rows=rows,
+        today=local_day(planet, utcnow()),
+        active_tab="engagement.challenges",
+    )
+
+
+@bp.route("/challenges/new", methods=["GET", "POST"])
+def new_challenge(slug):
+    planet = load_planet(slug, Action.MANAGE_CHALLENGES)
+    form = ChallengeForm()
+    if request.method == "GET":
+        form.start_date.data = local_day(planet, utcnow())
+        return render(
+            "checkins/challenge_form.html", planet, form=form, active_tab="engagement.challenges"
+        )
+    status = 400
+    if form.validate():
+        data = services.ChallengeInput(
+            title=form.title.data,
+            rules=form.rules.data or "",
+            start_date=form.start_date.data,
+            length_days=form.length_days.data,
+            late_allowed=form.late_allowed.data,
+        )
+        if form.window_start.data:
+            data.window_start = form.window_start.data
+        if form.window_end.data:
+            data.window_end = form.window_end.data
+        try:
+            challenge = services.create_challenge(planet, current_user, data)
+        except ServiceError as error:
+            status = form_failed(form, error)
+        else:
+            return redirect(url_for("engagement.challenge", slug=planet.slug, cid=challenge.id))
+    return render(
+        "checkins/challenge_form.html",
+        planet,
+        status,
+        form=form,
+        active_tab="engagement.challenges",
+    )
+
+
+@bp.route("/challenges/<int:cid>")
+def challenge(slug, cid):
+    planet = load_planet(slug, Action.READ)
+    item = in_planet_or_404(Challenge, cid, planet)
+    now = utcnow()
+    today = local_day(planet, now)
+    day = today
+    if request.args.get("day"):
+        try:
+            day = datetime.strptime(request.args["day"], "%Y-%m-%d").date()
+        except ValueError:
+            abort(400, description=_("That date is not valid."))
+    feed, cursor = services.day_feed(item, day, after=after_cursor())
+    progress = services.progress_of(item, current_user.id)
+    stats = services.daily_stats(item)
+    return render(
+        "checkins/challenge.html",
+        planet,
+        challenge=item,
+        today=today,
+        day=day,
+        feed=feed,
+        next_cursor=encode(cursor) if cursor else None,
+        my_today=services.checkin_of(item, current_user.id, today),
+        progress=progress,
+        streak=services.effective_streak(progress, today),
+        calendar=services.calendar(item, current_user.id),
+        days=services.calendar_days(item),
+        streak_board=services.leaderboard(item, "streak", today, 20, now),
+        total_board=services.leaderboard(item, "total", today, 20, now),
+        completion=services.completion_rate(item, today),
+        chart=bar_chart([(d.strftime("%m-%d"), n) for d, n in stats], title=_("Check-ins per day")),
+        form=CheckInForm(),
+        active_tab="engagement.challenges",
+    )
+
+
+@bp.route("/challenges/<int:cid>/checkin", methods=["POST"])
+def check_in(slug, cid):
+    planet = load_planet(slug, Action.CHECK_IN)
+    item = in_planet_or_404(Challenge, cid, planet)
+    form = CheckInForm()
+    services.check_in(planet, item, current_user, form.body.data or "", image=form.image.data)
+    flash(_("Checked in. Keep it up!"), "success")
+    return redirect(url_for("engagement.challenge", slug=planet.slug, cid=item.id))
+
+
+@bp.route("/challenges/<int:cid>/images/<key>")
+def checkin_image(slug, cid, key):
+    """A check-in's image, for whoever may read the planet (the content area's file route
+    shows an image that belongs to no topic only to its uploader). Looked up by the stored
+    file's key, then the uploader's check-in in this challenge (both indexed)."""
+    from planet.content import uploads
+
+    planet = load_planet(slug, Action.READ)
+    challenge = in_planet_or_404(Challenge, cid, planet)
+    attachment = uploads.stored_in_planet(planet.id, key)
+    if attachment is None or not db.session.scalar(
+        select(CheckIn.id).where(
+            CheckIn.challenge_id == challenge.id,
+            CheckIn.user_id == attachment.uploader_id,
+            CheckIn.image_key == key,
+        )
+    ):
+        abort(404)
+    return uploads.send_stored(attachment)
+
+
+@bp.route("/challenges/<int:cid>/members/<int:user_id>")
+def member_calendar(slug, cid, user_id):
+    planet = load_planet(slug, Action.READ)
+    item = in_planet_or_404(Challenge, cid, planet)
+    progress = services.progress_of(item, user_id)
+    if progress is None:
+        abort(404)
+    user = db.session.get(User, user_id)
+    today = local_day(planet, utcnow())
+    return render(
+        "checkins/member_calendar.html",
+        planet,
+        challenge=item,
+        user=user,
+        progress=progress,
+        streak=services.effective_streak(progress, today),
+        today=today,
+        calendar=services.calendar(item, user_id),
+        days=services.calendar_days(item),
+        active_tab="engagement.challenges",
+    )

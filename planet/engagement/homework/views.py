@@ -1,0 +1,124 @@
+"""Homework: assignments, handing in and grading.
+
+Thin: load (lookup), check access (policy), call a service, render.
+"""
+
+from __future__ import annotations
+
+from flask import abort, flash, redirect, request, url_for
+from flask_babel import gettext as _
+from flask_login import current_user
+
+from planet import policy
+from planet.engagement.clock import to_utc
+from planet.engagement.common import (
+    Action,
+    after_cursor,
+    bp,
+    form_failed,
+    load_planet,
+    render,
+)
+from planet.engagement.homework import services
+from planet.engagement.homework.forms import AssignmentForm, GradeForm, SubmissionForm
+from planet.engagement.homework.models import Assignment, Submission
+from planet.errors import ServiceError
+from planet.models import utcnow
+from planet.web.cursors import encode
+from planet.web.lookup import in_planet_or_404
+
+
+@bp.route("/homework")
+def homework(slug):
+    planet = load_planet(slug, Action.READ)
+    rows, cursor = services.list_assignments(planet, after=after_cursor())
+    return render(
+        "homework/homework.html",
+        planet,
+        rows=rows,
+        next_cursor=encode(cursor) if cursor else None,
+        grades=services.my_grades(planet, current_user.id),
+        now=utcnow(),
+        active_tab="engagement.homework",
+    )
+
+
+@bp.route("/homework/new", methods=["GET", "POST"])
+def new_assignment(slug):
+    planet = load_planet(slug, Action.POST_HOMEWORK)
+    form = AssignmentForm()
+    status = 200
+    if request.method == "POST":
+        status = 400
+        if form.validate():
+            due = to_utc(planet, form.due_date.data, form.due_time.data)
+            try:
+                item = services.post_assignment(
+                    planet,
+                    current_user,
+                    form.title.data,
+                    form.body.data or "",
+                    due,
+                    form.late_days.data,
+                )
+            except ServiceError as error:
+                status = form_failed(form, error)
+            else:
+                return redirect(url_for("engagement.assignment", slug=planet.slug, aid=item.id))
+    return render(
+        "homework/assignment_form.html", planet, status, form=form, active_tab="engagement.homework"
+    )
+
+
+@bp.route("/homework/<int:aid>")
+def assignment(slug, aid):
+    planet = load_planet(slug, Action.READ)
+    item = in_planet_or_404(Assignment, aid, planet)
+    may_grade = policy.may(current_user, Action.GRADE_HOMEWORK, planet)
+    rows, cursor = services.list_submissions(
+        item, featured_only=not may_grade, after=after_cursor()
+    )
+    return render(
+        "homework/assignment.html",
+        planet,
+        assignment=item,
+        rows=rows,
+        may_grade=may_grade,
+        next_cursor=encode(cursor) if cursor else None,
+        now=utcnow(),
+        mine=services.submission_of(item, current_user.id),
+        form=SubmissionForm(),
+        grade_form=GradeForm(formdata=None),
+        active_tab="engagement.homework",
+    )
+
+
+@bp.route("/homework/<int:aid>/submit", methods=["POST"])
+def submit(slug, aid):
+    planet = load_planet(slug, Action.SUBMIT_HOMEWORK)
+    item = in_planet_or_404(Assignment, aid, planet)
+    form = SubmissionForm()
+    services.hand_in(planet, item, current_user, form.body.data or "")
+    flash(_("Your work is handed in."), "success")
+    return redirect(url_for("engagement.assignment", slug=planet.slug, aid=item.id))
+
+
+@bp.route("/homework/submissions/<int:sid>/grade", methods=["POST"])
+def grade(slug, sid):
+    planet = load_planet(slug, Action.GRADE_HOMEWORK)
+    submission = in_planet_or_404(Submission, sid, planet)
+    form = GradeForm()
+    if not form.validate():
+        abort(400, description=_("The score must be between 0 and 100."))
+    services.grade(
+        planet,
+        submission,
+        current_user,
+        form.score.data,
+        form.comment.data or "",
+        form.featured.data,
+    )
+    flash(_("Grade saved."), "success")
+    return redirect(
+        url_for("engagement.assignment", slug=planet.slug, aid=submission.assignment_id)
+    )

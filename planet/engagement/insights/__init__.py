@@ -1,0 +1,2 @@
+"""Community insights for owners: recorded activity, the health view and its snapshots, the join
+funnel."""

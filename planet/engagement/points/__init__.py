@@ -1,0 +1,1 @@
+"""Points and levels: awards for taking part, per-period totals and leaderboards."""

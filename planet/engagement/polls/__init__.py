@@ -1,0 +1,1 @@
+"""Polls and lotteries (verifiable draws among eligible members)."""

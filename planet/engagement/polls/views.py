@@ -1,0 +1,154 @@
+"""Polls and lotteries: creating, voting, drawing and the results.
+
+Thin: load (lookup), check access (policy), call a service, render.
+"""
+
+from __future__ import annotations
+
+from flask import abort, flash, redirect, request, url_for
+from flask_babel import gettext as _
+from flask_login import current_user
+from sqlalchemy import select
+
+from planet.accounts.models import User
+from planet.engagement.clock import to_utc
+from planet.engagement.common import (
+    Action,
+    ActionForm,
+    after_cursor,
+    bp,
+    form_failed,
+    load_planet,
+    render,
+)
+from planet.engagement.polls import services
+from planet.engagement.polls.forms import LotteryForm, PollForm
+from planet.engagement.polls.models import Lottery, LotteryEligibility, Poll, ResultsVisibility
+from planet.errors import ServiceError
+from planet.extensions import db
+from planet.models import utcnow
+from planet.web.cursors import encode
+from planet.web.lookup import in_planet_or_404
+
+
+@bp.route("/polls", endpoint="polls")
+def polls_list(slug):
+    planet = load_planet(slug, Action.READ)
+    rows, cursor = services.list_polls(planet, after=after_cursor())
+    return render(
+        "polls/polls.html",
+        planet,
+        rows=rows,
+        next_cursor=encode(cursor) if cursor else None,
+        lotteries=services.list_lotteries(planet),
+        now=utcnow(),
+        active_tab="engagement.polls",
+    )
+
+
+@bp.route("/polls/new", methods=["GET", "POST"])
+def new_poll(slug):
+    planet = load_planet(slug, Action.CREATE_POLL)
+    form = PollForm()
+    status = 200
+    if request.method == "POST":
+        status = 400
+        if form.validate():
+            try:
+                item = services.create_poll(
+                    planet,
+                    current_user,
+                    form.question.data,
+                    (form.options.data or "").splitlines(),
+                    multiple=form.multiple.data,
+                    closes_at=to_utc(planet, form.closes_date.data, form.closes_time.data),
+                    results=ResultsVisibility(form.results.data),
+                )
+            except ServiceError as error:
+                status = form_failed(form, error)
+            else:
+                return redirect(url_for("engagement.poll", slug=planet.slug, pid=item.id))
+    return render("polls/poll_form.html", planet, status, form=form, active_tab="engagement.polls")
+
+
+@bp.route("/polls/<int:pid>")
+def poll(slug, pid):
+    planet = load_planet(slug, Action.READ)
+    item = in_planet_or_404(Poll, pid, planet)
+    now = utcnow()
+    ballot = services.ballot_of(item, current_user.id)
+    return render(
+        "polls/poll.html",
+        planet,
+        poll=item,
+        ballot=ballot,
+        now=now,
+        show_results=services.results_visible(item, ballot is not None, now),
+        form=ActionForm(),
+        active_tab="engagement.polls",
+    )
+
+
+@bp.route("/polls/<int:pid>/vote", methods=["POST"])
+def vote(slug, pid):
+    planet = load_planet(slug, Action.VOTE)
+    item = in_planet_or_404(Poll, pid, planet)
+    try:
+        option_ids = [int(v) for v in request.form.getlist("option")]
+    except ValueError:
+        abort(400, description=_("That option is not part of this poll."))
+    services.vote(planet, item, current_user, option_ids)
+    flash(_("Thanks for voting."), "success")
+    return redirect(url_for("engagement.poll", slug=planet.slug, pid=item.id))
+
+
+@bp.route("/lotteries/new", methods=["GET", "POST"])
+def new_lottery(slug):
+    planet = load_planet(slug, Action.RUN_LOTTERY)
+    form = LotteryForm()
+    status = 200
+    if request.method == "POST":
+        status = 400
+        if form.validate():
+            try:
+                item = services.create_lottery(
+                    planet,
+                    current_user,
+                    form.title.data,
+                    form.prize.data or "",
+                    LotteryEligibility(form.eligibility.data),
+                    form.winner_count.data,
+                )
+            except ServiceError as error:
+                status = form_failed(form, error)
+            else:
+                return redirect(url_for("engagement.lottery", slug=planet.slug, lid=item.id))
+    return render(
+        "polls/lottery_form.html", planet, status, form=form, active_tab="engagement.polls"
+    )
+
+
+@bp.route("/lotteries/<int:lid>")
+def lottery(slug, lid):
+    planet = load_planet(slug, Action.READ)
+    item = in_planet_or_404(Lottery, lid, planet)
+    winners = []
+    if item.winners:
+        users = {u.id: u for u in db.session.scalars(select(User).where(User.id.in_(item.winners)))}
+        winners = [users.get(uid) for uid in item.winners]
+    return render(
+        "polls/lottery.html",
+        planet,
+        lottery=item,
+        winners=winners,
+        form=ActionForm(),
+        active_tab="engagement.polls",
+    )
+
+
+@bp.route("/lotteries/<int:lid>/draw", methods=["POST"])
+def draw(slug, lid):
+    planet = load_planet(slug, Action.RUN_LOTTERY)
+    item = in_planet_or_404(Lottery, lid, planet)
+    services.draw_lottery(planet, item, current_user)
+    return redirect(url_for("engagement.lottery", slug=planet.slug, lid=item.id))
