@@ -28,7 +28,6 @@ TASK_MODULES = (
     "workers.billing",
     "workers.digests",
     "workers.notifications",
-    "workers.engagement_tasks",
 )
 
 _flask_app: Flask | None = None
