@@ -50,10 +50,8 @@ MAX_MENTIONS = 20
 
 
 def require(user, action: Action, planet: Planet, target=None) -> None:
-    """The policy's answer as a ServiceError (works in requests, tasks and the CLI alike)."""
-    decision = policy.decide(user, action, planet, target)
-    if not decision:
-        raise ServiceError(decision.reason, decision.status)
+    """The policy's answer as planet.errors.Refused (in requests, tasks and the CLI alike)."""
+    policy.require(user, action, planet, target)
 
 
 def _text(value, limit: int, *, required: bool = True, what=None) -> str:

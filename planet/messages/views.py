@@ -10,6 +10,7 @@ from sqlalchemy.orm import joinedload
 
 from planet import policy
 from planet.accounts.models import User
+from planet.errors import Refused
 from planet.extensions import db
 from planet.members.services import get_membership
 from planet.messages import services
@@ -100,7 +101,7 @@ def thread(slug, user_id):
     status = 200
     if request.method == "POST":
         if not decision:
-            abort(decision.status, description=str(decision.reason))
+            raise Refused(decision)
         if form.validate():
             services.send_message(planet, current_user, counterpart.id, form.body.data)
             return redirect(url_for("messages.thread", slug=planet.slug, user_id=counterpart.id))
@@ -111,7 +112,7 @@ def thread(slug, user_id):
         planet.id, current_user.id, counterpart.id, before[0] if before else None, page_size
     )
     if not messages and before is None and not decision:
-        abort(decision.status, description=str(decision.reason))
+        raise Refused(decision)
     conversation = db.session.scalar(
         select(Conversation).where(
             Conversation.user_id == current_user.id,
