@@ -47,8 +47,8 @@ def _too_many_attempts() -> str:
     return _("Too many attempts. Please wait a few minutes and try again.")
 
 
-def _config_limit(name: str, default: str):
-    return lambda: current_app.config.get(name) or default
+def _config_limit(name: str):
+    return lambda: current_app.config[name]
 
 
 def _submitted_email() -> str:
@@ -80,7 +80,7 @@ def _render(template: str, status: int = 200, **context):
 
 @bp.route("/accounts/signup", methods=["GET", "POST"])
 @limiter.limit(
-    _config_limit("SIGNUP_RATE_LIMIT", "5 per minute"),
+    _config_limit("SIGNUP_RATE_LIMIT"),
     methods=["POST"],
     error_message=_too_many_attempts,
 )
@@ -112,12 +112,12 @@ def signup():
 
 @bp.route("/accounts/login", methods=["GET", "POST"])
 @limiter.limit(
-    _config_limit("LOGIN_RATE_LIMIT", "10 per minute"),
+    _config_limit("LOGIN_RATE_LIMIT"),
     methods=["POST"],
     error_message=_too_many_attempts,
 )
 @limiter.limit(
-    _config_limit("ACCOUNT_LOGIN_RATE_LIMIT", "10 per 15 minutes"),
+    _config_limit("ACCOUNT_LOGIN_RATE_LIMIT"),
     methods=["POST"],
     key_func=_submitted_email,
     deduct_when=_failed_login,
@@ -171,7 +171,7 @@ def verify_email(token):
 @bp.post("/accounts/verify/resend")
 @login_required
 @limiter.limit(
-    _config_limit("RESEND_VERIFICATION_RATE_LIMIT", "3 per 10 minutes"),
+    _config_limit("RESEND_VERIFICATION_RATE_LIMIT"),
     key_func=lambda: f"resend:{getattr(current_user, 'id', None)}",
     error_message=_too_many_attempts,
 )
@@ -192,12 +192,12 @@ def resend_verification():
 
 @bp.route("/accounts/password/forgot", methods=["GET", "POST"])
 @limiter.limit(
-    _config_limit("RESET_RATE_LIMIT", "5 per minute;20 per hour"),
+    _config_limit("RESET_RATE_LIMIT"),
     methods=["POST"],
     error_message=_too_many_attempts,
 )
 @limiter.limit(
-    _config_limit("RESET_PER_EMAIL_RATE_LIMIT", "3 per hour"),
+    _config_limit("RESET_PER_EMAIL_RATE_LIMIT"),
     methods=["POST"],
     key_func=lambda: "reset:" + _submitted_email(),
     error_message=_too_many_attempts,
