@@ -15,14 +15,14 @@ from planet.planets.models import Planet
 log = logging.getLogger(__name__)
 
 
-@jobs.register_inline("payments.process_event")
+@jobs.handler("payments.process_event")
 def process_event(event_id: str) -> str:
     from payments.webhooks import run_process_event
 
     return run_process_event(event_id)
 
 
-@jobs.register_inline("planets.dissolved")
+@jobs.handler("planets.dissolved")
 def refund_dissolved_planet(planet_id: int) -> int:
     """A dissolved planet refunds every member the unused part of their year, pro rata."""
     from payments.services import refund_unused_time

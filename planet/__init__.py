@@ -30,6 +30,18 @@ BLUEPRINTS = [
     "workers.views:bp",
 ]
 
+# Modules that declare job handlers (planet.jobs): all are imported by the app factory, so
+# `jobs.defer` knows every name before the first request.
+JOB_HANDLER_MODULES = [
+    "planet.accounts.emails",
+    "planet.notifications.handlers",
+    "planet.notifications.payment_handlers",
+    "planet.engagement.activity",
+    "planet.engagement.health_snapshot",
+    "payments.tasks",
+    "workers.notifications",
+]
+
 # Modules whose import registers models, CLI commands, job handlers or signal listeners.
 SIDE_EFFECT_MODULES = [
     "planet.accounts.auth",
@@ -56,7 +68,7 @@ def create_app(overrides: dict | None = None) -> Flask:
     logging.getLogger("alembic").setLevel(logging.WARNING)
 
     _init_extensions(app)
-    for dotted in SIDE_EFFECT_MODULES:
+    for dotted in JOB_HANDLER_MODULES + SIDE_EFFECT_MODULES:
         _import_optional(dotted)
     for dotted in BLUEPRINTS:
         module_name, attribute = dotted.split(":")

@@ -25,11 +25,23 @@ def _int(name: str, default: int) -> int:
     return default if value in (None, "") else int(value)
 
 
+def _float(name: str, default: float) -> float:
+    value = os.environ.get(name)
+    return default if value in (None, "") else float(value)
+
+
+def _str(name: str, default: str) -> str:
+    value = os.environ.get(name)
+    return default if value in (None, "") else value
+
+
 def load_config() -> dict:
-    """Read the settings the app needs; every one has a development default."""
+    """Read every setting the app, the workers and payments read; each has a development
+    default here (code reads `current_app.config["NAME"]`, never a default of its own)."""
     env = os.environ.get("PLANET_ENV", "development")
     var_dir = Path(os.environ.get("PLANET_VAR_DIR", ROOT / "var"))
     redis_url = os.environ.get("REDIS_URL", "")
+    stripe_base = os.environ.get("STRIPE_API_BASE", "http://127.0.0.1:8420")
     config = {
         "PLANET_ENV": env,
         "SECRET_KEY": os.environ.get("SECRET_KEY", DEFAULT_SECRET_KEY),
@@ -66,6 +78,16 @@ def load_config() -> dict:
         "RATELIMIT_STORAGE_OPTIONS": {"socket_connect_timeout": 0.5, "socket_timeout": 0.5},
         "LOGIN_RATE_LIMIT": os.environ.get("LOGIN_RATE_LIMIT", "10 per minute;50 per hour"),
         "SIGNUP_RATE_LIMIT": os.environ.get("SIGNUP_RATE_LIMIT", "5 per minute;30 per hour"),
+        "ACCOUNT_LOGIN_RATE_LIMIT": _str("ACCOUNT_LOGIN_RATE_LIMIT", "10 per 15 minutes"),
+        "RESET_RATE_LIMIT": _str("RESET_RATE_LIMIT", "5 per minute;20 per hour"),
+        "RESET_PER_EMAIL_RATE_LIMIT": _str("RESET_PER_EMAIL_RATE_LIMIT", "3 per hour"),
+        "RESEND_VERIFICATION_RATE_LIMIT": _str(
+            "RESEND_VERIFICATION_RATE_LIMIT", "3 per 10 minutes"
+        ),
+        # Accounts: how long emailed links stay valid, the largest avatar
+        "VERIFY_EMAIL_MAX_AGE": _int("VERIFY_EMAIL_MAX_AGE", 3 * 24 * 3600),  # three days
+        "RESET_PASSWORD_MAX_AGE": _int("RESET_PASSWORD_MAX_AGE", 3600),  # one hour
+        "AVATAR_MAX_BYTES": _int("AVATAR_MAX_BYTES", 2 * 1024 * 1024),
         # i18n
         "LANGUAGES": ["zh", "en"],
         "BABEL_DEFAULT_LOCALE": os.environ.get("DEFAULT_LOCALE", "zh"),
@@ -76,6 +98,8 @@ def load_config() -> dict:
         "MAIL_USERNAME": os.environ.get("MAIL_USERNAME", ""),
         "MAIL_PASSWORD": os.environ.get("MAIL_PASSWORD", ""),
         "MAIL_USE_TLS": _bool("MAIL_USE_TLS", False),
+        "MAIL_USE_SSL": _bool("MAIL_USE_SSL", False),
+        "MAIL_TIMEOUT": _float("MAIL_TIMEOUT", 10.0),
         "OUTBOX_ASYNC_MARKS": _bool("OUTBOX_ASYNC_MARKS", False),
         "MAIL_DEFAULT_SENDER": os.environ.get(
             "MAIL_DEFAULT_SENDER", "Planet <no-reply@planet.local>"
@@ -85,49 +109,31 @@ def load_config() -> dict:
         "PLATFORM_FEE_BPS": _int("PLATFORM_FEE_BPS", 500),
         "REFUND_WINDOW_HOURS": _int("REFUND_WINDOW_HOURS", 72),
         "SUPPORTED_CURRENCIES": ["cny", "usd", "eur", "hkd"],
-        "STRIPE_API_BASE": os.environ.get("STRIPE_API_BASE", "http://127.0.0.1:8420"),
+        "STRIPE_API_BASE": stripe_base,
         "STRIPE_JS_URL": os.environ.get("STRIPE_JS_URL", "http://127.0.0.1:8420/js.stripe.com/v3/"),
         "STRIPE_SECRET_KEY": os.environ.get("STRIPE_SECRET_KEY", "sk_test_planet_dev"),
         "STRIPE_PUBLISHABLE_KEY": os.environ.get("STRIPE_PUBLISHABLE_KEY", "pk_test_planet_dev"),
         "STRIPE_WEBHOOK_SECRET": os.environ.get("STRIPE_WEBHOOK_SECRET", "whsec_planet_dev"),
+        # Stripe Connect transfers: on by default only against the real Stripe API.
+        "STRIPE_CONNECT_ENABLED": _bool("STRIPE_CONNECT_ENABLED", "api.stripe.com" in stripe_base),
+        "STRIPE_LIVEMODE": _bool("STRIPE_LIVEMODE", False),
         # Workers
         "CELERY_BROKER_URL": os.environ.get("CELERY_BROKER_URL", redis_url or ""),
         "CELERY_ALWAYS_EAGER": _bool(
             "CELERY_ALWAYS_EAGER", not (redis_url or os.environ.get("CELERY_BROKER_URL"))
         ),
-        # Pagination
+        # Redis transport: a task whose worker died unacknowledged is redelivered after the
+        # visibility timeout; live workers look for such tasks every restore interval.
+        "CELERY_VISIBILITY_TIMEOUT": _int("CELERY_VISIBILITY_TIMEOUT", 3600),
+        "CELERY_UNACKED_RESTORE_INTERVAL": _int("CELERY_UNACKED_RESTORE_INTERVAL", 10),
+        "CELERY_BROKER_KEYPREFIX": _str("CELERY_BROKER_KEYPREFIX", ""),
+        "DIGEST_BATCH_SIZE": _int("DIGEST_BATCH_SIZE", 500),  # members per digest task
+        # Pages
         "PAGE_SIZE": _int("PAGE_SIZE", 20),
+        "FRAGMENT_CACHE_SIZE": _int("FRAGMENT_CACHE_SIZE", 4096),  # 0 switches it off
+        "HEALTH_LIVE_MAX_MEMBERS": _int("HEALTH_LIVE_MAX_MEMBERS", 2000),
     }
-    config.update(_optional_settings())
     return config
-
-
-# Settings whose defaults live next to the code that reads them; taken from the environment
-# only when set there.
-OPTIONAL_SETTINGS = {
-    "AVATAR_MAX_BYTES": int,
-    "ACCOUNT_LOGIN_RATE_LIMIT": str,
-    "RESET_RATE_LIMIT": str,
-    "RESET_PER_EMAIL_RATE_LIMIT": str,
-    "RESEND_VERIFICATION_RATE_LIMIT": str,
-    "VERIFY_EMAIL_MAX_AGE": int,
-    "RESET_PASSWORD_MAX_AGE": int,
-    "MAIL_TIMEOUT": float,
-    "DIGEST_BATCH_SIZE": int,
-    "FRAGMENT_CACHE_SIZE": int,
-    "HEALTH_LIVE_MAX_MEMBERS": int,
-}
-
-
-def _optional_settings() -> dict:
-    values = {
-        name: cast(os.environ[name])
-        for name, cast in OPTIONAL_SETTINGS.items()
-        if os.environ.get(name)
-    }
-    if "MAIL_USE_SSL" in os.environ:
-        values["MAIL_USE_SSL"] = _bool("MAIL_USE_SSL", False)
-    return values
 
 
 def check_production_safety(config: dict) -> None:

@@ -1,4 +1,5 @@
-"""Domain errors raised by services; the request lifecycle turns them into a 4xx page/JSON."""
+"""How a service refuses: one exception family, which the request lifecycle turns into a 4xx
+page or JSON reason in the user's language (planet.web.lifecycle). Services never abort()."""
 
 from __future__ import annotations
 
@@ -25,3 +26,13 @@ class Conflict(ServiceError):
 
 class NotFound(ServiceError):
     status = 404
+
+
+class Refused(ServiceError):
+    """The access policy said no (planet.policy.require): the Decision's status and reason."""
+
+    status = 403
+
+    def __init__(self, decision):
+        super().__init__(decision.reason, decision.status)
+        self.decision = decision

@@ -1,9 +1,18 @@
 """Deferred jobs: work that must run only after the current transaction commits.
 
-`planet` never imports `workers`. A service calls `defer("area.verb_noun", id=...)`; the job is
-kept on the session and handed to the dispatcher when (and only if) the transaction commits. The
-workers package installs a dispatcher that sends Celery tasks; without one (the embedded default
-before workers are configured, and unit tests) registered handlers run inline after commit.
+`planet` never imports `workers`. Every job name is declared once, with its one handler:
+
+    @jobs.handler("notifications.topic_created")
+    def topic_created(topic_id: int, **_ignored) -> None: ...
+
+A service calls `defer("area.verb_noun", id=...)`; an undeclared name raises `UnknownJob` right
+there (in the request, so a typo fails its tests). The job is kept on the session and handed to
+the dispatcher when (and only if) the transaction commits. The workers package installs a
+dispatcher that records the job and sends a Celery task; without one (the embedded default
+before workers are configured, and unit tests) the handler runs inline after commit.
+
+One event with several reactions defers one job per reaction (e.g. `notifications.comment_created`
+and `engagement.comment_created`), so each reaction runs, fails and retries on its own.
 """
 
 from __future__ import annotations
@@ -20,39 +29,63 @@ log = logging.getLogger(__name__)
 _PENDING_KEY = "planet_pending_jobs"
 
 
+class UnknownJob(LookupError):
+    """A job name that no module declared with @jobs.handler."""
+
+
+class DuplicateJob(RuntimeError):
+    """A second, different handler for a job name that already has one."""
+
+
 @dataclass(frozen=True)
 class Job:
     name: str
     kwargs: dict = field(default_factory=dict)
 
 
+Handler = Callable[..., object]
 Dispatcher = Callable[[Job], None]
-_inline_handlers: dict[str, list[Callable[..., None]]] = {}
+
+registry: dict[str, Handler] = {}
+"""Every declared job name and its one handler (filled by @handler at import)."""
 
 
-def register_inline(name: str):
-    """Register a function that runs `name` jobs (several areas may handle one name; each
-    handler runs once per job, in registration order). Registering the same function twice
-    (a re-imported module) keeps one."""
+def _same_function(a: Handler, b: Handler) -> bool:
+    return (a.__module__, a.__qualname__) == (b.__module__, b.__qualname__)
 
-    def decorator(func):
-        handlers = _inline_handlers.setdefault(name, [])
-        key = (func.__module__, func.__qualname__)
-        handlers[:] = [h for h in handlers if (h.__module__, h.__qualname__) != key]
-        handlers.append(func)
+
+def handler(name: str):
+    """Declare the job `name` and its handler. A name has exactly one handler: a second,
+    different function raises DuplicateJob (re-importing the same module is harmless)."""
+    if not name or "." not in name:
+        raise ValueError(f"a job name is 'area.verb_noun', not {name!r}")
+
+    def decorator(func: Handler) -> Handler:
+        existing = registry.get(name)
+        if existing is not None and not _same_function(existing, func):
+            raise DuplicateJob(
+                f"job {name!r} already has a handler: {existing.__module__}.{existing.__qualname__}"
+            )
+        registry[name] = func
         return func
 
     return decorator
 
 
-def handlers_for(name: str) -> list[Callable[..., None]]:
-    return list(_inline_handlers.get(name, ()))
+def handler_for(name: str) -> Handler:
+    """The handler of a declared job name; UnknownJob otherwise."""
+    try:
+        return registry[name]
+    except KeyError:
+        raise UnknownJob(f"no job is declared as {name!r}") from None
 
 
 def defer(name: str, **kwargs) -> None:
-    """Queue a job to run after the current transaction commits (ids only, never ORM objects)."""
+    """Queue a job to run after the current transaction commits (ids only, never ORM objects).
+    Raises UnknownJob at once when no handler is declared for `name`."""
     from planet.extensions import db
 
+    handler_for(name)
     db.session().info.setdefault(_PENDING_KEY, []).append(Job(name, kwargs))
 
 
@@ -62,12 +95,7 @@ def has_pending(session: Session) -> bool:
 
 
 def run_inline(job: Job) -> None:
-    handlers = _inline_handlers.get(job.name)
-    if not handlers:
-        log.info("no inline handler for job %s; dropped", job.name)
-        return
-    for handler in list(handlers):
-        handler(**job.kwargs)
+    handler_for(job.name)(**job.kwargs)
 
 
 def _dispatch(jobs: list[Job]) -> None:

@@ -139,18 +139,18 @@ class MailConnection:
 def _connect() -> smtplib.SMTP:
     config = current_app.config
     host, port = config["MAIL_SERVER"], int(config["MAIL_PORT"])
-    timeout = float(config.get("MAIL_TIMEOUT", 10))
-    if config.get("MAIL_USE_SSL"):
+    timeout = float(config["MAIL_TIMEOUT"])
+    if config["MAIL_USE_SSL"]:
         smtp: smtplib.SMTP = smtplib.SMTP_SSL(
             host, port, timeout=timeout, context=ssl.create_default_context()
         )
     else:
         smtp = smtplib.SMTP(host, port, timeout=timeout)
     try:
-        if config.get("MAIL_USE_TLS") and not config.get("MAIL_USE_SSL"):
+        if config["MAIL_USE_TLS"] and not config["MAIL_USE_SSL"]:
             smtp.starttls(context=ssl.create_default_context())
-        if config.get("MAIL_USERNAME"):
-            smtp.login(config["MAIL_USERNAME"], config.get("MAIL_PASSWORD", ""))
+        if config["MAIL_USERNAME"]:
+            smtp.login(config["MAIL_USERNAME"], config["MAIL_PASSWORD"])
     except Exception:
         smtp.close()
         raise

@@ -13,10 +13,11 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 
-from flask import abort, g, has_request_context
+from flask import g, has_request_context
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 
+from planet.errors import Refused
 from planet.extensions import db
 from planet.models import utcnow
 from planet.planets.models import Membership, MembershipStatus, Planet, PostingPolicy, Role
@@ -592,10 +593,10 @@ def may(user, action: Action, planet: Planet, target=None, now: datetime | None 
 
 
 def require(user, action: Action, planet: Planet, target=None) -> None:
-    """Abort the request with the policy's status and reason unless allowed."""
+    """Raise Refused (a ServiceError with the policy's status and reason) unless allowed."""
     decision = decide(user, action, planet, target)
     if not decision:
-        abort(decision.status, description=str(decision.reason))
+        raise Refused(decision)
 
 
 def staff_candidates(planet_id: int) -> list[Membership]:

@@ -10,7 +10,6 @@ created once per process.
 from __future__ import annotations
 
 import logging
-import os
 from pathlib import Path
 
 from celery import Celery, Task
@@ -28,7 +27,6 @@ TASK_MODULES = (
     "workers.billing",
     "workers.digests",
     "workers.notifications",
-    "workers.engagement_tasks",
 )
 
 _flask_app: Flask | None = None
@@ -43,12 +41,6 @@ def broker_url_from(config: dict) -> str:
     return config.get("CELERY_BROKER_URL") or embedded_broker_url(config["VAR_DIR"])
 
 
-def _setting(config: dict, name: str, default: int) -> int:
-    """An integer worker setting: the Flask config first, then the environment."""
-    value = config.get(name) or os.environ.get(name)
-    return int(value) if value not in (None, "") else default
-
-
 def celery_settings(config: dict) -> dict:
     """Celery settings derived from the Flask configuration."""
     from workers.schedule import beat_schedule
@@ -59,13 +51,13 @@ def celery_settings(config: dict) -> dict:
         # A task whose worker died unacknowledged goes back to its queue after the visibility
         # timeout; a live worker looks for such tasks every `restore` seconds.
         transport_options = {
-            "visibility_timeout": _setting(config, "CELERY_VISIBILITY_TIMEOUT", 3600),
-            "unacked_restore_interval": _setting(config, "CELERY_UNACKED_RESTORE_INTERVAL", 10),
+            "visibility_timeout": int(config["CELERY_VISIBILITY_TIMEOUT"]),
+            "unacked_restore_interval": int(config["CELERY_UNACKED_RESTORE_INTERVAL"]),
             "unacked_restore_throttle": 1,
             "socket_connect_timeout": 2,
             "socket_timeout": 5,
         }
-        prefix = config.get("CELERY_BROKER_KEYPREFIX") or os.environ.get("CELERY_BROKER_KEYPREFIX")
+        prefix = config["CELERY_BROKER_KEYPREFIX"]
         if prefix:  # several deployments (or test runs) on one Redis database
             transport_options["global_keyprefix"] = prefix
     return {
@@ -73,7 +65,9 @@ def celery_settings(config: dict) -> dict:
         "result_backend": None,
         "task_ignore_result": True,
         "task_always_eager": bool(config.get("CELERY_ALWAYS_EAGER")),
-        "task_eager_propagates": bool(config.get("TESTING")),
+        # Eager mode behaves as with a broker: a task's error stays with the task (logged and
+        # kept on its result), the caller that sent it carries on.
+        "task_eager_propagates": False,
         # At-least-once: acknowledge after the task finished; a killed worker's task is
         # redelivered (Redis: after the visibility timeout). Every task is idempotent.
         "task_acks_late": True,
@@ -140,8 +134,7 @@ def bind(app: Flask) -> None:
         kombu_pools.reset()
         celery._pool = None
         celery.amqp._producer_pool = None  # bound to the old connection (and key prefix)
-    if _flask_app is None or not app.testing:
-        _flask_app = app
+    _flask_app = app
 
 
 celery = Celery("planet", task_cls=FlaskTask, include=list(TASK_MODULES))

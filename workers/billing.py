@@ -23,6 +23,7 @@ from planet.models import utcnow
 from planet.notifications import services as notifications
 from planet.notifications.models import Kind
 from planet.planets.models import Membership, MembershipStatus, Planet
+from planet.web.links import external_url
 from workers.models import ReminderSent, RenewalAttempt
 
 log = logging.getLogger("workers.billing")
@@ -80,7 +81,7 @@ def expire_due(memberships: list[Membership], now: datetime) -> list[Membership]
                 m.user_id,
                 f"expired:{m.id}:{period_end[m.id].isoformat()}",
                 planet=planets[m.planet_id],
-                data={"link": f"/p/{planets[m.planet_id].slug}/checkout"},
+                data={"link": external_url("payments.checkout", slug=planets[m.planet_id].slug)},
             )
             for m in told
         ],
@@ -162,7 +163,7 @@ def _reminder_notice(
         data={
             "date": _date(membership.expires_at),
             "amount": notifications.format_amount(amount, currency),
-            "link": f"/p/{planet.slug}/checkout?renew=1",
+            "link": external_url("payments.checkout", slug=planet.slug, renew=1),
         },
     )
 
@@ -226,7 +227,10 @@ def run_attempt(attempt: RenewalAttempt, now: datetime) -> str:
             Kind.MEMBERSHIP_RENEWED,
             f"renewed:{membership.id}:{attempt.period_end.isoformat()}",
             planet=planet,
-            data={"date": _date(membership.expires_at), "link": f"/p/{planet.slug}"},
+            data={
+                "date": _date(membership.expires_at),
+                "link": external_url("content.timeline", slug=planet.slug),
+            },
         )
         return attempt.status
     if outcome is RenewalOutcome.PROCESSING:
@@ -259,7 +263,7 @@ def run_attempt(attempt: RenewalAttempt, now: datetime) -> str:
         Kind.RENEWAL_FAILED,
         f"renewal_failed:{membership.id}:{attempt.period_end.isoformat()}:{attempt.attempt}",
         planet=planet,
-        data={"link": f"/p/{planet.slug}/checkout?renew=1"},
+        data={"link": external_url("payments.checkout", slug=planet.slug, renew=1)},
     )
     return attempt.status
 

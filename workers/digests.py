@@ -5,7 +5,6 @@ retried or the whole run repeated."""
 from __future__ import annotations
 
 import logging
-import os
 from datetime import datetime, timedelta
 
 from sqlalchemy import or_, select
@@ -19,15 +18,13 @@ from planet.planets.models import Membership, MembershipStatus, Planet
 from workers.app import celery
 
 log = logging.getLogger("workers.digests")
-FAN_OUT_BATCH = 500
 
 
 def batch_size() -> int:
-    """Members per digest task (DIGEST_BATCH_SIZE in the config or environment)."""
+    """Members per digest task (DIGEST_BATCH_SIZE, planet.config)."""
     from flask import current_app
 
-    value = current_app.config.get("DIGEST_BATCH_SIZE") or os.environ.get("DIGEST_BATCH_SIZE")
-    return int(value) if value else FAN_OUT_BATCH
+    return int(current_app.config["DIGEST_BATCH_SIZE"])
 
 
 def period_of(frequency: DigestFrequency, now: datetime) -> tuple[str, datetime, datetime]:

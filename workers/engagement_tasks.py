@@ -1,5 +1,5 @@
-"""Thin engagement tasks: the check-in and event reminder sweeps, the landing-view flush and the
-community-health snapshots.
+"""The engagement sweeps (run by `workers.tick` from the beat schedule, not Celery tasks of their
+own): the check-in and event reminders, the landing-view flush and the community-health snapshots.
 
 Periodic targets for workers.schedule (each called with `now` by `workers.tick`):
 
@@ -19,7 +19,6 @@ health snapshots once per planet) so the jobs it deferred are dispatched after t
 
 from __future__ import annotations
 
-import logging
 from datetime import datetime
 
 from planet import jobs
@@ -27,9 +26,6 @@ from planet.engagement.checkins import services as checkins
 from planet.engagement.events import services as events
 from planet.engagement.insights import health, health_snapshot
 from planet.models import utcnow
-from workers.app import celery
-
-log = logging.getLogger("workers.engagement")
 
 
 def checkin_reminders(now: datetime | None = None) -> dict:
@@ -63,32 +59,4 @@ def health_snapshots(now: datetime | None = None) -> dict:
             jobs.commit()
             summary[outcome] = summary.get(outcome, 0) + 1
         seen.update(batch)
-    return summary
-
-
-@celery.task(name="engagement.checkin_reminders", acks_late=True)
-def checkin_reminders_task() -> dict:
-    summary = checkin_reminders()
-    log.info("engagement.checkin_reminders: %s", summary)
-    return summary
-
-
-@celery.task(name="engagement.event_reminders", acks_late=True)
-def event_reminders_task() -> dict:
-    summary = event_reminders()
-    log.info("engagement.event_reminders: %s", summary)
-    return summary
-
-
-@celery.task(name="engagement.landing_views", acks_late=True)
-def landing_views_task() -> dict:
-    summary = landing_views()
-    log.info("engagement.landing_views: %s", summary)
-    return summary
-
-
-@celery.task(name="engagement.refresh_health_snapshots", acks_late=True)
-def health_snapshots_task() -> dict:
-    summary = health_snapshots()
-    log.info("engagement.refresh_health_snapshots: %s", summary)
     return summary

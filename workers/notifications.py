@@ -7,10 +7,11 @@ from planet.extensions import db
 from planet.notifications import services
 from planet.notifications.models import Kind
 from planet.planets.models import Membership, Planet
+from planet.web.links import external_url
 from workers.billing import latest_attempt_number
 
 
-@jobs.register_inline("payments.renewal_failed")
+@jobs.handler("payments.renewal_failed")
 def renewal_failed(membership_id: int, **_ignored) -> None:
     """Payments defers this on each failed off-session charge. The billing sweep tells the
     member with the same dedupe key (membership, period, attempt), so they hear it once."""
@@ -25,5 +26,5 @@ def renewal_failed(membership_id: int, **_ignored) -> None:
         Kind.RENEWAL_FAILED,
         f"renewal_failed:{membership.id}:{period}:{'x' if attempt is None else attempt}",
         planet=planet,
-        data={"link": f"/p/{planet.slug}/checkout?renew=1"},
+        data={"link": external_url("payments.checkout", slug=planet.slug, renew=1)},
     )

@@ -4,9 +4,9 @@ With a broker configured, the jobs a transaction deferred are written as `Pendin
 that same transaction (a `before_commit` hook), so a job exists exactly when its change does.
 After the commit the dispatcher sends `workers.run_job(id)` to the broker; if the broker is down
 the request still succeeds and the row waits. `relay_due` (every minute on beat, and from the
-CLI) re-sends rows whose `next_attempt_at` passed. Running a row takes its lock, runs every
-handler registered for the name in one transaction and stamps `done_at` in it, so a redelivered
-or re-sent job does nothing the second time.
+CLI) re-sends rows whose `next_attempt_at` passed. Running a row takes its lock, runs the one
+handler declared for the name (planet.jobs) in one transaction and stamps `done_at` in it, so a
+redelivered or re-sent job does nothing the second time.
 
 Without a broker (eager mode: unit tests, CELERY_ALWAYS_EAGER) handlers run inline after commit.
 """
@@ -104,16 +104,16 @@ def send(pending_id: int, name: str) -> None:
 
 
 def run_handlers_inline(name: str, kwargs: dict) -> None:
-    """Eager mode: run each handler after the commit, in its own transaction."""
-    for handler in jobs.handlers_for(name):
-        try:
-            handler(**kwargs)
-            jobs.commit()
-            outbox.deliver_new()
-        except Exception:
-            db.session.rollback()
-            outbox.forget_new()
-            log.exception("job %s handler %s failed", name, handler.__qualname__)
+    """Eager mode: run the job's handler after the commit, in its own transaction."""
+    handler = jobs.handler_for(name)
+    try:
+        handler(**kwargs)
+        jobs.commit()
+        outbox.deliver_new()
+    except Exception:
+        db.session.rollback()
+        outbox.forget_new()
+        log.exception("job %s handler %s failed", name, handler.__qualname__)
 
 
 def run_pending(pending_id: int) -> str:
@@ -128,8 +128,7 @@ def run_pending(pending_id: int) -> str:
         return "skipped"
     name, kwargs = row.name, json.loads(row.kwargs)
     try:
-        for handler in jobs.handlers_for(name):
-            handler(**kwargs)
+        jobs.handler_for(name)(**kwargs)
         row = db.session.get(PendingJob, pending_id)
         row.done_at = utcnow()
         row.attempts += 1

@@ -42,10 +42,3 @@ def tick(job_name: str, now_iso: str | None = None) -> str:
     locks.finish(job_name, key, utcnow(), str(summary))
     log.info("task %s tick %s %s: %s", _task_id(), job_name, key, summary)
     return "done"
-
-
-@celery.task(name="workers.relay", acks_late=True)
-def relay_task() -> dict:
-    summary = relay.relay_due()
-    log.info("task %s relay: %s", _task_id(), summary)
-    return summary

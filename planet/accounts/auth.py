@@ -10,7 +10,7 @@ from __future__ import annotations
 import functools
 import secrets
 
-from flask import Flask, g, request, session
+from flask import request, session
 from flask_babel import lazy_gettext as _l
 from flask_login import login_user, logout_user
 from sqlalchemy import bindparam, select, update
@@ -65,24 +65,6 @@ def end_session(user: User) -> None:
     logout_user()
     session.clear()
     session["_remember"] = "clear"  # logout_user's marker, wiped by clear(): drop the cookie
-
-
-# Per-request caches that extensions keep on `g`: the user (Flask-Login), the locale
-# (Flask-Babel) and the raw CSRF token (Flask-WTF).
-_PER_REQUEST_G_KEYS = ("_login_user", "_flask_babel", "csrf_token")
-
-
-def _forget_cached_request_state() -> None:
-    """`g` lives on the app context, which a request shares when one is already pushed (a test
-    holding an app context, a CLI command issuing test requests). Drop what extensions cached
-    there, so each request authenticates and picks its language from its own cookies and
-    headers. In a served request `g` is fresh anyway and this does nothing."""
-    for key in _PER_REQUEST_G_KEYS:
-        g.pop(key, None)
-
-
-def init_app(app: Flask) -> None:
-    app.before_request_funcs.setdefault(None, []).insert(0, _forget_cached_request_state)
 
 
 def revoke_all_sessions(user: User, keep: AuthSession | None = None) -> None:

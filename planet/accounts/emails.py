@@ -4,13 +4,12 @@ They take ids (and the language to write in), load what they need, and queue the
 purpose derived from the request that asked for it (`request_key`, chosen when the job was
 deferred), so a retried or redelivered job sends it once, while a second request sends a new
 one. The outbox delivers it over SMTP after the handler's commit. They run inline after the
-request's commit (registered here with planet.jobs.register_inline) or in a worker.
+request's commit (declared here with planet.jobs.handler) or in a worker.
 """
 
 from __future__ import annotations
 
 import logging
-from urllib.parse import urlsplit
 
 from flask import current_app, render_template
 from flask_babel import force_locale
@@ -21,17 +20,9 @@ from planet.accounts import services, tokens
 from planet.accounts.models import User
 from planet.extensions import db
 from planet.notifications import outbox
+from planet.web.links import external_url
 
 log = logging.getLogger(__name__)
-
-
-def external_url(endpoint: str, **values) -> str:
-    """An absolute URL on BASE_URL (works with or without a request, e.g. in a worker)."""
-    base = urlsplit(current_app.config["BASE_URL"])
-    adapter = current_app.url_map.bind(
-        base.netloc, script_name=base.path or "/", url_scheme=base.scheme or "http"
-    )
-    return adapter.build(endpoint, values, force_external=True)
 
 
 def _language(user: User, locale: str | None) -> str:
@@ -57,7 +48,7 @@ def _queue_action_mail(user: User, purpose: str, subject: str, lines: dict) -> N
     )
 
 
-@jobs.register_inline("accounts.send_verification_email")
+@jobs.handler("accounts.send_verification_email")
 def send_verification_email(user_id: int, locale: str | None = None, request_key: str = "") -> bool:
     """Send the "confirm your email address" mail. Returns False when there is nothing to do."""
     user = db.session.get(User, user_id)
@@ -86,7 +77,7 @@ def send_verification_email(user_id: int, locale: str | None = None, request_key
     return True
 
 
-@jobs.register_inline("accounts.send_password_reset_email")
+@jobs.handler("accounts.send_password_reset_email")
 def send_password_reset_email(
     user_id: int, locale: str | None = None, request_key: str = ""
 ) -> bool:
@@ -123,7 +114,7 @@ def send_password_reset_email(
     return True
 
 
-@jobs.register_inline("accounts.remove_avatar_file")
+@jobs.handler("accounts.remove_avatar_file")
 def remove_avatar_file(key: str) -> None:
     """Delete a replaced avatar file (kept if some account still uses it)."""
     services.delete_avatar_file(key)

@@ -39,7 +39,6 @@ PASSWORD_MAX = 256  # longer inputs are refused rather than hashed (argon2 cost 
 LOCALES = ("zh", "en")
 AVATAR_FOLDER = "avatars"
 AVATAR_MAX_SIDE = 512
-AVATAR_DEFAULT_MAX_BYTES = 2 * 1024 * 1024
 AVATAR_MAX_PIXELS = 40_000_000
 AVATAR_FORMATS = {"PNG", "JPEG", "WEBP", "GIF"}
 AVATAR_KEY = re.compile(r"^[0-9a-f]{32}\.(png|jpg)$")
@@ -335,7 +334,7 @@ def avatar_dir() -> Path:
 
 
 def avatar_max_bytes() -> int:
-    return int(current_app.config.get("AVATAR_MAX_BYTES", AVATAR_DEFAULT_MAX_BYTES))
+    return int(current_app.config["AVATAR_MAX_BYTES"])
 
 
 def save_avatar_file(stream) -> str:

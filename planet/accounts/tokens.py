@@ -18,10 +18,6 @@ from itsdangerous import BadSignature, SignatureExpired, TimestampSigner, URLSaf
 VERIFY_EMAIL = "planet.accounts.verify-email"
 RESET_PASSWORD = "planet.accounts.reset-password"  # noqa: S105 - a salt name
 
-DEFAULT_MAX_AGE = {
-    VERIFY_EMAIL: 3 * 24 * 3600,  # three days
-    RESET_PASSWORD: 3600,  # one hour
-}
 MAX_AGE_SETTING = {
     VERIFY_EMAIL: "VERIFY_EMAIL_MAX_AGE",
     RESET_PASSWORD: "RESET_PASSWORD_MAX_AGE",
@@ -51,7 +47,7 @@ def _serializer(purpose: str) -> URLSafeTimedSerializer:
 
 
 def max_age(purpose: str) -> int:
-    return int(current_app.config.get(MAX_AGE_SETTING[purpose], DEFAULT_MAX_AGE[purpose]))
+    return int(current_app.config[MAX_AGE_SETTING[purpose]])
 
 
 def make_token(purpose: str, payload: dict) -> str:

@@ -35,6 +35,7 @@ from planet.accounts.forms import (
 from planet.accounts.models import User
 from planet.extensions import db, limiter
 from planet.text import render_markdown
+from planet.web.forms import apply_service_error
 from planet.web.redirects import safe_next
 
 bp = Blueprint("accounts", __name__)
@@ -47,8 +48,8 @@ def _too_many_attempts() -> str:
     return _("Too many attempts. Please wait a few minutes and try again.")
 
 
-def _config_limit(name: str, default: str):
-    return lambda: current_app.config.get(name) or default
+def _config_limit(name: str):
+    return lambda: current_app.config[name]
 
 
 def _submitted_email() -> str:
@@ -63,14 +64,6 @@ def _locale() -> str:
     return str(get_locale())
 
 
-def _apply_error(form, error: services.InvalidInput | services.ServiceError) -> None:
-    field = form._fields.get(getattr(error, "field", None) or "")
-    if field is not None:
-        field.errors = [*field.errors, str(error.reason)]
-    else:
-        form.form_errors.append(str(error.reason))
-
-
 def _render(template: str, status: int = 200, **context):
     return render_template(template, **context), status
 
@@ -80,7 +73,7 @@ def _render(template: str, status: int = 200, **context):
 
 @bp.route("/accounts/signup", methods=["GET", "POST"])
 @limiter.limit(
-    _config_limit("SIGNUP_RATE_LIMIT", "5 per minute"),
+    _config_limit("SIGNUP_RATE_LIMIT"),
     methods=["POST"],
     error_message=_too_many_attempts,
 )
@@ -99,7 +92,7 @@ def signup():
             form.email.data, form.display_name.data, form.password.data, locale=_locale()
         )
     except services.ServiceError as error:
-        _apply_error(form, error)
+        apply_service_error(form, error)
         return _render("accounts/signup.html", error.status, form=form)
     services.log_in(user)
     flash(
@@ -112,12 +105,12 @@ def signup():
 
 @bp.route("/accounts/login", methods=["GET", "POST"])
 @limiter.limit(
-    _config_limit("LOGIN_RATE_LIMIT", "10 per minute"),
+    _config_limit("LOGIN_RATE_LIMIT"),
     methods=["POST"],
     error_message=_too_many_attempts,
 )
 @limiter.limit(
-    _config_limit("ACCOUNT_LOGIN_RATE_LIMIT", "10 per 15 minutes"),
+    _config_limit("ACCOUNT_LOGIN_RATE_LIMIT"),
     methods=["POST"],
     key_func=_submitted_email,
     deduct_when=_failed_login,
@@ -171,7 +164,7 @@ def verify_email(token):
 @bp.post("/accounts/verify/resend")
 @login_required
 @limiter.limit(
-    _config_limit("RESEND_VERIFICATION_RATE_LIMIT", "3 per 10 minutes"),
+    _config_limit("RESEND_VERIFICATION_RATE_LIMIT"),
     key_func=lambda: f"resend:{getattr(current_user, 'id', None)}",
     error_message=_too_many_attempts,
 )
@@ -192,12 +185,12 @@ def resend_verification():
 
 @bp.route("/accounts/password/forgot", methods=["GET", "POST"])
 @limiter.limit(
-    _config_limit("RESET_RATE_LIMIT", "5 per minute;20 per hour"),
+    _config_limit("RESET_RATE_LIMIT"),
     methods=["POST"],
     error_message=_too_many_attempts,
 )
 @limiter.limit(
-    _config_limit("RESET_PER_EMAIL_RATE_LIMIT", "3 per hour"),
+    _config_limit("RESET_PER_EMAIL_RATE_LIMIT"),
     methods=["POST"],
     key_func=lambda: "reset:" + _submitted_email(),
     error_message=_too_many_attempts,
@@ -224,7 +217,7 @@ def reset_password(token):
     try:
         services.reset_password(token, form.password.data)
     except services.InvalidInput as error:
-        _apply_error(form, error)
+        apply_service_error(form, error)
         return _render("accounts/reset_password.html", error.status, form=form, user=user)
     if current_user.is_authenticated and current_user.id == user.id:
         services.log_out(current_user._get_current_object())  # its session was just revoked
@@ -266,7 +259,7 @@ def settings():
         services.update_profile(current_user, form.display_name.data, form.bio.data,
                                 form.locale.data or None)  # fmt: skip
     except services.InvalidInput as error:
-        _apply_error(form, error)
+        apply_service_error(form, error)
         return _settings_page(error.status, profile_form=form)
     flash(_("Your profile is saved."), "success")
     return redirect(url_for("accounts.settings"))
@@ -281,7 +274,7 @@ def upload_avatar():
     try:
         key = services.save_avatar_file(form.avatar.data.stream)
     except services.InvalidInput as error:
-        _apply_error(form, error)
+        apply_service_error(form, error)
         return _settings_page(error.status, avatar_form=form)
     services.set_avatar(current_user, key)
     flash(_("Your avatar is updated."), "success")
@@ -310,7 +303,7 @@ def change_password():
     try:
         services.change_password(current_user, form.current_password.data, form.new_password.data)
     except services.InvalidInput as error:
-        _apply_error(form, error)
+        apply_service_error(form, error)
         return _render("accounts/change_password.html", error.status, form=form)
     flash(_("Your password is changed. You were signed out on your other devices."), "success")
     return redirect(url_for("accounts.settings"))

@@ -50,10 +50,8 @@ MAX_MENTIONS = 20
 
 
 def require(user, action: Action, planet: Planet, target=None) -> None:
-    """The policy's answer as a ServiceError (works in requests, tasks and the CLI alike)."""
-    decision = policy.decide(user, action, planet, target)
-    if not decision:
-        raise ServiceError(decision.reason, decision.status)
+    """The policy's answer as planet.errors.Refused (in requests, tasks and the CLI alike)."""
+    policy.require(user, action, planet, target)
 
 
 def _text(value, limit: int, *, required: bool = True, what=None) -> str:
@@ -269,7 +267,8 @@ def create_topic(
     _enter_feed(planet, topic, now)
     db.session.flush()
     mentioned = [uid for uid in mentioned_user_ids(planet, body) if uid != author.id]
-    jobs.defer("content.topic_created", topic_id=topic.id, mentioned_user_ids=mentioned)
+    jobs.defer("notifications.topic_created", topic_id=topic.id, mentioned_user_ids=mentioned)
+    jobs.defer("engagement.topic_created", topic_id=topic.id)
     if announce:
         jobs.defer("content.announcement", topic_id=topic.id)
     return topic
@@ -381,7 +380,8 @@ def ask_question(
     db.session.add(topic)
     db.session.flush()
     _sync_hashtags(topic, extract_hashtags(body))
-    jobs.defer("content.question_asked", topic_id=topic.id)
+    jobs.defer("notifications.question_asked", topic_id=topic.id)
+    jobs.defer("engagement.question_asked", topic_id=topic.id)
     return topic
 
 
@@ -402,7 +402,8 @@ def answer_question(planet: Planet, user, topic: Topic, body: str) -> Answer:
     topic.answered_at = now
     _enter_feed(planet, topic, now)
     db.session.flush()
-    jobs.defer("content.question_answered", topic_id=topic.id)
+    jobs.defer("notifications.question_answered", topic_id=topic.id)
+    jobs.defer("engagement.question_answered", topic_id=topic.id)
     return answer
 
 
@@ -461,7 +462,8 @@ def add_comment(
     db.session.flush()
     _bump(Topic, topic.id, comment_count=+1)
     mentioned = [uid for uid in mentioned_user_ids(planet, body) if uid != user.id]
-    jobs.defer("content.comment_created", comment_id=comment.id, mentioned_user_ids=mentioned)
+    jobs.defer("notifications.comment_created", comment_id=comment.id, mentioned_user_ids=mentioned)
+    jobs.defer("engagement.comment_created", comment_id=comment.id)
     return comment
 
 

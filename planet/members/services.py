@@ -81,7 +81,8 @@ def grant_membership(
     db.session.flush()
     if not was_counted:
         _bump_member_count(planet.id, +1)
-        jobs.defer("members.joined", planet_id=planet.id, user_id=user_id)
+        jobs.defer("notifications.member_joined", planet_id=planet.id, user_id=user_id)
+        jobs.defer("engagement.member_joined", planet_id=planet.id, user_id=user_id)
     policy.forget_standing(planet.id, user_id)
     return membership
 

@@ -12,6 +12,7 @@ from planet.extensions import db
 from planet.members.services import get_membership
 from planet.messages.models import Conversation, Message
 from planet.models import utcnow
+from planet.notifications import services as notifications
 from planet.planets.models import Planet
 
 BODY_MAX = 5000
@@ -100,4 +101,5 @@ def _mark_read(planet_id: int, reader_id: int, counterpart_id: int, now) -> int:
         .values(unread_count=0)
         .execution_options(synchronize_session=False)
     )
+    notifications.mark_messages_read(reader_id, planet_id, counterpart_id)
     return result.rowcount or 0

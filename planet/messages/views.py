@@ -10,6 +10,7 @@ from sqlalchemy.orm import joinedload
 
 from planet import policy
 from planet.accounts.models import User
+from planet.errors import Refused, ServiceError
 from planet.extensions import db
 from planet.members.services import get_membership
 from planet.messages import services
@@ -17,6 +18,7 @@ from planet.messages.forms import MarkReadForm, MessageForm
 from planet.messages.models import Conversation, Message
 from planet.text import plain_excerpt, render_markdown
 from planet.web.cursors import decode_ints, encode, from_micros, to_micros
+from planet.web.forms import apply_service_error
 from planet.web.lookup import planet_or_404
 
 bp = Blueprint("messages", __name__)
@@ -100,18 +102,26 @@ def thread(slug, user_id):
     status = 200
     if request.method == "POST":
         if not decision:
-            abort(decision.status, description=str(decision.reason))
-        if form.validate():
-            services.send_message(planet, current_user, counterpart.id, form.body.data)
-            return redirect(url_for("messages.thread", slug=planet.slug, user_id=counterpart.id))
+            raise Refused(decision)
         status = 400
+        if form.validate():
+            try:
+                services.send_message(planet, current_user, counterpart.id, form.body.data)
+            except Refused:
+                raise
+            except ServiceError as error:
+                status = apply_service_error(form, error)
+            else:
+                return redirect(
+                    url_for("messages.thread", slug=planet.slug, user_id=counterpart.id)
+                )
     page_size = current_app.config["PAGE_SIZE"]
     before = decode_ints(request.args.get("before"), 1)
     messages, older = _thread_messages(
         planet.id, current_user.id, counterpart.id, before[0] if before else None, page_size
     )
     if not messages and before is None and not decision:
-        abort(decision.status, description=str(decision.reason))
+        raise Refused(decision)
     conversation = db.session.scalar(
         select(Conversation).where(
             Conversation.user_id == current_user.id,

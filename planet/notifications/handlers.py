@@ -1,6 +1,7 @@
 """Job handlers that turn events into notifications. Each one asks planet.policy whether the
 recipient may see the content at the moment it runs, and is safe to run twice (dedupe keys).
-Handlers flush; the job runner commits (workers.relay)."""
+Handlers flush; the job runner commits (workers.relay). Each job name here has this one handler
+(planet.jobs); other reactions to the same event (engagement's activity) have their own names."""
 
 from __future__ import annotations
 
@@ -14,10 +15,11 @@ from planet.models import utcnow
 from planet.notifications import services
 from planet.notifications.models import Kind
 from planet.planets.models import Membership, MembershipStatus, Planet
+from planet.web.links import external_url
 
 
-def _topic_link(planet: Planet, topic_id: int) -> str:
-    return f"/p/{planet.slug}/t/{topic_id}"
+def _topic_link(planet: Planet, topic_id: int, anchor: str | None = None) -> str:
+    return external_url("content.topic", slug=planet.slug, topic_id=topic_id, _anchor=anchor)
 
 
 def _may_read(user_id: int, planet: Planet, topic: Topic) -> bool:
@@ -25,7 +27,7 @@ def _may_read(user_id: int, planet: Planet, topic: Topic) -> bool:
     return user is not None and policy.may(user, policy.Action.READ_TOPIC, planet, topic)
 
 
-@jobs.register_inline("members.joined")
+@jobs.handler("notifications.member_joined")
 def member_joined(planet_id: int, user_id: int) -> None:
     planet = db.session.get(Planet, planet_id)
     joiner = db.session.get(User, user_id)
@@ -34,7 +36,7 @@ def member_joined(planet_id: int, user_id: int) -> None:
     services.notify_member_joined(planet, planet.owner_id, joiner)
 
 
-@jobs.register_inline("content.question_asked")
+@jobs.handler("notifications.question_asked")
 def question_asked(topic_id: int, **_ignored) -> None:
     topic = db.session.get(Topic, topic_id)
     if topic is None or topic.addressee_id is None:
@@ -54,7 +56,7 @@ def question_asked(topic_id: int, **_ignored) -> None:
     )
 
 
-@jobs.register_inline("content.question_answered")
+@jobs.handler("notifications.question_answered")
 def question_answered(topic_id: int, **_ignored) -> None:
     topic = db.session.get(Topic, topic_id)
     if topic is None or topic.answered_at is None:
@@ -89,7 +91,7 @@ def _mentions(planet: Planet, topic: Topic, actor_id: int, user_ids, source: str
         )
 
 
-@jobs.register_inline("content.comment_created")
+@jobs.handler("notifications.comment_created")
 def comment_created(comment_id: int, mentioned_user_ids=(), **_ignored) -> None:
     comment = db.session.get(Comment, comment_id)
     if comment is None or comment.deleted_at is not None:
@@ -99,7 +101,7 @@ def comment_created(comment_id: int, mentioned_user_ids=(), **_ignored) -> None:
     if topic is None or planet is None:
         return
     actor = db.session.get(User, comment.author_id)
-    link = _topic_link(planet, topic.id) + f"#c{comment.id}"
+    link = _topic_link(planet, topic.id, anchor=f"c{comment.id}")
     told = {comment.author_id}
     if comment.parent_id is not None:
         parent = db.session.get(Comment, comment.parent_id)
@@ -129,7 +131,7 @@ def comment_created(comment_id: int, mentioned_user_ids=(), **_ignored) -> None:
     _mentions(planet, topic, comment.author_id, mentioned_user_ids, f"c{comment.id}")
 
 
-@jobs.register_inline("content.topic_created")
+@jobs.handler("notifications.topic_created")
 def topic_created(topic_id: int, mentioned_user_ids=(), **_ignored) -> None:
     topic = db.session.get(Topic, topic_id)
     if topic is None or topic.deleted_at is not None:
@@ -143,7 +145,7 @@ def _staff_of(planet_id: int) -> list[Membership]:
     return policy.staff_candidates(planet_id)
 
 
-@jobs.register_inline("content.report_filed")
+@jobs.handler("content.report_filed")
 def report_filed(report_id: int, **_ignored) -> None:
     report = db.session.get(Report, report_id)
     if report is None:
@@ -158,11 +160,11 @@ def report_filed(report_id: int, **_ignored) -> None:
             Kind.REPORT_FILED,
             f"report:{report.id}:{user.id}",
             planet=planet,
-            data={"link": f"/p/{planet.slug}/reports"},
+            data={"link": external_url("content.reports", slug=planet.slug)},
         )
 
 
-@jobs.register_inline("content.announcement")
+@jobs.handler("content.announcement")
 def announcement(topic_id: int, **_ignored) -> None:
     topic = db.session.get(Topic, topic_id)
     if topic is None or topic.deleted_at is not None:
@@ -211,7 +213,7 @@ def _active_member(planet: Planet, user_id: int) -> User | None:
     return user
 
 
-@jobs.register_inline("engagement.checkin_reminder")
+@jobs.handler("engagement.checkin_reminder")
 def checkin_reminder(challenge_id: int, user_id: int, day: str, **_ignored) -> None:
     from planet.engagement.checkins.models import Challenge
 
@@ -224,11 +226,14 @@ def checkin_reminder(challenge_id: int, user_id: int, day: str, **_ignored) -> N
         Kind.CHECKIN_REMINDER,
         f"checkin:{challenge_id}:{user_id}:{day}",
         planet=planet,
-        data={"title": challenge.title, "link": f"/p/{planet.slug}/challenges/{challenge.id}"},
+        data={
+            "title": challenge.title,
+            "link": external_url("engagement.challenge", slug=planet.slug, cid=challenge.id),
+        },
     )
 
 
-@jobs.register_inline("engagement.event_reminder")
+@jobs.handler("engagement.event_reminder")
 def event_reminder(event_id: int, user_id: int, starts_at: str, **_ignored) -> None:
     from planet.engagement.events.models import Event
 
@@ -241,11 +246,14 @@ def event_reminder(event_id: int, user_id: int, starts_at: str, **_ignored) -> N
         Kind.EVENT_REMINDER,
         f"event:{event_id}:{user_id}:{starts_at}",
         planet=planet,
-        data={"title": event.title, "link": f"/p/{planet.slug}/events/{event.id}"},
+        data={
+            "title": event.title,
+            "link": external_url("engagement.event", slug=planet.slug, eid=event.id),
+        },
     )
 
 
-@jobs.register_inline("engagement.introduction_reminder")
+@jobs.handler("engagement.introduction_reminder")
 def introduction_reminder(planet_id: int, user_id: int, **_ignored) -> None:
     planet = db.session.get(Planet, planet_id)
     if planet is None or _active_member(planet, user_id) is None:
@@ -256,5 +264,110 @@ def introduction_reminder(planet_id: int, user_id: int, **_ignored) -> None:
         Kind.INTRODUCTION_REMINDER,
         f"intro:{planet_id}:{user_id}:{day}",
         planet=planet,
-        data={"link": f"/p/{planet.slug}/introduction"},
+        data={"link": external_url("engagement.introduce", slug=planet.slug)},
+    )
+
+
+# ---------------------------------------------------------------- homework and messages
+
+
+@jobs.handler("engagement.assignment_posted")
+def assignment_posted(assignment_id: int, **_ignored) -> None:
+    """Tell every member who may hand the assignment in (the policy decides), in batches."""
+    from planet.engagement.models import Assignment
+
+    assignment = db.session.get(Assignment, assignment_id)
+    planet = assignment and db.session.get(Planet, assignment.planet_id)
+    if planet is None:
+        return
+    author = db.session.get(User, assignment.author_id)
+    link = external_url("engagement.assignment", slug=planet.slug, aid=assignment.id)
+    now = utcnow()
+    after = 0
+    while True:
+        rows = db.session.execute(
+            select(Membership, User)
+            .join(User, User.id == Membership.user_id)
+            .where(
+                Membership.planet_id == planet.id,
+                Membership.status == MembershipStatus.ACTIVE,
+                Membership.id > after,
+            )
+            .order_by(Membership.id)
+            .limit(500)
+        ).all()
+        if not rows:
+            return
+        notices = []
+        for membership, user in rows:
+            if user.id == assignment.author_id:
+                continue
+            standing = policy.standing_from_membership(user, membership, now)
+            decision = policy.decide_with_standing(
+                standing, user, policy.Action.SUBMIT_HOMEWORK, planet
+            )
+            if not decision:
+                continue
+            notices.append(
+                services.Notice(
+                    user.id,
+                    f"assignment:{assignment.id}:{user.id}",
+                    planet=planet,
+                    actor=author,
+                    data={"title": assignment.title, "link": link},
+                )
+            )
+        services.notify_many(Kind.ASSIGNMENT_POSTED, notices)
+        after = rows[-1][0].id
+
+
+@jobs.handler("engagement.homework_graded")
+def homework_graded(submission_id: int, **_ignored) -> None:
+    """Tell the member who handed the work in that it was graded (once per hand-in)."""
+    from planet.engagement.models import Assignment, Submission
+
+    submission = db.session.get(Submission, submission_id)
+    if submission is None or submission.graded_at is None:
+        return
+    assignment = db.session.get(Assignment, submission.assignment_id)
+    planet = db.session.get(Planet, submission.planet_id)
+    if assignment is None or planet is None or _active_member(planet, submission.user_id) is None:
+        return
+    grader = db.session.get(User, submission.graded_by) if submission.graded_by else None
+    services.notify(
+        submission.user_id,
+        Kind.HOMEWORK_GRADED,
+        f"graded:{submission.id}",
+        planet=planet,
+        actor=grader,
+        data={
+            "title": assignment.title,
+            "score": submission.score,
+            "link": external_url("engagement.assignment", slug=planet.slug, aid=assignment.id),
+        },
+    )
+
+
+@jobs.handler("messages.sent")
+def message_sent(message_id: int, **_ignored) -> None:
+    """Tell the recipient of a private message who wrote it (never what: the body stays in
+    the inbox), once per message."""
+    from planet.messages.models import Message
+
+    message = db.session.get(Message, message_id)
+    if message is None:
+        return
+    planet = db.session.get(Planet, message.planet_id)
+    sender = db.session.get(User, message.sender_id)
+    if planet is None or sender is None or db.session.get(User, message.recipient_id) is None:
+        return
+    services.notify(
+        message.recipient_id,
+        Kind.MESSAGE_RECEIVED,
+        f"message:{message.id}",
+        planet=planet,
+        actor=sender,
+        data={
+            "link": external_url("messages.thread", slug=planet.slug, user_id=sender.id),
+        },
     )

@@ -39,6 +39,9 @@ class Kind(enum.StrEnum):
     CHECKIN_REMINDER = "checkin_reminder"
     EVENT_REMINDER = "event_reminder"
     INTRODUCTION_REMINDER = "introduction_reminder"
+    ASSIGNMENT_POSTED = "assignment_posted"
+    HOMEWORK_GRADED = "homework_graded"
+    MESSAGE_RECEIVED = "message_received"
 
 
 # Email on unless the member switched it off; member joins are batched in-app only by default.

@@ -17,9 +17,8 @@ from datetime import datetime, timedelta
 
 from flask import current_app
 from sqlalchemy import select, text, update
-from sqlalchemy.dialects.postgresql import insert as pg_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
+from planet.dbutil import dialect_insert
 from planet.extensions import db
 from planet.models import utcnow
 from planet.notifications.models import Outbox
@@ -31,10 +30,6 @@ FIRST_RETRY = timedelta(minutes=5)
 BACKOFF = [timedelta(minutes=m) for m in (5, 15, 60, 180, 720)]
 MAX_ATTEMPTS = 8
 READ_CHUNK = 100  # email bodies held in memory at once while delivering
-
-
-def _insert():
-    return pg_insert if db.engine.dialect.name == "postgresql" else sqlite_insert
 
 
 @dataclass(frozen=True)
@@ -67,7 +62,7 @@ def queue_emails(emails: list[Email]) -> list[int]:
         return []
     now = utcnow()
     new_ids = db.session.scalars(
-        _insert()(Outbox)
+        dialect_insert(Outbox)
         .on_conflict_do_nothing(index_elements=["recipient", "purpose"])
         .returning(Outbox.id),
         [_row(email, now) for email in emails],

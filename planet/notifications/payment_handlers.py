@@ -17,7 +17,7 @@ def _payments_models():
     return importlib.import_module("payments.models")
 
 
-@jobs.register_inline("payments.payment_succeeded")
+@jobs.handler("payments.payment_succeeded")
 def payment_succeeded(payment_id: int, **_ignored) -> None:
     models = _payments_models()
     payment = db.session.get(models.Payment, payment_id)
@@ -36,7 +36,7 @@ def payment_succeeded(payment_id: int, **_ignored) -> None:
     )
 
 
-@jobs.register_inline("payments.refund_completed")
+@jobs.handler("payments.refund_completed")
 def refund_completed(refund_id: int, **_ignored) -> None:
     models = _payments_models()
     refund = db.session.get(models.Refund, refund_id)

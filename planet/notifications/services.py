@@ -15,10 +15,9 @@ from flask import current_app, render_template
 from flask_babel import force_locale, ngettext
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import bindparam, func, select, update
-from sqlalchemy.dialects.postgresql import insert as pg_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
 from planet.accounts.models import User
+from planet.dbutil import dialect_insert
 from planet.extensions import db
 from planet.models import utcnow
 from planet.notifications import outbox, tokens
@@ -31,6 +30,7 @@ from planet.notifications.models import (
     NotificationPreference,
 )
 from planet.planets.models import Planet
+from planet.web.links import external_url
 
 UNREAD_CAP = 99
 
@@ -52,6 +52,9 @@ TITLES = {
     Kind.CHECKIN_REMINDER: _l("You have not checked in to “%(title)s” in %(planet)s today"),
     Kind.EVENT_REMINDER: _l("“%(title)s” in %(planet)s starts soon"),
     Kind.INTRODUCTION_REMINDER: _l("Introduce yourself to the members of %(planet)s"),
+    Kind.ASSIGNMENT_POSTED: _l("New homework in %(planet)s: “%(title)s”"),
+    Kind.HOMEWORK_GRADED: _l("Your homework “%(title)s” in %(planet)s was graded: %(score)s/100"),
+    Kind.MESSAGE_RECEIVED: _l("%(actor)s sent you a private message in %(planet)s"),
 }
 
 KIND_LABELS = {
@@ -72,11 +75,10 @@ KIND_LABELS = {
     Kind.CHECKIN_REMINDER: _l("Check-in reminders"),
     Kind.EVENT_REMINDER: _l("Event reminders"),
     Kind.INTRODUCTION_REMINDER: _l("Introduction reminders"),
+    Kind.ASSIGNMENT_POSTED: _l("New homework"),
+    Kind.HOMEWORK_GRADED: _l("My homework was graded"),
+    Kind.MESSAGE_RECEIVED: _l("A private message"),
 }
-
-
-def _insert():
-    return pg_insert if db.engine.dialect.name == "postgresql" else sqlite_insert
 
 
 def format_amount(amount: int, currency: str) -> str:
@@ -86,6 +88,7 @@ def format_amount(amount: int, currency: str) -> str:
 def title_of(notification: Notification, data: dict | None = None) -> str:
     data = data if data is not None else json.loads(notification.data or "{}")
     values = {"actor": "", "planet": "", "count": notification.count, "amount": "", "date": ""}
+    values["score"] = ""
     values["title"] = ""
     values.update({k: v for k, v in data.items() if isinstance(v, str | int)})
     values["count"] = notification.count
@@ -145,7 +148,7 @@ def notify_many(kind: Kind, notices: list[Notice], *, email: bool = True) -> lis
         return []
     now = utcnow()
     created = db.session.scalars(
-        _insert()(Notification)
+        dialect_insert(Notification)
         .on_conflict_do_nothing(index_elements=["dedupe_key"])
         .returning(Notification),
         [_notification_row(kind, notice, now) for notice in notices],
@@ -207,7 +210,10 @@ def notify_member_joined(planet: Planet, recipient_id: int, joiner: User) -> Non
         f"joined:{planet.id}:{joiner.id}",
         planet=planet,
         actor=joiner,
-        data={"user_ids": [joiner.id], "link": f"/p/{planet.slug}/members"},
+        data={
+            "user_ids": [joiner.id],
+            "link": external_url("members.roster", slug=planet.slug),
+        },
     )
 
 
@@ -249,8 +255,8 @@ def _notification_email(notification: Notification, user: User | None) -> outbox
             "user": user,
             "title": title,
             "link": base + link if link.startswith("/") else link,
-            "notifications_url": base + "/me/notifications",
-            "preferences_url": base + "/me/notifications/preferences",
+            "notifications_url": external_url("notifications.index"),
+            "preferences_url": external_url("notifications.preferences"),
             "notification": notification,
         }
         text = render_template("email/notification.txt", **context)
@@ -294,6 +300,24 @@ def mark_read(user_id: int, notification_ids: list[int] | None = None) -> int:
         statement = statement.where(Notification.id.in_(notification_ids))
     result = db.session.execute(
         statement.values(read_at=utcnow()).execution_options(synchronize_session=False)
+    )
+    return result.rowcount
+
+
+def mark_messages_read(user_id: int, planet_id: int, sender_id: int) -> int:
+    """Mark the notices of private messages from `sender_id` in a planet read (the person has
+    read that conversation)."""
+    result = db.session.execute(
+        update(Notification)
+        .where(
+            Notification.user_id == user_id,
+            Notification.kind == Kind.MESSAGE_RECEIVED,
+            Notification.planet_id == planet_id,
+            Notification.actor_id == sender_id,
+            Notification.read_at.is_(None),
+        )
+        .values(read_at=utcnow())
+        .execution_options(synchronize_session=False)
     )
     return result.rowcount
 

@@ -28,6 +28,7 @@ from planet.planets.header import planet_header
 from planet.planets.models import Membership, MembershipStatus, Planet
 from planet.text import plain_excerpt, render_markdown
 from planet.web.cursors import decode_int_cursor
+from planet.web.forms import apply_service_error
 from planet.web.lookup import planet_or_404
 
 bp = Blueprint("planets", __name__)
@@ -46,14 +47,6 @@ def _planet_helpers():
 
 
 bp.add_app_template_global(planet_header)
-
-
-def _apply_service_error(form, error: services.InvalidInput) -> None:
-    field = form._fields.get(error.field or "")
-    if field is not None:
-        field.errors = [*field.errors, str(error.reason)]
-    else:
-        form.form_errors.append(str(error.reason))
 
 
 def _avatar_key(form) -> str | None:
@@ -82,7 +75,7 @@ def create():
                         current_user, slug, form.to_settings(), avatar_path=avatar
                     )
                 except services.InvalidInput as error:
-                    _apply_service_error(form, error)
+                    status = apply_service_error(form, error)
                 else:
                     flash(_("Your planet is ready."), "success")
                     return redirect(url_for("planets.landing", slug=planet.slug))
@@ -104,7 +97,7 @@ def settings(slug):
                 avatar = _avatar_key(form)
                 services.update_planet(planet, current_user, form.to_settings(), avatar)
             except services.InvalidInput as error:
-                _apply_service_error(form, error)
+                status = apply_service_error(form, error)
             else:
                 flash(_("Settings saved."), "success")
                 return redirect(url_for("planets.settings", slug=planet.slug))

@@ -63,7 +63,7 @@ def render_fragments(template: str, macro: str, calls, **slots) -> Markup:
 
 
 def init_app(app: Flask) -> None:
-    size = int(app.config.get("FRAGMENT_CACHE_SIZE", 4096))
+    size = int(app.config["FRAGMENT_CACHE_SIZE"])
     app.extensions["planet_fragments"] = (
         functools.lru_cache(maxsize=size)(_render) if size > 0 else _render
     )

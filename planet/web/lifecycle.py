@@ -17,7 +17,7 @@ from flask_babel import gettext as _
 from flask_login import current_user
 from flask_wtf.csrf import CSRFError
 from sqlalchemy.exc import IntegrityError
-from werkzeug.exceptions import HTTPException
+from werkzeug.exceptions import HTTPException, InternalServerError
 
 from planet import jobs, policy
 from planet.content import rendering
@@ -95,9 +95,10 @@ def _integrity_error(error: IntegrityError):
     return error_response(409)
 
 
-def _unexpected_error(error: Exception):
+def _unexpected_error(error: InternalServerError):
+    """An unhandled exception, answered with the 500 page. Flask logged it already; in debug and
+    testing it re-raises the exception instead (PROPAGATE_EXCEPTIONS) and never gets here."""
     db.session.rollback()
-    log.exception("unhandled error")
     return error_response(500)
 
 
@@ -168,7 +169,7 @@ def _security_headers(response):
 
 
 def response_config(name: str) -> str:
-    return current_app.config.get(name, "") or ""
+    return current_app.config[name] or ""
 
 
 def _origin(url: str) -> str:
@@ -198,8 +199,7 @@ def init_app(app: Flask) -> None:
     app.register_error_handler(CSRFError, _csrf_error)
     app.register_error_handler(IntegrityError, _integrity_error)
     app.register_error_handler(ServiceError, _service_error)
-    if not app.testing and not app.debug:
-        app.register_error_handler(Exception, _unexpected_error)
+    app.register_error_handler(InternalServerError, _unexpected_error)
     app.after_request(_security_headers)
     app.after_request(_finish_transaction)
     app.context_processor(_template_globals)

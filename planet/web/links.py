@@ -6,12 +6,15 @@ URL map. `PlanetLinks` asks `url_for` once per endpoint with a marker value, kee
 before and after the marker, and fills in ids by concatenation. The result is the same URL.
 It is cached per app for (slug, script root) and is hashable, so a cached card fragment can
 name the links it was rendered with in its key.
+
+`external_url` builds the absolute links that leave the site (emails, notifications), on
+BASE_URL, the same in a request and in a worker. Nothing else builds a link by hand.
 """
 
 from __future__ import annotations
 
 import functools
-from urllib.parse import quote
+from urllib.parse import quote, urlsplit
 
 from flask import Flask, current_app, request, url_for
 
@@ -111,6 +114,18 @@ def _build(slug: str, script_root: str) -> PlanetLinks:
 def planet_links(planet) -> PlanetLinks:
     """The links of `planet` (an object with a `slug`) for this request."""
     return current_app.extensions["planet_links"](planet.slug, request.script_root)
+
+
+def external_url(endpoint: str, *, _anchor: str | None = None, **values) -> str:
+    """An absolute URL of `endpoint` on BASE_URL, as `url_for(endpoint, _external=True)` gives
+    on the public site, with or without a request (a worker has none, and a request may come in
+    on another host name than the one mails should point at)."""
+    base = urlsplit(current_app.config["BASE_URL"])
+    adapter = current_app.url_map.bind(
+        base.netloc, script_name=base.path or "/", url_scheme=base.scheme or "http"
+    )
+    url = adapter.build(endpoint, values, force_external=True)
+    return f"{url}#{quote(_anchor)}" if _anchor else url
 
 
 def init_app(app: Flask) -> None:

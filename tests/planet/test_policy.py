@@ -146,3 +146,39 @@ def test_every_action_has_a_rule():
     from planet.policy import RULES
 
     assert set(RULES) == set(Action)
+
+
+def test_require_refuses_with_a_service_error_carrying_the_decision(world):
+    from flask_login import AnonymousUserMixin
+
+    from planet.errors import Refused, ServiceError
+    from planet.policy import require
+
+    planet, people = world
+    require(people["member"], Action.READ, planet)  # allowed: nothing raised
+    with pytest.raises(Refused) as refused:
+        require(people["outsider"], Action.READ, planet)
+    decision = decide(people["outsider"], Action.READ, planet)
+    assert isinstance(refused.value, ServiceError)
+    assert refused.value.status == decision.status == 403
+    assert str(refused.value.reason) == str(decision.reason) and refused.value.decision == decision
+    with pytest.raises(Refused) as anonymous:
+        require(AnonymousUserMixin(), Action.READ, planet)
+    assert anonymous.value.status == 401
+
+
+def test_a_refusal_is_answered_as_json_or_html_in_the_users_language(app, make, client):
+    owner = make.user()
+    planet = make.planet(owner)
+    outsider = make.user(locale="en")
+    from tests.conftest import login
+
+    login(client, outsider)
+    url = f"/messages/{planet.slug}/{owner.id}"
+    html = client.post(url, data={"body": "hi"}, headers={"Accept-Language": "en"})
+    assert html.status_code == 403 and "text/html" in html.content_type
+    json = client.post(url, data={"body": "hi"}, headers={"Accept": "application/json"})
+    assert json.status_code == 403 and json.json["error"] == 403 and json.json["reason"]
+    with force_locale("en"):
+        reason = str(decide(outsider, Action.SEND_MESSAGE, planet).reason)
+    assert reason and reason in html.get_data(as_text=True) and reason == json.json["reason"]

@@ -64,7 +64,9 @@ def test_web_works_while_redis_is_away_and_the_queued_work_runs_once_it_is_back(
         data={"title": "During the outage", "body": "Hello @Mei Reader, a new note."},
     )
     assert response.status_code in (302, 303)
-    job = db.session.scalar(select(PendingJob).where(PendingJob.name == "content.topic_created"))
+    job = db.session.scalar(
+        select(PendingJob).where(PendingJob.name == "notifications.topic_created")
+    )
     assert job is not None and job.done_at is None  # kept in the database, not lost
     assert mention_notes(reader.id) == 0
     assert "During the outage" in client.get(f"/p/{planet.slug}/").get_data(as_text=True)

@@ -24,7 +24,7 @@ def test_answered_question_notifies_asker_once_with_email(app, make, smtp_catche
     make.member(planet, asker)
     question = make.question(planet, asker, owner, "Why?", answer="Because.")
     for _ in range(3):  # a job run three times
-        jobs.defer("content.question_answered", topic_id=question.id)
+        jobs.defer("notifications.question_answered", topic_id=question.id)
         jobs.commit()
     assert _count(Notification, user_id=asker.id, kind=Kind.QUESTION_ANSWERED) == 1
     mails = smtp_catcher.to("asker@example.com")
@@ -44,7 +44,7 @@ def test_reply_mention_and_access_checked_at_send_time(app, make):
     lapsed.status = MembershipStatus.EXPIRED
     db.session.commit()
     jobs.defer(
-        "content.comment_created",
+        "notifications.comment_created",
         comment_id=reply.id,
         mentioned_user_ids=[bob.id, outsider.id, alice.id],
     )
@@ -60,9 +60,9 @@ def test_new_members_are_batched_for_the_owner(app, make):
     planet = make.planet(owner)
     joiners = [make.user() for _ in range(3)]
     for joiner in joiners:
-        jobs.defer("members.joined", planet_id=planet.id, user_id=joiner.id)
+        jobs.defer("notifications.member_joined", planet_id=planet.id, user_id=joiner.id)
         jobs.commit()
-    jobs.defer("members.joined", planet_id=planet.id, user_id=joiners[0].id)  # re-run
+    jobs.defer("notifications.member_joined", planet_id=planet.id, user_id=joiners[0].id)  # re-run
     jobs.commit()
     lines = list(db.session.scalars(select(Notification).where(Notification.user_id == owner.id)))
     assert len(lines) == 1 and lines[0].count == 3

@@ -27,7 +27,9 @@ def test_writes_succeed_with_the_broker_down_and_jobs_run_later(app, make, clien
     assert client.get(f"/p/{planet.slug}/", follow_redirects=True).status_code == 200  # reads
     response = client.post(f"/p/{planet.slug}/join", data={"accept_rules": "y"})
     assert response.status_code in (200, 302, 303)
-    job = db.session.scalar(select(PendingJob).where(PendingJob.name == "members.joined"))
+    job = db.session.scalar(
+        select(PendingJob).where(PendingJob.name == "notifications.member_joined")
+    )
     assert job is not None and job.done_at is None  # kept, not lost
     assert db.session.scalar(select(Notification)) is None
     # The broker comes back (here: eager), and the relay runs what waited.

@@ -75,7 +75,7 @@ def record_membership_change(planet_id: int, user_id: int, kind: str, at=None) -
 # ---------------------------------------------------------------- job handlers
 
 
-@jobs.register_inline("content.topic_created")
+@jobs.handler("engagement.topic_created")
 def on_topic_created(topic_id: int, **_ignored) -> None:
     topic = db.session.get(Topic, topic_id)
     if topic is None or topic.deleted_at is not None:
@@ -86,7 +86,7 @@ def on_topic_created(topic_id: int, **_ignored) -> None:
         award_for_rule(topic.planet_id, topic.author_id, "topic", topic.id, topic.created_at)
 
 
-@jobs.register_inline("content.question_asked")
+@jobs.handler("engagement.question_asked")
 def on_question_asked(topic_id: int, **_ignored) -> None:
     topic = db.session.get(Topic, topic_id)
     if topic is None or topic.deleted_at is not None:
@@ -96,7 +96,7 @@ def on_question_asked(topic_id: int, **_ignored) -> None:
     )
 
 
-@jobs.register_inline("content.question_answered")
+@jobs.handler("engagement.question_answered")
 def on_question_answered(topic_id: int, **_ignored) -> None:
     answer = db.session.scalar(select(Answer).where(Answer.topic_id == topic_id))
     topic = db.session.get(Topic, topic_id)
@@ -108,7 +108,7 @@ def on_question_answered(topic_id: int, **_ignored) -> None:
     award_for_rule(topic.planet_id, answer.author_id, "answer", answer.id, answer.created_at)
 
 
-@jobs.register_inline("content.comment_created")
+@jobs.handler("engagement.comment_created")
 def on_comment_created(comment_id: int, **_ignored) -> None:
     comment = db.session.get(Comment, comment_id)
     if comment is None or comment.deleted_at is not None:
@@ -127,27 +127,27 @@ def award_essence(topic_id: int) -> bool:
     return award_for_rule(topic.planet_id, topic.author_id, "essence", topic.id)
 
 
-@jobs.register_inline("content.topic_essence_set")
+@jobs.handler("content.topic_essence_set")
 def on_topic_essence_set(topic_id: int, **_ignored) -> None:
     award_essence(topic_id)
 
 
-@jobs.register_inline("members.joined")
+@jobs.handler("engagement.member_joined")
 def on_member_joined(planet_id: int, user_id: int, **_ignored) -> None:
     record_membership_change(planet_id, user_id, "joined")
 
 
-@jobs.register_inline("members.renewed")
+@jobs.handler("members.renewed")
 def on_member_renewed(planet_id: int, user_id: int, **_ignored) -> None:
     record_membership_change(planet_id, user_id, "renewed")
 
 
-@jobs.register_inline("members.ended")
+@jobs.handler("members.ended")
 def on_member_ended(planet_id: int, user_id: int, status: str = "ended", **_ignored) -> None:
     record_membership_change(planet_id, user_id, str(status)[:16])
 
 
-@jobs.register_inline("payments.referral_joined")
+@jobs.handler("payments.referral_joined")
 def on_referral_joined(planet_id: int, referrer_id: int, user_id: int, **_ignored) -> None:
     """'Brought a new member': points to the referrer, once per new member."""
     award_for_rule(planet_id, referrer_id, "referral", user_id)
@@ -196,7 +196,7 @@ def _record_funnel(planet_id: int, user_id: int, stage, source: FunnelSource) ->
     health.record_funnel_event(planet_id, stage, source, health.visitor_key(user_id, None, None))
 
 
-@jobs.register_inline("payments.checkout_started")
+@jobs.handler("payments.checkout_started")
 def on_checkout_started(
     planet_id: int, user_id: int, referred: bool = False, source: str | None = None, **_ignored
 ) -> None:
@@ -207,7 +207,7 @@ def on_checkout_started(
     _record_funnel(planet_id, user_id, FunnelStage.CHECKOUT, chosen)
 
 
-@jobs.register_inline("payments.join_paid")
+@jobs.handler("payments.join_paid")
 def on_join_paid(planet_id: int, user_id: int, referred: bool = False, **_ignored) -> None:
     source = FunnelSource.REFERRAL if referred else _checkout_source(planet_id, user_id, utcnow())
     _record_funnel(planet_id, user_id, FunnelStage.PAID, source)

@@ -188,7 +188,7 @@ def refresh_if_due(planet_id: int, now: datetime | None = None) -> str:
     return "computed"
 
 
-@jobs.register_inline("engagement.refresh_health")
+@jobs.handler("engagement.refresh_health")
 def on_refresh_requested(planet_id: int, **_ignored) -> None:
     """The deferred job behind the owner's 'Recompute now'."""
     outcome = refresh_if_due(planet_id, utcnow())

@@ -31,7 +31,7 @@ def test_who_may_comment(world, topic, who, dispatched):
         comment = db.session.scalar(select(Comment))
         assert response.headers["Location"].endswith(f"#c{comment.id}")
         assert (
-            "content.comment_created",
+            "notifications.comment_created",
             {"comment_id": comment.id, "mentioned_user_ids": []},
         ) in dispatched
 
@@ -55,7 +55,11 @@ def test_replies_stay_one_level_deep(world, topic, dispatched):
     assert topic.comment_count == 3
     page = world.client("member").get(world.url(f"t/{topic.id}")).get_data(as_text=True)
     assert page.index("top") < page.index("reply @The member") < page.index("reply to reply")
-    [mentions] = [k["mentioned_user_ids"] for n, k in dispatched if k.get("comment_id") == reply.id]
+    [mentions] = [
+        k["mentioned_user_ids"]
+        for n, k in dispatched
+        if n == "notifications.comment_created" and k.get("comment_id") == reply.id
+    ]
     assert mentions == [world.member.id]
 
 

@@ -24,7 +24,7 @@ def test_who_may_ask_the_guest(world, who, dispatched):
     topic = db.session.scalar(select(Topic))
     if ASK[who] == 302:
         assert topic.is_question and topic.addressee_id == world.guest.id and not topic.in_feed
-        assert ("content.question_asked", {"topic_id": topic.id}) in dispatched
+        assert ("notifications.question_asked", {"topic_id": topic.id}) in dispatched
     else:
         assert topic is None
 
@@ -99,7 +99,7 @@ def test_only_the_one_asked_answers(world, who, dispatched):
     assert topic.in_feed is answered
     if answered:
         assert topic.feed_at == topic.answered_at
-        assert ("content.question_answered", {"topic_id": topic.id}) in dispatched
+        assert ("notifications.question_answered", {"topic_id": topic.id}) in dispatched
 
 
 def test_answered_question_enters_the_feed_and_cannot_be_answered_twice(world):

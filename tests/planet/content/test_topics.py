@@ -358,7 +358,7 @@ def test_only_the_owner_announces(world, who, dispatched):
 def test_topic_created_event_carries_mentions(world, dispatched):
     _post(world, "owner", body="Hi @The member and @The guest, not @Nobody or @Outsider")
     topic = db.session.scalar(select(Topic))
-    [(name, kwargs)] = [job for job in dispatched if job[0] == "content.topic_created"]
+    [(name, kwargs)] = [job for job in dispatched if job[0] == "notifications.topic_created"]
     assert kwargs["topic_id"] == topic.id
     assert sorted(kwargs["mentioned_user_ids"]) == sorted([world.member.id, world.guest.id])
 

@@ -164,3 +164,18 @@ def test_inbox_pages_with_constant_queries(client, login_as, make, app, query_co
 
 def test_inbox_needs_sign_in(client):
     assert client.get("/messages").status_code in (302, 401)
+
+
+def test_a_service_refusal_is_shown_on_the_form(client, login_as, world, monkeypatch):
+    from planet.errors import Conflict
+    from planet.messages import services
+
+    def refuse(*args, **kwargs):
+        raise Conflict("That message was already sent.")
+
+    monkeypatch.setattr(services, "send_message", refuse)
+    login_as(world.member)
+    response = _send(client, "member", world, world.owner, "hello")
+    assert response.status_code == 409
+    page = response.get_data(as_text=True)
+    assert "That message was already sent." in page and 'name="body"' in page

@@ -156,7 +156,7 @@ def test_leaderboards_and_stats(world, make):
     assert checkins.completion_rate(challenge, today) == pytest.approx(5 / 6)
 
 
-def test_reminder_sweep_is_idempotent_and_skips_those_done(world, make):
+def test_reminder_sweep_is_idempotent_and_skips_those_done(world, make, monkeypatch):
     other = make.user()
     make.member(world.planet, other)
     challenge = _challenge(world, window_end=time(22))
@@ -167,7 +167,7 @@ def test_reminder_sweep_is_idempotent_and_skips_those_done(world, make):
     checkins.check_in(world.planet, challenge, other, "d2", now=datetime(2025, 3, 2, 2, tzinfo=UTC))
     db.session.commit()
     sent = []
-    jobs.register_inline("engagement.checkin_reminder")(lambda **kw: sent.append(kw))
+    monkeypatch.setitem(jobs.registry, "engagement.checkin_reminder", lambda **kw: sent.append(kw))
     evening = datetime(2025, 3, 2, 12, 30, tzinfo=UTC)  # 20:30 local, window closes 22:00
     assert checkins.due_checkin_reminders(datetime(2025, 3, 2, 4, tzinfo=UTC))["reminded"] == 0
     assert checkins.due_checkin_reminders(evening)["reminded"] == 1

@@ -7,7 +7,7 @@ from planet.engagement.checkins import services as checkins
 from planet.extensions import db
 
 
-def test_checkin_reminder_task_commits_and_is_idempotent(world):
+def test_checkin_reminder_task_commits_and_is_idempotent(world, monkeypatch):
     from workers import engagement_tasks
 
     challenge = checkins.create_challenge(
@@ -20,7 +20,7 @@ def test_checkin_reminder_task_commits_and_is_idempotent(world):
     )
     db.session.commit()
     sent = []
-    jobs.register_inline("engagement.checkin_reminder")(lambda **kw: sent.append(kw))
+    monkeypatch.setitem(jobs.registry, "engagement.checkin_reminder", lambda **kw: sent.append(kw))
     evening = datetime(2025, 3, 2, 12, 30, tzinfo=UTC)
     assert engagement_tasks.checkin_reminders(evening)["reminded"] == 1
     assert engagement_tasks.checkin_reminders(evening)["reminded"] == 0

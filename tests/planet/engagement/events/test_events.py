@@ -81,12 +81,12 @@ def test_event_in_the_past_refused(world, as_user):
     assert response.status_code == 400 and "future" in response.get_data(as_text=True)
 
 
-def test_reminder_sweep_once_per_occurrence(world):
+def test_reminder_sweep_once_per_occurrence(world, monkeypatch):
     event = _weekly_berlin(world)
     events.rsvp(world.planet, event, world.member, now=datetime(2025, 3, 20, tzinfo=UTC))
     db.session.commit()
     sent = []
-    jobs.register_inline("engagement.event_reminder")(lambda **kw: sent.append(kw))
+    monkeypatch.setitem(jobs.registry, "engagement.event_reminder", lambda **kw: sent.append(kw))
     early = datetime(2025, 3, 21, 18, 0, tzinfo=UTC)  # two hours before: too early
     due = datetime(2025, 3, 21, 19, 15, tzinfo=UTC)  # 45 minutes before
     assert events.send_event_reminders(early)["reminded"] == 0

@@ -71,14 +71,16 @@ def test_empty_introduction_refused(world, as_user):
     assert introductions.introduction_of(world.planet.id, world.member.id) is None
 
 
-def test_owner_sees_missing_and_reminds_once_a_day(world, as_user):
+def test_owner_sees_missing_and_reminds_once_a_day(world, as_user, monkeypatch):
     client = as_user(world.owner)
     page = client.get("/p/alpha/directory/missing").get_data(as_text=True)
     assert "Mia" in page
     sent = []
     from planet import jobs
 
-    jobs.register_inline("engagement.introduction_reminder")(lambda **kw: sent.append(kw))
+    monkeypatch.setitem(
+        jobs.registry, "engagement.introduction_reminder", lambda **kw: sent.append(kw)
+    )
     for _ in range(2):
         response = client.post("/p/alpha/directory/remind", data={"user_id": world.member.id})
         assert response.status_code == 302
