@@ -27,7 +27,6 @@ BLUEPRINTS = [
     "planet.engagement.views:bp",
     "planet.notifications.views:bp",
     "payments.views:bp",
-    "workers.views:bp",
 ]
 
 # Modules that declare job handlers (planet.jobs): all are imported by the app factory, so
@@ -36,8 +35,8 @@ JOB_HANDLER_MODULES = [
     "planet.accounts.emails",
     "planet.notifications.handlers",
     "planet.notifications.payment_handlers",
-    "planet.engagement.activity",
-    "planet.engagement.health_snapshot",
+    "planet.engagement.insights.activity",
+    "planet.engagement.insights.health_snapshot",
     "payments.tasks",
     "workers.notifications",
 ]
@@ -69,15 +68,13 @@ def create_app(overrides: dict | None = None) -> Flask:
 
     _init_extensions(app)
     for dotted in JOB_HANDLER_MODULES + SIDE_EFFECT_MODULES:
-        _import_optional(dotted)
+        importlib.import_module(dotted)
     for dotted in BLUEPRINTS:
         module_name, attribute = dotted.split(":")
-        module = _import_optional(module_name)
-        if module is not None and hasattr(module, attribute):
-            app.register_blueprint(getattr(module, attribute))
+        app.register_blueprint(getattr(importlib.import_module(module_name), attribute))
     for dotted in SIDE_EFFECT_MODULES:
-        module = _import_optional(dotted)
-        init = getattr(module, "init_app", None) if module else None
+        module = importlib.import_module(dotted)
+        init = getattr(module, "init_app", None)
         if init is not None:
             init(app)
 
@@ -85,16 +82,6 @@ def create_app(overrides: dict | None = None) -> Flask:
 
     lifecycle.init_app(app)
     return app
-
-
-def _import_optional(dotted: str):
-    """Import an area module; an area that does not exist yet is skipped, other errors raise."""
-    try:
-        return importlib.import_module(dotted)
-    except ModuleNotFoundError as error:
-        if error.name and (dotted == error.name or dotted.startswith(error.name + ".")):
-            return None
-        raise
 
 
 def _init_extensions(app: Flask) -> None:
@@ -135,4 +122,4 @@ def _import_models() -> None:
         "payments.models",
         "workers.models",
     ):
-        _import_optional(dotted)
+        importlib.import_module(dotted)

@@ -274,7 +274,7 @@ def introduction_reminder(planet_id: int, user_id: int, **_ignored) -> None:
 @jobs.handler("engagement.assignment_posted")
 def assignment_posted(assignment_id: int, **_ignored) -> None:
     """Tell every member who may hand the assignment in (the policy decides), in batches."""
-    from planet.engagement.models import Assignment
+    from planet.engagement.homework.models import Assignment
 
     assignment = db.session.get(Assignment, assignment_id)
     planet = assignment and db.session.get(Planet, assignment.planet_id)
@@ -324,7 +324,7 @@ def assignment_posted(assignment_id: int, **_ignored) -> None:
 @jobs.handler("engagement.homework_graded")
 def homework_graded(submission_id: int, **_ignored) -> None:
     """Tell the member who handed the work in that it was graded (once per hand-in)."""
-    from planet.engagement.models import Assignment, Submission
+    from planet.engagement.homework.models import Assignment, Submission
 
     submission = db.session.get(Submission, submission_id)
     if submission is None or submission.graded_at is None:

@@ -8,7 +8,7 @@ from flask_babel import force_locale
 from sqlalchemy import select
 
 from planet import jobs
-from planet.engagement import homework
+from planet.engagement.homework import services as homework
 from planet.extensions import db
 from planet.messages.services import mark_read, send_message
 from planet.models import utcnow
