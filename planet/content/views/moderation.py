@@ -7,9 +7,11 @@ from flask_babel import gettext as _
 from flask_login import current_user
 
 from planet import policy
-from planet.content import queries, services
+from planet.content import queries
 from planet.content.forms import ReportForm
 from planet.content.models import Report
+from planet.content.services import reports as report_service
+from planet.content.services import topics
 from planet.content.views.common import (
     bp,
     comment_or_404,
@@ -31,7 +33,7 @@ def feature(slug, topic_id):
     on = request.form.get("on", "")
     if what not in ("essence", "pin") or on not in ("0", "1"):
         abort(400, description=_("Choose essence or pin."))
-    services.set_featured(planet, current_user, topic, what=what, on=on == "1")
+    topics.set_featured(planet, current_user, topic, what=what, on=on == "1")
     return redirect_back(topic_url(planet, topic))
 
 
@@ -48,7 +50,7 @@ def report(slug, topic_id, comment_id):
     policy.require(current_user, Action.REPORT, planet, item)
     form = ReportForm()
     if form.validate_on_submit():
-        services.file_report(planet, current_user, reason=form.reason.data, **objects)
+        report_service.file_report(planet, current_user, reason=form.reason.data, **objects)
         flash(_("Thank you. The moderators will look at it."), "success")
         return redirect(topic_url(planet, topic))
     status = 400 if form.is_submitted() else 200
@@ -71,7 +73,7 @@ def reports(slug):
 def resolve_report(slug, report_id):
     planet = writing(slug)
     item = in_planet_or_404(Report, report_id, planet)
-    services.resolve_report(planet, current_user, item)
+    report_service.resolve_report(planet, current_user, item)
     flash(_("The content was deleted and the report closed."), "success")
     return redirect(url_for("content.reports", slug=planet.slug))
 
@@ -80,6 +82,6 @@ def resolve_report(slug, report_id):
 def dismiss_report(slug, report_id):
     planet = writing(slug)
     item = in_planet_or_404(Report, report_id, planet)
-    services.dismiss_report(planet, current_user, item)
+    report_service.dismiss_report(planet, current_user, item)
     flash(_("The report was dismissed."), "success")
     return redirect(url_for("content.reports", slug=planet.slug))

@@ -7,8 +7,9 @@ from flask_babel import gettext as _
 from flask_login import current_user
 
 from planet import policy
-from planet.content import queries, services
+from planet.content import queries
 from planet.content.forms import AnswerForm, AskForm
+from planet.content.services import questions as qa
 from planet.content.views.common import (
     bp,
     feed_context,
@@ -48,7 +49,7 @@ def ask(slug):
     policy.require(current_user, Action.ASK_QUESTION, planet)
     people = [
         (membership, person)
-        for membership, person in services.question_addressees(planet)
+        for membership, person in qa.question_addressees(planet)
         if person.id != current_user.id
     ]
     form = AskForm()
@@ -56,7 +57,7 @@ def ask(slug):
     if request.method == "GET" and request.args.get("to", "").isdigit():
         form.addressee.data = int(request.args["to"])
     if form.validate_on_submit():
-        created = services.ask_question(
+        created = qa.ask_question(
             planet,
             current_user,
             addressee_id=form.addressee.data,
@@ -77,7 +78,7 @@ def answer(slug, topic_id):
     form = AnswerForm()
     if not form.validate_on_submit():
         return form_page(planet, form, _("Answer"), request.path, cancel=topic_url(planet, topic))
-    services.answer_question(planet, current_user, topic, form.body.data)
+    qa.answer_question(planet, current_user, topic, form.body.data)
     flash(_("Answered. The question is now in the timeline."), "success")
     return redirect(topic_url(planet, topic))
 
@@ -91,7 +92,7 @@ def edit_answer(slug, topic_id):
     policy.require(current_user, Action.EDIT_CONTENT, planet, topic.answer)
     form = AnswerForm(obj=topic.answer)
     if form.validate_on_submit():
-        services.edit_answer(planet, current_user, topic, topic.answer, form.body.data)
+        qa.edit_answer(planet, current_user, topic, topic.answer, form.body.data)
         flash(_("Saved."), "success")
         return redirect(topic_url(planet, topic))
     status = 400 if form.is_submitted() else 200
@@ -104,6 +105,6 @@ def edit_answer(slug, topic_id):
 def delete_answer(slug, topic_id):
     planet = writing(slug)
     topic = topic_or_404(planet, topic_id, eager=True)
-    services.delete_answer(planet, current_user, topic, topic.answer)
+    qa.delete_answer(planet, current_user, topic, topic.answer)
     flash(_("The answer was withdrawn; the question is open again."), "success")
     return redirect(topic_url(planet, topic))

@@ -9,8 +9,9 @@ from flask_babel import gettext as _
 from flask_login import current_user
 
 from planet import policy
-from planet.content import services, uploads
+from planet.content import uploads
 from planet.content.forms import CommentForm, EditTopicForm, TopicForm
+from planet.content.services import comments, likes, topics
 from planet.content.views.common import (
     bp,
     comment_or_404,
@@ -34,7 +35,7 @@ def new_topic(slug):
     form = TopicForm()
     if form.validate_on_submit():
         keys = [key for key in _KEY_SPLIT.split(form.attachment_keys.data or "") if key]
-        created = services.create_topic(
+        created = topics.create_topic(
             planet,
             current_user,
             title=form.title.data,
@@ -70,7 +71,7 @@ def comment(slug, topic_id):
     form = CommentForm()
     if not form.validate_on_submit():
         return form_page(planet, form, _("Comment"), request.path, cancel=topic_url(planet, topic))
-    created = services.add_comment(
+    created = comments.add_comment(
         planet, current_user, topic, form.body.data, parent_id=form.parent_id.data
     )
     return redirect(topic_url(planet, topic, _anchor=f"c{created.id}"))
@@ -98,7 +99,7 @@ def _like_response(planet, target, liked: bool, topic_id):
 def like(slug, topic_id, comment_id):
     planet = writing(slug)
     objects, target = _like_objects(planet, topic_id, comment_id)
-    services.like(planet, current_user, **objects)
+    likes.like(planet, current_user, **objects)
     return _like_response(planet, target, True, topic_id)
 
 
@@ -107,7 +108,7 @@ def like(slug, topic_id, comment_id):
 def unlike(slug, topic_id, comment_id):
     planet = writing(slug)
     objects, target = _like_objects(planet, topic_id, comment_id)
-    services.unlike(planet, current_user, **objects)
+    likes.unlike(planet, current_user, **objects)
     return _like_response(planet, target, False, topic_id)
 
 
@@ -118,7 +119,7 @@ def edit_topic(slug, topic_id):
     policy.require(current_user, Action.EDIT_CONTENT, planet, topic)
     form = EditTopicForm(obj=topic)
     if form.validate_on_submit():
-        services.edit_topic(planet, current_user, topic, title=form.title.data, body=form.body.data)
+        topics.edit_topic(planet, current_user, topic, title=form.title.data, body=form.body.data)
         flash(_("Saved."), "success")
         return redirect(topic_url(planet, topic))
     status = 400 if form.is_submitted() else 200
@@ -133,7 +134,7 @@ def edit_comment(slug, comment_id):
     form = CommentForm(obj=item)
     del form.parent_id
     if form.validate_on_submit():
-        services.edit_comment(planet, current_user, item, form.body.data)
+        comments.edit_comment(planet, current_user, item, form.body.data)
         flash(_("Saved."), "success")
         return redirect(topic_url(planet, topic, _anchor=f"c{item.id}"))
     status = 400 if form.is_submitted() else 200
@@ -146,7 +147,7 @@ def edit_comment(slug, comment_id):
 def delete_topic(slug, topic_id):
     planet = writing(slug)
     topic = topic_or_404(planet, topic_id)
-    services.delete_topic(planet, current_user, topic)
+    topics.delete_topic(planet, current_user, topic)
     flash(_("Deleted."), "success")
     return redirect(url_for("content.timeline", slug=planet.slug))
 
@@ -155,6 +156,6 @@ def delete_topic(slug, topic_id):
 def delete_comment(slug, comment_id):
     planet = writing(slug)
     item, topic = comment_or_404(planet, comment_id)
-    services.delete_comment(planet, current_user, item)
+    comments.delete_comment(planet, current_user, item)
     flash(_("Deleted."), "success")
     return redirect(topic_url(planet, topic))

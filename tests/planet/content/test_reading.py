@@ -6,8 +6,8 @@ from io import BytesIO
 import pytest
 from sqlalchemy import select
 
-from planet.content import services
 from planet.content.models import Attachment, Comment, Topic
+from planet.content.services import comments, likes, questions, topics
 from planet.extensions import db
 from planet.jobs import commit
 from tests.planet.content.conftest import ROLES, image_bytes
@@ -37,20 +37,20 @@ def _seed(world, app, count):
     with app.test_request_context():
         for n in range(count):
             if n % 4 == 3:
-                question = services.ask_question(
+                question = questions.ask_question(
                     world.planet, world.member, addressee_id=world.owner.id,
                     body=f"question topic-{n}-end #seed",
                 )  # fmt: skip
-                services.answer_question(world.planet, world.owner, question, f"answer {n}")
+                questions.answer_question(world.planet, world.owner, question, f"answer {n}")
             else:
                 image = type("F", (), {"stream": BytesIO(image_bytes()), "filename": "a.png"})
-                topic = services.create_topic(
+                topic = topics.create_topic(
                     world.planet, world.owner, title=f"T{n}",
                     body=f"post topic-{n}-end #seed 社群运营", images=[image] if n % 5 == 0 else [],
                 )  # fmt: skip
-                services.add_comment(world.planet, world.member, topic, f"comment {n}")
-                services.like(world.planet, world.member, topic=topic)
-        services.ask_question(
+                comments.add_comment(world.planet, world.member, topic, f"comment {n}")
+                likes.like(world.planet, world.member, topic=topic)
+        questions.ask_question(
             world.planet, world.member, addressee_id=world.owner.id, body="open question"
         )
         commit()
