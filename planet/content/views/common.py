@@ -11,8 +11,8 @@ from flask import Blueprint, abort, current_app, redirect, render_template, url_
 from flask_login import current_user
 
 from planet import policy
-from planet.content import queries
 from planet.content.models import Comment, Topic
+from planet.content.queries.topic_page import load_topic
 from planet.extensions import db
 from planet.policy import Action
 from planet.web.lookup import in_planet_or_404, planet_or_404
@@ -42,7 +42,7 @@ def writing(slug: str):
 
 
 def topic_or_404(planet, topic_id: int, eager: bool = False) -> Topic:
-    topic = queries.load_topic(topic_id) if eager else db.session.get(Topic, topic_id)
+    topic = load_topic(topic_id) if eager else db.session.get(Topic, topic_id)
     if topic is None or topic.planet_id != planet.id:
         abort(404)
     policy.require(current_user, Action.READ_TOPIC, planet, topic)

@@ -7,9 +7,9 @@ from flask_babel import gettext as _
 from flask_login import current_user
 
 from planet import policy
-from planet.content import queries
 from planet.content.forms import ReportForm
 from planet.content.models import Report
+from planet.content.queries.reports import open_reports
 from planet.content.services import reports as report_service
 from planet.content.services import topics
 from planet.content.views.common import (
@@ -63,7 +63,7 @@ def report(slug, topic_id, comment_id):
 def reports(slug):
     planet = writing(slug)
     policy.require(current_user, Action.MODERATE, planet)
-    page = queries.open_reports(planet, after=request.args.get("after"))
+    page = open_reports(planet, after=request.args.get("after"))
     return render_template(
         "content/reports.html", planet=planet, reports=page.items, next_cursor=page.next_cursor
     )

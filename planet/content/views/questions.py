@@ -7,8 +7,8 @@ from flask_babel import gettext as _
 from flask_login import current_user
 
 from planet import policy
-from planet.content import queries
 from planet.content.forms import AnswerForm, AskForm
+from planet.content.queries.feed import feed_page, my_questions, waiting_questions
 from planet.content.services import questions as qa
 from planet.content.views.common import (
     bp,
@@ -31,11 +31,11 @@ def questions(slug):
     show = request.args.get("show", "answered")
     after = request.args.get("after")
     if show == "answered":
-        page = queries.feed_page(planet, viewer_id=viewer_id(), after=after, questions=True)
+        page = feed_page(planet, viewer_id=viewer_id(), after=after, questions=True)
     elif show == "waiting":
-        page = queries.waiting_questions(planet, viewer_id(), after=after)
+        page = waiting_questions(planet, viewer_id(), after=after)
     elif show == "mine":
-        page = queries.my_questions(planet, viewer_id(), after=after)
+        page = my_questions(planet, viewer_id(), after=after)
     else:
         abort(400, description=_("Unknown filter."))
     return render_template(

@@ -8,8 +8,11 @@ from flask_login import current_user
 
 from planet import policy
 from planet.accounts.models import User
-from planet.content import queries, uploads
+from planet.content import uploads
 from planet.content.forms import AnswerForm, CommentForm
+from planet.content.queries.feed import feed_page, hashtag_by_name, popular_hashtags, tag_page
+from planet.content.queries.search import clean_query, search_page
+from planet.content.queries.topic_page import comments_page, topic_card
 from planet.content.views.common import (
     bp,
     feed_context,
@@ -31,7 +34,7 @@ def timeline(slug):
     if view not in ("all", "essence", "qa"):
         abort(400, description=_("Unknown filter."))
     after = request.args.get("after")
-    page = queries.feed_page(
+    page = feed_page(
         planet,
         viewer_id=viewer_id(),
         after=after,
@@ -43,7 +46,7 @@ def timeline(slug):
         "content/timeline.html",
         planet=planet,
         view=view,
-        hashtags=tuple(queries.popular_hashtags(planet)),
+        hashtags=tuple(popular_hashtags(planet)),
         **feed_context(planet, page),
     )
 
@@ -53,11 +56,11 @@ def topic(slug, topic_id):
     planet, away = reading(slug)
     if away:
         return away
-    topic, liked = queries.topic_card(topic_id, viewer_id())
+    topic, liked = topic_card(topic_id, viewer_id())
     if topic is None or topic.planet_id != planet.id:
         abort(404)
     policy.require(current_user, Action.READ_TOPIC, planet, topic)
-    page = queries.comments_page(topic, viewer_id=viewer_id(), after=request.args.get("after"))
+    page = comments_page(topic, viewer_id=viewer_id(), after=request.args.get("after"))
     return render_template(
         "content/topic.html",
         planet=planet,
@@ -77,10 +80,10 @@ def tag(slug, name):
     planet, away = reading(slug)
     if away:
         return away
-    hashtag = queries.hashtag_by_name(planet, name.casefold()[:40])
+    hashtag = hashtag_by_name(planet, name.casefold()[:40])
     if hashtag is None:
         abort(404)
-    page = queries.tag_page(planet, hashtag, viewer_id=viewer_id(), after=request.args.get("after"))
+    page = tag_page(planet, hashtag, viewer_id=viewer_id(), after=request.args.get("after"))
     return render_template(
         "content/tag.html", planet=planet, hashtag=hashtag, **feed_context(planet, page)
     )
@@ -94,7 +97,7 @@ def author(slug, user_id):
     person = db.session.get(User, user_id)
     if person is None:
         abort(404)
-    page = queries.feed_page(
+    page = feed_page(
         planet, viewer_id=viewer_id(), after=request.args.get("after"), author_id=person.id
     )
     return render_template(
@@ -107,12 +110,10 @@ def search(slug):
     planet, away = reading(slug)
     if away:
         return away
-    q = queries.clean_query(request.args.get("q", ""))
+    q = clean_query(request.args.get("q", ""))
     context = {"topics": [], "pinned": [], "liked": set(), "next_cursor": None}
     if q:
-        page = queries.search_page(
-            planet, q, viewer_id=viewer_id(), after=request.args.get("after")
-        )
+        page = search_page(planet, q, viewer_id=viewer_id(), after=request.args.get("after"))
         context = feed_context(planet, page)
     return render_template("content/search.html", planet=planet, q=q, **context)
 
