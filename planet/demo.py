@@ -176,36 +176,39 @@ def _make_planet(spec: PlanetSpec, users: dict[str, User]) -> Planet:
 
 
 def _make_content(planet: Planet, spec: PlanetSpec, users: dict[str, User]) -> dict[str, int]:
-    from planet.content import services as content
+    from planet.content.services.comments import add_comment
+    from planet.content.services.likes import like
+    from planet.content.services.questions import answer_question, ask_question
+    from planet.content.services.topics import create_topic, set_featured
 
     owner = users["owner"]
     topics = []
     for title, body, essence in spec.posts:
-        topic = content.create_topic(planet, owner, title=title, body=body)
+        topic = create_topic(planet, owner, title=title, body=body)
         if essence:
-            content.set_featured(planet, owner, topic, what="essence", on=True)
+            set_featured(planet, owner, topic, what="essence", on=True)
         topics.append(topic)
-    content.set_featured(planet, owner, topics[spec.pinned], what="pin", on=True)
+    set_featured(planet, owner, topics[spec.pinned], what="pin", on=True)
     asked = answered = 0
     for addressee, question, answer in spec.questions:
-        topic = content.ask_question(
+        topic = ask_question(
             planet, users["member"], addressee_id=users[addressee].id, body=question
         )
         asked += 1
         if answer:
-            content.answer_question(planet, users[addressee], topic, answer)
+            answer_question(planet, users[addressee], topic, answer)
             answered += 1
     comments = likes = 0
     for index, (author, text, reply) in enumerate(spec.comments):
         topic = topics[index % len(topics)]
-        comment = content.add_comment(planet, users[author], topic, text)
-        content.add_comment(planet, owner, topic, reply, parent_id=comment.id)
+        comment = add_comment(planet, users[author], topic, text)
+        add_comment(planet, owner, topic, reply, parent_id=comment.id)
         comments += 2
-        content.like(planet, owner, comment=comment)
+        like(planet, owner, comment=comment)
         likes += 1
     for topic in topics[:2]:
         for key in ("admin", "guest", "member"):
-            content.like(planet, users[key], topic=topic)
+            like(planet, users[key], topic=topic)
             likes += 1
     return {"posts": len(topics), "questions": asked, "answered": answered,
             "comments": comments, "likes": likes}  # fmt: skip

@@ -122,29 +122,28 @@ def deny(reason, status: int = 403) -> Decision:
 
 # ---------------------------------------------------------------- standing
 
+_ENDED = {
+    MembershipStatus.BANNED: MemberState.BANNED,
+    MembershipStatus.REFUNDED: MemberState.REFUNDED,
+    MembershipStatus.EXPIRED: MemberState.EXPIRED,
+}
+
 
 def membership_state(membership: Membership | None, now: datetime) -> tuple[MemberState, bool]:
     """Return (state, in_grace) for a membership row at `now`. The entitlement check."""
-    if membership is None:
-        return MemberState.NONE, False
-    status = membership.status
-    if status is MembershipStatus.BANNED:
-        return MemberState.BANNED, False
-    if status is MembershipStatus.REFUNDED:
-        return MemberState.REFUNDED, False
-    if status is MembershipStatus.EXPIRED:
-        return MemberState.EXPIRED, False
-    if status is not MembershipStatus.ACTIVE:
-        return MemberState.NONE, False
+    if membership is None or membership.status is not MembershipStatus.ACTIVE:
+        return _ENDED.get(getattr(membership, "status", None), MemberState.NONE), False
     if membership.is_entitled_at(now):
         return MemberState.ACTIVE, membership.is_in_grace_at(now)
     return MemberState.EXPIRED, False
 
 
-def _load_membership(user_id: int, planet_id: int) -> Membership | None:
-    return db.session.scalar(
-        select(Membership).where(Membership.planet_id == planet_id, Membership.user_id == user_id)
-    )
+def _standing(user_id: int, membership: Membership | None, now: datetime) -> Standing:
+    """A signed-in person's standing from their membership row (or its absence) at `now`."""
+    state, in_grace = membership_state(membership, now)
+    role = membership.role if membership else None
+    is_trial = bool(membership and membership.is_trial)
+    return Standing(user_id, state, role, membership, in_grace, is_trial)
 
 
 def standing_of(user, planet: Planet, now: datetime | None = None) -> Standing:
@@ -153,23 +152,15 @@ def standing_of(user, planet: Planet, now: datetime | None = None) -> Standing:
     user_id = getattr(user, "id", None) if user is not None and user.is_authenticated else None
     if user_id is None:
         return _ANONYMOUS
-    cache = _request_cache()
+    cache = _request_cache() if now is None else None
     key = (planet.id, user_id)
-    if now is None and cache is not None:
-        cached = cache.get(key)
-        if cached is not None:
-            return cached
-    membership = _load_membership(user_id, planet.id)
-    state, in_grace = membership_state(membership, now or utcnow())
-    standing = Standing(
-        user_id=user_id,
-        state=state,
-        role=membership.role if membership else None,
-        membership=membership,
-        in_grace=in_grace,
-        is_trial=bool(membership and membership.is_trial),
+    if cache is not None and key in cache:
+        return cache[key]
+    membership = db.session.scalar(
+        select(Membership).where(Membership.planet_id == planet.id, Membership.user_id == user_id)
     )
-    if now is None and cache is not None:
+    standing = _standing(user_id, membership, now or utcnow())
+    if cache is not None:
         cache[key] = standing
     return standing
 
@@ -181,27 +172,15 @@ def prime_standings(user, memberships: list[Membership]) -> None:
         return
     now = utcnow()
     for membership in memberships:
-        state, in_grace = membership_state(membership, now)
-        cache[(membership.planet_id, user.id)] = Standing(
-            user.id, state, membership.role, membership, in_grace, membership.is_trial
-        )
+        cache[(membership.planet_id, user.id)] = _standing(user.id, membership, now)
 
 
 def prime_standing(user, planet: Planet, membership: Membership | None) -> None:
     """Seed the request cache with the membership (or its absence) the caller just read
     together with the planet, saving `standing_of` its own query."""
     cache = _request_cache()
-    if cache is None or not getattr(user, "is_authenticated", False):
-        return
-    state, in_grace = membership_state(membership, utcnow())
-    cache[(planet.id, user.id)] = Standing(
-        user_id=user.id,
-        state=state,
-        role=membership.role if membership else None,
-        membership=membership,
-        in_grace=in_grace,
-        is_trial=bool(membership and membership.is_trial),
-    )
+    if cache is not None and getattr(user, "is_authenticated", False):
+        cache[(planet.id, user.id)] = _standing(user.id, membership, utcnow())
 
 
 def forget_standing(planet_id: int, user_id: int) -> None:
@@ -214,11 +193,9 @@ def forget_standing(planet_id: int, user_id: int) -> None:
 def _request_cache() -> dict | None:
     if not has_request_context():
         return None
-    try:
-        return g.planet_standings
-    except AttributeError:
+    if "planet_standings" not in g:
         g.planet_standings = {}
-        return g.planet_standings
+    return g.planet_standings
 
 
 def _unproxied(user):
@@ -231,7 +208,8 @@ def _unproxied(user):
 _ANONYMOUS = Standing(None, MemberState.ANONYMOUS)
 
 
-# ---------------------------------------------------------------- named rules
+# ---------------------------------------------------------------- named rules, composed
+# Small named predicates carry their reasons; All(...) and Any(...) compose them into RULES.
 
 
 @dataclass(frozen=True)
@@ -242,323 +220,227 @@ class Context:
     target: object | None
 
 
-def _signed_in(ctx: Context) -> Decision:
-    if ctx.standing.state is MemberState.ANONYMOUS:
-        return deny(_l("Please sign in first."), 401)
-    return ALLOW
+Rule = Callable[[Context], Decision]
 
 
-def _active_member(ctx: Context) -> Decision:
-    state = ctx.standing.state
-    if state is MemberState.ACTIVE:
+def Check(test: Callable[[Context], bool], reason="", status: int = 403) -> Rule:
+    """A named predicate: allowed when `test(ctx)` holds, else refused with `reason`."""
+    return lambda ctx: ALLOW if test(ctx) else deny(reason, status)
+
+
+def OnTarget(test: Callable[[object, Context], bool], reason, status: int = 403) -> Rule:
+    """A predicate on the action's target, `test(target, ctx)`; allowed without a target."""
+    return Check(lambda ctx: ctx.target is None or test(ctx.target, ctx), reason, status)
+
+
+def All(*rules: Rule) -> Rule:
+    """Allowed when every rule allows; else the first refusal (later rules are not asked)."""
+    return lambda ctx: next((d for d in (rule(ctx) for rule in rules) if not d), ALLOW)
+
+
+def Any(*rules: Rule, reason=None, status: int = 403) -> Rule:
+    """Allowed when some rule allows; else refused with `reason`, or as the last rule refuses."""
+
+    def rule(ctx: Context) -> Decision:
+        for part in rules:
+            if decision := part(ctx):
+                return decision
+        return decision if reason is None else deny(reason, status)
+
+    return rule
+
+
+_NOT_ACTIVE = {
+    MemberState.ANONYMOUS: (_l("Please sign in and join this planet first."), 401),
+    MemberState.NONE: (_l("Only members of this planet can do this. Join it first."), 403),
+    MemberState.EXPIRED: (_l("Your membership has expired. Renew it to continue."), 403),
+    MemberState.REFUNDED: (_l("Your membership was refunded and has ended."), 403),
+    MemberState.BANNED: (_l("You have been banned from this planet."), 403),
+}
+_ROLE_NAMES = {Role.OWNER: _l("the owner"), Role.ADMIN: _l("admins"), Role.GUEST: _l("guests")}
+STAFF = (Role.OWNER, Role.ADMIN, Role.GUEST)
+MODERATORS = (Role.OWNER, Role.ADMIN)
+
+
+def ActiveMember(ctx: Context) -> Decision:
+    """An active membership, or the reason the person has none."""
+    if ctx.standing.state is MemberState.ACTIVE:
         return ALLOW
-    reasons = {
-        MemberState.ANONYMOUS: (_l("Please sign in and join this planet first."), 401),
-        MemberState.NONE: (_l("Only members of this planet can do this. Join it first."), 403),
-        MemberState.EXPIRED: (_l("Your membership has expired. Renew it to continue."), 403),
-        MemberState.REFUNDED: (_l("Your membership was refunded and has ended."), 403),
-        MemberState.BANNED: (_l("You have been banned from this planet."), 403),
-    }
-    reason, status = reasons[state]
-    return deny(reason, status)
+    return deny(*_NOT_ACTIVE[ctx.standing.state])
 
 
-def _not_dissolved(ctx: Context) -> Decision:
-    if ctx.planet.is_dissolved:
-        return deny(_l("This planet has been dissolved and is read-only."))
-    return ALLOW
-
-
-def _role(*roles: Role) -> Callable[[Context], Decision]:
-    names = {Role.OWNER: _l("the owner"), Role.ADMIN: _l("admins"), Role.GUEST: _l("guests")}
+def HasRole(*roles: Role) -> Rule:
+    """One of `roles` in an active membership."""
 
     def rule(ctx: Context) -> Decision:
         if ctx.standing.has_role(*roles):
             return ALLOW
-        allowed = ", ".join(str(names.get(role, role)) for role in roles)
+        allowed = ", ".join(str(_ROLE_NAMES.get(role, role)) for role in roles)
         return deny(_l("Only %(roles)s can do this.", roles=allowed))
 
     return rule
 
 
-def _all(*rules: Callable[[Context], Decision]) -> Callable[[Context], Decision]:
-    def rule(ctx: Context) -> Decision:
-        for part in rules:
-            decision = part(ctx)
-            if not decision:
-                return decision
-        return ALLOW
-
-    return rule
+def PlanetSetting(name: str, reason="") -> Rule:
+    """The planet's switch `name` is on."""
+    return Check(lambda ctx: getattr(ctx.planet, name), reason)
 
 
-def _is_author(ctx: Context) -> bool:
-    return getattr(ctx.target, "author_id", None) == ctx.standing.user_id
+def IsAuthor(reason="") -> Rule:
+    """The target is the person's own content."""
+    return Check(lambda ctx: getattr(ctx.target, "author_id", None) == ctx.standing.user_id, reason)
 
 
-STAFF = (Role.OWNER, Role.ADMIN, Role.GUEST)
-MODERATORS = (Role.OWNER, Role.ADMIN)
-_member_writes = _all(_active_member, _not_dissolved)
+def _active_now(membership: Membership) -> bool:
+    return membership_state(membership, utcnow())[0] is MemberState.ACTIVE
 
 
-def _join(ctx: Context) -> Decision:
-    decision = _all(_signed_in, _not_dissolved)(ctx)
-    if not decision:
-        return decision
-    if ctx.standing.state is MemberState.BANNED:
-        return deny(_l("You have been banned from this planet."))
-    if ctx.standing.active:
-        return deny(_l("You are already a member of this planet."), 409)
-    return ALLOW
+def _sees_open_question(topic, ctx: Context) -> bool:
+    """An unanswered question is for its asker, the one asked and moderators only."""
+    if not getattr(topic, "is_question", False) or topic.answered_at is not None:
+        return True
+    involved = ctx.standing.user_id in (topic.author_id, topic.addressee_id)
+    return involved or ctx.standing.has_role(*MODERATORS)
 
 
-def _renew(ctx: Context) -> Decision:
-    decision = _all(_signed_in, _not_dissolved)(ctx)
-    if not decision:
-        return decision
-    if ctx.standing.state is MemberState.BANNED:
-        return deny(_l("You have been banned from this planet."))
-    if ctx.standing.role is Role.OWNER:
-        return deny(_l("The owner does not pay for their own planet."), 400)
-    if ctx.standing.state not in (MemberState.ACTIVE, MemberState.EXPIRED):
-        return deny(_l("Only members can renew. Join the planet instead."), 400)
-    return ALLOW
+SignedIn = Check(lambda ctx: ctx.standing.state is not MemberState.ANONYMOUS,
+                 _l("Please sign in first."), 401)  # fmt: skip
+NotDissolved = Check(lambda ctx: not ctx.planet.is_dissolved,
+                     _l("This planet has been dissolved and is read-only."))  # fmt: skip
+NotBanned = Check(lambda ctx: ctx.standing.state is not MemberState.BANNED,
+                  _l("You have been banned from this planet."))  # fmt: skip
+PublicFile = Check(lambda ctx: ctx.target is not None and ctx.target.planet_id is None)  # avatars
+MemberWrites = All(ActiveMember, NotDissolved)
+MayPay = All(SignedIn, NotDissolved, NotBanned)
 
 
-def _read_topic(ctx: Context) -> Decision:
-    decision = _active_member(ctx)
-    if not decision:
-        return decision
-    topic = ctx.target
-    if topic is None:
-        return ALLOW
-    if getattr(topic, "deleted_at", None) is not None:
-        return deny(_l("This content was deleted."), 404)
-    if getattr(topic, "is_question", False) and topic.answered_at is None:
-        involved = ctx.standing.user_id in (topic.author_id, topic.addressee_id)
-        if not (involved or ctx.standing.has_role(*MODERATORS)):
-            return deny(_l("This question has not been answered yet."), 404)
-    return ALLOW
+def RoleWrites(*roles: Role) -> Rule:
+    """One of `roles`, in a planet that is not dissolved."""
+    return All(NotDissolved, HasRole(*roles))
 
 
-def _download(ctx: Context) -> Decision:
-    attachment = ctx.target
-    if attachment is not None and attachment.planet_id is None:
-        return ALLOW  # public files such as avatars
-    return _active_member(ctx)
+ReadTopic = All(
+    ActiveMember,
+    OnTarget(lambda topic, ctx: getattr(topic, "deleted_at", None) is None,
+             _l("This content was deleted."), 404),
+    OnTarget(_sees_open_question, _l("This question has not been answered yet."), 404),
+)  # fmt: skip
+ViewRoster = All(
+    ActiveMember,
+    Any(PlanetSetting("roster_visible"), HasRole(*MODERATORS),
+        reason=_l("The owner has hidden the member list.")),
+)  # fmt: skip
 
 
-def _post_topic(ctx: Context) -> Decision:
-    decision = _member_writes(ctx)
-    if not decision:
-        return decision
-    if ctx.planet.posting_policy is PostingPolicy.MEMBERS or ctx.standing.has_role(*STAFF):
-        return ALLOW
-    return deny(_l("In this planet only the owner, admins and guests publish topics."))
+def ActOnMember(*roles: Role) -> Rule:
+    """Remove or ban the target membership: never oneself or the owner; admins by the owner."""
+    return All(
+        RoleWrites(*roles),
+        OnTarget(lambda member, ctx: member.user_id != ctx.standing.user_id,
+                 _l("You cannot do this to yourself."), 400),
+        OnTarget(lambda member, ctx: member.role is not Role.OWNER,
+                 _l("The owner cannot be removed.")),
+        OnTarget(lambda member, ctx: member.role is not Role.ADMIN
+                 or ctx.standing.role is Role.OWNER, _l("Only the owner can remove an admin.")),
+    )  # fmt: skip
 
 
-def _ask_question(ctx: Context) -> Decision:
-    decision = _member_writes(ctx)
-    if not decision:
-        return decision
-    if not ctx.planet.questions_enabled:
-        return deny(_l("Questions are switched off in this planet."))
-    addressee = ctx.target
-    if addressee is not None:
-        state, _ = membership_state(addressee, utcnow())
-        if state is not MemberState.ACTIVE or addressee.role not in (Role.OWNER, Role.GUEST):
-            return deny(_l("Questions can only be asked to the owner or a guest."), 400)
-        if addressee.user_id == ctx.standing.user_id:
-            return deny(_l("You cannot ask yourself a question."), 400)
-    return ALLOW
-
-
-def _answer_question(ctx: Context) -> Decision:
-    decision = _member_writes(ctx)
-    if not decision:
-        return decision
-    topic = ctx.target
-    if topic is None:  # "may answer questions here at all?" (the Q&A tab's waiting list)
-        if ctx.standing.has_role(Role.OWNER, Role.GUEST):
-            return ALLOW
-        return deny(_l("Questions can only be asked to the owner or a guest."))
-    if not topic.is_question or topic.deleted_at is not None:
-        return deny(_l("This is not an open question."), 404)
-    if topic.addressee_id != ctx.standing.user_id:
-        return deny(_l("Only the person asked can answer this question."))
-    if topic.answered_at is not None:
-        return deny(_l("This question has already been answered."), 409)
-    return ALLOW
-
-
-def _comment(ctx: Context) -> Decision:
-    decision = _all(_member_writes, _read_topic)(ctx)
-    if not decision:
-        return decision
-    if not ctx.planet.comments_enabled:
-        return deny(_l("Comments are switched off in this planet."))
-    return ALLOW
-
-
-def _report(ctx: Context) -> Decision:
-    decision = _active_member(ctx)
-    if not decision:
-        return decision
-    if ctx.target is not None and _is_author(ctx):
-        return deny(_l("You cannot report your own content."), 400)
-    return ALLOW
-
-
-def _edit_content(ctx: Context) -> Decision:
-    decision = _member_writes(ctx)
-    if not decision:
-        return decision
-    if _is_author(ctx):
-        return ALLOW
-    return deny(_l("You can only edit what you wrote."))
-
-
-def _delete_content(ctx: Context) -> Decision:
-    decision = _active_member(ctx)
-    if not decision:
-        return decision
-    if _is_author(ctx) or ctx.standing.has_role(*MODERATORS):
-        return ALLOW
-    return deny(_l("Only the author, the owner or an admin can delete this."))
-
-
-def _view_roster(ctx: Context) -> Decision:
-    decision = _active_member(ctx)
-    if not decision:
-        return decision
-    if ctx.planet.roster_visible or ctx.standing.has_role(*MODERATORS):
-        return ALLOW
-    return deny(_l("The owner has hidden the member list."))
-
-
-def _send_message(ctx: Context) -> Decision:
-    decision = _member_writes(ctx)
-    if not decision:
-        return decision
-    recipient = ctx.target
-    if recipient is not None:
-        if recipient.user_id == ctx.standing.user_id:
-            return deny(_l("You cannot message yourself."), 400)
-        state, _ = membership_state(recipient, utcnow())
-        if state is not MemberState.ACTIVE:
-            return deny(_l("That person is not a member of this planet."), 404)
-    if ctx.planet.private_messages_enabled or ctx.standing.has_role(*MODERATORS):
-        return ALLOW
-    return deny(_l("The owner has switched off private messages in this planet."))
-
-
-def _leave(ctx: Context) -> Decision:
-    decision = _active_member(ctx)
-    if not decision:
-        return decision
-    if ctx.standing.role is Role.OWNER:
-        return deny(_l("The owner cannot leave their own planet."), 400)
-    return ALLOW
-
-
-def _act_on_member(ban: bool) -> Callable[[Context], Decision]:
-    def rule(ctx: Context) -> Decision:
-        decision = _all(_not_dissolved, _role(Role.OWNER) if ban else _role(*MODERATORS))(ctx)
-        if not decision:
-            return decision
-        target = ctx.target
-        if target is None:
-            return ALLOW
-        if target.user_id == ctx.standing.user_id:
-            return deny(_l("You cannot do this to yourself."), 400)
-        if target.role is Role.OWNER:
-            return deny(_l("The owner cannot be removed."))
-        if target.role is Role.ADMIN and ctx.standing.role is not Role.OWNER:
-            return deny(_l("Only the owner can remove an admin."))
-        return ALLOW
-
-    return rule
-
-
-def _manage_roles(ctx: Context) -> Decision:
-    decision = _owner_writes(Role.OWNER)(ctx)
-    if not decision:
-        return decision
-    target = ctx.target
-    if target is not None:
-        if target.role is Role.OWNER:
-            return deny(_l("The owner role cannot be given or taken here."))
-        if membership_state(target, utcnow())[0] is not MemberState.ACTIVE:
-            return deny(_l("Only active members can be given a role."), 409)
-    return ALLOW
-
-
-def _view_directory(ctx: Context) -> Decision:
-    if ctx.standing.active:
-        decision = _view_roster(ctx)
-        if decision or not ctx.planet.public_directory:
-            return decision
-        return ALLOW  # roster hidden but directory public: members see what visitors see
-    if ctx.planet.public_directory and ctx.standing.state is not MemberState.BANNED:
-        return ALLOW
-    return _active_member(ctx)
-
-
-def _view_contacts(ctx: Context) -> Decision:
-    return _view_roster(ctx)
-
-
-def _vote(ctx: Context) -> Decision:
-    return _member_writes(ctx)
-
-
-def _owner_writes(*roles: Role) -> Callable[[Context], Decision]:
-    return _all(_not_dissolved, _role(*roles))
-
-
-RULES: dict[Action, Callable[[Context], Decision]] = {
-    Action.VIEW_LANDING: lambda ctx: ALLOW,
-    Action.JOIN: _join,
-    Action.RENEW: _renew,
-    Action.READ: _active_member,
-    Action.READ_TOPIC: _read_topic,
-    Action.DOWNLOAD_ATTACHMENT: _download,
-    Action.POST_TOPIC: _post_topic,
-    Action.ASK_QUESTION: _ask_question,
-    Action.ANSWER_QUESTION: _answer_question,
-    Action.COMMENT: _comment,
-    Action.LIKE: _all(_member_writes, _read_topic),
-    Action.REPORT: _report,
-    Action.EDIT_CONTENT: _edit_content,
-    Action.DELETE_CONTENT: _delete_content,
-    Action.FEATURE_TOPIC: _all(_not_dissolved, _role(*MODERATORS)),
-    Action.MODERATE: _role(*MODERATORS),
-    Action.ANNOUNCE: _owner_writes(Role.OWNER),
-    Action.VIEW_ROSTER: _view_roster,
-    Action.SEND_MESSAGE: _send_message,
-    Action.LEAVE: _leave,
-    Action.REMOVE_MEMBER: _act_on_member(ban=False),
-    Action.BAN_MEMBER: _act_on_member(ban=True),
-    Action.MANAGE_ROLES: _manage_roles,  # target: Membership (optional)
-    Action.EDIT_SETTINGS: _owner_writes(Role.OWNER),
-    Action.DISSOLVE: _owner_writes(Role.OWNER),
-    Action.VIEW_INCOME: _role(Role.OWNER),
-    Action.MANAGE_MONEY: _role(Role.OWNER),
-    Action.WRITE_INTRODUCTION: _member_writes,
-    Action.VIEW_DIRECTORY: _view_directory,
-    Action.VIEW_CONTACTS: _view_contacts,
-    Action.MANAGE_CHALLENGES: _owner_writes(*MODERATORS),
-    Action.CHECK_IN: _member_writes,
-    Action.POST_HOMEWORK: _owner_writes(Role.OWNER, Role.GUEST),
-    Action.SUBMIT_HOMEWORK: _member_writes,
-    Action.GRADE_HOMEWORK: _owner_writes(Role.OWNER, Role.GUEST),
-    Action.MANAGE_EVENTS: _owner_writes(*MODERATORS),
-    Action.RSVP: _member_writes,
-    Action.CREATE_POLL: _owner_writes(*STAFF),
-    Action.VOTE: _vote,
-    Action.RUN_LOTTERY: _owner_writes(*MODERATORS),
-    Action.VIEW_HEALTH: _role(Role.OWNER),
-}
+RULES: dict[Action, Rule] = {
+    Action.VIEW_LANDING: Check(lambda ctx: True),
+    Action.JOIN: All(MayPay, Check(lambda ctx: not ctx.standing.active,
+                                   _l("You are already a member of this planet."), 409)),
+    Action.RENEW: All(
+        MayPay,
+        Check(lambda ctx: ctx.standing.role is not Role.OWNER,
+              _l("The owner does not pay for their own planet."), 400),
+        Check(lambda ctx: ctx.standing.state in (MemberState.ACTIVE, MemberState.EXPIRED),
+              _l("Only members can renew. Join the planet instead."), 400),
+    ),
+    Action.READ: ActiveMember,
+    Action.READ_TOPIC: ReadTopic,
+    Action.DOWNLOAD_ATTACHMENT: Any(PublicFile, ActiveMember),
+    Action.POST_TOPIC: All(
+        MemberWrites,
+        Any(Check(lambda ctx: ctx.planet.posting_policy is PostingPolicy.MEMBERS),
+            HasRole(*STAFF),
+            reason=_l("In this planet only the owner, admins and guests publish topics.")),
+    ),
+    Action.ASK_QUESTION: All(  # target: the Membership of the one asked
+        MemberWrites,
+        PlanetSetting("questions_enabled", _l("Questions are switched off in this planet.")),
+        OnTarget(lambda asked, ctx: _active_now(asked) and asked.role in (Role.OWNER, Role.GUEST),
+                 _l("Questions can only be asked to the owner or a guest."), 400),
+        OnTarget(lambda asked, ctx: asked.user_id != ctx.standing.user_id,
+                 _l("You cannot ask yourself a question."), 400),
+    ),
+    Action.ANSWER_QUESTION: All(
+        MemberWrites,
+        # Without a target: "may answer questions here at all?" (the Q&A tab's waiting list)
+        Any(Check(lambda ctx: ctx.target is not None), HasRole(Role.OWNER, Role.GUEST),
+            reason=_l("Questions can only be asked to the owner or a guest.")),
+        OnTarget(lambda topic, ctx: topic.is_question and topic.deleted_at is None,
+                 _l("This is not an open question."), 404),
+        OnTarget(lambda topic, ctx: topic.addressee_id == ctx.standing.user_id,
+                 _l("Only the person asked can answer this question.")),
+        OnTarget(lambda topic, ctx: topic.answered_at is None,
+                 _l("This question has already been answered."), 409),
+    ),
+    Action.COMMENT: All(MemberWrites, ReadTopic, PlanetSetting(
+        "comments_enabled", _l("Comments are switched off in this planet."))),
+    Action.LIKE: All(MemberWrites, ReadTopic),
+    Action.REPORT: All(ActiveMember, OnTarget(
+        lambda item, ctx: getattr(item, "author_id", None) != ctx.standing.user_id,
+        _l("You cannot report your own content."), 400)),
+    Action.EDIT_CONTENT: All(MemberWrites, IsAuthor(_l("You can only edit what you wrote."))),
+    Action.DELETE_CONTENT: All(
+        ActiveMember,
+        Any(IsAuthor(), HasRole(*MODERATORS),
+            reason=_l("Only the author, the owner or an admin can delete this.")),
+    ),
+    Action.FEATURE_TOPIC: RoleWrites(*MODERATORS),
+    Action.MODERATE: HasRole(*MODERATORS),
+    Action.ANNOUNCE: RoleWrites(Role.OWNER),
+    Action.VIEW_ROSTER: ViewRoster,
+    Action.SEND_MESSAGE: All(  # target: the recipient's Membership in this planet
+        MemberWrites,
+        OnTarget(lambda recipient, ctx: recipient.user_id != ctx.standing.user_id,
+                 _l("You cannot message yourself."), 400),
+        OnTarget(lambda recipient, ctx: _active_now(recipient),
+                 _l("That person is not a member of this planet."), 404),
+        Any(PlanetSetting("private_messages_enabled"), HasRole(*MODERATORS),
+            reason=_l("The owner has switched off private messages in this planet.")),
+    ),
+    Action.LEAVE: All(ActiveMember, Check(lambda ctx: ctx.standing.role is not Role.OWNER,
+                                          _l("The owner cannot leave their own planet."), 400)),
+    Action.REMOVE_MEMBER: ActOnMember(*MODERATORS),
+    Action.BAN_MEMBER: ActOnMember(Role.OWNER),
+    Action.MANAGE_ROLES: All(  # target: Membership (optional)
+        RoleWrites(Role.OWNER),
+        OnTarget(lambda member, ctx: member.role is not Role.OWNER,
+                 _l("The owner role cannot be given or taken here.")),
+        OnTarget(lambda member, ctx: _active_now(member),
+                 _l("Only active members can be given a role."), 409),
+    ),
+    Action.EDIT_SETTINGS: RoleWrites(Role.OWNER),
+    Action.DISSOLVE: RoleWrites(Role.OWNER),
+    Action.VIEW_INCOME: HasRole(Role.OWNER),
+    Action.MANAGE_MONEY: HasRole(Role.OWNER),
+    Action.WRITE_INTRODUCTION: MemberWrites,
+    # A public directory shows visitors (not the banned) what members see with a hidden roster.
+    Action.VIEW_DIRECTORY: Any(All(PlanetSetting("public_directory"), NotBanned), ViewRoster),
+    Action.VIEW_CONTACTS: ViewRoster,
+    Action.MANAGE_CHALLENGES: RoleWrites(*MODERATORS),
+    Action.CHECK_IN: MemberWrites,
+    Action.POST_HOMEWORK: RoleWrites(Role.OWNER, Role.GUEST),
+    Action.SUBMIT_HOMEWORK: MemberWrites,
+    Action.GRADE_HOMEWORK: RoleWrites(Role.OWNER, Role.GUEST),
+    Action.MANAGE_EVENTS: RoleWrites(*MODERATORS),
+    Action.RSVP: MemberWrites,
+    Action.CREATE_POLL: RoleWrites(*STAFF),
+    Action.VOTE: MemberWrites,
+    Action.RUN_LOTTERY: RoleWrites(*MODERATORS),
+    Action.VIEW_HEALTH: HasRole(Role.OWNER),
+}  # fmt: skip
 
 
 # ---------------------------------------------------------------- the public API
@@ -575,10 +457,7 @@ def decide(user, action: Action, planet: Planet, target=None, now: datetime | No
 
 def standing_from_membership(user, membership: Membership | None, now: datetime) -> Standing:
     """A standing from a membership row already loaded (batch jobs: digests, notifications)."""
-    if membership is None:
-        return Standing(user.id, MemberState.NONE)
-    state, in_grace = membership_state(membership, now)
-    return Standing(user.id, state, membership.role, membership, in_grace, membership.is_trial)
+    return _standing(user.id, membership, now)
 
 
 def decide_with_standing(

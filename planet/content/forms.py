@@ -10,7 +10,7 @@ from wtforms import BooleanField, HiddenField, IntegerField, SelectField, String
 from wtforms.validators import DataRequired, Length, NumberRange, Optional
 from wtforms.widgets import HiddenInput
 
-from planet.content.services import (
+from planet.content.services.text import (
     ANSWER_MAX,
     BODY_MAX,
     COMMENT_MAX,

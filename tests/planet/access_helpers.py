@@ -17,8 +17,8 @@ from sqlalchemy import select
 from werkzeug.datastructures import FileStorage
 
 from planet.accounts.models import User
-from planet.content import services as content_services
 from planet.content.models import Attachment, Topic
+from planet.content.services import topics as content_services
 from planet.extensions import db
 from planet.models import utcnow
 from planet.planets.models import Membership, MembershipStatus, Planet, Role

@@ -6,8 +6,8 @@ from io import BytesIO
 import pytest
 from sqlalchemy import select
 
-from planet.content import services
 from planet.content.models import Attachment, Comment, Topic
+from planet.content.services import comments, likes, questions, topics
 from planet.extensions import db
 from planet.jobs import commit
 from tests.planet.content.conftest import ROLES, image_bytes
@@ -37,20 +37,20 @@ def _seed(world, app, count):
     with app.test_request_context():
         for n in range(count):
             if n % 4 == 3:
-                question = services.ask_question(
+                question = questions.ask_question(
                     world.planet, world.member, addressee_id=world.owner.id,
                     body=f"question topic-{n}-end #seed",
                 )  # fmt: skip
-                services.answer_question(world.planet, world.owner, question, f"answer {n}")
+                questions.answer_question(world.planet, world.owner, question, f"answer {n}")
             else:
                 image = type("F", (), {"stream": BytesIO(image_bytes()), "filename": "a.png"})
-                topic = services.create_topic(
+                topic = topics.create_topic(
                     world.planet, world.owner, title=f"T{n}",
                     body=f"post topic-{n}-end #seed 社群运营", images=[image] if n % 5 == 0 else [],
                 )  # fmt: skip
-                services.add_comment(world.planet, world.member, topic, f"comment {n}")
-                services.like(world.planet, world.member, topic=topic)
-        services.ask_question(
+                comments.add_comment(world.planet, world.member, topic, f"comment {n}")
+                likes.like(world.planet, world.member, topic=topic)
+        questions.ask_question(
             world.planet, world.member, addressee_id=world.owner.id, body="open question"
         )
         commit()
@@ -84,13 +84,15 @@ def test_bad_cursors_are_400_not_500(seeded):
             sep = "&" if "?" in path else "?"
             response = client.get(seeded.url(f"{path}{sep}after={cursor}"))
             assert response.status_code == 400, (path, cursor)
-    from planet.content.queries import encode_cursor
+    from planet.web.cursors import encode
 
-    with seeded.app.test_request_context():
-        wrong_shape = encode_cursor("not a date", 5)
-        wrong_kind = encode_cursor(5)
-    assert client.get(seeded.url(f"?after={wrong_shape}")).status_code == 400
-    assert client.get(seeded.url(f"?after={wrong_kind}")).status_code == 400
+    wrong_shape = encode(5)  # one part where the timeline wants (time, id)
+    wrong_kind = encode(2**62, 5)  # no date is that far from the epoch
+    too_big = encode(2**63, 5)
+    for cursor in (wrong_shape, wrong_kind, too_big):
+        assert client.get(seeded.url(f"?after={cursor}")).status_code == 400, cursor
+    for cursor in (wrong_kind, too_big, "1.2.3"):  # the Q&A lists page by id alone
+        assert client.get(seeded.url(f"questions?show=mine&after={cursor}")).status_code == 400
     assert client.get(seeded.url("?filter=bogus")).status_code == 400
 
 

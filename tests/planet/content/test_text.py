@@ -2,7 +2,7 @@
 
 import pytest
 
-from planet.content.services import mentioned_user_ids
+from planet.content.services.text import mentioned_user_ids
 from planet.planets.models import MembershipStatus
 from planet.text import extract_hashtags, mention_candidates, render_content, render_markdown
 

@@ -1,0 +1,129 @@
+"""A topic page: the topic as a card, its comments with their replies, and the topic as an
+ORM object for the pages that edit it."""
+
+from __future__ import annotations
+
+import functools
+
+from sqlalchemy import Integer, and_, bindparam, select
+from sqlalchemy.orm import joinedload, selectinload
+
+from planet.content.cards import CommentCard, Person, TopicCard
+from planet.content.models import Answer, Topic
+from planet.content.queries.paging import Page, id_cursor, id_position, next_cursor, page_size
+from planet.content.queries.rows import (
+    AFTER_ID,
+    LIMIT,
+    VIEWER,
+    author,
+    cards_select,
+    comments,
+    fetch,
+    images_by_topic,
+    person_columns,
+    to_card,
+    topics,
+    viewer_like,
+)
+from planet.extensions import db
+
+
+@functools.cache
+def _topic_statement():
+    return cards_select().where(topics.c.id == bindparam("topic_id", type_=Integer))
+
+
+def topic_card(topic_id: int, viewer_id: int | None) -> tuple[TopicCard | None, bool]:
+    """One topic as a card, and whether the viewer liked it (two queries)."""
+    row = db.session.execute(
+        _topic_statement(), {"topic_id": topic_id, "viewer_id": viewer_id}
+    ).first()
+    if row is None:
+        return None, False
+    return to_card(row, images_by_topic([row.id])), bool(row.liked)
+
+
+def topic_options():
+    """Everything a topic shows, as ORM loader options (for the pages that edit one)."""
+    return (
+        joinedload(Topic.author),
+        joinedload(Topic.addressee),
+        selectinload(Topic.answer).joinedload(Answer.author),
+        selectinload(Topic.attachments),
+    )
+
+
+def load_topic(topic_id: int) -> Topic | None:
+    return db.session.scalar(select(Topic).where(Topic.id == topic_id).options(*topic_options()))
+
+
+@functools.cache
+def _comments_statement(replies: bool, with_cursor: bool):
+    statement = (
+        select(
+            comments.c.id,
+            comments.c.topic_id,
+            comments.c.parent_id,
+            comments.c.body_html,
+            comments.c.created_at,
+            comments.c.like_count,
+            *person_columns(author, "author"),
+            viewer_like.c.id.is_not(None).label("liked"),
+        )
+        .select_from(
+            comments.join(author, author.c.id == comments.c.author_id).outerjoin(
+                viewer_like,
+                and_(viewer_like.c.user_id == VIEWER, viewer_like.c.comment_id == comments.c.id),
+            )
+        )
+        .where(
+            comments.c.topic_id == bindparam("topic_id", type_=Integer),
+            comments.c.deleted_at.is_(None),
+        )
+    )
+    if replies:
+        statement = statement.where(
+            comments.c.parent_id.in_(bindparam("parent_ids", expanding=True))
+        )
+        return statement.order_by(comments.c.id)
+    statement = statement.where(comments.c.parent_id.is_(None))
+    if with_cursor:
+        statement = statement.where(comments.c.id > AFTER_ID)
+    return statement.order_by(comments.c.id).limit(LIMIT)
+
+
+def _comment_card(row) -> CommentCard:
+    return CommentCard(
+        id=row.id,
+        topic_id=row.topic_id,
+        parent_id=row.parent_id,
+        author=Person(row.author_id, row.author_name, row.author_avatar),
+        body_html=row.body_html,
+        created_at=row.created_at,
+        like_count=row.like_count,
+    )
+
+
+def comments_page(topic, *, viewer_id=None, after: str | None = None, size=None) -> Page:
+    """Top-level comments oldest first, with all their live replies (two queries)."""
+    size = size or page_size()
+    position = id_position(after)
+    params = {"topic_id": topic.id, "viewer_id": viewer_id, "limit": size + 1}
+    found = fetch(_comments_statement(False, bool(position)), params | position)
+    cursor = next_cursor(found, size, id_cursor)
+    found = found[:size]
+    replies: dict[int, list[CommentCard]] = {row.id: [] for row in found}
+    reply_rows = []
+    if replies:
+        reply_rows = fetch(
+            _comments_statement(True, False),
+            {"topic_id": topic.id, "viewer_id": viewer_id, "parent_ids": list(replies)},
+        )
+        for row in reply_rows:
+            replies[row.parent_id].append(_comment_card(row))
+    return Page(
+        items=[_comment_card(row) for row in found],
+        next_cursor=cursor,
+        liked={row.id for row in (*found, *reply_rows) if row.liked},
+        replies=replies,
+    )

@@ -1,0 +1,47 @@
+"""What every content write shares: asking the policy, checking the planet, counters, reports."""
+
+from __future__ import annotations
+
+from flask_babel import lazy_gettext as _l
+from sqlalchemy import update
+
+from planet import policy
+from planet.content.models import Report, ReportStatus
+from planet.errors import NotFound
+from planet.extensions import db
+from planet.models import utcnow
+from planet.planets.models import Planet
+from planet.policy import Action
+
+
+def require(user, action: Action, planet: Planet, target=None) -> None:
+    """The policy's answer as planet.errors.Refused (in requests, tasks and the CLI alike)."""
+    policy.require(user, action, planet, target)
+
+
+def check_same_planet(planet: Planet, *objects) -> None:
+    """NotFound unless every object exists and belongs to `planet`."""
+    for obj in objects:
+        if obj is None or obj.planet_id != planet.id:
+            raise NotFound(_l("We could not find that."))
+
+
+def bump(model, object_id: int, **deltas: int) -> None:
+    """Add `deltas` to counters in SQL, so concurrent requests do not lose increments."""
+    values = {name: getattr(model, name) + delta for name, delta in deltas.items()}
+    db.session.execute(
+        update(model)
+        .where(model.id == object_id)
+        .values(**values)
+        .execution_options(synchronize_session=False)
+    )
+
+
+def close_reports(user, condition, status: ReportStatus) -> None:
+    """Close the open reports matching `condition` (their content was handled)."""
+    db.session.execute(
+        update(Report)
+        .where(condition, Report.status == ReportStatus.OPEN)
+        .values(status=status, resolved_by_id=user.id, resolved_at=utcnow())
+        .execution_options(synchronize_session=False)
+    )

@@ -1,0 +1,13 @@
+"""The content blueprint (`content.*`, under /p/<slug>), one module per concern:
+
+common      the blueprint and the helpers every route shares (load, check, link)
+reading     timeline, topic page, tags, authors, search, files
+questions   the Q&A lists, asking, answering, editing and withdrawing an answer
+writing     topics and uploads, comments, likes, edits and deletes
+moderation  essence and pin, reports and the report queue
+"""
+
+from planet.content.views import moderation, questions, reading, writing  # noqa: F401
+from planet.content.views.common import bp
+
+__all__ = ["bp"]

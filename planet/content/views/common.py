@@ -1,0 +1,100 @@
+"""The content blueprint and what every content route shares.
+
+Thin views: load the planet and the objects named in the URL (another planet's id is a 404), ask
+the policy, call a service or a query, render. Reading pages send people who may not read the
+planet to its landing page; every object is checked again with READ_TOPIC.
+"""
+
+from __future__ import annotations
+
+from flask import Blueprint, abort, current_app, redirect, render_template, url_for
+from flask_login import current_user
+
+from planet import policy
+from planet.content.models import Comment, Topic
+from planet.content.queries.topic_page import load_topic
+from planet.extensions import db
+from planet.policy import Action
+from planet.web.lookup import in_planet_or_404, planet_or_404
+
+bp = Blueprint("content", __name__, url_prefix="/p/<slug>")
+
+
+def landing(planet):
+    if "planets.landing" in current_app.view_functions:
+        return redirect(url_for("planets.landing", slug=planet.slug))
+    abort(403)
+
+
+def reading(slug: str):
+    """(planet, None) for a reader, (planet, redirect to the landing page) for anyone else."""
+    planet = planet_or_404(slug)
+    if not policy.may(current_user, Action.READ, planet):
+        return planet, landing(planet)
+    return planet, None
+
+
+def writing(slug: str):
+    """Load the planet for a write; people who may not read it learn nothing more."""
+    planet = planet_or_404(slug)
+    policy.require(current_user, Action.READ, planet)
+    return planet
+
+
+def topic_or_404(planet, topic_id: int, eager: bool = False) -> Topic:
+    topic = load_topic(topic_id) if eager else db.session.get(Topic, topic_id)
+    if topic is None or topic.planet_id != planet.id:
+        abort(404)
+    policy.require(current_user, Action.READ_TOPIC, planet, topic)
+    return topic
+
+
+def comment_or_404(planet, comment_id: int) -> tuple[Comment, Topic]:
+    comment = in_planet_or_404(Comment, comment_id, planet)
+    topic = topic_or_404(planet, comment.topic_id)
+    if comment.deleted_at is not None:
+        abort(404)
+    return comment, topic
+
+
+def readable(planet, topics):
+    user = current_user._get_current_object()
+    standing = policy.standing_of(user, planet)
+    return [
+        topic
+        for topic in topics
+        if policy.decide_with_standing(standing, user, Action.READ_TOPIC, planet, topic)
+    ]
+
+
+def topic_url(planet, topic, **kwargs) -> str:
+    return url_for("content.topic", slug=planet.slug, topic_id=topic.id, **kwargs)
+
+
+def viewer_id():
+    return current_user.id if current_user.is_authenticated else None
+
+
+def feed_context(planet, page):
+    pinned = readable(planet, page.pinned)
+    shown_above = {topic.id for topic in pinned}  # a pinned topic is not repeated below
+    return {
+        "topics": [t for t in readable(planet, page.items) if t.id not in shown_above],
+        "pinned": pinned,
+        "liked": page.liked,
+        "next_cursor": page.next_cursor,
+    }
+
+
+def form_page(planet, form, title: str, action: str, status: int = 400, cancel=None):
+    return (
+        render_template(
+            "content/form.html",
+            planet=planet,
+            form=form,
+            title=title,
+            action=action,
+            cancel=cancel,
+        ),
+        status,
+    )

@@ -1,0 +1,110 @@
+"""Questions and answers: the Q&A lists, asking the owner or a guest, answering, withdrawing."""
+
+from __future__ import annotations
+
+from flask import abort, flash, redirect, render_template, request
+from flask_babel import gettext as _
+from flask_login import current_user
+
+from planet import policy
+from planet.content.forms import AnswerForm, AskForm
+from planet.content.queries.feed import feed_page, my_questions, waiting_questions
+from planet.content.services import questions as qa
+from planet.content.views.common import (
+    bp,
+    feed_context,
+    form_page,
+    reading,
+    topic_or_404,
+    topic_url,
+    viewer_id,
+    writing,
+)
+from planet.policy import Action
+
+
+@bp.get("/questions")
+def questions(slug):
+    planet, away = reading(slug)
+    if away:
+        return away
+    show = request.args.get("show", "answered")
+    after = request.args.get("after")
+    if show == "answered":
+        page = feed_page(planet, viewer_id=viewer_id(), after=after, questions=True)
+    elif show == "waiting":
+        page = waiting_questions(planet, viewer_id(), after=after)
+    elif show == "mine":
+        page = my_questions(planet, viewer_id(), after=after)
+    else:
+        abort(400, description=_("Unknown filter."))
+    return render_template(
+        "content/questions.html", planet=planet, show=show, **feed_context(planet, page)
+    )
+
+
+@bp.route("/ask", methods=["GET", "POST"])
+def ask(slug):
+    planet = writing(slug)
+    policy.require(current_user, Action.ASK_QUESTION, planet)
+    people = [
+        (membership, person)
+        for membership, person in qa.question_addressees(planet)
+        if person.id != current_user.id
+    ]
+    form = AskForm()
+    form.addressee.choices = [(person.id, person.display_name) for _m, person in people]
+    if request.method == "GET" and request.args.get("to", "").isdigit():
+        form.addressee.data = int(request.args["to"])
+    if form.validate_on_submit():
+        created = qa.ask_question(
+            planet,
+            current_user,
+            addressee_id=form.addressee.data,
+            body=form.body.data,
+            anonymous=bool(form.anonymous.data),
+        )
+        flash(_("Your question was sent."), "success")
+        return redirect(topic_url(planet, created))
+    status = 400 if form.is_submitted() else 200
+    return render_template("content/ask.html", planet=planet, form=form, people=people), status
+
+
+@bp.post("/t/<int:topic_id>/answer")
+def answer(slug, topic_id):
+    planet = writing(slug)
+    topic = topic_or_404(planet, topic_id)
+    policy.require(current_user, Action.ANSWER_QUESTION, planet, topic)
+    form = AnswerForm()
+    if not form.validate_on_submit():
+        return form_page(planet, form, _("Answer"), request.path, cancel=topic_url(planet, topic))
+    qa.answer_question(planet, current_user, topic, form.body.data)
+    flash(_("Answered. The question is now in the timeline."), "success")
+    return redirect(topic_url(planet, topic))
+
+
+@bp.route("/t/<int:topic_id>/answer/edit", methods=["GET", "POST"])
+def edit_answer(slug, topic_id):
+    planet = writing(slug)
+    topic = topic_or_404(planet, topic_id, eager=True)
+    if topic.answer is None:
+        abort(404)
+    policy.require(current_user, Action.EDIT_CONTENT, planet, topic.answer)
+    form = AnswerForm(obj=topic.answer)
+    if form.validate_on_submit():
+        qa.edit_answer(planet, current_user, topic, topic.answer, form.body.data)
+        flash(_("Saved."), "success")
+        return redirect(topic_url(planet, topic))
+    status = 400 if form.is_submitted() else 200
+    return form_page(
+        planet, form, _("Edit answer"), request.path, status, cancel=topic_url(planet, topic)
+    )
+
+
+@bp.post("/t/<int:topic_id>/answer/delete")
+def delete_answer(slug, topic_id):
+    planet = writing(slug)
+    topic = topic_or_404(planet, topic_id, eager=True)
+    qa.delete_answer(planet, current_user, topic, topic.answer)
+    flash(_("The answer was withdrawn; the question is open again."), "success")
+    return redirect(topic_url(planet, topic))

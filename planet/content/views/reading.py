@@ -1,0 +1,135 @@
+"""Reading a planet: the timeline, a topic page, tags, authors, search and files."""
+
+from __future__ import annotations
+
+from flask import abort, render_template, request
+from flask_babel import gettext as _
+from flask_login import current_user
+
+from planet import policy
+from planet.accounts.models import User
+from planet.content import uploads
+from planet.content.forms import AnswerForm, CommentForm
+from planet.content.queries.feed import feed_page, hashtag_by_name, popular_hashtags, tag_page
+from planet.content.queries.search import clean_query, search_page
+from planet.content.queries.topic_page import comments_page, topic_card
+from planet.content.views.common import (
+    bp,
+    feed_context,
+    reading,
+    topic_or_404,
+    viewer_id,
+)
+from planet.extensions import db
+from planet.policy import Action
+from planet.web.lookup import planet_or_404
+
+
+@bp.get("/")
+def timeline(slug):
+    planet, away = reading(slug)
+    if away:
+        return away
+    view = request.args.get("filter", "all")
+    if view not in ("all", "essence", "qa"):
+        abort(400, description=_("Unknown filter."))
+    after = request.args.get("after")
+    page = feed_page(
+        planet,
+        viewer_id=viewer_id(),
+        after=after,
+        essence=view == "essence",
+        questions=view == "qa",
+        with_pinned=view == "all" and not after,
+    )
+    return render_template(
+        "content/timeline.html",
+        planet=planet,
+        view=view,
+        hashtags=tuple(popular_hashtags(planet)),
+        **feed_context(planet, page),
+    )
+
+
+@bp.get("/t/<int:topic_id>")
+def topic(slug, topic_id):
+    planet, away = reading(slug)
+    if away:
+        return away
+    topic, liked = topic_card(topic_id, viewer_id())
+    if topic is None or topic.planet_id != planet.id:
+        abort(404)
+    policy.require(current_user, Action.READ_TOPIC, planet, topic)
+    page = comments_page(topic, viewer_id=viewer_id(), after=request.args.get("after"))
+    return render_template(
+        "content/topic.html",
+        planet=planet,
+        topic=topic,
+        comments=page.items,
+        replies=page.replies,
+        next_cursor=page.next_cursor,
+        liked={topic.id} if liked else set(),
+        liked_comments=page.liked,
+        comment_form=CommentForm(),
+        answer_form=AnswerForm() if topic.is_question and not topic.answered_at else None,
+    )
+
+
+@bp.get("/tags/<name>")
+def tag(slug, name):
+    planet, away = reading(slug)
+    if away:
+        return away
+    hashtag = hashtag_by_name(planet, name.casefold()[:40])
+    if hashtag is None:
+        abort(404)
+    page = tag_page(planet, hashtag, viewer_id=viewer_id(), after=request.args.get("after"))
+    return render_template(
+        "content/tag.html", planet=planet, hashtag=hashtag, **feed_context(planet, page)
+    )
+
+
+@bp.get("/u/<int:user_id>")
+def author(slug, user_id):
+    planet, away = reading(slug)
+    if away:
+        return away
+    person = db.session.get(User, user_id)
+    if person is None:
+        abort(404)
+    page = feed_page(
+        planet, viewer_id=viewer_id(), after=request.args.get("after"), author_id=person.id
+    )
+    return render_template(
+        "content/author.html", planet=planet, person=person, **feed_context(planet, page)
+    )
+
+
+@bp.get("/search")
+def search(slug):
+    planet, away = reading(slug)
+    if away:
+        return away
+    q = clean_query(request.args.get("q", ""))
+    context = {"topics": [], "pinned": [], "liked": set(), "next_cursor": None}
+    if q:
+        page = search_page(planet, q, viewer_id=viewer_id(), after=request.args.get("after"))
+        context = feed_context(planet, page)
+    return render_template("content/search.html", planet=planet, q=q, **context)
+
+
+@bp.get("/files/<key>")
+def attachment(slug, key):
+    planet = planet_or_404(slug)
+    # Ask before looking the key up, so a guessed key tells an outsider nothing.
+    policy.require(current_user, Action.DOWNLOAD_ATTACHMENT, planet)
+    item = uploads.stored_in_planet(planet.id, key)
+    if item is None:
+        abort(404)
+    policy.require(current_user, Action.DOWNLOAD_ATTACHMENT, planet, item)
+    if item.topic_id is None:
+        if item.uploader_id != viewer_id():
+            abort(404)  # not yet published: only its uploader sees it
+    else:
+        topic_or_404(planet, item.topic_id)
+    return uploads.send_stored(item)

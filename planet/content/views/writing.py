@@ -1,0 +1,161 @@
+"""Writing in a planet: topics and image uploads, comments, likes, edits and deletes."""
+
+from __future__ import annotations
+
+import re
+
+from flask import flash, jsonify, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_login import current_user
+
+from planet import policy
+from planet.content import uploads
+from planet.content.forms import CommentForm, EditTopicForm, TopicForm
+from planet.content.services import comments, likes, topics
+from planet.content.views.common import (
+    bp,
+    comment_or_404,
+    form_page,
+    topic_or_404,
+    topic_url,
+    writing,
+)
+from planet.errors import ServiceError
+from planet.extensions import db
+from planet.policy import Action
+from planet.web.redirects import redirect_back
+
+_KEY_SPLIT = re.compile(r"[\s,]+")
+
+
+@bp.route("/new", methods=["GET", "POST"])
+def new_topic(slug):
+    planet = writing(slug)
+    policy.require(current_user, Action.POST_TOPIC, planet)
+    form = TopicForm()
+    if form.validate_on_submit():
+        keys = [key for key in _KEY_SPLIT.split(form.attachment_keys.data or "") if key]
+        created = topics.create_topic(
+            planet,
+            current_user,
+            title=form.title.data,
+            body=form.body.data,
+            images=request.files.getlist("images"),
+            attachment_keys=keys,
+            announce=bool(form.announce.data),
+        )
+        flash(_("Published."), "success")
+        return redirect(topic_url(planet, created))
+    status = 400 if form.is_submitted() else 200
+    return render_template("content/topic_form.html", planet=planet, form=form), status
+
+
+@bp.post("/files")
+def upload(slug):
+    """Upload one image for the topic form; answers JSON with the key to send back."""
+    planet = writing(slug)
+    policy.require(current_user, Action.POST_TOPIC, planet)
+    files = [f for f in request.files.getlist("image") if uploads.has_file(f)]
+    if len(files) != 1:
+        raise ServiceError(_("Send exactly one image."))
+    item = uploads.store_image(planet.id, current_user.id, files[0])
+    url = url_for("content.attachment", slug=planet.slug, key=item.key)
+    return jsonify(key=item.key, url=url, content_type=item.content_type), 201
+
+
+@bp.post("/t/<int:topic_id>/comments")
+def comment(slug, topic_id):
+    planet = writing(slug)
+    topic = topic_or_404(planet, topic_id)
+    policy.require(current_user, Action.COMMENT, planet, topic)
+    form = CommentForm()
+    if not form.validate_on_submit():
+        return form_page(planet, form, _("Comment"), request.path, cancel=topic_url(planet, topic))
+    created = comments.add_comment(
+        planet, current_user, topic, form.body.data, parent_id=form.parent_id.data
+    )
+    return redirect(topic_url(planet, topic, _anchor=f"c{created.id}"))
+
+
+def _like_objects(planet, topic_id, comment_id):
+    if comment_id is not None:
+        item, _topic = comment_or_404(planet, comment_id)
+        return {"comment": item}, item
+    item = topic_or_404(planet, topic_id)
+    return {"topic": item}, item
+
+
+def _like_response(planet, target, liked: bool, topic_id):
+    if request.accept_mimetypes.best == "application/json" or request.is_json:
+        db.session.flush()
+        db.session.refresh(target)
+        return jsonify(liked=liked, like_count=target.like_count)
+    page_topic = topic_id if topic_id is not None else target.topic_id
+    return redirect_back(url_for("content.topic", slug=planet.slug, topic_id=page_topic))
+
+
+@bp.post("/t/<int:topic_id>/like", defaults={"comment_id": None})
+@bp.post("/c/<int:comment_id>/like", defaults={"topic_id": None})
+def like(slug, topic_id, comment_id):
+    planet = writing(slug)
+    objects, target = _like_objects(planet, topic_id, comment_id)
+    likes.like(planet, current_user, **objects)
+    return _like_response(planet, target, True, topic_id)
+
+
+@bp.post("/t/<int:topic_id>/unlike", defaults={"comment_id": None})
+@bp.post("/c/<int:comment_id>/unlike", defaults={"topic_id": None})
+def unlike(slug, topic_id, comment_id):
+    planet = writing(slug)
+    objects, target = _like_objects(planet, topic_id, comment_id)
+    likes.unlike(planet, current_user, **objects)
+    return _like_response(planet, target, False, topic_id)
+
+
+@bp.route("/t/<int:topic_id>/edit", methods=["GET", "POST"])
+def edit_topic(slug, topic_id):
+    planet = writing(slug)
+    topic = topic_or_404(planet, topic_id)
+    policy.require(current_user, Action.EDIT_CONTENT, planet, topic)
+    form = EditTopicForm(obj=topic)
+    if form.validate_on_submit():
+        topics.edit_topic(planet, current_user, topic, title=form.title.data, body=form.body.data)
+        flash(_("Saved."), "success")
+        return redirect(topic_url(planet, topic))
+    status = 400 if form.is_submitted() else 200
+    return form_page(planet, form, _("Edit"), request.path, status, cancel=topic_url(planet, topic))
+
+
+@bp.route("/c/<int:comment_id>/edit", methods=["GET", "POST"])
+def edit_comment(slug, comment_id):
+    planet = writing(slug)
+    item, topic = comment_or_404(planet, comment_id)
+    policy.require(current_user, Action.EDIT_CONTENT, planet, item)
+    form = CommentForm(obj=item)
+    del form.parent_id
+    if form.validate_on_submit():
+        comments.edit_comment(planet, current_user, item, form.body.data)
+        flash(_("Saved."), "success")
+        return redirect(topic_url(planet, topic, _anchor=f"c{item.id}"))
+    status = 400 if form.is_submitted() else 200
+    return form_page(
+        planet, form, _("Edit comment"), request.path, status, cancel=topic_url(planet, topic)
+    )
+
+
+@bp.post("/t/<int:topic_id>/delete")
+def delete_topic(slug, topic_id):
+    planet = writing(slug)
+    topic = topic_or_404(planet, topic_id)
+    topics.delete_topic(planet, current_user, topic)
+    flash(_("Deleted."), "success")
+    return redirect(url_for("content.timeline", slug=planet.slug))
+
+
+@bp.post("/c/<int:comment_id>/delete")
+def delete_comment(slug, comment_id):
+    planet = writing(slug)
+    item, topic = comment_or_404(planet, comment_id)
+    comments.delete_comment(planet, current_user, item)
+    flash(_("Deleted."), "success")
+    return redirect(topic_url(planet, topic))
