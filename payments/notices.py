@@ -1,26 +1,23 @@
 """Notifications about money: payment received, refund done, renewal failed.
 
-Reads payments' models lazily (planet never imports payments at module level)."""
+Handlers of jobs that payments defers; they live here because they read payment data
+(planet's core never imports payments).
+"""
 
 from __future__ import annotations
 
+from payments.dunning import latest_attempt_number
+from payments.models import Payment, Refund
 from planet import jobs
 from planet.extensions import db
 from planet.notifications import services
 from planet.notifications.models import Kind
-from planet.planets.models import Planet
-
-
-def _payments_models():
-    import importlib
-
-    return importlib.import_module("payments.models")
+from planet.planets.models import Membership, Planet
 
 
 @jobs.register_inline("payments.payment_succeeded")
 def payment_succeeded(payment_id: int, **_ignored) -> None:
-    models = _payments_models()
-    payment = db.session.get(models.Payment, payment_id)
+    payment = db.session.get(Payment, payment_id)
     if payment is None:
         return
     planet = db.session.get(Planet, payment.planet_id)
@@ -38,11 +35,10 @@ def payment_succeeded(payment_id: int, **_ignored) -> None:
 
 @jobs.register_inline("payments.refund_completed")
 def refund_completed(refund_id: int, **_ignored) -> None:
-    models = _payments_models()
-    refund = db.session.get(models.Refund, refund_id)
+    refund = db.session.get(Refund, refund_id)
     if refund is None:
         return
-    payment = db.session.get(models.Payment, refund.payment_id)
+    payment = db.session.get(Payment, refund.payment_id)
     planet = db.session.get(Planet, payment.planet_id)
     services.notify(
         payment.user_id,
@@ -53,4 +49,23 @@ def refund_completed(refund_id: int, **_ignored) -> None:
             "amount": services.format_amount(refund.amount, payment.currency),
             "link": f"/p/{planet.slug}",
         },
+    )
+
+
+@jobs.register_inline("payments.renewal_failed")
+def renewal_failed(membership_id: int, **_ignored) -> None:
+    """Deferred on each failed off-session charge. The dunning sweep tells the member with the
+    same dedupe key (membership, period, attempt), so they hear it once."""
+    membership = db.session.get(Membership, membership_id)
+    if membership is None:
+        return
+    planet = db.session.get(Planet, membership.planet_id)
+    attempt = latest_attempt_number(membership.id)
+    period = membership.expires_at.isoformat() if membership.expires_at else "none"
+    services.notify(
+        membership.user_id,
+        Kind.RENEWAL_FAILED,
+        f"renewal_failed:{membership.id}:{period}:{'x' if attempt is None else attempt}",
+        planet=planet,
+        data={"link": f"/p/{planet.slug}/checkout?renew=1"},
     )

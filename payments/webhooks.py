@@ -14,7 +14,7 @@ from datetime import datetime
 from sqlalchemy import select
 from sqlalchemy.dialects import postgresql, sqlite
 
-from payments import services
+from payments import grant, refunds
 from payments.models import Payment, ProviderEvent
 from planet import jobs
 from planet.extensions import db
@@ -99,9 +99,9 @@ def process_event(event_id: str, now: datetime | None = None) -> str:
             log.info("event %s (%s) names no payment of ours; ignored", event_id, row.type)
             outcome = "ignored: unknown payment"
         elif row.type in PAYMENT_EVENTS:
-            outcome = services.sync_payment(payment, now)
+            outcome = grant.sync_payment(payment, now)
         else:
-            outcome = f"refunds imported: {services.sync_refunds(payment, now)}"
+            outcome = f"refunds imported: {refunds.sync_refunds(payment, now)}"
     else:
         log.info("event %s of type %s ignored", event_id, row.type)
         outcome = "ignored: type"

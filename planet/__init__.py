@@ -114,6 +114,7 @@ def _import_models() -> None:
         "planet.messages.models",
         "planet.engagement.models",
         "planet.notifications.models",
+        "planet.members.models",
         "payments.models",
         "workers.models",
     ):

@@ -25,9 +25,7 @@ log = logging.getLogger("workers")
 QUEUES = ("billing", "mail", "default")
 TASK_MODULES = (
     "workers.tasks",
-    "workers.billing",
     "workers.digests",
-    "workers.notifications",
     "workers.engagement_tasks",
 )
 
@@ -84,10 +82,8 @@ def celery_settings(config: dict) -> dict:
         "task_default_queue": "default",
         "task_queues": [Queue(name) for name in QUEUES],
         "task_routes": {
-            "workers.billing.*": {"queue": "billing"},
             "workers.mail.*": {"queue": "mail"},
             "workers.digests.*": {"queue": "mail"},
-            "workers.notifications.*": {"queue": "mail"},
         },
         "task_publish_retry": False,
         "beat_schedule": beat_schedule(),
