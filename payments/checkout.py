@@ -11,6 +11,7 @@ from datetime import datetime, timedelta
 
 from flask_babel import lazy_gettext as _l
 
+from payments import states
 from payments.declines import DECLINE_REASONS, decline_code, failure_text
 from payments.gateway import GatewayError, PaymentDeclined, get_gateway
 from payments.grant import apply_payment_success, billing_customer
@@ -221,7 +222,7 @@ def confirm_payment(payment: Payment, user, token: str) -> Outcome:
         issuer = getattr(getattr(error.__cause__, "error", None), "decline_code", None)
         code = decline_code(error.code, issuer)
         log.info("payment %s declined: %s/%s %s", payment.id, error.code, issuer, error)
-        payment.status = PaymentStatus.FAILED
+        states.transition(payment, PaymentStatus.FAILED)
         payment.failure_message = failure_text(code, str(error))
         db.session.flush()
         return Outcome("failed", str(error), reason=DECLINE_REASONS[code])
@@ -237,13 +238,13 @@ def confirm_payment(payment: Payment, user, token: str) -> Outcome:
 def _record_intent_state(payment: Payment, intent: dict) -> Outcome:
     status = intent.get("status")
     if status in ("succeeded", "processing"):
-        payment.status = PaymentStatus.PROCESSING
+        states.transition(payment, PaymentStatus.PROCESSING)
         outcome = Outcome("succeeded")
     elif status == "requires_action":
-        payment.status = PaymentStatus.REQUIRES_ACTION
+        states.transition(payment, PaymentStatus.REQUIRES_ACTION)
         outcome = Outcome("requires_action", client_secret=intent.get("client_secret"))
     else:
-        payment.status = PaymentStatus.FAILED
+        states.transition(payment, PaymentStatus.FAILED)
         error = intent.get("last_payment_error") or {}
         code = decline_code(error.get("code"), error.get("decline_code"))
         log.info("payment %s failed (%s): %s", payment.id, status, error.get("message"))

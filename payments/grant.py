@@ -11,11 +11,10 @@ from datetime import datetime, timedelta
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 
-from payments import ledger
+from payments import ledger, states
 from payments.declines import decline_code, failure_text
 from payments.gateway import get_gateway
 from payments.models import (
-    PAID_STATUSES,
     AutoRenewal,
     BillingCustomer,
     Payment,
@@ -70,8 +69,10 @@ def apply_payment_success(payment: Payment, intent: dict | None, now: datetime) 
     """
     billing_customer(payment.user_id, lock=True)
     db.session.refresh(payment, with_for_update=True)
-    if payment.status in PAID_STATUSES:
-        return "already applied"
+    try:
+        states.check(payment, PaymentStatus.SUCCEEDED)
+    except (states.AlreadyPaid, states.AlreadyRefunded):
+        return "already applied"  # a replayed or late event changes nothing
     if not _intent_matches(payment, intent):
         log.warning("payment %s does not match the provider's intent; ignored", payment.id)
         return "mismatch"
@@ -80,7 +81,7 @@ def apply_payment_success(payment: Payment, intent: dict | None, now: datetime) 
     if membership is not None:
         db.session.refresh(membership)
     state, in_grace = policy.membership_state(membership, now)
-    payment.status = PaymentStatus.SUCCEEDED
+    states.transition(payment, PaymentStatus.SUCCEEDED)
     payment.paid_at = now
     if intent is not None:
         payment.payment_method_id = intent.get("payment_method") or payment.payment_method_id
@@ -154,9 +155,10 @@ def apply_payment_success(payment: Payment, intent: dict | None, now: datetime) 
 
 
 def mark_payment_failed(payment: Payment, message: str) -> None:
-    if payment.status in PAID_STATUSES:
+    try:
+        states.transition(payment, PaymentStatus.FAILED)
+    except (states.AlreadyPaid, states.AlreadyRefunded):
         return  # a stale failure after success changes nothing
-    payment.status = PaymentStatus.FAILED
     payment.failure_message = (message or "")[:255]
     db.session.flush()
 

@@ -11,7 +11,7 @@ from flask import current_app
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 
-from payments import ledger
+from payments import ledger, states
 from payments.gateway import GatewayError, get_gateway
 from payments.models import (
     PAID_STATUSES,
@@ -123,10 +123,11 @@ def refund_at_provider(
 def _complete_refund(payment: Payment, refund: Refund, now: datetime) -> None:
     refund.status = RefundStatus.SUCCEEDED
     payment.refunded_amount += refund.amount
-    payment.status = (
+    states.transition(
+        payment,
         PaymentStatus.REFUNDED
         if payment.refunded_amount >= payment.amount
-        else PaymentStatus.PARTIALLY_REFUNDED
+        else PaymentStatus.PARTIALLY_REFUNDED,
     )
     ledger.write_refund_reversal(payment, refund, now, owner_bears=refund.owner_bears)
     if payment.status is PaymentStatus.REFUNDED and not payment.duplicate:

@@ -15,7 +15,7 @@ from datetime import datetime, timedelta
 
 from sqlalchemy import func, select
 
-from payments import grant
+from payments import grant, states
 from payments.gateway import GatewayError, PaymentDeclined, get_gateway
 from payments.models import AutoRenewal, Payment, PaymentKind, PaymentStatus
 from payments.pricing import pricing_of
@@ -184,7 +184,7 @@ def charge_renewal(membership_id: int, now: datetime | None = None) -> RenewalOu
         grant.apply_payment_success(payment, intent, now)
         return RenewalOutcome.SUCCEEDED
     if status == "processing":
-        payment.status = PaymentStatus.PROCESSING
+        states.transition(payment, PaymentStatus.PROCESSING)
         return RenewalOutcome.PROCESSING
     if status == "requires_action":
         grant.mark_payment_failed(payment, "authentication required")

@@ -12,11 +12,11 @@ import logging
 from datetime import datetime
 
 from sqlalchemy import select
-from sqlalchemy.dialects import postgresql, sqlite
 
 from payments import grant, refunds
 from payments.models import Payment, ProviderEvent
 from planet import jobs
+from planet.dbutil import insert_ignore
 from planet.extensions import db
 from planet.models import utcnow
 
@@ -45,15 +45,11 @@ def store_event(event: dict) -> tuple[ProviderEvent | None, bool]:
         "received_at": utcnow(),
         "outcome": "",
     }
-    dialect = db.session.get_bind().dialect.name
-    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
-    result = db.session.execute(
-        insert(ProviderEvent).values(**values).on_conflict_do_nothing(index_elements=["event_id"])
-    )
+    stored = insert_ignore(ProviderEvent, values, ["event_id"])
     row = db.session.scalar(
         select(ProviderEvent).where(ProviderEvent.event_id == values["event_id"])
     )
-    return row, result.rowcount == 1
+    return row, stored
 
 
 def payment_for(obj: dict) -> Payment | None:

@@ -331,3 +331,22 @@ def test_dissolved_job_is_registered(make, provider, paid_planet):
     jobs.commit()
     db.session.expire_all()
     assert db.session.get(Payment, payment.id).refunded_amount > 9900
+
+
+def test_replayed_and_stale_events_are_no_ops_through_the_state_machine(
+    make, provider, paid_planet
+):
+    buyer = make.user()
+    payment, _ = pay(paid_planet, buyer)
+    assert grant.sync_payment(payment) == "granted"
+    rows = db.session.scalar(select(func.count(LedgerEntry.id)))
+    # A stale failure and a replayed success change nothing (AlreadyPaid is caught).
+    grant.mark_payment_failed(payment, "card_declined: late event")
+    assert payment.status is PaymentStatus.SUCCEEDED and not payment.failure_message
+    assert grant.apply_payment_success(payment, None, utcnow()) == "already applied"
+    assert db.session.scalar(select(func.count(LedgerEntry.id))) == rows
+    refunds.refund_payment(payment, Who(buyer))
+    assert payment.status is PaymentStatus.REFUNDED
+    grant.mark_payment_failed(payment, "late")
+    assert grant.sync_payment(payment) == "already applied"
+    assert payment.status is PaymentStatus.REFUNDED
