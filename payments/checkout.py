@@ -33,6 +33,7 @@ from payments.pricing import (
 from planet import jobs, policy
 from planet.errors import Conflict, NotAllowed, NotFound, ServiceError
 from planet.extensions import db
+from planet.members.entitlement import Term, classify_purchase
 from planet.models import utcnow
 from planet.planets.models import Planet
 
@@ -66,30 +67,27 @@ def quote(
     check_currency(planet.currency)
     standing = policy.standing_of(user, planet)
     pricing = pricing_of(planet)
-    membership = standing.membership
-    renewing = standing.state in (policy.MemberState.ACTIVE, policy.MemberState.EXPIRED) and not (
-        standing.is_trial
+    purchase = classify_purchase(
+        standing.membership,
+        planet,
+        now,
+        grace_price_window=timedelta(days=pricing.grace_days or 0),
     )
-    if renewing:
+    term = purchase.term
+    if purchase.is_renewal:
         policy.require(user, policy.Action.RENEW, planet)
         normal = pricing.renewal_price or planet.price_amount
-        expires_at = membership.expires_at if membership else None
-        if standing.in_grace or (
-            expires_at is not None
-            and expires_at <= now < expires_at + timedelta(days=pricing.grace_days)
-        ):
-            term, price = "grace", pricing.grace_price or normal
-        elif standing.active and expires_at is not None and now < expires_at:
-            term, price = "early", pricing.early_renewal_price or normal
-        else:
-            term, price = "renewal", normal
+        price = {
+            Term.GRACE: pricing.grace_price or normal,
+            Term.EARLY: pricing.early_renewal_price or normal,
+        }.get(term, normal)
         kind = PaymentKind.RENEWAL
     else:
         if standing.state is policy.MemberState.ANONYMOUS or not standing.is_trial:
             policy.require(user, policy.Action.JOIN, planet)
         elif planet.is_dissolved:
             raise NotAllowed(_l("This planet has been dissolved and is read-only."))
-        term, price, kind = "join", planet.price_amount, PaymentKind.JOIN
+        price, kind = planet.price_amount, PaymentKind.JOIN
     if planet.is_free:
         raise Conflict(_l("This planet is free: join it without paying."))
     coupon = find_coupon(planet, coupon_code, now) if coupon_code else None

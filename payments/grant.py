@@ -27,8 +27,9 @@ from planet import jobs, policy
 from planet.errors import Conflict, NotFound, ServiceError
 from planet.extensions import db
 from planet.members import services as members
+from planet.members.entitlement import PurchaseKind, classify_purchase
 from planet.models import utcnow
-from planet.planets.models import Membership, MembershipStatus, Planet, Role
+from planet.planets.models import Membership, Planet
 
 log = logging.getLogger(__name__)
 YEAR = members.YEAR
@@ -80,7 +81,7 @@ def apply_payment_success(payment: Payment, intent: dict | None, now: datetime) 
     membership = members.get_membership(planet.id, payment.user_id, lock=True)
     if membership is not None:
         db.session.refresh(membership)
-    state, in_grace = policy.membership_state(membership, now)
+    purchase = classify_purchase(membership, planet, now, paid_as=payment.kind)
     states.transition(payment, PaymentStatus.SUCCEEDED)
     payment.paid_at = now
     if intent is not None:
@@ -102,36 +103,18 @@ def apply_payment_success(payment: Payment, intent: dict | None, now: datetime) 
         partners=[(p.user_id, p.share_bps) for p in partners_of(planet)],
     )
     ledger.write_payment_split(payment, shares, now)
-    already_member = (
-        state is policy.MemberState.ACTIVE
-        and membership is not None
-        and (membership.role is Role.OWNER or (not membership.is_trial and not in_grace))
-    )
-    banned = membership is not None and membership.status is MembershipStatus.BANNED
-    if (payment.kind is PaymentKind.JOIN and already_member) or banned or planet.is_dissolved:
+    if purchase.kind is PurchaseKind.DUPLICATE:  # already a member, banned, or dissolved
         payment.duplicate = True
         db.session.flush()
         if payment.amount > 0:
             refund_at_provider(payment, payment.amount, reason="duplicate", actor_id=None, now=now)
         return "duplicate refunded"
-    if (
-        payment.kind is not PaymentKind.JOIN
-        and membership is not None
-        and state
-        in (
-            policy.MemberState.ACTIVE,
-            policy.MemberState.EXPIRED,
-        )
-    ):
-        start = (
-            membership.expires_at if membership.expires_at and membership.expires_at > now else now
-        )
-        membership = members.extend_membership(membership, YEAR)
+    if purchase.is_renewal:
+        membership = members.extend_membership(membership, YEAR, now=now)
     else:
-        start = now
-        membership = members.grant_membership(planet, payment.user_id, now + YEAR)
+        membership = members.grant_membership(planet, payment.user_id, purchase.ends_at)
     payment.membership_id = membership.id
-    payment.period_start = start
+    payment.period_start = purchase.starts_at
     payment.period_end = membership.expires_at
     if payment.auto_renew and payment.payment_method_id:
         set_auto_renewal(membership, True, payment.payment_method_id)

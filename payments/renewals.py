@@ -19,8 +19,9 @@ from payments import grant, states
 from payments.gateway import GatewayError, PaymentDeclined, get_gateway
 from payments.models import AutoRenewal, Payment, PaymentKind, PaymentStatus
 from payments.pricing import pricing_of
-from planet import jobs, policy
+from planet import jobs
 from planet.extensions import db
+from planet.members.entitlement import Term, classify_purchase
 from planet.models import utcnow
 from planet.planets.models import (
     DEFAULT_RENEWAL_GRACE_DAYS,
@@ -129,9 +130,9 @@ def charge_renewal(membership_id: int, now: datetime | None = None) -> RenewalOu
         or planet.is_dissolved
     ):
         return RenewalOutcome.SKIPPED
-    state, _ = policy.membership_state(membership, now)
-    if state not in (policy.MemberState.ACTIVE, policy.MemberState.EXPIRED):
-        return RenewalOutcome.SKIPPED
+    purchase = classify_purchase(membership, planet, now, paid_as=PaymentKind.AUTO_RENEWAL)
+    if not purchase.is_renewal:
+        return RenewalOutcome.SKIPPED  # banned, refunded, left: nothing to renew
     if membership.expires_at - now > RENEWAL_DUE_WITHIN:
         return RenewalOutcome.SKIPPED  # not due (or already renewed)
     payment = _open_attempt(membership)
@@ -141,7 +142,7 @@ def charge_renewal(membership_id: int, now: datetime | None = None) -> RenewalOu
     if customer.provider_customer_id is None:
         return RenewalOutcome.SKIPPED
     if payment is None:
-        price, _currency = renewal_price(planet, early=now < membership.expires_at)
+        price, _currency = renewal_price(planet, early=purchase.term is Term.EARLY)
         payment = Payment(
             planet_id=planet.id,
             user_id=membership.user_id,

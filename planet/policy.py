@@ -18,6 +18,7 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 
 from planet.extensions import db
+from planet.members import entitlement
 from planet.models import utcnow
 from planet.planets.models import Membership, MembershipStatus, Planet, PostingPolicy, Role
 
@@ -319,7 +320,7 @@ def _renew(ctx: Context) -> Decision:
         return deny(_l("You have been banned from this planet."))
     if ctx.standing.role is Role.OWNER:
         return deny(_l("The owner does not pay for their own planet."), 400)
-    if ctx.standing.state not in (MemberState.ACTIVE, MemberState.EXPIRED):
+    if not entitlement.renewable(ctx.standing.membership):
         return deny(_l("Only members can renew. Join the planet instead."), 400)
     return ALLOW
 

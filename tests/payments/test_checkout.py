@@ -350,3 +350,30 @@ def test_replayed_and_stale_events_are_no_ops_through_the_state_machine(
     grant.mark_payment_failed(payment, "late")
     assert grant.sync_payment(payment) == "already applied"
     assert payment.status is PaymentStatus.REFUNDED
+
+
+def test_a_member_in_grace_renews_from_the_expiry_and_an_expired_one_from_now(
+    make, provider, paid_planet
+):
+    in_grace = make.user()
+    m = make.member(paid_planet, in_grace, expires_in=timedelta(days=-2))
+    m.grace_until = utcnow() + timedelta(days=5)
+    db.session.commit()
+    expiry = m.expires_at
+    offer = checkout.quote(paid_planet, Who(in_grace))
+    assert (offer.kind, offer.term) == ("renewal", "grace")
+    payment, _ = pay(paid_planet, in_grace)
+    assert grant.sync_payment(payment) == "granted"
+    renewed = membership(paid_planet, in_grace)
+    assert renewed.expires_at == expiry + timedelta(days=365)  # not now + a year
+    assert renewed.grace_until is None
+    assert payment.period_start == expiry
+
+    expired = make.user()
+    old = make.member(paid_planet, expired, expires_in=timedelta(days=-40))
+    old.status = MembershipStatus.EXPIRED
+    db.session.commit()
+    payment, _ = pay(paid_planet, expired)
+    before = utcnow()
+    assert grant.sync_payment(payment) == "granted"
+    assert membership(paid_planet, expired).expires_at >= before + timedelta(days=365)

@@ -272,3 +272,26 @@ def test_my_memberships_asks_before_a_refund_and_links_the_planet(
     assert f'<a href="/p/{paid_planet.slug}/about">{paid_planet.name}</a>' in page
     checkout = client.get(f"/p/{paid_planet.slug}/checkout").get_data(as_text=True)
     assert '<input type="text" name="coupon"' in checkout
+
+
+def test_my_memberships_offers_renewal_to_whom_the_policy_allows(
+    make, provider, client, login_as, paid_planet
+):
+    from datetime import timedelta
+
+    from planet.extensions import db
+    from planet.planets.models import MembershipStatus
+
+    renew_link = f'href="/p/{paid_planet.slug}/checkout">'.encode()
+    member, lapsed, banned = make.user(), make.user(), make.user()
+    make.member(paid_planet, member, expires_in=timedelta(days=30))
+    make.member(
+        paid_planet, lapsed, expires_in=timedelta(days=-30)
+    ).status = MembershipStatus.EXPIRED
+    make.member(paid_planet, banned, expires_in=timedelta(days=30)).status = MembershipStatus.BANNED
+    db.session.commit()
+    for who, offered in ((member, True), (lapsed, True), (banned, False)):
+        login_as(who)
+        assert (renew_link in client.get("/me/memberships").data) is offered, who
+    login_as(paid_planet.owner)  # the owner does not pay for their own planet
+    assert renew_link not in client.get("/me/memberships").data
