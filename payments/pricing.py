@@ -206,6 +206,6 @@ def eligible_referrer(planet: Planet, ref: str | None, buyer_id: int, now: datet
     if referrer_id == buyer_id:
         return None
     membership = members.get_membership(planet.id, referrer_id)
-    if policy.membership_state(membership, now)[0] is not policy.MemberState.ACTIVE:
+    if membership is None or not membership.is_entitled_at(now):
         return None
     return referrer_id
