@@ -1,21 +1,26 @@
-"""Money: the Stripe gateway, checkout, webhooks, the fee-split ledger, refunds, settlement,
-payouts and income reports. Imports point one way: payments imports planet, never the reverse.
+"""Money: the Stripe gateway, checkout, webhooks, the fee-split ledger, refunds, recurring
+billing (auto-renewal, dunning, reminders), settlement, payouts and income reports. Imports
+point one way: payments imports planet, never the reverse.
 
-Contracts with the workers (plain functions, ids only):
-- payments.billing.charge_renewal(membership_id) -> RenewalOutcome
-- payments.settlement.settle_due_earnings(now) -> int
-- payments.settlement.run_payouts(now) -> dict
-- payments.reconcile.reconcile(since) -> dict
-Jobs this package handles: "payments.process_event"(event_id), "planets.dissolved"(planet_id).
-Jobs it defers: "payments.payment_succeeded"(payment_id), "payments.refund_completed"(refund_id),
-"payments.renewal_failed"(membership_id).
+Where things live: pricing (settings, partners, coupons, referrals), checkout (quotes,
+checkout, card confirmation), grant (applying a verified payment, failures, sync, trials),
+refunds, declines, states (the payment state machine), renewals (off-session charges, price,
+grace period), dunning (renewal attempts and retries), reminders, notices (money
+notifications), settlement, reconcile, webhooks, views/ (one blueprint, by page group).
+
+Periodic job bodies the workers call with `now`: payments.dunning.sweep_renewals,
+payments.reminders.sweep_reminders, payments.settlement.sweep_settlement / sweep_payouts,
+payments.reconcile.sweep_reconcile(now, last_started).
+Jobs this package handles: "payments.process_event"(event_id), "planets.dissolved"(planet_id),
+and (payments.notices) "payments.payment_succeeded"(payment_id),
+"payments.refund_completed"(refund_id), "payments.renewal_failed"(membership_id).
 """
 
 from __future__ import annotations
 
 import os
 
-from payments import tasks  # noqa: F401  registers the inline job handlers
+from payments import notices, tasks  # noqa: F401  register the inline job handlers
 
 
 def _bool(name: str, default: bool) -> bool:

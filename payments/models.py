@@ -1,5 +1,6 @@
-"""Money models: pricing settings, coupons, partners, payments, refunds, the ledger, payouts and
-provider events. Amounts are integer minor units of `currency`; instants are UTC.
+"""Money models: pricing settings, coupons, partners, payments, refunds, the ledger, payouts,
+provider events and auto-renewal attempts. Amounts are integer minor units of `currency`;
+instants are UTC.
 
 Ledger rows are append-only: their amounts never change. Settlement only stamps `settled_at`
 on rows whose refund window has closed; a refund or correction is a new row.
@@ -330,3 +331,27 @@ class ProviderEvent(db.Model):
 
     def __repr__(self) -> str:
         return model_repr(self, "event_id", "type")
+
+
+class RenewalAttempt(CreatedAtMixin, db.Model):
+    """One off-session charge attempt for a membership period (attempt 0, then retries after
+    1, 3 and 7 days). Unique per period and attempt, so a re-run never charges twice."""
+
+    __tablename__ = "worker_renewal_attempts"
+    __table_args__ = (
+        UniqueConstraint("membership_id", "period_end", "attempt"),
+        Index("ix_worker_renewal_attempts_due", "status", "due_at"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    membership_id: Mapped[int] = mapped_column(ForeignKey("memberships.id", ondelete="CASCADE"))
+    period_end: Mapped[datetime] = mapped_column(UTCDateTime())
+    """The expiry being renewed: the idempotency key's anchor."""
+    attempt: Mapped[int] = mapped_column(Integer)
+    due_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    status: Mapped[str] = mapped_column(String(16), default="due")
+    """due, succeeded, failed, cancelled."""
+    outcome: Mapped[str] = mapped_column(String(255), default="")
+
+    def __repr__(self) -> str:
+        return model_repr(self, "membership_id", "attempt", "status")

@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import logging
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from sqlalchemy import select
 
-from payments import services
+from payments import grant, refunds
 from payments.gateway import get_gateway
 from payments.models import PAID_STATUSES, Payment
+from planet import jobs
 from planet.extensions import db
 from planet.models import utcnow
 
@@ -66,13 +67,31 @@ def reconcile(since: datetime, now: datetime | None = None) -> dict:
             continue
         was_paid = payment.status in PAID_STATUSES
         if intent.get("status") == "succeeded":
-            if services.apply_payment_success(payment, intent, now) == "granted" and not was_paid:
+            if grant.apply_payment_success(payment, intent, now) == "granted" and not was_paid:
                 report["granted"] += 1
-            report["refunds_imported"] += services.sync_refunds(payment, now)
+            report["refunds_imported"] += refunds.sync_refunds(payment, now)
         elif intent.get("status") in ("requires_payment_method", "canceled") and (
             payment.status not in PAID_STATUSES and payment.status.value != "failed"
         ):
-            services.mark_payment_failed(payment, "")
+            grant.mark_payment_failed(payment, "")
             report["failed"] += 1
     db.session.flush()
+    return report
+
+
+FIRST_RUN_LOOKBACK = timedelta(days=3)
+"""Without an earlier run, look this far back (Stripe retries a webhook for up to 3 days)."""
+OVERLAP = timedelta(hours=1)
+
+
+def sweep_reconcile(now: datetime | None = None, last_started: datetime | None = None) -> dict:
+    """The nightly job: reconcile since the last run (with an hour's overlap), commit, and
+    report any drift."""
+    now = now or utcnow()
+    since = (last_started - OVERLAP) if last_started else now - FIRST_RUN_LOOKBACK
+    report = reconcile(since, now)
+    jobs.commit()
+    drift = {k: v for k, v in report.items() if k != "checked" and v}
+    if drift:
+        log.warning("reconciliation drift since %s: %s", since.isoformat(), drift)
     return report

@@ -164,3 +164,20 @@ def run_payouts(now: datetime | None = None) -> dict:
         select(func.count(Payout.id)).where(Payout.status == PayoutStatus.PAYABLE)
     )
     return report
+
+
+# ---------------------------------------------------------------- periodic job bodies
+
+
+def sweep_settlement(now: datetime | None = None, **_) -> dict:
+    """The hourly job: settle what the refund window released, then commit."""
+    settled = settle_due_earnings(now or utcnow())
+    jobs.commit()
+    return {"settled": settled}
+
+
+def sweep_payouts(now: datetime | None = None, **_) -> dict:
+    """The weekly job: pay out available balances, then commit."""
+    report = run_payouts(now or utcnow())
+    jobs.commit()
+    return report

@@ -25,7 +25,7 @@ def process_event(event_id: str) -> str:
 @jobs.handler("planets.dissolved")
 def refund_dissolved_planet(planet_id: int) -> int:
     """A dissolved planet refunds every member the unused part of their year, pro rata."""
-    from payments.services import refund_unused_time
+    from payments.refunds import refund_unused_time
 
     planet = db.session.get(Planet, planet_id)
     if planet is None or not planet.is_dissolved:

@@ -12,11 +12,11 @@ import logging
 from datetime import datetime
 
 from sqlalchemy import select
-from sqlalchemy.dialects import postgresql, sqlite
 
-from payments import services
+from payments import grant, refunds
 from payments.models import Payment, ProviderEvent
 from planet import jobs
+from planet.dbutil import insert_ignore
 from planet.extensions import db
 from planet.models import utcnow
 
@@ -45,15 +45,11 @@ def store_event(event: dict) -> tuple[ProviderEvent | None, bool]:
         "received_at": utcnow(),
         "outcome": "",
     }
-    dialect = db.session.get_bind().dialect.name
-    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
-    result = db.session.execute(
-        insert(ProviderEvent).values(**values).on_conflict_do_nothing(index_elements=["event_id"])
-    )
+    stored = insert_ignore(ProviderEvent, values, ["event_id"])
     row = db.session.scalar(
         select(ProviderEvent).where(ProviderEvent.event_id == values["event_id"])
     )
-    return row, result.rowcount == 1
+    return row, stored
 
 
 def payment_for(obj: dict) -> Payment | None:
@@ -99,9 +95,9 @@ def process_event(event_id: str, now: datetime | None = None) -> str:
             log.info("event %s (%s) names no payment of ours; ignored", event_id, row.type)
             outcome = "ignored: unknown payment"
         elif row.type in PAYMENT_EVENTS:
-            outcome = services.sync_payment(payment, now)
+            outcome = grant.sync_payment(payment, now)
         else:
-            outcome = f"refunds imported: {services.sync_refunds(payment, now)}"
+            outcome = f"refunds imported: {refunds.sync_refunds(payment, now)}"
     else:
         log.info("event %s of type %s ignored", event_id, row.type)
         outcome = "ignored: type"

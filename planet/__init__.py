@@ -34,11 +34,10 @@ BLUEPRINTS = [
 JOB_HANDLER_MODULES = [
     "planet.accounts.emails",
     "planet.notifications.handlers",
-    "planet.notifications.payment_handlers",
     "planet.engagement.insights.activity",
     "planet.engagement.insights.health_snapshot",
     "payments.tasks",
-    "workers.notifications",
+    "payments.notices",
 ]
 
 # Modules whose import registers models, CLI commands, job handlers or signal listeners.
@@ -119,6 +118,7 @@ def _import_models() -> None:
         "planet.engagement.polls.models",
         "planet.engagement.insights.models",
         "planet.notifications.models",
+        "planet.members.models",
         "payments.models",
         "workers.models",
     ):

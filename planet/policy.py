@@ -19,6 +19,7 @@ from sqlalchemy import select
 
 from planet.errors import Refused
 from planet.extensions import db
+from planet.members import entitlement
 from planet.models import utcnow
 from planet.planets.models import Membership, MembershipStatus, Planet, PostingPolicy, Role
 
@@ -353,7 +354,7 @@ RULES: dict[Action, Rule] = {
         MayPay,
         Check(lambda ctx: ctx.standing.role is not Role.OWNER,
               _l("The owner does not pay for their own planet."), 400),
-        Check(lambda ctx: ctx.standing.state in (MemberState.ACTIVE, MemberState.EXPIRED),
+        Check(lambda ctx: entitlement.renewable(ctx.standing.membership),
               _l("Only members can renew. Join the planet instead."), 400),
     ),
     Action.READ: ActiveMember,

@@ -11,9 +11,10 @@ from flask import Flask
 
 
 def init_app(app: Flask) -> None:
-    from planet.notifications import handlers, payment_handlers  # noqa: F401 - registers jobs
+    from payments import notices  # noqa: F401 - registers the money notices' jobs
+    from planet.notifications import handlers  # noqa: F401 - registers jobs
     from workers import app as celery_app
-    from workers import cli, digests, health, notifications, relay, tasks  # noqa: F401
+    from workers import cli, digests, health, relay, tasks  # noqa: F401
 
     celery_app.bind(app)
     app.extensions["planet_job_outbox"] = not app.config.get("CELERY_ALWAYS_EAGER")

@@ -24,9 +24,7 @@ log = logging.getLogger("workers")
 QUEUES = ("billing", "mail", "default")
 TASK_MODULES = (
     "workers.tasks",
-    "workers.billing",
     "workers.digests",
-    "workers.notifications",
 )
 
 _flask_app: Flask | None = None
@@ -78,10 +76,8 @@ def celery_settings(config: dict) -> dict:
         "task_default_queue": "default",
         "task_queues": [Queue(name) for name in QUEUES],
         "task_routes": {
-            "workers.billing.*": {"queue": "billing"},
             "workers.mail.*": {"queue": "mail"},
             "workers.digests.*": {"queue": "mail"},
-            "workers.notifications.*": {"queue": "mail"},
         },
         "task_publish_retry": False,
         "beat_schedule": beat_schedule(),

@@ -8,9 +8,8 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 
 from sqlalchemy import select, update
-from sqlalchemy.dialects.postgresql import insert as pg_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
+from planet.dbutil import insert_ignore
 from planet.extensions import db
 from workers.models import PeriodicRun
 
@@ -18,14 +17,12 @@ LEASE = timedelta(minutes=30)
 
 
 def acquire(job: str, period_key: str, now: datetime, lease: timedelta = LEASE) -> bool:
-    insert = pg_insert if db.engine.dialect.name == "postgresql" else sqlite_insert
-    inserted = db.session.execute(
-        insert(PeriodicRun)
-        .values(job=job, period_key=period_key, started_at=now, summary="")
-        .on_conflict_do_nothing(index_elements=["job", "period_key"])
-        .returning(PeriodicRun.id)
-    ).scalar()
-    if inserted is not None:
+    inserted = insert_ignore(
+        PeriodicRun,
+        {"job": job, "period_key": period_key, "started_at": now, "summary": ""},
+        ["job", "period_key"],
+    )
+    if inserted:
         db.session.commit()
         return True
     # Taken: take it over only if that run never finished and its lease expired.

@@ -1,12 +1,11 @@
-"""Worker bookkeeping: the job outbox, periodic locks, reminder and renewal-attempt records,
-and the worker heartbeat. Each table carries the unique key that makes its side effect happen
-once however often a task runs."""
+"""Worker bookkeeping: the job outbox, periodic locks and the worker heartbeat. Each table
+carries the unique key that makes its side effect happen once however often a task runs."""
 
 from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import ForeignKey, Index, Integer, String, Text, UniqueConstraint
+from sqlalchemy import Index, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
 from planet.extensions import db
@@ -52,46 +51,6 @@ class PeriodicRun(db.Model):
 
     def __repr__(self) -> str:
         return model_repr(self, "job", "period_key", "finished_at")
-
-
-class ReminderSent(CreatedAtMixin, db.Model):
-    """A renewal reminder (or expiry notice) recorded once per membership period."""
-
-    __tablename__ = "worker_reminders_sent"
-    __table_args__ = (UniqueConstraint("membership_id", "kind", "period_end"),)
-
-    id: Mapped[int] = mapped_column(primary_key=True)
-    membership_id: Mapped[int] = mapped_column(ForeignKey("memberships.id", ondelete="CASCADE"))
-    kind: Mapped[str] = mapped_column(String(20))
-    """'7d', '1d' or 'expired'."""
-    period_end: Mapped[datetime] = mapped_column(UTCDateTime())
-
-    def __repr__(self) -> str:
-        return model_repr(self, "membership_id", "kind")
-
-
-class RenewalAttempt(CreatedAtMixin, db.Model):
-    """One off-session charge attempt for a membership period (attempt 0, then retries after
-    1, 3 and 7 days). Unique per period and attempt, so a re-run never charges twice."""
-
-    __tablename__ = "worker_renewal_attempts"
-    __table_args__ = (
-        UniqueConstraint("membership_id", "period_end", "attempt"),
-        Index("ix_worker_renewal_attempts_due", "status", "due_at"),
-    )
-
-    id: Mapped[int] = mapped_column(primary_key=True)
-    membership_id: Mapped[int] = mapped_column(ForeignKey("memberships.id", ondelete="CASCADE"))
-    period_end: Mapped[datetime] = mapped_column(UTCDateTime())
-    """The expiry being renewed: the idempotency key's anchor."""
-    attempt: Mapped[int] = mapped_column(Integer)
-    due_at: Mapped[datetime] = mapped_column(UTCDateTime())
-    status: Mapped[str] = mapped_column(String(16), default="due")
-    """due, succeeded, failed, cancelled."""
-    outcome: Mapped[str] = mapped_column(String(255), default="")
-
-    def __repr__(self) -> str:
-        return model_repr(self, "membership_id", "attempt", "status")
 
 
 class WorkerHeartbeat(db.Model):

@@ -39,18 +39,24 @@ PERIODIC: dict[str, Periodic] = {
     for job in (
         Periodic("heartbeat", "workers.health:beat_heartbeat", 30.0, timedelta(seconds=30)),
         Periodic("relay", "workers.relay:relay_due", 60.0, MINUTE),
-        Periodic("expiry", "workers.sweeps:sweep_expiry", 300.0, timedelta(minutes=5), "billing"),
         Periodic(
-            "reminders", "workers.sweeps:sweep_reminders", 900.0, timedelta(minutes=15), "billing"
+            "expiry", "planet.members.expiry:sweep_expiry", 300.0, timedelta(minutes=5), "billing"
         ),
         Periodic(
-            "renewals", "workers.sweeps:sweep_renewals", 900.0, timedelta(minutes=15), "billing"
+            "reminders",
+            "payments.reminders:sweep_reminders",
+            900.0,
+            timedelta(minutes=15),
+            "billing",
         ),
-        Periodic("settlement", "workers.sweeps:sweep_settlement", 3600.0, HOUR, "billing"),
+        Periodic(
+            "renewals", "payments.dunning:sweep_renewals", 900.0, timedelta(minutes=15), "billing"
+        ),
+        Periodic("settlement", "payments.settlement:sweep_settlement", 3600.0, HOUR, "billing"),
         # Weekly payouts, Monday 02:00 UTC.
         Periodic(
             "payouts",
-            "workers.sweeps:sweep_payouts",
+            "payments.settlement:sweep_payouts",
             crontab(minute=0, hour=2, day_of_week=1),
             DAY,
             "billing",

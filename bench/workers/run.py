@@ -315,7 +315,9 @@ def outbox_counts(db) -> str:
 
 def explain_claim(db, sweeps) -> list[str]:
     """EXPLAIN ANALYZE of one claim (its row locks are rolled back)."""
-    compiled = sweeps._locking(sweeps._expiry_due(NOW, sweeps.BATCH)).compile(
+    from planet.members import expiry
+
+    compiled = expiry.claim(expiry.expiry_due(NOW, expiry.BATCH)).compile(
         db.engine, compile_kwargs={"literal_binds": True}
     )
     plan = db.session.execute(sa.text(f"EXPLAIN (ANALYZE, BUFFERS) {compiled}")).scalars().all()

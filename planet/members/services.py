@@ -16,6 +16,7 @@ from sqlalchemy import bindparam, select, update
 from planet import jobs, policy
 from planet.errors import Conflict, NotAllowed
 from planet.extensions import db
+from planet.members.entitlement import renewal_start
 from planet.models import utcnow
 from planet.planets.models import Membership, MembershipStatus, Planet, Role
 
@@ -95,10 +96,12 @@ def join_free_planet(planet: Planet, user) -> Membership:
     return grant_membership(planet, user.id, None)
 
 
-def extend_membership(membership: Membership, period: timedelta = YEAR) -> Membership:
-    """Renewal: extend from the current expiry, or from now if it has passed."""
-    now = utcnow()
-    base = membership.expires_at if membership.expires_at and membership.expires_at > now else now
+def extend_membership(
+    membership: Membership, period: timedelta = YEAR, now: datetime | None = None
+) -> Membership:
+    """Renewal: extend from the current expiry while the member has access (before expiry or
+    in the grace period), from now once it has ended (entitlement.renewal_start)."""
+    base = renewal_start(membership, now or utcnow())
     planet = db.session.get(Planet, membership.planet_id)
     membership = grant_membership(planet, membership.user_id, base + period, is_trial=False)
     jobs.defer("members.renewed", planet_id=membership.planet_id, user_id=membership.user_id)

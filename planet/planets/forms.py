@@ -14,10 +14,22 @@ from wtforms import (
     TextAreaField,
 )
 from wtforms.fields.choices import SelectChoice
-from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, ValidationError
+from wtforms.validators import (
+    DataRequired,
+    InputRequired,
+    Length,
+    NumberRange,
+    Optional,
+    ValidationError,
+)
 
 from planet.planets import services
-from planet.planets.models import PostingPolicy
+from planet.planets.models import (
+    DEFAULT_RENEWAL_GRACE_DAYS,
+    MAX_RENEWAL_GRACE_DAYS,
+    MIN_RENEWAL_GRACE_DAYS,
+    PostingPolicy,
+)
 
 CATEGORY_LABELS = {
     "business": _l("Business"),
@@ -145,7 +157,24 @@ class CreatePlanetForm(_PlanetFields):
 
 
 class SettingsForm(_PlanetFields):
-    pass
+    renewal_grace_days = IntegerField(
+        _l("Grace period after a failed auto-renewal (days)"),
+        default=DEFAULT_RENEWAL_GRACE_DAYS,
+        validators=[
+            Optional(),  # not sent: unchanged
+            NumberRange(min=MIN_RENEWAL_GRACE_DAYS, max=MAX_RENEWAL_GRACE_DAYS),
+        ],
+        description=_l(
+            "When a member's card is declined at renewal, they keep access this long while "
+            "the charge is retried (after 1, 3 and 7 days)."
+        ),
+    )
+
+    def to_settings(self) -> services.PlanetSettings:
+        settings = super().to_settings()
+        field = self.renewal_grace_days
+        settings.renewal_grace_days = field.data if field.raw_data else None  # not sent: kept
+        return settings
 
 
 class DissolveForm(FlaskForm):

@@ -51,6 +51,12 @@ class MembershipStatus(enum.StrEnum):
     """Recorded by the expiry sweep; the request path already treats a past expiry as expired."""
 
 
+DEFAULT_RENEWAL_GRACE_DAYS = 7
+MIN_RENEWAL_GRACE_DAYS = 7
+"""The dunning grace must cover the last auto-renewal retry (payments.renewals.RETRY_AFTER)."""
+MAX_RENEWAL_GRACE_DAYS = 30
+
+
 class Planet(CreatedAtMixin, db.Model):
     __tablename__ = "planets"
     __table_args__ = (
@@ -71,6 +77,11 @@ class Planet(CreatedAtMixin, db.Model):
     """Yearly join price in minor units of `currency`; 0 means free."""
     currency: Mapped[str] = mapped_column(String(3), default="cny")
     timezone: Mapped[str] = mapped_column(String(64), default="Asia/Shanghai")
+    renewal_grace_days: Mapped[int] = mapped_column(
+        Integer, default=DEFAULT_RENEWAL_GRACE_DAYS, server_default=str(DEFAULT_RENEWAL_GRACE_DAYS)
+    )
+    """Days a member whose auto-renewal failed keeps access after expiry while the charge is
+    retried (read through payments.renewals.grace_period)."""
 
     # Settings the access policy reads
     posting_policy: Mapped[PostingPolicy] = mapped_column(

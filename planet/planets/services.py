@@ -23,7 +23,15 @@ from planet import jobs, policy
 from planet.errors import Conflict, ServiceError
 from planet.extensions import db
 from planet.models import utcnow
-from planet.planets.models import Membership, Planet, PlanetTag, PostingPolicy, Role
+from planet.planets.models import (
+    MAX_RENEWAL_GRACE_DAYS,
+    MIN_RENEWAL_GRACE_DAYS,
+    Membership,
+    Planet,
+    PlanetTag,
+    PostingPolicy,
+    Role,
+)
 
 SLUG_PATTERN = re.compile(r"^[a-z0-9](?:[a-z0-9-]*[a-z0-9])?$")
 SLUG_MIN, SLUG_MAX = 3, 40
@@ -220,6 +228,9 @@ class PlanetSettings:
     public_directory: bool = False
     timezone: str = DEFAULT_TIMEZONE
     """IANA zone: check-in days, event times and the health view's weeks follow it."""
+    renewal_grace_days: int | None = None
+    """Days of access kept after expiry while a failed auto-renewal is retried (settings page
+    only); None leaves the planet's value (the column's default, 7 days, when new)."""
 
     @classmethod
     def of(cls, planet: Planet) -> PlanetSettings:
@@ -232,6 +243,7 @@ class PlanetSettings:
 _SCALAR_FIELDS = tuple(
     name for name in PlanetSettings.__dataclass_fields__ if name not in ("tags",)
 )
+_KEEP_WHEN_NONE = frozenset({"renewal_grace_days"})
 
 
 @cache
@@ -267,13 +279,26 @@ def _clean(settings: PlanetSettings) -> PlanetSettings:
         raise InvalidInput(
             _l("Show between 0 and %(n)s essence topics.", n=PREVIEW_MAX), "preview_essence_count"
         )
+    grace = settings.renewal_grace_days
+    if grace is not None and not MIN_RENEWAL_GRACE_DAYS <= int(grace) <= MAX_RENEWAL_GRACE_DAYS:
+        raise InvalidInput(
+            _l(
+                "The grace period must be between %(low)s and %(high)s days.",
+                low=MIN_RENEWAL_GRACE_DAYS,
+                high=MAX_RENEWAL_GRACE_DAYS,
+            ),
+            "renewal_grace_days",
+        )
     settings.tags = parse_tags(settings.tags)
     return settings
 
 
 def _apply(planet: Planet, settings: PlanetSettings) -> None:
     for name in _SCALAR_FIELDS:
-        setattr(planet, name, getattr(settings, name))
+        value = getattr(settings, name)
+        if value is None and name in _KEEP_WHEN_NONE:
+            continue
+        setattr(planet, name, value)
     wanted = settings.tags
     for tag in list(planet.tags):
         if tag.name not in wanted:

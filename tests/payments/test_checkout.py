@@ -7,7 +7,7 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import func, select
 
-from payments import ledger, services
+from payments import checkout, grant, ledger, pricing, refunds
 from payments.models import (
     CouponKind,
     LedgerEntry,
@@ -34,8 +34,8 @@ class Who:
 
 
 def pay(planet, user, token="tok_ok", **kwargs):  # noqa: S107 - a test card token
-    payment = services.start_checkout(planet, Who(user), **kwargs)
-    outcome = services.confirm_payment(payment, Who(user), token)
+    payment = checkout.start_checkout(planet, Who(user), **kwargs)
+    outcome = checkout.confirm_payment(payment, Who(user), token)
     return payment, outcome
 
 
@@ -60,7 +60,7 @@ def test_paid_join_grants_only_after_verified_success(make, provider, paid_plane
     assert outcome.status == "succeeded"
     assert payment.status is PaymentStatus.PROCESSING
     assert membership(paid_planet, buyer) is None  # the browser's answer grants nothing
-    assert services.sync_payment(payment) == "granted"
+    assert grant.sync_payment(payment) == "granted"
     m = membership(paid_planet, buyer)
     assert m.status is MembershipStatus.ACTIVE
     assert may(Who(buyer), Action.READ, paid_planet)
@@ -74,7 +74,7 @@ def test_paid_join_grants_only_after_verified_success(make, provider, paid_plane
     assert created[0]["idempotency_key"] == f"planet-payment-{payment.id}-1"
     assert created[0]["params"]["amount"] == "10000"
     assert created[0]["params"]["transfer_group"] == f"planet-payment-{payment.id}"
-    assert services.sync_payment(payment) == "already applied"
+    assert grant.sync_payment(payment) == "already applied"
     assert ledger_sum(payment.id) == 10000
     assert db.session.scalar(select(func.count(LedgerEntry.id))) == 2
 
@@ -92,32 +92,32 @@ def test_three_d_secure_hands_back_the_client_secret(make, provider, paid_planet
     buyer = make.user()
     payment, outcome = pay(paid_planet, buyer, token=THREE_DS)
     assert outcome.status == "requires_action" and outcome.client_secret.endswith("_secret_x")
-    assert services.sync_payment(payment) == "requires_action"
+    assert grant.sync_payment(payment) == "requires_action"
     provider.succeed(payment.provider_intent_id)
-    assert services.sync_payment(payment) == "granted"
+    assert grant.sync_payment(payment) == "granted"
 
 
 def test_tampered_amount_and_bad_prices_refused(make, provider, paid_planet):
     buyer = make.user()
     with pytest.raises(Conflict):
-        services.start_checkout(paid_planet, Who(buyer), expected_amount=1)
+        checkout.start_checkout(paid_planet, Who(buyer), expected_amount=1)
     assert db.session.scalar(select(func.count(Payment.id))) == 0
-    for bad in (-1, 0, services.MAX_PRICE + 1):
+    for bad in (-1, 0, pricing.MAX_PRICE + 1):
         with pytest.raises(ServiceError):
-            services.update_pricing(paid_planet, Who(paid_planet.owner), renewal_price=bad)
+            pricing.update_pricing(paid_planet, Who(paid_planet.owner), renewal_price=bad)
     with pytest.raises(ServiceError):
-        services.update_pricing(paid_planet, Who(paid_planet.owner), referral_rate_bps=5001)
+        pricing.update_pricing(paid_planet, Who(paid_planet.owner), referral_rate_bps=5001)
 
 
 def test_unsupported_currency_refused(make, provider):
     planet = make.planet(price_amount=500, currency="xyz")
     with pytest.raises(ServiceError):
-        services.start_checkout(planet, Who(make.user()))
+        checkout.start_checkout(planet, Who(make.user()))
 
 
 def test_coupons(make, provider, paid_planet):
     owner = Who(paid_planet.owner)
-    services.create_coupon(
+    pricing.create_coupon(
         paid_planet,
         owner,
         code="half",
@@ -126,7 +126,7 @@ def test_coupons(make, provider, paid_planet):
         max_uses=1,
         expires_at=None,
     )
-    services.create_coupon(
+    pricing.create_coupon(
         paid_planet,
         owner,
         code="old",
@@ -136,7 +136,7 @@ def test_coupons(make, provider, paid_planet):
         expires_at=utcnow() - timedelta(days=1),
     )
     other = make.planet(price_amount=10000)
-    services.create_coupon(
+    pricing.create_coupon(
         other,
         Who(other.owner),
         code="OTHER",
@@ -146,16 +146,16 @@ def test_coupons(make, provider, paid_planet):
         expires_at=None,
     )
     db.session.commit()
-    first = services.start_checkout(paid_planet, Who(make.user()), coupon_code="HALF")
+    first = checkout.start_checkout(paid_planet, Who(make.user()), coupon_code="HALF")
     assert first.amount == 5000 and first.list_price == 10000
     with pytest.raises(Conflict):  # used up
-        services.start_checkout(paid_planet, Who(make.user()), coupon_code="half")
+        checkout.start_checkout(paid_planet, Who(make.user()), coupon_code="half")
     with pytest.raises(ServiceError):  # expired
-        services.start_checkout(paid_planet, Who(make.user()), coupon_code="OLD")
+        checkout.start_checkout(paid_planet, Who(make.user()), coupon_code="OLD")
     with pytest.raises(ServiceError):  # another planet's
-        services.start_checkout(paid_planet, Who(make.user()), coupon_code="OTHER")
+        checkout.start_checkout(paid_planet, Who(make.user()), coupon_code="OTHER")
     with pytest.raises(ServiceError):
-        services.create_coupon(
+        pricing.create_coupon(
             paid_planet,
             owner,
             code="BAD",
@@ -167,31 +167,31 @@ def test_coupons(make, provider, paid_planet):
 
 
 def test_referral_commission_and_self_referral(make, provider, paid_planet):
-    services.update_pricing(paid_planet, Who(paid_planet.owner), referral_rate_bps=2000)
+    pricing.update_pricing(paid_planet, Who(paid_planet.owner), referral_rate_bps=2000)
     referrer = make.user()
     make.member(paid_planet, referrer)
     buyer = make.user()
     payment, _ = pay(paid_planet, buyer, ref=str(referrer.id))
-    services.sync_payment(payment)
+    grant.sync_payment(payment)
     rows = {(e.party, e.user_id): e.amount for e in db.session.scalars(select(LedgerEntry))}
     assert rows[(Party.REFERRER, referrer.id)] == 2000
     assert rows[(Party.PLATFORM, None)] == 500
     assert rows[(Party.OWNER, paid_planet.owner_id)] == 7500
     # A self-referral (or a non-member's link) earns nothing.
     lone = make.user()
-    payment2 = services.start_checkout(paid_planet, Who(lone), ref=str(lone.id))
+    payment2 = checkout.start_checkout(paid_planet, Who(lone), ref=str(lone.id))
     assert payment2.referrer_id is None
-    payment3 = services.start_checkout(paid_planet, Who(make.user()), ref=str(make.user().id))
+    payment3 = checkout.start_checkout(paid_planet, Who(make.user()), ref=str(make.user().id))
     assert payment3.referrer_id is None
 
 
 def test_partners_share_the_creator_part(make, provider, paid_planet):
     partner = make.user()
-    services.set_partner(paid_planet, Who(paid_planet.owner), partner.id, 3000)
+    pricing.set_partner(paid_planet, Who(paid_planet.owner), partner.id, 3000)
     with pytest.raises(ServiceError):
-        services.set_partner(paid_planet, Who(paid_planet.owner), make.user().id, 7001)
+        pricing.set_partner(paid_planet, Who(paid_planet.owner), make.user().id, 7001)
     payment, _ = pay(paid_planet, make.user())
-    services.sync_payment(payment)
+    grant.sync_payment(payment)
     rows = {(e.party, e.user_id): e.amount for e in db.session.scalars(select(LedgerEntry))}
     assert rows[(Party.PARTNER, partner.id)] == 2850  # 30% of 9500
     assert rows[(Party.OWNER, paid_planet.owner_id)] == 6650
@@ -200,8 +200,8 @@ def test_partners_share_the_creator_part(make, provider, paid_planet):
 def test_member_refund_within_window_revokes_and_reverses(make, provider, paid_planet):
     buyer = make.user()
     payment, _ = pay(paid_planet, buyer)
-    services.sync_payment(payment)
-    refund = services.refund_payment(payment, Who(buyer))
+    grant.sync_payment(payment)
+    refund = refunds.refund_payment(payment, Who(buyer))
     assert refund.amount == 10000
     assert payment.status is PaymentStatus.REFUNDED
     assert membership(paid_planet, buyer).status is MembershipStatus.REFUNDED
@@ -210,22 +210,22 @@ def test_member_refund_within_window_revokes_and_reverses(make, provider, paid_p
     sent = [r for r in provider.requests if r["path"] == "/v1/refunds" and r["method"] == "POST"]
     assert sent[0]["idempotency_key"] == f"planet-refund-{refund.id}"
     with pytest.raises(Conflict):
-        services.refund_payment(payment, Who(buyer))
+        refunds.refund_payment(payment, Who(buyer))
 
 
 def test_refund_after_window_or_of_someone_else(make, provider, paid_planet):
     buyer = make.user()
     payment, _ = pay(paid_planet, buyer)
-    services.sync_payment(payment)
+    grant.sync_payment(payment)
     with pytest.raises(NotFound):
-        services.refund_payment(payment, Who(make.user()))
+        refunds.refund_payment(payment, Who(make.user()))
     late = utcnow() + timedelta(hours=73)
     with pytest.raises(NotAllowed) as error:
-        services.refund_payment(payment, Who(buyer), now=late)
+        refunds.refund_payment(payment, Who(buyer), now=late)
     assert "72" in str(error.value)
     assert db.session.scalar(select(func.count(Refund.id))) == 0
     # The owner may still refund, from their own balance.
-    refund = services.refund_payment(payment, Who(paid_planet.owner), 3000, now=late)
+    refund = refunds.refund_payment(payment, Who(paid_planet.owner), 3000, now=late)
     assert refund.owner_bears
     rows = db.session.scalars(select(LedgerEntry).where(LedgerEntry.refund_id == refund.id)).all()
     assert [(r.party, r.amount) for r in rows] == [(Party.OWNER, -3000)]
@@ -233,37 +233,37 @@ def test_refund_after_window_or_of_someone_else(make, provider, paid_planet):
 
 
 def test_partial_refunds_add_up(make, provider, paid_planet):
-    services.update_pricing(paid_planet, Who(paid_planet.owner), referral_rate_bps=1234)
-    services.set_partner(paid_planet, Who(paid_planet.owner), make.user().id, 3333)
+    pricing.update_pricing(paid_planet, Who(paid_planet.owner), referral_rate_bps=1234)
+    pricing.set_partner(paid_planet, Who(paid_planet.owner), make.user().id, 3333)
     referrer = make.user()
     make.member(paid_planet, referrer)
     payment, _ = pay(paid_planet, make.user(), ref=str(referrer.id))
-    services.sync_payment(payment)
+    grant.sync_payment(payment)
     owner = Who(paid_planet.owner)
     for amount in (1, 2999, 333, 6667):
-        services.refund_payment(payment, owner, amount)
+        refunds.refund_payment(payment, owner, amount)
     assert payment.refunded_amount == 10000 and payment.status is PaymentStatus.REFUNDED
     for share in ledger.holdings(payment):
         assert share.amount == 0, share
     with pytest.raises(ServiceError):
-        services.refund_payment(payment, owner, 1)
+        refunds.refund_payment(payment, owner, 1)
 
 
 def test_second_join_while_active_is_refunded(make, provider, paid_planet):
     buyer = make.user()
-    first = services.start_checkout(paid_planet, Who(buyer))
-    second = services.start_checkout(paid_planet, Who(buyer))
-    services.confirm_payment(first, Who(buyer), "tok_ok")
-    services.confirm_payment(second, Who(buyer), "tok_ok")
-    assert services.sync_payment(first) == "granted"
-    assert services.sync_payment(second) == "duplicate refunded"
+    first = checkout.start_checkout(paid_planet, Who(buyer))
+    second = checkout.start_checkout(paid_planet, Who(buyer))
+    checkout.confirm_payment(first, Who(buyer), "tok_ok")
+    checkout.confirm_payment(second, Who(buyer), "tok_ok")
+    assert grant.sync_payment(first) == "granted"
+    assert grant.sync_payment(second) == "duplicate refunded"
     assert second.status is PaymentStatus.REFUNDED and second.duplicate
     assert ledger_sum(second.id) == 0
     assert membership(paid_planet, buyer).status is MembershipStatus.ACTIVE
 
 
 def test_renewal_terms(make, provider, paid_planet):
-    services.update_pricing(
+    pricing.update_pricing(
         paid_planet,
         Who(paid_planet.owner),
         renewal_price=8000,
@@ -273,19 +273,19 @@ def test_renewal_terms(make, provider, paid_planet):
     )
     early = make.user()
     m = make.member(paid_planet, early, expires_in=timedelta(days=30))
-    offer = services.quote(paid_planet, Who(early))
+    offer = checkout.quote(paid_planet, Who(early))
     assert (offer.term, offer.amount) == ("early", 6000)
     grace = make.user()
     make.member(paid_planet, grace, expires_in=timedelta(days=-3))
-    assert services.quote(paid_planet, Who(grace)).amount == 7000
+    assert checkout.quote(paid_planet, Who(grace)).amount == 7000
     late = make.user()
     make.member(paid_planet, late, expires_in=timedelta(days=-30))
-    assert services.quote(paid_planet, Who(late)).term == "renewal"
-    assert services.quote(paid_planet, Who(late)).amount == 8000
+    assert checkout.quote(paid_planet, Who(late)).term == "renewal"
+    assert checkout.quote(paid_planet, Who(late)).amount == 8000
     # Renewal extends from the current expiry.
     before = m.expires_at
     payment, _ = pay(paid_planet, early)
-    services.sync_payment(payment)
+    grant.sync_payment(payment)
     assert membership(paid_planet, early).expires_at == before + timedelta(days=365)
 
 
@@ -297,25 +297,25 @@ def test_free_planet_and_trial(make, provider, client, login_as):
     assert response.status_code == 302
     assert membership(free, user).status is MembershipStatus.ACTIVE
     paid = make.planet(price_amount=9900)
-    services.update_pricing(paid, Who(paid.owner), trial_days=7)
+    pricing.update_pricing(paid, Who(paid.owner), trial_days=7)
     db.session.commit()
     assert client.post(f"/p/{paid.slug}/trial").status_code == 302
     m = membership(paid, user)
     assert m.is_trial and m.expires_at < utcnow() + timedelta(days=8)
     assert client.post(f"/p/{paid.slug}/trial").status_code in (409, 400)
     # A trial member can pay to join; the year starts now.
-    offer = services.quote(paid, Who(user))
+    offer = checkout.quote(paid, Who(user))
     assert offer.term == "join"
 
 
 def test_dissolved_planet_refunds_unused_time(make, provider, paid_planet):
     buyer = make.user()
     payment, _ = pay(paid_planet, buyer)
-    services.sync_payment(payment)
+    grant.sync_payment(payment)
     payment.period_start = payment.period_end - timedelta(days=365)
     half = payment.period_start + timedelta(days=182, hours=12)
     paid_planet.dissolved_at = half
-    count = services.refund_unused_time(paid_planet, now=half)
+    count = refunds.refund_unused_time(paid_planet, now=half)
     assert count == 1
     assert payment.refunded_amount == 5000
     assert membership(paid_planet, buyer).status is MembershipStatus.REFUNDED
@@ -324,10 +324,56 @@ def test_dissolved_planet_refunds_unused_time(make, provider, paid_planet):
 
 def test_dissolved_job_is_registered(make, provider, paid_planet):
     payment, _ = pay(paid_planet, make.user())
-    services.sync_payment(payment)
+    grant.sync_payment(payment)
     jobs.commit()
     paid_planet.dissolved_at = utcnow()
     jobs.defer("planets.dissolved", planet_id=paid_planet.id)
     jobs.commit()
     db.session.expire_all()
     assert db.session.get(Payment, payment.id).refunded_amount > 9900
+
+
+def test_replayed_and_stale_events_are_no_ops_through_the_state_machine(
+    make, provider, paid_planet
+):
+    buyer = make.user()
+    payment, _ = pay(paid_planet, buyer)
+    assert grant.sync_payment(payment) == "granted"
+    rows = db.session.scalar(select(func.count(LedgerEntry.id)))
+    # A stale failure and a replayed success change nothing (AlreadyPaid is caught).
+    grant.mark_payment_failed(payment, "card_declined: late event")
+    assert payment.status is PaymentStatus.SUCCEEDED and not payment.failure_message
+    assert grant.apply_payment_success(payment, None, utcnow()) == "already applied"
+    assert db.session.scalar(select(func.count(LedgerEntry.id))) == rows
+    refunds.refund_payment(payment, Who(buyer))
+    assert payment.status is PaymentStatus.REFUNDED
+    grant.mark_payment_failed(payment, "late")
+    assert grant.sync_payment(payment) == "already applied"
+    assert payment.status is PaymentStatus.REFUNDED
+
+
+def test_a_member_in_grace_renews_from_the_expiry_and_an_expired_one_from_now(
+    make, provider, paid_planet
+):
+    in_grace = make.user()
+    m = make.member(paid_planet, in_grace, expires_in=timedelta(days=-2))
+    m.grace_until = utcnow() + timedelta(days=5)
+    db.session.commit()
+    expiry = m.expires_at
+    offer = checkout.quote(paid_planet, Who(in_grace))
+    assert (offer.kind, offer.term) == ("renewal", "grace")
+    payment, _ = pay(paid_planet, in_grace)
+    assert grant.sync_payment(payment) == "granted"
+    renewed = membership(paid_planet, in_grace)
+    assert renewed.expires_at == expiry + timedelta(days=365)  # not now + a year
+    assert renewed.grace_until is None
+    assert payment.period_start == expiry
+
+    expired = make.user()
+    old = make.member(paid_planet, expired, expires_in=timedelta(days=-40))
+    old.status = MembershipStatus.EXPIRED
+    db.session.commit()
+    payment, _ = pay(paid_planet, expired)
+    before = utcnow()
+    assert grant.sync_payment(payment) == "granted"
+    assert membership(paid_planet, expired).expires_at >= before + timedelta(days=365)

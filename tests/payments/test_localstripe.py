@@ -11,7 +11,8 @@ import pytest
 import requests
 from sqlalchemy import func, select
 
-from payments import reconcile, services
+from payments import checkout as checkouts
+from payments import reconcile
 from payments.models import (
     Coupon,
     CouponKind,
@@ -158,8 +159,8 @@ def test_two_checkouts_at_once_give_one_membership_and_refund_the_second(
     buyer = make.user()
     ids = []
     for _ in range(2):
-        payment = services.start_checkout(planet, Who(buyer))
-        services.confirm_payment(payment, Who(buyer), card_token())
+        payment = checkouts.start_checkout(planet, Who(buyer))
+        checkouts.confirm_payment(payment, Who(buyer), card_token())
         ids.append(payment.id)
     db.session.commit()
     payloads = [
@@ -204,7 +205,7 @@ def test_single_use_coupon_redeemed_20_times_at_once_succeeds_once(app, make):
         with app.test_request_context():
             barrier.wait()
             try:
-                services.start_checkout(planet, Who(user), coupon_code="ONCE")
+                checkouts.start_checkout(planet, Who(user), coupon_code="ONCE")
                 db.session.commit()
                 return "ok"
             except Exception as error:  # Conflict: used up
@@ -230,8 +231,8 @@ def test_reconcile_restores_20_payments_made_while_the_endpoint_was_down(
     buyers = []
     for _ in range(20):
         buyer = make.user()
-        payment = services.start_checkout(planet, Who(buyer))
-        services.confirm_payment(payment, Who(buyer), card_token())
+        payment = checkouts.start_checkout(planet, Who(buyer))
+        checkouts.confirm_payment(payment, Who(buyer), card_token())
         buyers.append(buyer)
     db.session.commit()
     report = reconcile.reconcile(

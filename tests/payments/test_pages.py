@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from payments import services
+from payments import checkout, grant, refunds
+from payments.models import Payment
 from planet import jobs
 from tests.payments.test_checkout import Who, pay
 
@@ -12,7 +13,7 @@ from tests.payments.test_checkout import Who, pay
 def test_pages_render_for_the_right_people(make, provider, client, login_as, paid_planet):
     buyer = make.user()
     payment, _ = pay(paid_planet, buyer)
-    services.sync_payment(payment)
+    grant.sync_payment(payment)
     from planet.extensions import db
 
     db.session.commit()
@@ -66,7 +67,7 @@ def test_tampered_checkout_is_refused(make, provider, client, login_as, paid_pla
 
 def test_platform_admin_sees_all_payments(make, provider, client, login_as, paid_planet):
     payment, _ = pay(paid_planet, make.user())
-    services.sync_payment(payment)
+    grant.sync_payment(payment)
     admin = make.user(is_platform_admin=True)
     login_as(admin)
     page = client.get("/admin/payments")
@@ -165,10 +166,10 @@ def test_statuses_are_translated_on_money_pages(make, provider, client, login_as
 
     buyer = make.user()
     paid, _ = pay(paid_planet, buyer)
-    services.sync_payment(paid)
+    grant.sync_payment(paid)
     refunded, _ = pay(make.planet(price_amount=500, owner=paid_planet.owner), buyer)
-    services.sync_payment(refunded)
-    services.refund_payment(refunded, Who(buyer), refunded.amount)
+    grant.sync_payment(refunded)
+    refunds.refund_payment(refunded, Who(buyer), refunded.amount)
     db.session.commit()
 
     login_as(buyer)
@@ -211,9 +212,9 @@ def _pay_and_read_funnel(client, buyer, planet):
     """Check out through the page, pay, let the webhook's sync grant access, run the jobs."""
     from planet.extensions import db
 
-    payment = db.session.get(services.Payment, _start(client, planet))
-    services.confirm_payment(payment, Who(buyer), "tok_ok")
-    assert services.sync_payment(payment) == "granted"
+    payment = db.session.get(Payment, _start(client, planet))
+    checkout.confirm_payment(payment, Who(buyer), "tok_ok")
+    assert grant.sync_payment(payment) == "granted"
     jobs.commit()  # the paid job runs after the commit
     return _funnel_of(planet)
 
@@ -256,7 +257,7 @@ def test_my_memberships_asks_before_a_refund_and_links_the_planet(
 
     buyer = make.user()
     payment, _ = pay(paid_planet, buyer)
-    services.sync_payment(payment)
+    grant.sync_payment(payment)
     db.session.commit()
     login_as(buyer)
     page = client.get("/me/memberships", headers={"Accept-Language": "zh-CN"}).get_data(
@@ -271,3 +272,26 @@ def test_my_memberships_asks_before_a_refund_and_links_the_planet(
     assert f'<a href="/p/{paid_planet.slug}/about">{paid_planet.name}</a>' in page
     checkout = client.get(f"/p/{paid_planet.slug}/checkout").get_data(as_text=True)
     assert '<input type="text" name="coupon"' in checkout
+
+
+def test_my_memberships_offers_renewal_to_whom_the_policy_allows(
+    make, provider, client, login_as, paid_planet
+):
+    from datetime import timedelta
+
+    from planet.extensions import db
+    from planet.planets.models import MembershipStatus
+
+    renew_link = f'href="/p/{paid_planet.slug}/checkout">'.encode()
+    member, lapsed, banned = make.user(), make.user(), make.user()
+    make.member(paid_planet, member, expires_in=timedelta(days=30))
+    make.member(
+        paid_planet, lapsed, expires_in=timedelta(days=-30)
+    ).status = MembershipStatus.EXPIRED
+    make.member(paid_planet, banned, expires_in=timedelta(days=30)).status = MembershipStatus.BANNED
+    db.session.commit()
+    for who, offered in ((member, True), (lapsed, True), (banned, False)):
+        login_as(who)
+        assert (renew_link in client.get("/me/memberships").data) is offered, who
+    login_as(paid_planet.owner)  # the owner does not pay for their own planet
+    assert renew_link not in client.get("/me/memberships").data

@@ -6,7 +6,7 @@ from datetime import timedelta
 
 from sqlalchemy import select
 
-from payments import billing, reconcile, services, settlement
+from payments import grant, reconcile, renewals, settlement
 from payments.gateway import StripeGateway
 from payments.models import BillingCustomer, Payment, PaymentStatus, Payout, PayoutStatus
 from planet.extensions import db
@@ -16,7 +16,7 @@ from tests.payments.test_checkout import membership, pay
 
 def test_earnings_settle_after_the_window_and_pay_out(make, provider, paid_planet):
     payment, _ = pay(paid_planet, make.user())
-    services.sync_payment(payment)
+    grant.sync_payment(payment)
     owner_id = paid_planet.owner_id
     [balance] = settlement.balances(owner_id)
     assert (balance.pending, balance.available) == (9500, 0)
@@ -37,7 +37,7 @@ def test_earnings_settle_after_the_window_and_pay_out(make, provider, paid_plane
 def test_payout_to_connected_account_is_a_transfer_with_our_key(make, provider, paid_planet):
     db.session.add(BillingCustomer(user_id=paid_planet.owner_id, connected_account_id="acct_1"))
     payment, _ = pay(paid_planet, make.user())
-    services.sync_payment(payment)
+    grant.sync_payment(payment)
     later = utcnow() + timedelta(hours=73)
     settlement.settle_due_earnings(later)
     provider.fail_transfers = True
@@ -56,15 +56,15 @@ def test_payout_to_connected_account_is_a_transfer_with_our_key(make, provider, 
 def test_auto_renewal_charges_off_session_once(make, provider, paid_planet):
     buyer = make.user()
     payment, _ = pay(paid_planet, buyer, auto_renew=True)
-    services.sync_payment(payment)
+    grant.sync_payment(payment)
     m = membership(paid_planet, buyer)
-    assert billing.charge_renewal(m.id) is billing.RenewalOutcome.SKIPPED  # not due yet
+    assert renewals.charge_renewal(m.id) is renewals.RenewalOutcome.SKIPPED  # not due yet
     m.expires_at = utcnow() + timedelta(days=5)
     db.session.commit()
     expires = m.expires_at
-    assert billing.charge_renewal(m.id) is billing.RenewalOutcome.SUCCEEDED
+    assert renewals.charge_renewal(m.id) is renewals.RenewalOutcome.SUCCEEDED
     assert membership(paid_planet, buyer).expires_at == expires + timedelta(days=365)
-    assert billing.charge_renewal(m.id) is billing.RenewalOutcome.SKIPPED
+    assert renewals.charge_renewal(m.id) is renewals.RenewalOutcome.SKIPPED
     renewal = db.session.scalar(select(Payment).where(Payment.kind == "auto_renewal"))
     sent = [
         r
@@ -80,16 +80,16 @@ def test_a_lost_renewal_row_retries_with_the_same_key(make, provider, paid_plane
     """A worker killed after the provider charged but before our Payment row committed."""
     buyer = make.user()
     payment, _ = pay(paid_planet, buyer, auto_renew=True)
-    services.sync_payment(payment)
+    grant.sync_payment(payment)
     m = membership(paid_planet, buyer)
     m.expires_at = utcnow() + timedelta(days=5)
     db.session.commit()
-    first = billing.renewal_key(m)
-    billing.charge_renewal(m.id)
+    first = renewals.renewal_key(m)
+    renewals.charge_renewal(m.id)
     db.session.rollback()  # the worker died: nothing it wrote was committed
     pay(paid_planet, make.user())  # others pay meanwhile: row ids move on
     db.session.commit()
-    billing.charge_renewal(m.id)
+    renewals.charge_renewal(m.id)
     keys = [
         r["idempotency_key"]
         for r in provider.requests

@@ -9,7 +9,7 @@ import time
 import pytest
 from sqlalchemy import func, select
 
-from payments import services
+from payments import checkout
 from payments.models import LedgerEntry, Payment, PaymentStatus, ProviderEvent
 from planet.extensions import db
 from planet.planets.models import Membership
@@ -109,8 +109,8 @@ def test_webhook_is_csrf_exempt(app, make):
 
 def _paid(make, provider, planet):
     buyer = make.user()
-    payment = services.start_checkout(planet, Who(buyer))
-    services.confirm_payment(payment, Who(buyer), "tok_ok")
+    payment = checkout.start_checkout(planet, Who(buyer))
+    checkout.confirm_payment(payment, Who(buyer), "tok_ok")
     db.session.commit()
     return payment
 

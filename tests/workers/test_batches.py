@@ -10,12 +10,12 @@ from sqlalchemy import func, select
 
 from planet import mail
 from planet.extensions import db
+from planet.members import expiry
+from planet.members.models import ReminderSent
 from planet.models import utcnow
 from planet.notifications import outbox, services
 from planet.notifications.models import Kind, Notification, NotificationPreference, Outbox
 from planet.planets.models import Membership, MembershipStatus, Planet
-from workers import billing, sweeps
-from workers.models import ReminderSent
 
 
 def _count(model, *where) -> int:
@@ -44,7 +44,7 @@ def test_an_expiry_batch_costs_the_same_statements_for_3_or_12_members(app, make
     for planets, per_planet in ((1, 3), (3, 4)):
         rows = _due_rows([make.planet() for _ in range(planets)], per_planet)
         with query_counter() as counter:
-            ended = billing.expire_due(rows, utcnow())
+            ended = expiry.expire_due(rows, utcnow())
         db.session.commit()
         assert len(ended) == planets * per_planet
         counts.append(counter.count)
@@ -62,7 +62,7 @@ def test_expiry_batch_counts_members_per_planet_and_tells_each_once(app, make, s
     )
     owner_row.expires_at = utcnow() - timedelta(days=1)  # an owner never expires
     db.session.commit()
-    summary = sweeps.sweep_expiry(utcnow(), batch=4)
+    summary = expiry.sweep_expiry(utcnow(), batch=4)
     assert summary == {"expired": 6, "seen": 7}
     for planet_id, before in counts.items():
         assert db.session.get(Planet, planet_id).member_count == before - 3
@@ -71,8 +71,8 @@ def test_expiry_batch_counts_members_per_planet_and_tells_each_once(app, make, s
     assert len(smtp_catcher.messages) == 6
     assert len({m["To"] for m in smtp_catcher.messages}) == 6
     # A second sweep, and the same batch expired again by hand: nothing new.
-    assert sweeps.sweep_expiry(utcnow()) == {"expired": 0, "seen": 1}
-    assert billing.expire_due(rows, utcnow()) == []
+    assert expiry.sweep_expiry(utcnow()) == {"expired": 0, "seen": 1}
+    assert expiry.expire_due(rows, utcnow()) == []
     db.session.commit()
     assert len(smtp_catcher.messages) == 6
     assert _count(Notification, Notification.kind == Kind.MEMBERSHIP_EXPIRED) == 6

@@ -9,10 +9,11 @@ import pytest
 from sqlalchemy import func, select
 
 from planet.extensions import db
+from planet.members.models import ReminderSent
 from planet.models import utcnow
 from planet.notifications.models import Notification
 from planet.planets.models import Membership, MembershipStatus
-from workers.models import PeriodicRun, ReminderSent
+from workers.models import PeriodicRun
 from workers.tasks import tick
 
 pytestmark = pytest.mark.postgres

@@ -11,14 +11,22 @@ import pytest
 from sqlalchemy import func, select
 
 from payments.gateway import get_gateway
-from payments.models import BillingCustomer, LedgerEntry, Payment, PaymentKind, PaymentStatus
-from payments.services import set_auto_renewal
+from payments.grant import set_auto_renewal
+from payments.models import (
+    BillingCustomer,
+    LedgerEntry,
+    Payment,
+    PaymentKind,
+    PaymentStatus,
+    RenewalAttempt,
+)
 from planet.extensions import db
+from planet.members.models import ReminderSent
 from planet.models import utcnow
 from planet.notifications.models import Outbox
 from planet.planets.models import Membership, MembershipStatus
 from workers import digests
-from workers.models import PendingJob, ReminderSent, RenewalAttempt
+from workers.models import PendingJob
 from workers.tasks import tick
 
 pytestmark = [pytest.mark.postgres, pytest.mark.redis]

@@ -5,12 +5,15 @@ from datetime import timedelta
 
 from sqlalchemy import func, select
 
+from payments import reminders
 from planet.extensions import db
+from planet.members import expiry
+from planet.members.models import ReminderSent
 from planet.models import utcnow
 from planet.notifications.models import Kind, Notification
 from planet.planets.models import Membership, MembershipStatus
-from workers import locks, sweeps
-from workers.models import PeriodicRun, ReminderSent
+from workers import locks
+from workers.models import PeriodicRun
 from workers.schedule import PERIODIC
 
 
@@ -28,7 +31,7 @@ def test_expiry_sweep_records_and_tells_once(app, make, smtp_catcher):
     db.session.commit()
     count_before = planet.member_count
     for _ in range(2):
-        summary = sweeps.sweep_expiry(utcnow(), batch=1)
+        summary = expiry.sweep_expiry(utcnow(), batch=1)
     assert summary == {"expired": 0, "seen": 0}
     assert _status(gone.id) is MembershipStatus.EXPIRED
     assert _status(graced.id) is MembershipStatus.ACTIVE
@@ -42,7 +45,7 @@ def test_expiry_sweep_records_and_tells_once(app, make, smtp_catcher):
 def test_expiry_batches_cover_everything(app, make):
     planet = make.planet()
     due = [make.member(planet, expires_in=timedelta(minutes=-m - 1)).id for m in range(7)]
-    summary = sweeps.sweep_expiry(utcnow(), batch=3)
+    summary = expiry.sweep_expiry(utcnow(), batch=3)
     assert summary["expired"] == 7
     assert all(_status(m) is MembershipStatus.EXPIRED for m in due)
 
@@ -53,7 +56,7 @@ def test_reminders_7d_and_1d_once_per_period(app, make, smtp_catcher):
     week = make.member(planet, make.user(email="week@example.com"), expires_in=timedelta(days=6))
     make.member(planet, make.user(email="later@example.com"), expires_in=timedelta(days=40))
     for _ in range(3):
-        sweeps.sweep_reminders(utcnow())
+        reminders.sweep_reminders(utcnow())
     kinds = set(db.session.execute(select(ReminderSent.membership_id, ReminderSent.kind)).all())
     # 20 hours before expiry only the 1-day reminder is due (the 7-day one is not sent late).
     assert kinds == {(soon.id, "1d"), (week.id, "7d")}
@@ -66,7 +69,7 @@ def test_reminders_7d_and_1d_once_per_period(app, make, smtp_catcher):
     week_row = db.session.get(Membership, week.id)
     week_row.expires_at = week_row.expires_at + timedelta(days=365)
     db.session.commit()
-    sweeps.sweep_reminders(utcnow() + timedelta(days=365))
+    reminders.sweep_reminders(utcnow() + timedelta(days=365))
     assert (
         db.session.scalar(
             select(func.count())
@@ -117,7 +120,7 @@ def test_health_reports_worker_and_redis(app, client):
 def test_notification_kinds_for_expiry(app, make):
     planet = make.planet()
     member = make.member(planet, expires_in=timedelta(minutes=-5))
-    sweeps.sweep_expiry(utcnow())
+    expiry.sweep_expiry(utcnow())
     kinds = db.session.scalars(
         select(Notification.kind).where(Notification.user_id == member.user_id)
     ).all()

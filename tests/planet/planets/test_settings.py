@@ -219,3 +219,40 @@ def test_an_unknown_time_zone_is_refused_and_nothing_changes(client, login_as, w
     db.session.expire_all()
     planet = db.session.get(Planet, world.planet.id)
     assert (planet.name, planet.timezone) == ("Home", "Asia/Shanghai")
+
+
+def test_owner_sets_the_renewal_grace_period(client, login_as, world):
+    login_as(world.owner)
+    page = client.get("/p/home-planet/settings").get_data(as_text=True)
+    assert 'name="renewal_grace_days"' in page and 'value="7"' in page
+    response = client.post("/p/home-planet/settings", data=_settings(renewal_grace_days="10"))
+    assert response.status_code == 302
+    db.session.expire_all()
+    assert db.session.get(Planet, world.planet.id).renewal_grace_days == 10
+    assert 'value="10"' in client.get("/p/home-planet/settings").get_data(as_text=True)
+    # Not sent (an older form): unchanged.
+    assert client.post("/p/home-planet/settings", data=_settings()).status_code == 302
+    db.session.expire_all()
+    assert db.session.get(Planet, world.planet.id).renewal_grace_days == 10
+
+
+@pytest.mark.parametrize("days", ["6", "0", "-1", "31", "99999999999999999999", "x", "7.5"])
+def test_a_grace_period_shorter_than_the_last_retry_or_absurd_is_refused(
+    client, login_as, world, days
+):
+    login_as(world.owner)
+    response = client.post(
+        "/p/home-planet/settings", data=_settings(name="Changed", renewal_grace_days=days)
+    )
+    assert response.status_code == 400
+    db.session.expire_all()
+    planet = db.session.get(Planet, world.planet.id)
+    assert (planet.renewal_grace_days, planet.name) == (7, "Home")
+
+
+def test_the_grace_period_page_is_in_chinese(client, login_as, world):
+    login_as(world.owner)
+    page = client.get(
+        "/p/home-planet/settings", headers={"Accept-Language": "zh-CN,zh;q=0.9"}
+    ).get_data(as_text=True)
+    assert "自动续期失败后的宽限期（天）" in page

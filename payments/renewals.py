@@ -1,4 +1,6 @@
-"""Off-session renewal charges, called by the workers' billing sweep with ids only.
+"""Off-session renewal charges (auto-renewal), their price, and the dunning schedule and
+grace period every renewal path reads. `charge_renewal` is called by the dunning sweep
+(`payments.dunning`) with ids only.
 
 `charge_renewal(membership_id)` is idempotent: the attempt is a stored Payment row (one open
 auto-renewal payment per membership and period) and the provider call's idempotency key is
@@ -13,13 +15,21 @@ from datetime import datetime, timedelta
 
 from sqlalchemy import func, select
 
-from payments import services
+from payments import grant, states
 from payments.gateway import GatewayError, PaymentDeclined, get_gateway
 from payments.models import AutoRenewal, Payment, PaymentKind, PaymentStatus
-from planet import jobs, policy
+from payments.pricing import pricing_of
+from planet import jobs
 from planet.extensions import db
+from planet.members.entitlement import Term, classify_purchase
 from planet.models import utcnow
-from planet.planets.models import Membership, Planet, Role
+from planet.planets.models import (
+    DEFAULT_RENEWAL_GRACE_DAYS,
+    MIN_RENEWAL_GRACE_DAYS,
+    Membership,
+    Planet,
+    Role,
+)
 
 log = logging.getLogger(__name__)
 
@@ -37,6 +47,36 @@ class RenewalOutcome(enum.StrEnum):
 
 RENEWAL_DUE_WITHIN = timedelta(days=30)
 """A renewal is charged only when the membership expires within this time (or has expired)."""
+
+RENEWAL_LEAD = timedelta(days=1)
+"""The first off-session charge is due this long before expiry."""
+RETRY_AFTER = (timedelta(days=1), timedelta(days=3), timedelta(days=7))
+"""Retries of a failed charge, counted from the first charge's due date (expiry - RENEWAL_LEAD):
+so the last retry is due RETRY_AFTER[-1] - RENEWAL_LEAD after expiry, inside the grace period."""
+
+
+def renewal_price(planet: Planet, early: bool) -> tuple[int, str]:
+    """The renewal price (and currency): the early-renewal price before expiry if set."""
+    pricing = pricing_of(planet)
+    normal = pricing.renewal_price or planet.price_amount
+    if early and pricing.early_renewal_price:
+        return pricing.early_renewal_price, planet.currency
+    return normal, planet.currency
+
+
+def grace_period(planet: Planet) -> timedelta:
+    """How long a member whose auto-renewal failed keeps access after expiry while the charge
+    is retried: the planet's `renewal_grace_days` (validated to cover the last retry). The one
+    place the dunning grace is read."""
+    days = planet.renewal_grace_days
+    if days is None:
+        days = DEFAULT_RENEWAL_GRACE_DAYS
+    return timedelta(days=max(int(days), MIN_RENEWAL_GRACE_DAYS))
+
+
+def retry_due_at(period_end: datetime, number: int) -> datetime:
+    """When retry `number` (1, 2, 3) of the charge for the period ending `period_end` is due."""
+    return period_end - RENEWAL_LEAD + RETRY_AFTER[number - 1]
 
 
 def _open_attempt(membership: Membership) -> Payment | None:
@@ -90,23 +130,19 @@ def charge_renewal(membership_id: int, now: datetime | None = None) -> RenewalOu
         or planet.is_dissolved
     ):
         return RenewalOutcome.SKIPPED
-    state, _ = policy.membership_state(membership, now)
-    if state not in (policy.MemberState.ACTIVE, policy.MemberState.EXPIRED):
-        return RenewalOutcome.SKIPPED
+    purchase = classify_purchase(membership, planet, now, paid_as=PaymentKind.AUTO_RENEWAL)
+    if not purchase.is_renewal:
+        return RenewalOutcome.SKIPPED  # banned, refunded, left: nothing to renew
     if membership.expires_at - now > RENEWAL_DUE_WITHIN:
         return RenewalOutcome.SKIPPED  # not due (or already renewed)
     payment = _open_attempt(membership)
     if payment is not None and payment.status is PaymentStatus.PROCESSING:
         return RenewalOutcome.PROCESSING
-    customer = services.billing_customer(membership.user_id, lock=True)
+    customer = grant.billing_customer(membership.user_id, lock=True)
     if customer.provider_customer_id is None:
         return RenewalOutcome.SKIPPED
     if payment is None:
-        pricing = services.pricing_of(planet)
-        normal = pricing.renewal_price or planet.price_amount
-        price = normal
-        if now < membership.expires_at and pricing.early_renewal_price:
-            price = pricing.early_renewal_price
+        price, _currency = renewal_price(planet, early=purchase.term is Term.EARLY)
         payment = Payment(
             planet_id=planet.id,
             user_id=membership.user_id,
@@ -136,7 +172,7 @@ def charge_renewal(membership_id: int, now: datetime | None = None) -> RenewalOu
             transfer_group=f"planet-payment-{payment.id}",
         )
     except PaymentDeclined as error:
-        services.mark_payment_failed(payment, str(error))
+        grant.mark_payment_failed(payment, str(error))
         jobs.defer("payments.renewal_failed", membership_id=membership.id)
         return RenewalOutcome.FAILED
     except GatewayError:
@@ -146,15 +182,15 @@ def charge_renewal(membership_id: int, now: datetime | None = None) -> RenewalOu
     status = intent.get("status")
     if status == "succeeded":
         # A server-to-server answer from the provider is as authoritative as the event.
-        services.apply_payment_success(payment, intent, now)
+        grant.apply_payment_success(payment, intent, now)
         return RenewalOutcome.SUCCEEDED
     if status == "processing":
-        payment.status = PaymentStatus.PROCESSING
+        states.transition(payment, PaymentStatus.PROCESSING)
         return RenewalOutcome.PROCESSING
     if status == "requires_action":
-        services.mark_payment_failed(payment, "authentication required")
+        grant.mark_payment_failed(payment, "authentication required")
         jobs.defer("payments.renewal_failed", membership_id=membership.id)
         return RenewalOutcome.REQUIRES_ACTION
-    services.mark_payment_failed(payment, status or "")
+    grant.mark_payment_failed(payment, status or "")
     jobs.defer("payments.renewal_failed", membership_id=membership.id)
     return RenewalOutcome.FAILED

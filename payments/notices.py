@@ -1,0 +1,72 @@
+"""Notifications about money: payment received, refund done, renewal failed.
+
+Handlers of jobs that payments defers; they live here because they read payment data
+(planet's core never imports payments).
+"""
+
+from __future__ import annotations
+
+from payments.dunning import latest_attempt_number
+from payments.models import Payment, Refund
+from planet import jobs
+from planet.extensions import db
+from planet.notifications import services
+from planet.notifications.models import Kind
+from planet.planets.models import Membership, Planet
+from planet.web.links import external_url
+
+
+@jobs.handler("payments.payment_succeeded")
+def payment_succeeded(payment_id: int, **_ignored) -> None:
+    payment = db.session.get(Payment, payment_id)
+    if payment is None:
+        return
+    planet = db.session.get(Planet, payment.planet_id)
+    services.notify(
+        payment.user_id,
+        Kind.PAYMENT_RECEIVED,
+        f"paid:{payment.id}",
+        planet=planet,
+        data={
+            "amount": services.format_amount(payment.amount, payment.currency),
+            "link": external_url("content.timeline", slug=planet.slug),
+        },
+    )
+
+
+@jobs.handler("payments.refund_completed")
+def refund_completed(refund_id: int, **_ignored) -> None:
+    refund = db.session.get(Refund, refund_id)
+    if refund is None:
+        return
+    payment = db.session.get(Payment, refund.payment_id)
+    planet = db.session.get(Planet, payment.planet_id)
+    services.notify(
+        payment.user_id,
+        Kind.REFUND_DONE,
+        f"refund:{refund.id}",
+        planet=planet,
+        data={
+            "amount": services.format_amount(refund.amount, payment.currency),
+            "link": external_url("content.timeline", slug=planet.slug),
+        },
+    )
+
+
+@jobs.handler("payments.renewal_failed")
+def renewal_failed(membership_id: int, **_ignored) -> None:
+    """Deferred on each failed off-session charge. The dunning sweep tells the member with the
+    same dedupe key (membership, period, attempt), so they hear it once."""
+    membership = db.session.get(Membership, membership_id)
+    if membership is None:
+        return
+    planet = db.session.get(Planet, membership.planet_id)
+    attempt = latest_attempt_number(membership.id)
+    period = membership.expires_at.isoformat() if membership.expires_at else "none"
+    services.notify(
+        membership.user_id,
+        Kind.RENEWAL_FAILED,
+        f"renewal_failed:{membership.id}:{period}:{'x' if attempt is None else attempt}",
+        planet=planet,
+        data={"link": external_url("payments.checkout", slug=planet.slug, renew=1)},
+    )
