@@ -43,6 +43,7 @@ JOB_HANDLER_MODULES = [
 # Modules whose import registers models, CLI commands, job handlers or signal listeners.
 SIDE_EFFECT_MODULES = [
     "planet.accounts.auth",
+    "planet.content.rendering",
     "planet.cli",
     "planet.devtools",
     "payments",

@@ -32,9 +32,9 @@ from planet.engagement.insights.activity import remembered_join_source
 from planet.errors import ServiceError
 from planet.extensions import db
 from planet.members import services as members
+from planet.planets.lookup import planet_or_404
 from planet.planets.models import Planet
 from planet.web.lifecycle import wants_json
-from planet.web.lookup import planet_or_404
 
 log = logging.getLogger(__name__)
 

@@ -33,8 +33,8 @@ from planet import policy
 from planet.errors import ServiceError
 from planet.extensions import db
 from planet.models import utcnow
+from planet.planets.lookup import planet_or_404
 from planet.planets.models import Membership, Planet
-from planet.web.lookup import planet_or_404
 
 log = logging.getLogger(__name__)
 

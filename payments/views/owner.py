@@ -42,8 +42,8 @@ from planet.accounts.models import User
 from planet.errors import ServiceError
 from planet.extensions import db
 from planet.models import utcnow
+from planet.planets.lookup import planet_or_404
 from planet.planets.models import Planet
-from planet.web.lookup import planet_or_404
 
 log = logging.getLogger(__name__)
 

@@ -9,8 +9,8 @@ from flask_wtf import FlaskForm
 
 from planet import policy
 from planet.errors import ServiceError
+from planet.planets.lookup import planet_or_404
 from planet.web.cursors import decode_int_cursor
-from planet.web.lookup import planet_or_404
 
 bp = Blueprint("engagement", __name__, url_prefix="/p/<slug>")
 Action = policy.Action

@@ -14,9 +14,9 @@ from planet.extensions import db
 from planet.members import services
 from planet.members.forms import ActionForm, JoinForm, RoleForm
 from planet.models import utcnow
+from planet.planets.lookup import in_planet_or_404, planet_or_404
 from planet.planets.models import Membership, MembershipStatus, Role
 from planet.web.cursors import decode_int_cursor
-from planet.web.lookup import in_planet_or_404, planet_or_404
 
 bp = Blueprint("members", __name__)
 

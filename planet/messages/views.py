@@ -16,10 +16,10 @@ from planet.members.services import get_membership
 from planet.messages import services
 from planet.messages.forms import MarkReadForm, MessageForm
 from planet.messages.models import Conversation, Message
+from planet.planets.lookup import planet_or_404
 from planet.text import plain_excerpt, render_markdown
 from planet.web.cursors import decode_ints, encode, from_micros, to_micros
 from planet.web.forms import apply_service_error
-from planet.web.lookup import planet_or_404
 
 bp = Blueprint("messages", __name__)
 

@@ -25,11 +25,11 @@ from planet.models import utcnow
 from planet.planets import services
 from planet.planets.forms import CATEGORY_LABELS, CreatePlanetForm, DissolveForm, SettingsForm
 from planet.planets.header import planet_header
+from planet.planets.lookup import planet_or_404
 from planet.planets.models import Membership, MembershipStatus, Planet
 from planet.text import plain_excerpt, render_markdown
 from planet.web.cursors import decode_int_cursor
 from planet.web.forms import apply_service_error
-from planet.web.lookup import planet_or_404
 
 bp = Blueprint("planets", __name__)
 

@@ -20,7 +20,6 @@ from sqlalchemy.exc import IntegrityError
 from werkzeug.exceptions import HTTPException, InternalServerError
 
 from planet import jobs, policy
-from planet.content import rendering
 from planet.errors import ServiceError
 from planet.extensions import db
 from planet.web import chrome, fragments, links
@@ -194,7 +193,6 @@ def init_app(app: Flask) -> None:
     fragments.init_app(app)
     links.init_app(app)
     chrome.init_app(app)
-    rendering.init_app(app)
     app.register_error_handler(HTTPException, _http_error)
     app.register_error_handler(CSRFError, _csrf_error)
     app.register_error_handler(IntegrityError, _integrity_error)

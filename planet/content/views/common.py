@@ -14,8 +14,8 @@ from planet import policy
 from planet.content.models import Comment, Topic
 from planet.content.queries.topic_page import load_topic
 from planet.extensions import db
+from planet.planets.lookup import in_planet_or_404, planet_or_404
 from planet.policy import Action
-from planet.web.lookup import in_planet_or_404, planet_or_404
 
 bp = Blueprint("content", __name__, url_prefix="/p/<slug>")
 

@@ -20,8 +20,8 @@ from planet.content.views.common import (
     topic_url,
     writing,
 )
+from planet.planets.lookup import in_planet_or_404
 from planet.policy import Action
-from planet.web.lookup import in_planet_or_404
 from planet.web.redirects import redirect_back
 
 

@@ -21,8 +21,8 @@ from planet.content.views.common import (
     viewer_id,
 )
 from planet.extensions import db
+from planet.planets.lookup import planet_or_404
 from planet.policy import Action
-from planet.web.lookup import planet_or_404
 
 
 @bp.get("/")

@@ -22,7 +22,7 @@ from planet.engagement.events.forms import EventForm
 from planet.engagement.events.models import Event, Recurrence
 from planet.errors import ServiceError
 from planet.models import utcnow
-from planet.web.lookup import in_planet_or_404
+from planet.planets.lookup import in_planet_or_404
 
 
 @bp.route("/events", endpoint="events")

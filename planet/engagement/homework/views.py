@@ -24,8 +24,8 @@ from planet.engagement.homework.forms import AssignmentForm, GradeForm, Submissi
 from planet.engagement.homework.models import Assignment, Submission
 from planet.errors import ServiceError
 from planet.models import utcnow
+from planet.planets.lookup import in_planet_or_404
 from planet.web.cursors import encode
-from planet.web.lookup import in_planet_or_404
 
 
 @bp.route("/homework")

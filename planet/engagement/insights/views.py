@@ -24,9 +24,9 @@ from planet.engagement.common import (
 from planet.engagement.insights import health, health_snapshot
 from planet.members.services import remove_member
 from planet.models import utcnow
+from planet.planets.lookup import in_planet_or_404
 from planet.planets.models import Membership
 from planet.web.cursors import decode_ints, encode
-from planet.web.lookup import in_planet_or_404
 
 
 @bp.route("/points/inactive")

@@ -27,8 +27,8 @@ from planet.engagement.polls.models import Lottery, LotteryEligibility, Poll, Re
 from planet.errors import ServiceError
 from planet.extensions import db
 from planet.models import utcnow
+from planet.planets.lookup import in_planet_or_404
 from planet.web.cursors import encode
-from planet.web.lookup import in_planet_or_404
 
 
 @bp.route("/polls", endpoint="polls")
