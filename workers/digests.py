@@ -14,7 +14,7 @@ from planet.extensions import db
 from planet.models import utcnow
 from planet.notifications import digest, outbox
 from planet.notifications.models import DigestFrequency, DigestSubscription, Outbox
-from planet.planets.models import Membership, MembershipStatus, Planet
+from planet.planets.models import Membership, Planet
 from workers.app import celery
 
 log = logging.getLogger("workers.digests")
@@ -38,17 +38,17 @@ def period_of(frequency: DigestFrequency, now: datetime) -> tuple[str, datetime,
 
 
 def due_memberships(
-    frequency: DigestFrequency, after_id: int, limit: int
+    frequency: DigestFrequency, after_id: int, limit: int, now: datetime | None = None
 ) -> tuple[list[int], int | None]:
-    """One keyset page of active memberships (the next `limit` after `after_id`, on the
-    primary key) and those of them whose digest choice is `frequency` (no row means weekly).
-    Returns (the due ids, the page's last id; None past the end).
+    """One keyset page of memberships active at `now`, members in grace included (the next
+    `limit` after `after_id`, on the primary key) and those of them whose digest choice is
+    `frequency` (no row means weekly). Returns (the due ids, the page's last id; None past the end).
 
     Paging on memberships before joining the choices keeps every page an index range: a join
     first, ordered and limited afterwards, read every membership after `after_id` each time."""
     page = (
         select(Membership.id, Membership.user_id, Membership.planet_id)
-        .where(Membership.status == MembershipStatus.ACTIVE, Membership.id > after_id)
+        .where(Membership.active_at(now or utcnow()), Membership.id > after_id)
         .order_by(Membership.id)
         .limit(limit)
         .subquery()
@@ -75,7 +75,7 @@ def fan_out(frequency: DigestFrequency, now: datetime | None = None, progress=No
     after = batches = members = 0
     size = batch_size()
     while True:
-        ids, last = due_memberships(frequency, after, size)
+        ids, last = due_memberships(frequency, after, size, now)
         db.session.rollback()
         if last is None:
             break

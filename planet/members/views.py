@@ -6,7 +6,7 @@ from flask import Blueprint, abort, current_app, flash, redirect, render_templat
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
-from sqlalchemy import or_, select
+from sqlalchemy import select
 from sqlalchemy.orm import joinedload
 
 from planet import policy
@@ -15,7 +15,7 @@ from planet.members import services
 from planet.members.forms import ActionForm, JoinForm, RoleForm
 from planet.models import utcnow
 from planet.planets.lookup import in_planet_or_404, planet_or_404
-from planet.planets.models import Membership, MembershipStatus, Role
+from planet.planets.models import Membership, Role
 from planet.web.cursors import decode_int_cursor
 
 bp = Blueprint("members", __name__)
@@ -55,16 +55,6 @@ def leave(slug):
     return redirect(url_for("planets.landing", slug=planet.slug))
 
 
-def _active_now():
-    """Rows still active at this instant (the sweep marks past ones expired later)."""
-    now = utcnow()
-    return or_(
-        Membership.expires_at.is_(None),
-        Membership.expires_at > now,
-        Membership.grace_until > now,
-    )
-
-
 @bp.get("/p/<slug>/members")
 def roster(slug):
     planet = planet_or_404(slug)
@@ -76,8 +66,7 @@ def roster(slug):
         .options(joinedload(Membership.user))
         .where(
             Membership.planet_id == planet.id,
-            Membership.status == MembershipStatus.ACTIVE,
-            _active_now(),
+            Membership.active_at(utcnow()),
         )
         .order_by(Membership.id)
         .limit(page_size + 1)
