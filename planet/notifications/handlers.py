@@ -213,44 +213,42 @@ def _active_member(planet: Planet, user_id: int) -> User | None:
     return user
 
 
+def _remind_about(model, item_id: int, user_id: int, kind: Kind, key: str, link: tuple) -> None:
+    """Remind a member still active in the item's planet about a challenge or an event: its
+    title and a link to its page (`link`: the endpoint and the name of its id argument)."""
+    item = db.session.get(model, item_id)
+    planet = item and db.session.get(Planet, item.planet_id)
+    if planet is None or _active_member(planet, user_id) is None:
+        return
+    endpoint, id_name = link
+    services.notify(
+        user_id,
+        kind,
+        key,
+        planet=planet,
+        data={
+            "title": item.title,
+            "link": external_url(endpoint, slug=planet.slug, **{id_name: item.id}),
+        },
+    )
+
+
 @jobs.handler("engagement.checkin_reminder")
 def checkin_reminder(challenge_id: int, user_id: int, day: str, **_ignored) -> None:
     from planet.engagement.checkins.models import Challenge
 
-    challenge = db.session.get(Challenge, challenge_id)
-    planet = challenge and db.session.get(Planet, challenge.planet_id)
-    if planet is None or _active_member(planet, user_id) is None:
-        return
-    services.notify(
-        user_id,
-        Kind.CHECKIN_REMINDER,
-        f"checkin:{challenge_id}:{user_id}:{day}",
-        planet=planet,
-        data={
-            "title": challenge.title,
-            "link": external_url("engagement.challenge", slug=planet.slug, cid=challenge.id),
-        },
-    )
+    key = f"checkin:{challenge_id}:{user_id}:{day}"
+    link = ("engagement.challenge", "cid")
+    _remind_about(Challenge, challenge_id, user_id, Kind.CHECKIN_REMINDER, key, link)
 
 
 @jobs.handler("engagement.event_reminder")
 def event_reminder(event_id: int, user_id: int, starts_at: str, **_ignored) -> None:
     from planet.engagement.events.models import Event
 
-    event = db.session.get(Event, event_id)
-    planet = event and db.session.get(Planet, event.planet_id)
-    if planet is None or _active_member(planet, user_id) is None:
-        return
-    services.notify(
-        user_id,
-        Kind.EVENT_REMINDER,
-        f"event:{event_id}:{user_id}:{starts_at}",
-        planet=planet,
-        data={
-            "title": event.title,
-            "link": external_url("engagement.event", slug=planet.slug, eid=event.id),
-        },
-    )
+    key = f"event:{event_id}:{user_id}:{starts_at}"
+    link = ("engagement.event", "eid")
+    _remind_about(Event, event_id, user_id, Kind.EVENT_REMINDER, key, link)
 
 
 @jobs.handler("engagement.introduction_reminder")
