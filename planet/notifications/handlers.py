@@ -164,33 +164,45 @@ def report_filed(report_id: int, **_ignored) -> None:
         )
 
 
+def _active_members(planet: Planet, action, target=None):
+    """The planet's active members who may do `action` (the policy decides, from each one's
+    membership row), as (membership, user) in batches of 500 by membership id: one query a
+    batch, whatever the planet's size."""
+    now = utcnow()
+    after = 0
+    while True:
+        rows = db.session.execute(
+            select(Membership, User)
+            .join(User, User.id == Membership.user_id)
+            .where(
+                Membership.planet_id == planet.id,
+                Membership.status == MembershipStatus.ACTIVE,
+                Membership.id > after,
+            )
+            .order_by(Membership.id)
+            .limit(500)
+        ).all()
+        if not rows:
+            return
+        yield [
+            (membership, user)
+            for membership, user in rows
+            if policy.decide_with_standing(
+                policy.standing_from_membership(user, membership, now), user, action, planet, target
+            )
+        ]
+        after = rows[-1][0].id
+
+
 @jobs.handler("content.announcement")
 def announcement(topic_id: int, **_ignored) -> None:
     topic = db.session.get(Topic, topic_id)
     if topic is None or topic.deleted_at is not None:
         return
     planet = db.session.get(Planet, topic.planet_id)
-    after = 0
-    while True:
-        batch = list(
-            db.session.scalars(
-                select(Membership)
-                .where(
-                    Membership.planet_id == planet.id,
-                    Membership.status == MembershipStatus.ACTIVE,
-                    Membership.id > after,
-                )
-                .order_by(Membership.id)
-                .limit(500)
-            )
-        )
-        if not batch:
-            return
-        for membership in batch:
-            if membership.user_id == topic.author_id:
-                continue
-            user = db.session.get(User, membership.user_id)
-            if user is None or not policy.may(user, policy.Action.READ_TOPIC, planet, topic):
+    for batch in _active_members(planet, policy.Action.READ_TOPIC, topic):
+        for _membership, user in batch:
+            if user.id == topic.author_id:
                 continue
             services.notify(
                 user.id,
@@ -200,7 +212,6 @@ def announcement(topic_id: int, **_ignored) -> None:
                 topic_id=topic.id,
                 data={"link": _topic_link(planet, topic.id)},
             )
-        after = batch[-1].id
 
 
 # ---------------------------------------------------------------- community reminders
@@ -280,43 +291,19 @@ def assignment_posted(assignment_id: int, **_ignored) -> None:
         return
     author = db.session.get(User, assignment.author_id)
     link = external_url("engagement.assignment", slug=planet.slug, aid=assignment.id)
-    now = utcnow()
-    after = 0
-    while True:
-        rows = db.session.execute(
-            select(Membership, User)
-            .join(User, User.id == Membership.user_id)
-            .where(
-                Membership.planet_id == planet.id,
-                Membership.status == MembershipStatus.ACTIVE,
-                Membership.id > after,
+    for batch in _active_members(planet, policy.Action.SUBMIT_HOMEWORK):
+        notices = [
+            services.Notice(
+                user.id,
+                f"assignment:{assignment.id}:{user.id}",
+                planet=planet,
+                actor=author,
+                data={"title": assignment.title, "link": link},
             )
-            .order_by(Membership.id)
-            .limit(500)
-        ).all()
-        if not rows:
-            return
-        notices = []
-        for membership, user in rows:
-            if user.id == assignment.author_id:
-                continue
-            standing = policy.standing_from_membership(user, membership, now)
-            decision = policy.decide_with_standing(
-                standing, user, policy.Action.SUBMIT_HOMEWORK, planet
-            )
-            if not decision:
-                continue
-            notices.append(
-                services.Notice(
-                    user.id,
-                    f"assignment:{assignment.id}:{user.id}",
-                    planet=planet,
-                    actor=author,
-                    data={"title": assignment.title, "link": link},
-                )
-            )
+            for _membership, user in batch
+            if user.id != assignment.author_id
+        ]
         services.notify_many(Kind.ASSIGNMENT_POSTED, notices)
-        after = rows[-1][0].id
 
 
 @jobs.handler("engagement.homework_graded")
