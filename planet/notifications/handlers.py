@@ -36,24 +36,32 @@ def member_joined(planet_id: int, user_id: int) -> None:
     services.notify_member_joined(planet, planet.owner_id, joiner)
 
 
+def _tell_reader(user_id: int, kind: Kind, key: str, planet: Planet, topic: Topic, actor, **data):
+    """Notify `user_id` about `topic`, if the policy lets them read it now. `data` goes with
+    the notice after the topic's link (`link=` in it replaces that link)."""
+    if not _may_read(user_id, planet, topic):
+        return
+    services.notify(
+        user_id,
+        kind,
+        key,
+        planet=planet,
+        actor=actor,
+        topic_id=topic.id,
+        data={"link": _topic_link(planet, topic.id), **data},
+    )
+
+
 @jobs.handler("notifications.question_asked")
 def question_asked(topic_id: int, **_ignored) -> None:
     topic = db.session.get(Topic, topic_id)
     if topic is None or topic.addressee_id is None:
         return
     planet = db.session.get(Planet, topic.planet_id)
-    if not _may_read(topic.addressee_id, planet, topic):
-        return
     actor = None if topic.is_anonymous else db.session.get(User, topic.author_id)
-    services.notify(
-        topic.addressee_id,
-        Kind.QUESTION_ASKED,
-        f"asked:{topic.id}",
-        planet=planet,
-        actor=actor,
-        topic_id=topic.id,
-        data={"link": _topic_link(planet, topic.id), "actor": actor.display_name if actor else ""},
-    )
+    name = actor.display_name if actor else ""
+    key = f"asked:{topic.id}"
+    _tell_reader(topic.addressee_id, Kind.QUESTION_ASKED, key, planet, topic, actor, actor=name)
 
 
 @jobs.handler("notifications.question_answered")
@@ -62,33 +70,17 @@ def question_answered(topic_id: int, **_ignored) -> None:
     if topic is None or topic.answered_at is None:
         return
     planet = db.session.get(Planet, topic.planet_id)
-    if not _may_read(topic.author_id, planet, topic):
-        return
-    services.notify(
-        topic.author_id,
-        Kind.QUESTION_ANSWERED,
-        f"answered:{topic.id}",
-        planet=planet,
-        actor=db.session.get(User, topic.addressee_id) if topic.addressee_id else None,
-        topic_id=topic.id,
-        data={"link": _topic_link(planet, topic.id)},
-    )
+    actor = db.session.get(User, topic.addressee_id) if topic.addressee_id else None
+    key = f"answered:{topic.id}"
+    _tell_reader(topic.author_id, Kind.QUESTION_ANSWERED, key, planet, topic, actor)
 
 
 def _mentions(planet: Planet, topic: Topic, actor_id: int, user_ids, source: str) -> None:
     actor = db.session.get(User, actor_id)
     for user_id in sorted(set(user_ids or ())):
-        if user_id == actor_id or not _may_read(user_id, planet, topic):
-            continue
-        services.notify(
-            user_id,
-            Kind.MENTION,
-            f"mention:{source}:{user_id}",
-            planet=planet,
-            actor=actor,
-            topic_id=topic.id,
-            data={"link": _topic_link(planet, topic.id)},
-        )
+        if user_id != actor_id:
+            key = f"mention:{source}:{user_id}"
+            _tell_reader(user_id, Kind.MENTION, key, planet, topic, actor)
 
 
 @jobs.handler("notifications.comment_created")
@@ -107,27 +99,11 @@ def comment_created(comment_id: int, mentioned_user_ids=(), **_ignored) -> None:
         parent = db.session.get(Comment, comment.parent_id)
         if parent is not None and parent.author_id not in told:
             told.add(parent.author_id)
-            if _may_read(parent.author_id, planet, topic):
-                services.notify(
-                    parent.author_id,
-                    Kind.COMMENT_REPLY,
-                    f"reply:{comment.id}",
-                    planet=planet,
-                    actor=actor,
-                    topic_id=topic.id,
-                    data={"link": link},
-                )
-    if topic.author_id not in told and _may_read(topic.author_id, planet, topic):
-        told.add(topic.author_id)
-        services.notify(
-            topic.author_id,
-            Kind.TOPIC_COMMENT,
-            f"comment:{comment.id}",
-            planet=planet,
-            actor=actor,
-            topic_id=topic.id,
-            data={"link": link},
-        )
+            key = f"reply:{comment.id}"
+            _tell_reader(parent.author_id, Kind.COMMENT_REPLY, key, planet, topic, actor, link=link)
+    if topic.author_id not in told:
+        key = f"comment:{comment.id}"
+        _tell_reader(topic.author_id, Kind.TOPIC_COMMENT, key, planet, topic, actor, link=link)
     _mentions(planet, topic, comment.author_id, mentioned_user_ids, f"c{comment.id}")
 
 
