@@ -1,5 +1,6 @@
 """What the engagement features' views share: the blueprint, the load-and-check step, rendering,
-the keyset cursor of a list page and the empty (CSRF-only) form."""
+a form page's validate-save-or-show-the-refusal step, the keyset cursor of a list page and the
+empty (CSRF-only) form."""
 
 from __future__ import annotations
 
@@ -10,7 +11,8 @@ from flask_wtf import FlaskForm
 from planet import policy
 from planet.errors import ServiceError
 from planet.planets.lookup import planet_or_404
-from planet.web.cursors import decode_int_cursor
+from planet.web.cursors import decode_int_cursor, encode
+from planet.web.forms import apply_service_error
 
 bp = Blueprint("engagement", __name__, url_prefix="/p/<slug>")
 Action = policy.Action
@@ -32,14 +34,32 @@ def render(template: str, planet, status: int = 200, **context):
     return render_template(f"engagement/{template}", planet=planet, **context), status
 
 
-def form_failed(form, error: ServiceError | None = None) -> int:
-    """Show a service's refusal on the form; the status to answer with."""
-    if error is not None:
-        form.form_errors.append(str(error.reason))
-        return error.status
-    return 400
+def form_page(form, save, done, template: str, planet, **context):
+    """A create/edit page: on a POST whose form validates, `save()` (a service call) and answer
+    `done(its result)` (a redirect); else render `template` with the form: 200 on GET, 400 on
+    invalid input, a service's refusal shown on the form (`apply_service_error`) with its
+    status."""
+    status = 200
+    if request.method == "POST":
+        status = 400
+        if form.validate():
+            try:
+                result = save()
+            except ServiceError as error:
+                status = apply_service_error(form, error)
+            else:
+                return done(result)
+    return render(template, planet, status, form=form, **context)
 
 
 def after_cursor() -> int | None:
     """The keyset cursor of a list page (`?after=`)."""
     return decode_int_cursor(request.args.get("after"))
+
+
+def next_cursor(cursor: int | tuple[int, ...] | None) -> str | None:
+    """The `?after=` value of a list's next page, from its last row's sort key (an id, or a tuple
+    of them); None on the last page."""
+    if not cursor:
+        return None
+    return encode(*cursor) if isinstance(cursor, tuple) else encode(cursor)

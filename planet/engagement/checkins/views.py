@@ -23,15 +23,14 @@ from planet.engagement.common import (
     Action,
     after_cursor,
     bp,
-    form_failed,
+    form_page,
     load_planet,
+    next_cursor,
     render,
 )
-from planet.errors import ServiceError
 from planet.extensions import db
 from planet.models import utcnow
 from planet.planets.lookup import in_planet_or_404
-from planet.web.cursors import encode
 
 
 @bp.route("/challenges")
@@ -58,11 +57,8 @@ def new_challenge(slug):
     form = ChallengeForm()
     if request.method == "GET":
         form.start_date.data = local_day(planet, utcnow())
-        return render(
-            "checkins/challenge_form.html", planet, form=form, active_tab="engagement.challenges"
-        )
-    status = 400
-    if form.validate():
+
+    def save():
         data = services.ChallengeInput(
             title=form.title.data,
             rules=form.rules.data or "",
@@ -74,19 +70,13 @@ def new_challenge(slug):
             data.window_start = form.window_start.data
         if form.window_end.data:
             data.window_end = form.window_end.data
-        try:
-            challenge = services.create_challenge(planet, current_user, data)
-        except ServiceError as error:
-            status = form_failed(form, error)
-        else:
-            return redirect(url_for("engagement.challenge", slug=planet.slug, cid=challenge.id))
-    return render(
-        "checkins/challenge_form.html",
-        planet,
-        status,
-        form=form,
-        active_tab="engagement.challenges",
-    )
+        return services.create_challenge(planet, current_user, data)
+
+    def done(challenge):
+        return redirect(url_for("engagement.challenge", slug=planet.slug, cid=challenge.id))
+
+    template = "checkins/challenge_form.html"
+    return form_page(form, save, done, template, planet, active_tab="engagement.challenges")
 
 
 @bp.route("/challenges/<int:cid>")
@@ -111,7 +101,7 @@ def challenge(slug, cid):
         today=today,
         day=day,
         feed=feed,
-        next_cursor=encode(cursor) if cursor else None,
+        next_cursor=next_cursor(cursor),
         my_today=services.checkin_of(item, current_user.id, today),
         progress=progress,
         streak=services.effective_streak(progress, today),

@@ -5,7 +5,7 @@ Thin: load (lookup), check access (policy), call a service, render.
 
 from __future__ import annotations
 
-from flask import Response, flash, redirect, request, url_for
+from flask import Response, flash, redirect, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 
@@ -13,14 +13,13 @@ from planet.engagement.common import (
     Action,
     ActionForm,
     bp,
-    form_failed,
+    form_page,
     load_planet,
     render,
 )
 from planet.engagement.events import services
 from planet.engagement.events.forms import EventForm
 from planet.engagement.events.models import Event, Recurrence
-from planet.errors import ServiceError
 from planet.models import utcnow
 from planet.planets.lookup import in_planet_or_404
 
@@ -40,32 +39,30 @@ def events_list(slug):
 def new_event(slug):
     planet = load_planet(slug, Action.MANAGE_EVENTS)
     form = EventForm()
-    status = 200
-    if request.method == "POST":
-        status = 400
-        if form.validate():
-            try:
-                item = services.create_event(
-                    planet,
-                    current_user,
-                    title=form.title.data,
-                    description=form.description.data or "",
-                    location=form.location.data or "",
-                    local_date=form.date.data,
-                    local_time=form.time.data,
-                    recurrence=Recurrence(form.recurrence.data),
-                    duration_minutes=form.duration_minutes.data,
-                    remind_minutes=form.remind_minutes.data,
-                )
-            except ServiceError as error:
-                status = form_failed(form, error)
-            else:
-                return redirect(url_for("engagement.event", slug=planet.slug, eid=item.id))
-    return render(
+
+    def save():
+        return services.create_event(
+            planet,
+            current_user,
+            title=form.title.data,
+            description=form.description.data or "",
+            location=form.location.data or "",
+            local_date=form.date.data,
+            local_time=form.time.data,
+            recurrence=Recurrence(form.recurrence.data),
+            duration_minutes=form.duration_minutes.data,
+            remind_minutes=form.remind_minutes.data,
+        )
+
+    def done(item):
+        return redirect(url_for("engagement.event", slug=planet.slug, eid=item.id))
+
+    return form_page(
+        form,
+        save,
+        done,
         "events/event_form.html",
         planet,
-        status,
-        form=form,
         tz=planet.timezone,
         active_tab="engagement.events",
     )

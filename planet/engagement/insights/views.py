@@ -19,6 +19,7 @@ from planet.engagement.common import (
     ActionForm,
     bp,
     load_planet,
+    next_cursor,
     render,
 )
 from planet.engagement.insights import health, health_snapshot
@@ -26,7 +27,7 @@ from planet.members.services import remove_member
 from planet.models import utcnow
 from planet.planets.lookup import in_planet_or_404
 from planet.planets.models import Membership
-from planet.web.cursors import decode_ints, encode
+from planet.web.cursors import decode_ints
 
 
 @bp.route("/points/inactive")
@@ -42,7 +43,7 @@ def least_active(slug):
         planet,
         rows=rows,
         weeks=weeks,
-        next_cursor=encode(*cursor) if cursor else None,
+        next_cursor=next_cursor(cursor),
         form=ActionForm(),
         active_tab="engagement.health",
     )

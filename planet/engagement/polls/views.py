@@ -17,18 +17,17 @@ from planet.engagement.common import (
     ActionForm,
     after_cursor,
     bp,
-    form_failed,
+    form_page,
     load_planet,
+    next_cursor,
     render,
 )
 from planet.engagement.polls import services
 from planet.engagement.polls.forms import LotteryForm, PollForm
 from planet.engagement.polls.models import Lottery, LotteryEligibility, Poll, ResultsVisibility
-from planet.errors import ServiceError
 from planet.extensions import db
 from planet.models import utcnow
 from planet.planets.lookup import in_planet_or_404
-from planet.web.cursors import encode
 
 
 @bp.route("/polls", endpoint="polls")
@@ -39,7 +38,7 @@ def polls_list(slug):
         "polls/polls.html",
         planet,
         rows=rows,
-        next_cursor=encode(cursor) if cursor else None,
+        next_cursor=next_cursor(cursor),
         lotteries=services.list_lotteries(planet),
         now=utcnow(),
         active_tab="engagement.polls",
@@ -50,25 +49,24 @@ def polls_list(slug):
 def new_poll(slug):
     planet = load_planet(slug, Action.CREATE_POLL)
     form = PollForm()
-    status = 200
-    if request.method == "POST":
-        status = 400
-        if form.validate():
-            try:
-                item = services.create_poll(
-                    planet,
-                    current_user,
-                    form.question.data,
-                    (form.options.data or "").splitlines(),
-                    multiple=form.multiple.data,
-                    closes_at=to_utc(planet, form.closes_date.data, form.closes_time.data),
-                    results=ResultsVisibility(form.results.data),
-                )
-            except ServiceError as error:
-                status = form_failed(form, error)
-            else:
-                return redirect(url_for("engagement.poll", slug=planet.slug, pid=item.id))
-    return render("polls/poll_form.html", planet, status, form=form, active_tab="engagement.polls")
+
+    def save():
+        return services.create_poll(
+            planet,
+            current_user,
+            form.question.data,
+            (form.options.data or "").splitlines(),
+            multiple=form.multiple.data,
+            closes_at=to_utc(planet, form.closes_date.data, form.closes_time.data),
+            results=ResultsVisibility(form.results.data),
+        )
+
+    def done(item):
+        return redirect(url_for("engagement.poll", slug=planet.slug, pid=item.id))
+
+    return form_page(
+        form, save, done, "polls/poll_form.html", planet, active_tab="engagement.polls"
+    )
 
 
 @bp.route("/polls/<int:pid>")
@@ -106,26 +104,22 @@ def vote(slug, pid):
 def new_lottery(slug):
     planet = load_planet(slug, Action.RUN_LOTTERY)
     form = LotteryForm()
-    status = 200
-    if request.method == "POST":
-        status = 400
-        if form.validate():
-            try:
-                item = services.create_lottery(
-                    planet,
-                    current_user,
-                    form.title.data,
-                    form.prize.data or "",
-                    LotteryEligibility(form.eligibility.data),
-                    form.winner_count.data,
-                )
-            except ServiceError as error:
-                status = form_failed(form, error)
-            else:
-                return redirect(url_for("engagement.lottery", slug=planet.slug, lid=item.id))
-    return render(
-        "polls/lottery_form.html", planet, status, form=form, active_tab="engagement.polls"
-    )
+
+    def save():
+        return services.create_lottery(
+            planet,
+            current_user,
+            form.title.data,
+            form.prize.data or "",
+            LotteryEligibility(form.eligibility.data),
+            form.winner_count.data,
+        )
+
+    def done(item):
+        return redirect(url_for("engagement.lottery", slug=planet.slug, lid=item.id))
+
+    template = "polls/lottery_form.html"
+    return form_page(form, save, done, template, planet, active_tab="engagement.polls")
 
 
 @bp.route("/lotteries/<int:lid>")
