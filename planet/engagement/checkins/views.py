@@ -27,6 +27,7 @@ from planet.engagement.common import (
     load_planet,
     next_cursor,
     render,
+    show_created,
 )
 from planet.extensions import db
 from planet.models import utcnow
@@ -72,8 +73,7 @@ def new_challenge(slug):
             data.window_end = form.window_end.data
         return services.create_challenge(planet, current_user, data)
 
-    def done(challenge):
-        return redirect(url_for("engagement.challenge", slug=planet.slug, cid=challenge.id))
+    done = show_created(planet, "engagement.challenge", "cid")
 
     template = "checkins/challenge_form.html"
     return form_page(form, save, done, template, planet, active_tab="engagement.challenges")

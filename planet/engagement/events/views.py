@@ -16,6 +16,7 @@ from planet.engagement.common import (
     form_page,
     load_planet,
     render,
+    show_created,
 )
 from planet.engagement.events import services
 from planet.engagement.events.forms import EventForm
@@ -54,8 +55,7 @@ def new_event(slug):
             remind_minutes=form.remind_minutes.data,
         )
 
-    def done(item):
-        return redirect(url_for("engagement.event", slug=planet.slug, eid=item.id))
+    done = show_created(planet, "engagement.event", "eid")
 
     return form_page(
         form,

@@ -19,6 +19,7 @@ from planet.engagement.common import (
     load_planet,
     next_cursor,
     render,
+    show_created,
 )
 from planet.engagement.homework import services
 from planet.engagement.homework.forms import AssignmentForm, GradeForm, SubmissionForm
@@ -57,8 +58,7 @@ def new_assignment(slug):
             form.late_days.data,
         )
 
-    def done(item):
-        return redirect(url_for("engagement.assignment", slug=planet.slug, aid=item.id))
+    done = show_created(planet, "engagement.assignment", "aid")
 
     template = "homework/assignment_form.html"
     return form_page(form, save, done, template, planet, active_tab="engagement.homework")

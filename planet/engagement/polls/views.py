@@ -21,6 +21,7 @@ from planet.engagement.common import (
     load_planet,
     next_cursor,
     render,
+    show_created,
 )
 from planet.engagement.polls import services
 from planet.engagement.polls.forms import LotteryForm, PollForm
@@ -61,8 +62,7 @@ def new_poll(slug):
             results=ResultsVisibility(form.results.data),
         )
 
-    def done(item):
-        return redirect(url_for("engagement.poll", slug=planet.slug, pid=item.id))
+    done = show_created(planet, "engagement.poll", "pid")
 
     return form_page(
         form, save, done, "polls/poll_form.html", planet, active_tab="engagement.polls"
@@ -115,8 +115,7 @@ def new_lottery(slug):
             form.winner_count.data,
         )
 
-    def done(item):
-        return redirect(url_for("engagement.lottery", slug=planet.slug, lid=item.id))
+    done = show_created(planet, "engagement.lottery", "lid")
 
     template = "polls/lottery_form.html"
     return form_page(form, save, done, template, planet, active_tab="engagement.polls")
