@@ -1,8 +1,10 @@
-"""Column helpers shared by the engagement features' models."""
+"""Column helpers shared by the engagement features' models: the foreign keys, the enum column
+and the leading columns most of their tables share (as mixins, kept first in the table)."""
 
 from __future__ import annotations
 
-from sqlalchemy import Enum
+from sqlalchemy import Enum, ForeignKey, String
+from sqlalchemy.orm import Mapped, mapped_column
 
 PLANET_FK = "planets.id"
 USER_FK = "users.id"
@@ -11,3 +13,28 @@ USER_FK = "users.id"
 def enum_column(kind):
     """A string-backed enum column (portable: no native enum type to migrate)."""
     return Enum(kind, native_enum=False, length=24)
+
+
+class InPlanet:
+    """A row of one planet: its id, then the planet (deleted with it)."""
+
+    id: Mapped[int] = mapped_column(primary_key=True, sort_order=-4)
+    planet_id: Mapped[int] = mapped_column(ForeignKey(PLANET_FK, ondelete="CASCADE"), sort_order=-3)
+
+
+class MemberRow(InPlanet):
+    """A row about one member of a planet (deleted with the user)."""
+
+    user_id: Mapped[int] = mapped_column(ForeignKey(USER_FK, ondelete="CASCADE"), sort_order=-2)
+
+
+class Authored(InPlanet):
+    """Something a planet's staff created: its author."""
+
+    author_id: Mapped[int] = mapped_column(ForeignKey(USER_FK), sort_order=-2)
+
+
+class TitledAuthored(Authored):
+    """Something a planet's staff created, with a title."""
+
+    title: Mapped[str] = mapped_column(String(120), sort_order=-1)
