@@ -3,8 +3,10 @@ and the leading columns most of their tables share (as mixins, kept first in the
 
 from __future__ import annotations
 
-from sqlalchemy import Enum, ForeignKey, String
+from sqlalchemy import Enum, ForeignKey, String, and_
 from sqlalchemy.orm import Mapped, mapped_column
+
+from planet.planets.models import Membership
 
 PLANET_FK = "planets.id"
 USER_FK = "users.id"
@@ -13,6 +15,11 @@ USER_FK = "users.id"
 def enum_column(kind):
     """A string-backed enum column (portable: no native enum type to migrate)."""
     return Enum(kind, native_enum=False, length=24)
+
+
+def joins_membership(row):
+    """The join condition from a MemberRow model to the member's Membership in its planet."""
+    return and_(Membership.planet_id == row.planet_id, Membership.user_id == row.user_id)
 
 
 class InPlanet:
