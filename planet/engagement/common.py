@@ -10,7 +10,7 @@ from flask_wtf import FlaskForm
 
 from planet import policy
 from planet.errors import ServiceError
-from planet.planets.lookup import planet_or_404
+from planet.planets.lookup import in_planet_or_404, planet_or_404
 from planet.web.cursors import decode_int_cursor, encode
 from planet.web.forms import apply_service_error
 
@@ -27,6 +27,13 @@ def load_planet(slug: str, action: Action, target=None):
     planet = planet_or_404(slug)
     policy.require(current_user, action, planet, target)
     return planet
+
+
+def load_item(slug: str, action: Action, model, item_id: int):
+    """(planet, item): the planet once the viewer may do `action` in it, then the `model` row
+    `item_id` of that planet (404 when missing or in another planet)."""
+    planet = load_planet(slug, action)
+    return planet, in_planet_or_404(model, item_id, planet)
 
 
 def render(template: str, planet, status: int = 200, **context):

@@ -24,6 +24,7 @@ from planet.engagement.common import (
     after_cursor,
     bp,
     form_page,
+    load_item,
     load_planet,
     next_cursor,
     render,
@@ -31,7 +32,6 @@ from planet.engagement.common import (
 )
 from planet.extensions import db
 from planet.models import utcnow
-from planet.planets.lookup import in_planet_or_404
 
 
 @bp.route("/challenges")
@@ -81,8 +81,7 @@ def new_challenge(slug):
 
 @bp.route("/challenges/<int:cid>")
 def challenge(slug, cid):
-    planet = load_planet(slug, Action.READ)
-    item = in_planet_or_404(Challenge, cid, planet)
+    planet, item = load_item(slug, Action.READ, Challenge, cid)
     now = utcnow()
     today = local_day(planet, now)
     day = today
@@ -118,8 +117,7 @@ def challenge(slug, cid):
 
 @bp.route("/challenges/<int:cid>/checkin", methods=["POST"])
 def check_in(slug, cid):
-    planet = load_planet(slug, Action.CHECK_IN)
-    item = in_planet_or_404(Challenge, cid, planet)
+    planet, item = load_item(slug, Action.CHECK_IN, Challenge, cid)
     form = CheckInForm()
     services.check_in(planet, item, current_user, form.body.data or "", image=form.image.data)
     flash(_("Checked in. Keep it up!"), "success")
@@ -133,8 +131,7 @@ def checkin_image(slug, cid, key):
     file's key, then the uploader's check-in in this challenge (both indexed)."""
     from planet.content import uploads
 
-    planet = load_planet(slug, Action.READ)
-    challenge = in_planet_or_404(Challenge, cid, planet)
+    planet, challenge = load_item(slug, Action.READ, Challenge, cid)
     attachment = uploads.stored_in_planet(planet.id, key)
     if attachment is None or not db.session.scalar(
         select(CheckIn.id).where(
@@ -149,8 +146,7 @@ def checkin_image(slug, cid, key):
 
 @bp.route("/challenges/<int:cid>/members/<int:user_id>")
 def member_calendar(slug, cid, user_id):
-    planet = load_planet(slug, Action.READ)
-    item = in_planet_or_404(Challenge, cid, planet)
+    planet, item = load_item(slug, Action.READ, Challenge, cid)
     progress = services.progress_of(item, user_id)
     if progress is None:
         abort(404)

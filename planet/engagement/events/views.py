@@ -14,6 +14,7 @@ from planet.engagement.common import (
     ActionForm,
     bp,
     form_page,
+    load_item,
     load_planet,
     render,
     show_created,
@@ -22,7 +23,6 @@ from planet.engagement.events import services
 from planet.engagement.events.forms import EventForm
 from planet.engagement.events.models import Event, Recurrence
 from planet.models import utcnow
-from planet.planets.lookup import in_planet_or_404
 
 
 @bp.route("/events", endpoint="events")
@@ -70,8 +70,7 @@ def new_event(slug):
 
 @bp.route("/events/<int:eid>")
 def event(slug, eid):
-    planet = load_planet(slug, Action.READ)
-    item = in_planet_or_404(Event, eid, planet)
+    planet, item = load_item(slug, Action.READ, Event, eid)
     now = utcnow()
     start = services.next_occurrence(planet, item, now)
     going = services.attendees(item, start) if start else []
@@ -90,8 +89,7 @@ def event(slug, eid):
 
 @bp.route("/events/<int:eid>/rsvp", methods=["POST"])
 def rsvp(slug, eid):
-    planet = load_planet(slug, Action.RSVP)
-    item = in_planet_or_404(Event, eid, planet)
+    planet, item = load_item(slug, Action.RSVP, Event, eid)
     services.rsvp(planet, item, current_user)
     flash(_("See you there!"), "success")
     return redirect(url_for("engagement.event", slug=planet.slug, eid=item.id))
@@ -99,16 +97,14 @@ def rsvp(slug, eid):
 
 @bp.route("/events/<int:eid>/rsvp/cancel", methods=["POST"])
 def cancel_rsvp(slug, eid):
-    planet = load_planet(slug, Action.RSVP)
-    item = in_planet_or_404(Event, eid, planet)
+    planet, item = load_item(slug, Action.RSVP, Event, eid)
     services.cancel_rsvp(planet, item, current_user)
     return redirect(url_for("engagement.event", slug=planet.slug, eid=item.id))
 
 
 @bp.route("/events/<int:eid>/cancel", methods=["POST"])
 def cancel_event(slug, eid):
-    planet = load_planet(slug, Action.MANAGE_EVENTS)
-    item = in_planet_or_404(Event, eid, planet)
+    planet, item = load_item(slug, Action.MANAGE_EVENTS, Event, eid)
     services.cancel_event(planet, item, current_user)
     flash(_("The event was cancelled."), "success")
     return redirect(url_for("engagement.events", slug=planet.slug))
@@ -116,8 +112,7 @@ def cancel_event(slug, eid):
 
 @bp.route("/events/<int:eid>.ics")
 def event_ics(slug, eid):
-    planet = load_planet(slug, Action.READ)
-    item = in_planet_or_404(Event, eid, planet)
+    planet, item = load_item(slug, Action.READ, Event, eid)
     url = url_for("engagement.event", slug=planet.slug, eid=item.id, _external=True)
     return Response(
         services.to_ics(planet, item, url),

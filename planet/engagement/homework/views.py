@@ -16,6 +16,7 @@ from planet.engagement.common import (
     after_cursor,
     bp,
     form_page,
+    load_item,
     load_planet,
     next_cursor,
     render,
@@ -25,7 +26,6 @@ from planet.engagement.homework import services
 from planet.engagement.homework.forms import AssignmentForm, GradeForm, SubmissionForm
 from planet.engagement.homework.models import Assignment, Submission
 from planet.models import utcnow
-from planet.planets.lookup import in_planet_or_404
 
 
 @bp.route("/homework")
@@ -66,8 +66,7 @@ def new_assignment(slug):
 
 @bp.route("/homework/<int:aid>")
 def assignment(slug, aid):
-    planet = load_planet(slug, Action.READ)
-    item = in_planet_or_404(Assignment, aid, planet)
+    planet, item = load_item(slug, Action.READ, Assignment, aid)
     may_grade = policy.may(current_user, Action.GRADE_HOMEWORK, planet)
     rows, cursor = services.list_submissions(
         item, featured_only=not may_grade, after=after_cursor()
@@ -89,8 +88,7 @@ def assignment(slug, aid):
 
 @bp.route("/homework/<int:aid>/submit", methods=["POST"])
 def submit(slug, aid):
-    planet = load_planet(slug, Action.SUBMIT_HOMEWORK)
-    item = in_planet_or_404(Assignment, aid, planet)
+    planet, item = load_item(slug, Action.SUBMIT_HOMEWORK, Assignment, aid)
     form = SubmissionForm()
     services.hand_in(planet, item, current_user, form.body.data or "")
     flash(_("Your work is handed in."), "success")
@@ -99,8 +97,7 @@ def submit(slug, aid):
 
 @bp.route("/homework/submissions/<int:sid>/grade", methods=["POST"])
 def grade(slug, sid):
-    planet = load_planet(slug, Action.GRADE_HOMEWORK)
-    submission = in_planet_or_404(Submission, sid, planet)
+    planet, submission = load_item(slug, Action.GRADE_HOMEWORK, Submission, sid)
     form = GradeForm()
     if not form.validate():
         abort(400, description=_("The score must be between 0 and 100."))

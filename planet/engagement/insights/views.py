@@ -18,6 +18,7 @@ from planet.engagement.common import (
     Action,
     ActionForm,
     bp,
+    load_item,
     load_planet,
     next_cursor,
     render,
@@ -25,7 +26,6 @@ from planet.engagement.common import (
 from planet.engagement.insights import health, health_snapshot
 from planet.members.services import remove_member
 from planet.models import utcnow
-from planet.planets.lookup import in_planet_or_404
 from planet.planets.models import Membership
 from planet.web.cursors import decode_ints
 
@@ -51,8 +51,7 @@ def least_active(slug):
 
 @bp.route("/points/inactive/<int:mid>/remove", methods=["POST"])
 def remove_inactive(slug, mid):
-    planet = load_planet(slug, Action.REMOVE_MEMBER)
-    membership = in_planet_or_404(Membership, mid, planet)
+    planet, membership = load_item(slug, Action.REMOVE_MEMBER, Membership, mid)
     remove_member(planet, current_user, membership)
     flash(_("The member was removed."), "success")
     return redirect(url_for("engagement.least_active", slug=planet.slug))

@@ -18,6 +18,7 @@ from planet.engagement.common import (
     after_cursor,
     bp,
     form_page,
+    load_item,
     load_planet,
     next_cursor,
     render,
@@ -28,7 +29,6 @@ from planet.engagement.polls.forms import LotteryForm, PollForm
 from planet.engagement.polls.models import Lottery, LotteryEligibility, Poll, ResultsVisibility
 from planet.extensions import db
 from planet.models import utcnow
-from planet.planets.lookup import in_planet_or_404
 
 
 @bp.route("/polls", endpoint="polls")
@@ -71,8 +71,7 @@ def new_poll(slug):
 
 @bp.route("/polls/<int:pid>")
 def poll(slug, pid):
-    planet = load_planet(slug, Action.READ)
-    item = in_planet_or_404(Poll, pid, planet)
+    planet, item = load_item(slug, Action.READ, Poll, pid)
     now = utcnow()
     ballot = services.ballot_of(item, current_user.id)
     return render(
@@ -89,8 +88,7 @@ def poll(slug, pid):
 
 @bp.route("/polls/<int:pid>/vote", methods=["POST"])
 def vote(slug, pid):
-    planet = load_planet(slug, Action.VOTE)
-    item = in_planet_or_404(Poll, pid, planet)
+    planet, item = load_item(slug, Action.VOTE, Poll, pid)
     try:
         option_ids = [int(v) for v in request.form.getlist("option")]
     except ValueError:
@@ -123,8 +121,7 @@ def new_lottery(slug):
 
 @bp.route("/lotteries/<int:lid>")
 def lottery(slug, lid):
-    planet = load_planet(slug, Action.READ)
-    item = in_planet_or_404(Lottery, lid, planet)
+    planet, item = load_item(slug, Action.READ, Lottery, lid)
     winners = []
     if item.winners:
         users = {u.id: u for u in db.session.scalars(select(User).where(User.id.in_(item.winners)))}
@@ -141,7 +138,6 @@ def lottery(slug, lid):
 
 @bp.route("/lotteries/<int:lid>/draw", methods=["POST"])
 def draw(slug, lid):
-    planet = load_planet(slug, Action.RUN_LOTTERY)
-    item = in_planet_or_404(Lottery, lid, planet)
+    planet, item = load_item(slug, Action.RUN_LOTTERY, Lottery, lid)
     services.draw_lottery(planet, item, current_user)
     return redirect(url_for("engagement.lottery", slug=planet.slug, lid=item.id))
