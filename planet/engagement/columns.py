@@ -3,18 +3,32 @@ and the leading columns most of their tables share (as mixins, kept first in the
 
 from __future__ import annotations
 
+from flask_babel import lazy_gettext as _l
 from sqlalchemy import Enum, ForeignKey, String, and_
 from sqlalchemy.orm import Mapped, mapped_column
 
+from planet.errors import ServiceError
 from planet.planets.models import Membership
 
 PLANET_FK = "planets.id"
 USER_FK = "users.id"
+TITLE_MAX = 120
 
 
 def enum_column(kind):
     """A string-backed enum column (portable: no native enum type to migrate)."""
     return Enum(kind, native_enum=False, length=24)
+
+
+def clean_title(title: str | None, missing) -> str:
+    """A title for a TitledAuthored row, stripped; refused when empty (`missing`: the reason,
+    naming the kind of thing) or longer than the column."""
+    title = (title or "").strip()
+    if not title:
+        raise ServiceError(missing)
+    if len(title) > TITLE_MAX:
+        raise ServiceError(_l("The title may have at most 120 characters."))
+    return title
 
 
 def joins_membership(row):
@@ -44,4 +58,4 @@ class Authored(InPlanet):
 class TitledAuthored(Authored):
     """Something a planet's staff created, with a title."""
 
-    title: Mapped[str] = mapped_column(String(120), sort_order=-1)
+    title: Mapped[str] = mapped_column(String(TITLE_MAX), sort_order=-1)
