@@ -115,23 +115,6 @@ def _upcoming_events(planet: Planet, now: datetime) -> list:
     )
 
 
-def _decide_as(standing, user, action, planet, target=None) -> policy.Decision:
-    """The policy's own rule for `action`, with a standing computed once for this member."""
-    return policy.RULES[action](policy.Context(user, planet, standing, target))
-
-
-def standing_at(user: User, membership: Membership, now: datetime) -> policy.Standing:
-    state, in_grace = policy.membership_state(membership, now)
-    return policy.Standing(
-        user_id=user.id,
-        state=state,
-        role=membership.role,
-        membership=membership,
-        in_grace=in_grace,
-        is_trial=membership.is_trial,
-    )
-
-
 @dataclass
 class MemberDigest:
     topics: list[Topic]
@@ -147,13 +130,16 @@ class MemberDigest:
 
 def compose(source: DigestSource, user: User, membership: Membership, now: datetime):
     """The member's digest, or None when they may not read the planet or nothing is new."""
-    standing = standing_at(user, membership, now)
+    standing = policy.standing_from_membership(user, membership, now)
     planet = source.planet
-    if not _decide_as(standing, user, policy.Action.READ, planet):
+    if not policy.decide_with_standing(standing, user, policy.Action.READ, planet):
         return None
 
     def readable(topic: Topic) -> bool:
-        return bool(_decide_as(standing, user, policy.Action.READ_TOPIC, planet, topic))
+        decision = policy.decide_with_standing(
+            standing, user, policy.Action.READ_TOPIC, planet, topic
+        )
+        return bool(decision)
 
     digest = MemberDigest(
         topics=[t for t in source.topics if readable(t)],

@@ -36,24 +36,32 @@ def member_joined(planet_id: int, user_id: int) -> None:
     services.notify_member_joined(planet, planet.owner_id, joiner)
 
 
+def _tell_reader(user_id: int, kind: Kind, key: str, planet: Planet, topic: Topic, actor, **data):
+    """Notify `user_id` about `topic`, if the policy lets them read it now. `data` goes with
+    the notice after the topic's link (`link=` in it replaces that link)."""
+    if not _may_read(user_id, planet, topic):
+        return
+    services.notify(
+        user_id,
+        kind,
+        key,
+        planet=planet,
+        actor=actor,
+        topic_id=topic.id,
+        data={"link": _topic_link(planet, topic.id), **data},
+    )
+
+
 @jobs.handler("notifications.question_asked")
 def question_asked(topic_id: int, **_ignored) -> None:
     topic = db.session.get(Topic, topic_id)
     if topic is None or topic.addressee_id is None:
         return
     planet = db.session.get(Planet, topic.planet_id)
-    if not _may_read(topic.addressee_id, planet, topic):
-        return
     actor = None if topic.is_anonymous else db.session.get(User, topic.author_id)
-    services.notify(
-        topic.addressee_id,
-        Kind.QUESTION_ASKED,
-        f"asked:{topic.id}",
-        planet=planet,
-        actor=actor,
-        topic_id=topic.id,
-        data={"link": _topic_link(planet, topic.id), "actor": actor.display_name if actor else ""},
-    )
+    name = actor.display_name if actor else ""
+    key = f"asked:{topic.id}"
+    _tell_reader(topic.addressee_id, Kind.QUESTION_ASKED, key, planet, topic, actor, actor=name)
 
 
 @jobs.handler("notifications.question_answered")
@@ -62,33 +70,17 @@ def question_answered(topic_id: int, **_ignored) -> None:
     if topic is None or topic.answered_at is None:
         return
     planet = db.session.get(Planet, topic.planet_id)
-    if not _may_read(topic.author_id, planet, topic):
-        return
-    services.notify(
-        topic.author_id,
-        Kind.QUESTION_ANSWERED,
-        f"answered:{topic.id}",
-        planet=planet,
-        actor=db.session.get(User, topic.addressee_id) if topic.addressee_id else None,
-        topic_id=topic.id,
-        data={"link": _topic_link(planet, topic.id)},
-    )
+    actor = db.session.get(User, topic.addressee_id) if topic.addressee_id else None
+    key = f"answered:{topic.id}"
+    _tell_reader(topic.author_id, Kind.QUESTION_ANSWERED, key, planet, topic, actor)
 
 
 def _mentions(planet: Planet, topic: Topic, actor_id: int, user_ids, source: str) -> None:
     actor = db.session.get(User, actor_id)
     for user_id in sorted(set(user_ids or ())):
-        if user_id == actor_id or not _may_read(user_id, planet, topic):
-            continue
-        services.notify(
-            user_id,
-            Kind.MENTION,
-            f"mention:{source}:{user_id}",
-            planet=planet,
-            actor=actor,
-            topic_id=topic.id,
-            data={"link": _topic_link(planet, topic.id)},
-        )
+        if user_id != actor_id:
+            key = f"mention:{source}:{user_id}"
+            _tell_reader(user_id, Kind.MENTION, key, planet, topic, actor)
 
 
 @jobs.handler("notifications.comment_created")
@@ -107,27 +99,11 @@ def comment_created(comment_id: int, mentioned_user_ids=(), **_ignored) -> None:
         parent = db.session.get(Comment, comment.parent_id)
         if parent is not None and parent.author_id not in told:
             told.add(parent.author_id)
-            if _may_read(parent.author_id, planet, topic):
-                services.notify(
-                    parent.author_id,
-                    Kind.COMMENT_REPLY,
-                    f"reply:{comment.id}",
-                    planet=planet,
-                    actor=actor,
-                    topic_id=topic.id,
-                    data={"link": link},
-                )
-    if topic.author_id not in told and _may_read(topic.author_id, planet, topic):
-        told.add(topic.author_id)
-        services.notify(
-            topic.author_id,
-            Kind.TOPIC_COMMENT,
-            f"comment:{comment.id}",
-            planet=planet,
-            actor=actor,
-            topic_id=topic.id,
-            data={"link": link},
-        )
+            key = f"reply:{comment.id}"
+            _tell_reader(parent.author_id, Kind.COMMENT_REPLY, key, planet, topic, actor, link=link)
+    if topic.author_id not in told:
+        key = f"comment:{comment.id}"
+        _tell_reader(topic.author_id, Kind.TOPIC_COMMENT, key, planet, topic, actor, link=link)
     _mentions(planet, topic, comment.author_id, mentioned_user_ids, f"c{comment.id}")
 
 
@@ -164,33 +140,45 @@ def report_filed(report_id: int, **_ignored) -> None:
         )
 
 
+def _active_members(planet: Planet, action, target=None):
+    """The planet's active members who may do `action` (the policy decides, from each one's
+    membership row), as (membership, user) in batches of 500 by membership id: one query a
+    batch, whatever the planet's size."""
+    now = utcnow()
+    after = 0
+    while True:
+        rows = db.session.execute(
+            select(Membership, User)
+            .join(User, User.id == Membership.user_id)
+            .where(
+                Membership.planet_id == planet.id,
+                Membership.status == MembershipStatus.ACTIVE,
+                Membership.id > after,
+            )
+            .order_by(Membership.id)
+            .limit(500)
+        ).all()
+        if not rows:
+            return
+        yield [
+            (membership, user)
+            for membership, user in rows
+            if policy.decide_with_standing(
+                policy.standing_from_membership(user, membership, now), user, action, planet, target
+            )
+        ]
+        after = rows[-1][0].id
+
+
 @jobs.handler("content.announcement")
 def announcement(topic_id: int, **_ignored) -> None:
     topic = db.session.get(Topic, topic_id)
     if topic is None or topic.deleted_at is not None:
         return
     planet = db.session.get(Planet, topic.planet_id)
-    after = 0
-    while True:
-        batch = list(
-            db.session.scalars(
-                select(Membership)
-                .where(
-                    Membership.planet_id == planet.id,
-                    Membership.status == MembershipStatus.ACTIVE,
-                    Membership.id > after,
-                )
-                .order_by(Membership.id)
-                .limit(500)
-            )
-        )
-        if not batch:
-            return
-        for membership in batch:
-            if membership.user_id == topic.author_id:
-                continue
-            user = db.session.get(User, membership.user_id)
-            if user is None or not policy.may(user, policy.Action.READ_TOPIC, planet, topic):
+    for batch in _active_members(planet, policy.Action.READ_TOPIC, topic):
+        for _membership, user in batch:
+            if user.id == topic.author_id:
                 continue
             services.notify(
                 user.id,
@@ -200,7 +188,6 @@ def announcement(topic_id: int, **_ignored) -> None:
                 topic_id=topic.id,
                 data={"link": _topic_link(planet, topic.id)},
             )
-        after = batch[-1].id
 
 
 # ---------------------------------------------------------------- community reminders
@@ -213,44 +200,42 @@ def _active_member(planet: Planet, user_id: int) -> User | None:
     return user
 
 
+def _remind_about(model, item_id: int, user_id: int, kind: Kind, key: str, link: tuple) -> None:
+    """Remind a member still active in the item's planet about a challenge or an event: its
+    title and a link to its page (`link`: the endpoint and the name of its id argument)."""
+    item = db.session.get(model, item_id)
+    planet = item and db.session.get(Planet, item.planet_id)
+    if planet is None or _active_member(planet, user_id) is None:
+        return
+    endpoint, id_name = link
+    services.notify(
+        user_id,
+        kind,
+        key,
+        planet=planet,
+        data={
+            "title": item.title,
+            "link": external_url(endpoint, slug=planet.slug, **{id_name: item.id}),
+        },
+    )
+
+
 @jobs.handler("engagement.checkin_reminder")
 def checkin_reminder(challenge_id: int, user_id: int, day: str, **_ignored) -> None:
     from planet.engagement.checkins.models import Challenge
 
-    challenge = db.session.get(Challenge, challenge_id)
-    planet = challenge and db.session.get(Planet, challenge.planet_id)
-    if planet is None or _active_member(planet, user_id) is None:
-        return
-    services.notify(
-        user_id,
-        Kind.CHECKIN_REMINDER,
-        f"checkin:{challenge_id}:{user_id}:{day}",
-        planet=planet,
-        data={
-            "title": challenge.title,
-            "link": external_url("engagement.challenge", slug=planet.slug, cid=challenge.id),
-        },
-    )
+    key = f"checkin:{challenge_id}:{user_id}:{day}"
+    link = ("engagement.challenge", "cid")
+    _remind_about(Challenge, challenge_id, user_id, Kind.CHECKIN_REMINDER, key, link)
 
 
 @jobs.handler("engagement.event_reminder")
 def event_reminder(event_id: int, user_id: int, starts_at: str, **_ignored) -> None:
     from planet.engagement.events.models import Event
 
-    event = db.session.get(Event, event_id)
-    planet = event and db.session.get(Planet, event.planet_id)
-    if planet is None or _active_member(planet, user_id) is None:
-        return
-    services.notify(
-        user_id,
-        Kind.EVENT_REMINDER,
-        f"event:{event_id}:{user_id}:{starts_at}",
-        planet=planet,
-        data={
-            "title": event.title,
-            "link": external_url("engagement.event", slug=planet.slug, eid=event.id),
-        },
-    )
+    key = f"event:{event_id}:{user_id}:{starts_at}"
+    link = ("engagement.event", "eid")
+    _remind_about(Event, event_id, user_id, Kind.EVENT_REMINDER, key, link)
 
 
 @jobs.handler("engagement.introduction_reminder")
@@ -282,43 +267,19 @@ def assignment_posted(assignment_id: int, **_ignored) -> None:
         return
     author = db.session.get(User, assignment.author_id)
     link = external_url("engagement.assignment", slug=planet.slug, aid=assignment.id)
-    now = utcnow()
-    after = 0
-    while True:
-        rows = db.session.execute(
-            select(Membership, User)
-            .join(User, User.id == Membership.user_id)
-            .where(
-                Membership.planet_id == planet.id,
-                Membership.status == MembershipStatus.ACTIVE,
-                Membership.id > after,
+    for batch in _active_members(planet, policy.Action.SUBMIT_HOMEWORK):
+        notices = [
+            services.Notice(
+                user.id,
+                f"assignment:{assignment.id}:{user.id}",
+                planet=planet,
+                actor=author,
+                data={"title": assignment.title, "link": link},
             )
-            .order_by(Membership.id)
-            .limit(500)
-        ).all()
-        if not rows:
-            return
-        notices = []
-        for membership, user in rows:
-            if user.id == assignment.author_id:
-                continue
-            standing = policy.standing_from_membership(user, membership, now)
-            decision = policy.decide_with_standing(
-                standing, user, policy.Action.SUBMIT_HOMEWORK, planet
-            )
-            if not decision:
-                continue
-            notices.append(
-                services.Notice(
-                    user.id,
-                    f"assignment:{assignment.id}:{user.id}",
-                    planet=planet,
-                    actor=author,
-                    data={"title": assignment.title, "link": link},
-                )
-            )
+            for _membership, user in batch
+            if user.id != assignment.author_id
+        ]
         services.notify_many(Kind.ASSIGNMENT_POSTED, notices)
-        after = rows[-1][0].id
 
 
 @jobs.handler("engagement.homework_graded")

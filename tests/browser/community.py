@@ -44,8 +44,36 @@ def refusal(page) -> str:
     return page.locator(".error-reason").inner_text()
 
 
+def refused(page, status: int, post) -> str:
+    """Do `post()` (an action that sends a form), check the answer is `status`; the reason on
+    the error page."""
+    with page.expect_response(lambda r: r.request.method == "POST") as info:
+        post()
+    assert info.value.status == status
+    return refusal(page)
+
+
 def form_errors(page) -> str:
     return page.locator('main .flash-error[role="alert"]').first.inner_text()
+
+
+def open_new_form(page, list_path: str, button: str, form_path: str) -> None:
+    """From a list page of the demo planet (`list_path`), follow its `button` to the form at
+    `form_path`, as a person would."""
+    page.goto(f"/p/{SLUG}/{list_path}")
+    page.locator("main a.button", has_text=button).click()
+    page.wait_for_url(f"**/p/{SLUG}/{form_path}")
+
+
+def post_text(page, form: str, text: str, files: dict | None = None) -> None:
+    """Write `text` in the `body` box of the form matched by `form` (and choose `files`, by
+    input name), send it and wait for the page."""
+    found = page.locator(form)
+    found.locator('textarea[name="body"]').fill(text)
+    for name, file in (files or {}).items():
+        found.locator(f'input[name="{name}"]').set_input_files(file)
+    found.locator('[type="submit"]').click()
+    page.wait_for_load_state()
 
 
 def sql(server, statement: str, params: tuple = ()) -> list[tuple]:

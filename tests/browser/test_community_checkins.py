@@ -23,10 +23,12 @@ from tests.browser.community import (
     form_errors,
     id_in_url,
     image_loaded,
+    open_new_form,
     planet_now,
     planet_today,
     png_bytes,
-    refusal,
+    post_text,
+    refused,
     sql,
     submit,
 )
@@ -51,14 +53,10 @@ def create_challenge(owner, title: str, *, start, length: int = 21, window=None,
 
 
 def check_in(page, text: str, image: bytes | None = None) -> None:
-    form = page.locator('form[action$="/checkin"]')
-    form.locator('textarea[name="body"]').fill(text)
+    files = None
     if image is not None:
-        form.locator('input[name="image"]').set_input_files(
-            {"name": "today.png", "mimeType": "image/png", "buffer": image}
-        )
-    form.locator('[type="submit"]').click()
-    page.wait_for_load_state()
+        files = {"image": {"name": "today.png", "mimeType": "image/png", "buffer": image}}
+    post_text(page, 'form[action$="/checkin"]', text, files)
 
 
 def test_challenge_check_in_streak_calendar_leaderboards_and_refusals(people, planet_server, shot):
@@ -68,9 +66,7 @@ def test_challenge_check_in_streak_calendar_leaderboards_and_refusals(people, pl
 
     # A zero or negative length: the browser stops it (min=1); forced through, the server
     # answers 400 with the reason and creates nothing.
-    owner.goto(f"/p/{SLUG}/challenges")
-    owner.locator("main a.button", has_text="新建打卡挑战").click()
-    owner.wait_for_url(f"**/p/{SLUG}/challenges/new")
+    open_new_form(owner, "challenges", "新建打卡挑战", "challenges/new")
     owner.fill('input[name="title"]', title)
     owner.fill('input[name="start_date"]', today.isoformat())
     length = owner.locator('input[name="length_days"]')
@@ -110,10 +106,7 @@ def test_challenge_check_in_streak_calendar_leaderboards_and_refusals(people, pl
     assert member.locator(".eng-calendar .eng-day.done.today").count() == 1
 
     # The second tab still shows the form: a second check-in today is refused with the reason.
-    with stale.expect_response(lambda r: r.request.method == "POST") as info:
-        check_in(stale, "再打一次")
-    assert info.value.status == 409
-    assert "你今天已经打过卡了" in refusal(stale)
+    assert "你今天已经打过卡了" in refused(stale, 409, lambda: check_in(stale, "再打一次"))
     shot(stale, "second check-in refused")
     count = "SELECT count(*) FROM eng_checkins WHERE challenge_id = ?"
     assert sql(planet_server, count, (cid,)) == [(1,)]
@@ -181,10 +174,7 @@ def test_closed_daily_window_refuses_or_marks_late_in_english(people, shot):
     member = people.as_demo("member", viewport=MOBILE, locale="en-US")
     member.goto(f"/p/{SLUG}/challenges/{strict}")
     assert "no late check-ins" in member.locator("main").inner_text()
-    with member.expect_response(lambda r: r.request.method == "POST") as info:
-        check_in(member, "Up at five!")
-    assert info.value.status == 400
-    assert refusal(member) == reason
+    assert refused(member, 400, lambda: check_in(member, "Up at five!")) == reason
     assert member.locator("html").get_attribute("lang") == "en"
     shot(member, "window closed, refused in English")
 

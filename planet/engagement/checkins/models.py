@@ -19,12 +19,12 @@ from sqlalchemy import (
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from planet.accounts.models import User
-from planet.engagement.columns import PLANET_FK, USER_FK
+from planet.engagement.columns import PLANET_FK, USER_FK, TitledAuthored
 from planet.extensions import db
 from planet.models import CreatedAtMixin, UTCDateTime, model_repr, utcnow
 
 
-class Challenge(CreatedAtMixin, db.Model):
+class Challenge(TitledAuthored, CreatedAtMixin, db.Model):
     __tablename__ = "eng_challenges"
     __table_args__ = (
         CheckConstraint("length_days > 0", name="challenge_length_positive"),
@@ -32,10 +32,6 @@ class Challenge(CreatedAtMixin, db.Model):
         Index("ix_eng_challenges_running", "end_date", "start_date"),
     )
 
-    id: Mapped[int] = mapped_column(primary_key=True)
-    planet_id: Mapped[int] = mapped_column(ForeignKey(PLANET_FK, ondelete="CASCADE"))
-    author_id: Mapped[int] = mapped_column(ForeignKey(USER_FK))
-    title: Mapped[str] = mapped_column(String(120))
     rules: Mapped[str] = mapped_column(Text, default="")
     rules_html: Mapped[str] = mapped_column(Text, default="")
     start_date: Mapped[date] = mapped_column(Date)

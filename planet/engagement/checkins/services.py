@@ -14,6 +14,7 @@ from planet import jobs, policy
 from planet.dbutil import insert_ignore
 from planet.engagement.checkins.models import Challenge, ChallengeProgress, CheckIn, CheckInReminder
 from planet.engagement.clock import local_day, local_now, to_utc
+from planet.engagement.columns import clean_title
 from planet.engagement.insights.activity import record_activity
 from planet.engagement.insights.models import ActivityKind
 from planet.engagement.points.services import award_for_rule
@@ -41,11 +42,7 @@ class ChallengeInput:
 
 def create_challenge(planet: Planet, actor, data: ChallengeInput) -> Challenge:
     policy.require(actor, policy.Action.MANAGE_CHALLENGES, planet)
-    title = (data.title or "").strip()
-    if not title:
-        raise ServiceError(_l("A challenge needs a title."))
-    if len(title) > 120:
-        raise ServiceError(_l("The title may have at most 120 characters."))
+    title = clean_title(data.title, _l("A challenge needs a title."))
     if data.length_days is None or data.length_days <= 0:
         raise ServiceError(_l("The length must be at least one day."))
     if data.length_days > MAX_LENGTH_DAYS:

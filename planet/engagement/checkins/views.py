@@ -23,15 +23,15 @@ from planet.engagement.common import (
     Action,
     after_cursor,
     bp,
-    form_failed,
+    form_page,
+    load_item,
     load_planet,
+    next_cursor,
     render,
+    show_created,
 )
-from planet.errors import ServiceError
 from planet.extensions import db
 from planet.models import utcnow
-from planet.planets.lookup import in_planet_or_404
-from planet.web.cursors import encode
 
 
 @bp.route("/challenges")
@@ -58,11 +58,8 @@ def new_challenge(slug):
     form = ChallengeForm()
     if request.method == "GET":
         form.start_date.data = local_day(planet, utcnow())
-        return render(
-            "checkins/challenge_form.html", planet, form=form, active_tab="engagement.challenges"
-        )
-    status = 400
-    if form.validate():
+
+    def save():
         data = services.ChallengeInput(
             title=form.title.data,
             rules=form.rules.data or "",
@@ -74,25 +71,17 @@ def new_challenge(slug):
             data.window_start = form.window_start.data
         if form.window_end.data:
             data.window_end = form.window_end.data
-        try:
-            challenge = services.create_challenge(planet, current_user, data)
-        except ServiceError as error:
-            status = form_failed(form, error)
-        else:
-            return redirect(url_for("engagement.challenge", slug=planet.slug, cid=challenge.id))
-    return render(
-        "checkins/challenge_form.html",
-        planet,
-        status,
-        form=form,
-        active_tab="engagement.challenges",
-    )
+        return services.create_challenge(planet, current_user, data)
+
+    done = show_created(planet, "engagement.challenge", "cid")
+
+    template = "checkins/challenge_form.html"
+    return form_page(form, save, done, template, planet, active_tab="engagement.challenges")
 
 
 @bp.route("/challenges/<int:cid>")
 def challenge(slug, cid):
-    planet = load_planet(slug, Action.READ)
-    item = in_planet_or_404(Challenge, cid, planet)
+    planet, item = load_item(slug, Action.READ, Challenge, cid)
     now = utcnow()
     today = local_day(planet, now)
     day = today
@@ -111,7 +100,7 @@ def challenge(slug, cid):
         today=today,
         day=day,
         feed=feed,
-        next_cursor=encode(cursor) if cursor else None,
+        next_cursor=next_cursor(cursor),
         my_today=services.checkin_of(item, current_user.id, today),
         progress=progress,
         streak=services.effective_streak(progress, today),
@@ -128,8 +117,7 @@ def challenge(slug, cid):
 
 @bp.route("/challenges/<int:cid>/checkin", methods=["POST"])
 def check_in(slug, cid):
-    planet = load_planet(slug, Action.CHECK_IN)
-    item = in_planet_or_404(Challenge, cid, planet)
+    planet, item = load_item(slug, Action.CHECK_IN, Challenge, cid)
     form = CheckInForm()
     services.check_in(planet, item, current_user, form.body.data or "", image=form.image.data)
     flash(_("Checked in. Keep it up!"), "success")
@@ -143,8 +131,7 @@ def checkin_image(slug, cid, key):
     file's key, then the uploader's check-in in this challenge (both indexed)."""
     from planet.content import uploads
 
-    planet = load_planet(slug, Action.READ)
-    challenge = in_planet_or_404(Challenge, cid, planet)
+    planet, challenge = load_item(slug, Action.READ, Challenge, cid)
     attachment = uploads.stored_in_planet(planet.id, key)
     if attachment is None or not db.session.scalar(
         select(CheckIn.id).where(
@@ -159,8 +146,7 @@ def checkin_image(slug, cid, key):
 
 @bp.route("/challenges/<int:cid>/members/<int:user_id>")
 def member_calendar(slug, cid, user_id):
-    planet = load_planet(slug, Action.READ)
-    item = in_planet_or_404(Challenge, cid, planet)
+    planet, item = load_item(slug, Action.READ, Challenge, cid)
     progress = services.progress_of(item, user_id)
     if progress is None:
         abort(404)

@@ -9,7 +9,7 @@ from sqlalchemy import CheckConstraint, ForeignKey, Index, Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from planet.accounts.models import User
-from planet.engagement.columns import PLANET_FK, USER_FK, enum_column
+from planet.engagement.columns import USER_FK, TitledAuthored, enum_column
 from planet.extensions import db
 from planet.models import CreatedAtMixin, UTCDateTime, model_repr
 
@@ -19,7 +19,7 @@ class Recurrence(enum.StrEnum):
     WEEKLY = "weekly"
 
 
-class Event(CreatedAtMixin, db.Model):
+class Event(TitledAuthored, CreatedAtMixin, db.Model):
     __tablename__ = "eng_events"
     __table_args__ = (
         CheckConstraint("duration_minutes > 0", name="event_duration_positive"),
@@ -27,10 +27,6 @@ class Event(CreatedAtMixin, db.Model):
         Index("ix_eng_events_due", "next_start_at"),
     )
 
-    id: Mapped[int] = mapped_column(primary_key=True)
-    planet_id: Mapped[int] = mapped_column(ForeignKey(PLANET_FK, ondelete="CASCADE"))
-    author_id: Mapped[int] = mapped_column(ForeignKey(USER_FK))
-    title: Mapped[str] = mapped_column(String(120))
     description: Mapped[str] = mapped_column(Text, default="")
     description_html: Mapped[str] = mapped_column(Text, default="")
     location: Mapped[str] = mapped_column(String(200), default="")

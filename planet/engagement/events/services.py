@@ -11,6 +11,7 @@ from sqlalchemy.orm import joinedload
 
 from planet import jobs, policy
 from planet.engagement.clock import planet_tz, to_utc
+from planet.engagement.columns import clean_title
 from planet.engagement.events.models import Event, Recurrence, Rsvp
 from planet.errors import Conflict, NotFound, ServiceError
 from planet.extensions import db
@@ -63,11 +64,7 @@ def create_event(
 ) -> Event:
     policy.require(actor, policy.Action.MANAGE_EVENTS, planet)
     now = now or utcnow()
-    title = (title or "").strip()
-    if not title:
-        raise ServiceError(_l("An event needs a title."))
-    if len(title) > 120:
-        raise ServiceError(_l("The title may have at most 120 characters."))
+    title = clean_title(title, _l("An event needs a title."))
     if local_date is None or local_time is None:
         raise ServiceError(_l("Choose a date and a time."))
     if not duration_minutes or not 0 < duration_minutes <= MAX_DURATION:

@@ -5,7 +5,7 @@ Thin: load (lookup), check access (policy), call a service, render.
 
 from __future__ import annotations
 
-from flask import Response, flash, redirect, request, url_for
+from flask import Response, flash, redirect, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 
@@ -13,16 +13,16 @@ from planet.engagement.common import (
     Action,
     ActionForm,
     bp,
-    form_failed,
+    form_page,
+    load_item,
     load_planet,
     render,
+    show_created,
 )
 from planet.engagement.events import services
 from planet.engagement.events.forms import EventForm
 from planet.engagement.events.models import Event, Recurrence
-from planet.errors import ServiceError
 from planet.models import utcnow
-from planet.planets.lookup import in_planet_or_404
 
 
 @bp.route("/events", endpoint="events")
@@ -40,32 +40,29 @@ def events_list(slug):
 def new_event(slug):
     planet = load_planet(slug, Action.MANAGE_EVENTS)
     form = EventForm()
-    status = 200
-    if request.method == "POST":
-        status = 400
-        if form.validate():
-            try:
-                item = services.create_event(
-                    planet,
-                    current_user,
-                    title=form.title.data,
-                    description=form.description.data or "",
-                    location=form.location.data or "",
-                    local_date=form.date.data,
-                    local_time=form.time.data,
-                    recurrence=Recurrence(form.recurrence.data),
-                    duration_minutes=form.duration_minutes.data,
-                    remind_minutes=form.remind_minutes.data,
-                )
-            except ServiceError as error:
-                status = form_failed(form, error)
-            else:
-                return redirect(url_for("engagement.event", slug=planet.slug, eid=item.id))
-    return render(
+
+    def save():
+        return services.create_event(
+            planet,
+            current_user,
+            title=form.title.data,
+            description=form.description.data or "",
+            location=form.location.data or "",
+            local_date=form.date.data,
+            local_time=form.time.data,
+            recurrence=Recurrence(form.recurrence.data),
+            duration_minutes=form.duration_minutes.data,
+            remind_minutes=form.remind_minutes.data,
+        )
+
+    done = show_created(planet, "engagement.event", "eid")
+
+    return form_page(
+        form,
+        save,
+        done,
         "events/event_form.html",
         planet,
-        status,
-        form=form,
         tz=planet.timezone,
         active_tab="engagement.events",
     )
@@ -73,8 +70,7 @@ def new_event(slug):
 
 @bp.route("/events/<int:eid>")
 def event(slug, eid):
-    planet = load_planet(slug, Action.READ)
-    item = in_planet_or_404(Event, eid, planet)
+    planet, item = load_item(slug, Action.READ, Event, eid)
     now = utcnow()
     start = services.next_occurrence(planet, item, now)
     going = services.attendees(item, start) if start else []
@@ -93,8 +89,7 @@ def event(slug, eid):
 
 @bp.route("/events/<int:eid>/rsvp", methods=["POST"])
 def rsvp(slug, eid):
-    planet = load_planet(slug, Action.RSVP)
-    item = in_planet_or_404(Event, eid, planet)
+    planet, item = load_item(slug, Action.RSVP, Event, eid)
     services.rsvp(planet, item, current_user)
     flash(_("See you there!"), "success")
     return redirect(url_for("engagement.event", slug=planet.slug, eid=item.id))
@@ -102,16 +97,14 @@ def rsvp(slug, eid):
 
 @bp.route("/events/<int:eid>/rsvp/cancel", methods=["POST"])
 def cancel_rsvp(slug, eid):
-    planet = load_planet(slug, Action.RSVP)
-    item = in_planet_or_404(Event, eid, planet)
+    planet, item = load_item(slug, Action.RSVP, Event, eid)
     services.cancel_rsvp(planet, item, current_user)
     return redirect(url_for("engagement.event", slug=planet.slug, eid=item.id))
 
 
 @bp.route("/events/<int:eid>/cancel", methods=["POST"])
 def cancel_event(slug, eid):
-    planet = load_planet(slug, Action.MANAGE_EVENTS)
-    item = in_planet_or_404(Event, eid, planet)
+    planet, item = load_item(slug, Action.MANAGE_EVENTS, Event, eid)
     services.cancel_event(planet, item, current_user)
     flash(_("The event was cancelled."), "success")
     return redirect(url_for("engagement.events", slug=planet.slug))
@@ -119,8 +112,7 @@ def cancel_event(slug, eid):
 
 @bp.route("/events/<int:eid>.ics")
 def event_ics(slug, eid):
-    planet = load_planet(slug, Action.READ)
-    item = in_planet_or_404(Event, eid, planet)
+    planet, item = load_item(slug, Action.READ, Event, eid)
     url = url_for("engagement.event", slug=planet.slug, eid=item.id, _external=True)
     return Response(
         services.to_ics(planet, item, url),

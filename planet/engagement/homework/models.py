@@ -10,29 +10,24 @@ from sqlalchemy import (
     ForeignKey,
     Index,
     Integer,
-    String,
     Text,
     UniqueConstraint,
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from planet.accounts.models import User
-from planet.engagement.columns import PLANET_FK, USER_FK
+from planet.engagement.columns import PLANET_FK, USER_FK, TitledAuthored
 from planet.extensions import db
 from planet.models import CreatedAtMixin, UTCDateTime, model_repr
 
 
-class Assignment(CreatedAtMixin, db.Model):
+class Assignment(TitledAuthored, CreatedAtMixin, db.Model):
     __tablename__ = "eng_assignments"
     __table_args__ = (
         Index("ix_eng_assignments_planet", "planet_id", "id"),
         CheckConstraint("closes_at >= due_at", name="assignment_closes_after_due"),
     )
 
-    id: Mapped[int] = mapped_column(primary_key=True)
-    planet_id: Mapped[int] = mapped_column(ForeignKey(PLANET_FK, ondelete="CASCADE"))
-    author_id: Mapped[int] = mapped_column(ForeignKey(USER_FK))
-    title: Mapped[str] = mapped_column(String(120))
     body: Mapped[str] = mapped_column(Text, default="")
     body_html: Mapped[str] = mapped_column(Text, default="")
     due_at: Mapped[datetime] = mapped_column(UTCDateTime())

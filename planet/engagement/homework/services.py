@@ -10,6 +10,7 @@ from sqlalchemy import select, update
 from sqlalchemy.orm import joinedload
 
 from planet import jobs, policy
+from planet.engagement.columns import clean_title
 from planet.engagement.homework.models import Assignment, Submission
 from planet.engagement.insights.activity import record_activity
 from planet.engagement.insights.models import ActivityKind
@@ -36,11 +37,7 @@ def post_assignment(
 ) -> Assignment:
     policy.require(actor, policy.Action.POST_HOMEWORK, planet)
     now = now or utcnow()
-    title = (title or "").strip()
-    if not title:
-        raise ServiceError(_l("An assignment needs a title."))
-    if len(title) > 120:
-        raise ServiceError(_l("The title may have at most 120 characters."))
+    title = clean_title(title, _l("An assignment needs a title."))
     if len(body or "") > BODY_MAX:
         raise ServiceError(_l("The text is too long."))
     if due_at is None or due_at <= now:

@@ -5,7 +5,7 @@ Thin: load (lookup), check access (policy), call a service, render.
 
 from __future__ import annotations
 
-from flask import abort, flash, redirect, request, url_for
+from flask import abort, flash, redirect, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 
@@ -15,17 +15,17 @@ from planet.engagement.common import (
     Action,
     after_cursor,
     bp,
-    form_failed,
+    form_page,
+    load_item,
     load_planet,
+    next_cursor,
     render,
+    show_created,
 )
 from planet.engagement.homework import services
 from planet.engagement.homework.forms import AssignmentForm, GradeForm, SubmissionForm
 from planet.engagement.homework.models import Assignment, Submission
-from planet.errors import ServiceError
 from planet.models import utcnow
-from planet.planets.lookup import in_planet_or_404
-from planet.web.cursors import encode
 
 
 @bp.route("/homework")
@@ -36,7 +36,7 @@ def homework(slug):
         "homework/homework.html",
         planet,
         rows=rows,
-        next_cursor=encode(cursor) if cursor else None,
+        next_cursor=next_cursor(cursor),
         grades=services.my_grades(planet, current_user.id),
         now=utcnow(),
         active_tab="engagement.homework",
@@ -47,33 +47,26 @@ def homework(slug):
 def new_assignment(slug):
     planet = load_planet(slug, Action.POST_HOMEWORK)
     form = AssignmentForm()
-    status = 200
-    if request.method == "POST":
-        status = 400
-        if form.validate():
-            due = to_utc(planet, form.due_date.data, form.due_time.data)
-            try:
-                item = services.post_assignment(
-                    planet,
-                    current_user,
-                    form.title.data,
-                    form.body.data or "",
-                    due,
-                    form.late_days.data,
-                )
-            except ServiceError as error:
-                status = form_failed(form, error)
-            else:
-                return redirect(url_for("engagement.assignment", slug=planet.slug, aid=item.id))
-    return render(
-        "homework/assignment_form.html", planet, status, form=form, active_tab="engagement.homework"
-    )
+
+    def save():
+        return services.post_assignment(
+            planet,
+            current_user,
+            form.title.data,
+            form.body.data or "",
+            to_utc(planet, form.due_date.data, form.due_time.data),
+            form.late_days.data,
+        )
+
+    done = show_created(planet, "engagement.assignment", "aid")
+
+    template = "homework/assignment_form.html"
+    return form_page(form, save, done, template, planet, active_tab="engagement.homework")
 
 
 @bp.route("/homework/<int:aid>")
 def assignment(slug, aid):
-    planet = load_planet(slug, Action.READ)
-    item = in_planet_or_404(Assignment, aid, planet)
+    planet, item = load_item(slug, Action.READ, Assignment, aid)
     may_grade = policy.may(current_user, Action.GRADE_HOMEWORK, planet)
     rows, cursor = services.list_submissions(
         item, featured_only=not may_grade, after=after_cursor()
@@ -84,7 +77,7 @@ def assignment(slug, aid):
         assignment=item,
         rows=rows,
         may_grade=may_grade,
-        next_cursor=encode(cursor) if cursor else None,
+        next_cursor=next_cursor(cursor),
         now=utcnow(),
         mine=services.submission_of(item, current_user.id),
         form=SubmissionForm(),
@@ -95,8 +88,7 @@ def assignment(slug, aid):
 
 @bp.route("/homework/<int:aid>/submit", methods=["POST"])
 def submit(slug, aid):
-    planet = load_planet(slug, Action.SUBMIT_HOMEWORK)
-    item = in_planet_or_404(Assignment, aid, planet)
+    planet, item = load_item(slug, Action.SUBMIT_HOMEWORK, Assignment, aid)
     form = SubmissionForm()
     services.hand_in(planet, item, current_user, form.body.data or "")
     flash(_("Your work is handed in."), "success")
@@ -105,8 +97,7 @@ def submit(slug, aid):
 
 @bp.route("/homework/submissions/<int:sid>/grade", methods=["POST"])
 def grade(slug, sid):
-    planet = load_planet(slug, Action.GRADE_HOMEWORK)
-    submission = in_planet_or_404(Submission, sid, planet)
+    planet, submission = load_item(slug, Action.GRADE_HOMEWORK, Submission, sid)
     form = GradeForm()
     if not form.validate():
         abort(400, description=_("The score must be between 0 and 100."))

@@ -75,15 +75,22 @@ def record_membership_change(planet_id: int, user_id: int, kind: str, at=None) -
 # ---------------------------------------------------------------- job handlers
 
 
+def _credit(planet_id: int, user_id: int, kind: ActivityKind, item, rule: str | None = None):
+    """Record a member's activity on `item` (a topic, answer or comment: its id and creation
+    time), and award the points of `rule` for it when one applies; both once per item."""
+    record_activity(planet_id, user_id, kind, item.id, item.created_at)
+    if rule is not None:
+        award_for_rule(planet_id, user_id, rule, item.id, item.created_at)
+
+
 @jobs.handler("engagement.topic_created")
 def on_topic_created(topic_id: int, **_ignored) -> None:
     topic = db.session.get(Topic, topic_id)
     if topic is None or topic.deleted_at is not None:
         return
     kind = ActivityKind.QUESTION if topic.is_question else ActivityKind.TOPIC
-    record_activity(topic.planet_id, topic.author_id, kind, topic.id, topic.created_at)
-    if not topic.is_question:
-        award_for_rule(topic.planet_id, topic.author_id, "topic", topic.id, topic.created_at)
+    rule = None if topic.is_question else "topic"
+    _credit(topic.planet_id, topic.author_id, kind, topic, rule)
 
 
 @jobs.handler("engagement.question_asked")
@@ -91,9 +98,7 @@ def on_question_asked(topic_id: int, **_ignored) -> None:
     topic = db.session.get(Topic, topic_id)
     if topic is None or topic.deleted_at is not None:
         return
-    record_activity(
-        topic.planet_id, topic.author_id, ActivityKind.QUESTION, topic.id, topic.created_at
-    )
+    _credit(topic.planet_id, topic.author_id, ActivityKind.QUESTION, topic)
 
 
 @jobs.handler("engagement.question_answered")
@@ -102,10 +107,7 @@ def on_question_answered(topic_id: int, **_ignored) -> None:
     topic = db.session.get(Topic, topic_id)
     if answer is None or topic is None:
         return
-    record_activity(
-        topic.planet_id, answer.author_id, ActivityKind.ANSWER, answer.id, answer.created_at
-    )
-    award_for_rule(topic.planet_id, answer.author_id, "answer", answer.id, answer.created_at)
+    _credit(topic.planet_id, answer.author_id, ActivityKind.ANSWER, answer, "answer")
 
 
 @jobs.handler("engagement.comment_created")
@@ -113,10 +115,7 @@ def on_comment_created(comment_id: int, **_ignored) -> None:
     comment = db.session.get(Comment, comment_id)
     if comment is None or comment.deleted_at is not None:
         return
-    record_activity(
-        comment.planet_id, comment.author_id, ActivityKind.COMMENT, comment.id, comment.created_at
-    )
-    award_for_rule(comment.planet_id, comment.author_id, "comment", comment.id, comment.created_at)
+    _credit(comment.planet_id, comment.author_id, ActivityKind.COMMENT, comment, "comment")
 
 
 def award_essence(topic_id: int) -> bool:

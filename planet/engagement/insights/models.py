@@ -9,7 +9,7 @@ from datetime import date, datetime
 from sqlalchemy import Date, ForeignKey, Index, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
-from planet.engagement.columns import PLANET_FK, USER_FK, enum_column
+from planet.engagement.columns import PLANET_FK, InPlanet, MemberRow, enum_column
 from planet.extensions import db
 from planet.models import UTCDateTime, model_repr, utcnow
 
@@ -23,7 +23,7 @@ class ActivityKind(enum.StrEnum):
     HOMEWORK = "homework"
 
 
-class ActivityEvent(db.Model):
+class ActivityEvent(MemberRow, db.Model):
     """Something a member did, recorded once (planet, kind, ref) by the job handlers."""
 
     __tablename__ = "eng_activity_events"
@@ -33,9 +33,6 @@ class ActivityEvent(db.Model):
         Index("ix_eng_activity_user", "planet_id", "user_id", "occurred_at"),
     )
 
-    id: Mapped[int] = mapped_column(primary_key=True)
-    planet_id: Mapped[int] = mapped_column(ForeignKey(PLANET_FK, ondelete="CASCADE"))
-    user_id: Mapped[int] = mapped_column(ForeignKey(USER_FK, ondelete="CASCADE"))
     kind: Mapped[ActivityKind] = mapped_column(enum_column(ActivityKind))
     ref: Mapped[int] = mapped_column(Integer)
     occurred_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
@@ -44,7 +41,7 @@ class ActivityEvent(db.Model):
         return model_repr(self, "planet_id", "user_id", "kind")
 
 
-class ActivityWeek(db.Model):
+class ActivityWeek(MemberRow, db.Model):
     """Per member and week (Monday, planet's time zone): counts by kind. Health reads this."""
 
     __tablename__ = "eng_activity_weeks"
@@ -53,9 +50,6 @@ class ActivityWeek(db.Model):
         Index("ix_eng_activity_weeks_user", "planet_id", "user_id", "week_start"),
     )
 
-    id: Mapped[int] = mapped_column(primary_key=True)
-    planet_id: Mapped[int] = mapped_column(ForeignKey(PLANET_FK, ondelete="CASCADE"))
-    user_id: Mapped[int] = mapped_column(ForeignKey(USER_FK, ondelete="CASCADE"))
     week_start: Mapped[date] = mapped_column(Date)
     topics: Mapped[int] = mapped_column(Integer, default=0)
     answers: Mapped[int] = mapped_column(Integer, default=0)
@@ -68,15 +62,12 @@ class ActivityWeek(db.Model):
         return model_repr(self, "planet_id", "user_id", "week_start", "total")
 
 
-class MembershipChange(db.Model):
+class MembershipChange(MemberRow, db.Model):
     """Joins, renewals and ends, recorded from membership jobs (renewal rate and churn)."""
 
     __tablename__ = "eng_membership_changes"
     __table_args__ = (Index("ix_eng_membership_changes", "planet_id", "occurred_at"),)
 
-    id: Mapped[int] = mapped_column(primary_key=True)
-    planet_id: Mapped[int] = mapped_column(ForeignKey(PLANET_FK, ondelete="CASCADE"))
-    user_id: Mapped[int] = mapped_column(ForeignKey(USER_FK, ondelete="CASCADE"))
     kind: Mapped[str] = mapped_column(String(16))
     """joined, renewed, expired, left, removed, refunded, banned"""
     occurred_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
@@ -94,26 +85,22 @@ class FunnelSource(enum.StrEnum):
     DIRECT = "direct"
 
 
-class FunnelVisit(db.Model):
+class FunnelVisit(InPlanet, db.Model):
     """One visitor at one stage on one day (dedupe key for the daily counts)."""
 
     __tablename__ = "eng_funnel_visits"
     __table_args__ = (UniqueConstraint("planet_id", "stage", "day", "visitor_key"),)
 
-    id: Mapped[int] = mapped_column(primary_key=True)
-    planet_id: Mapped[int] = mapped_column(ForeignKey(PLANET_FK, ondelete="CASCADE"))
     stage: Mapped[FunnelStage] = mapped_column(enum_column(FunnelStage))
     source: Mapped[FunnelSource] = mapped_column(enum_column(FunnelSource))
     day: Mapped[date] = mapped_column(Date)
     visitor_key: Mapped[str] = mapped_column(String(64))
 
 
-class FunnelDay(db.Model):
+class FunnelDay(InPlanet, db.Model):
     __tablename__ = "eng_funnel_days"
     __table_args__ = (UniqueConstraint("planet_id", "day", "source", "stage"),)
 
-    id: Mapped[int] = mapped_column(primary_key=True)
-    planet_id: Mapped[int] = mapped_column(ForeignKey(PLANET_FK, ondelete="CASCADE"))
     day: Mapped[date] = mapped_column(Date)
     source: Mapped[FunnelSource] = mapped_column(enum_column(FunnelSource))
     stage: Mapped[FunnelStage] = mapped_column(enum_column(FunnelStage))

@@ -18,15 +18,16 @@ from planet.engagement.common import (
     Action,
     ActionForm,
     bp,
+    load_item,
     load_planet,
+    next_cursor,
     render,
 )
 from planet.engagement.insights import health, health_snapshot
 from planet.members.services import remove_member
 from planet.models import utcnow
-from planet.planets.lookup import in_planet_or_404
 from planet.planets.models import Membership
-from planet.web.cursors import decode_ints, encode
+from planet.web.cursors import decode_ints
 
 
 @bp.route("/points/inactive")
@@ -42,7 +43,7 @@ def least_active(slug):
         planet,
         rows=rows,
         weeks=weeks,
-        next_cursor=encode(*cursor) if cursor else None,
+        next_cursor=next_cursor(cursor),
         form=ActionForm(),
         active_tab="engagement.health",
     )
@@ -50,8 +51,7 @@ def least_active(slug):
 
 @bp.route("/points/inactive/<int:mid>/remove", methods=["POST"])
 def remove_inactive(slug, mid):
-    planet = load_planet(slug, Action.REMOVE_MEMBER)
-    membership = in_planet_or_404(Membership, mid, planet)
+    planet, membership = load_item(slug, Action.REMOVE_MEMBER, Membership, mid)
     remove_member(planet, current_user, membership)
     flash(_("The member was removed."), "success")
     return redirect(url_for("engagement.least_active", slug=planet.slug))

@@ -8,7 +8,7 @@ from sqlalchemy import JSON, Date, ForeignKey, Index, String, Text, UniqueConstr
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from planet.accounts.models import User
-from planet.engagement.columns import PLANET_FK, USER_FK
+from planet.engagement.columns import PLANET_FK, InPlanet, MemberRow
 from planet.extensions import db
 from planet.models import CreatedAtMixin, UTCDateTime, model_repr, utcnow
 
@@ -29,7 +29,7 @@ class IntroductionTemplate(db.Model):
         return model_repr(self, "planet_id")
 
 
-class Introduction(CreatedAtMixin, db.Model):
+class Introduction(MemberRow, CreatedAtMixin, db.Model):
     __tablename__ = "eng_introductions"
     __table_args__ = (
         UniqueConstraint("planet_id", "user_id"),
@@ -37,9 +37,6 @@ class Introduction(CreatedAtMixin, db.Model):
         Index("ix_eng_intro_city", "planet_id", "city_key", "id"),
     )
 
-    id: Mapped[int] = mapped_column(primary_key=True)
-    planet_id: Mapped[int] = mapped_column(ForeignKey(PLANET_FK, ondelete="CASCADE"))
-    user_id: Mapped[int] = mapped_column(ForeignKey(USER_FK, ondelete="CASCADE"))
     who: Mapped[str] = mapped_column(Text, default="")
     work: Mapped[str] = mapped_column(Text, default="")
     offer: Mapped[str] = mapped_column(Text, default="")
@@ -61,15 +58,13 @@ class Introduction(CreatedAtMixin, db.Model):
         return model_repr(self, "planet_id", "user_id")
 
 
-class IntroductionTag(db.Model):
+class IntroductionTag(InPlanet, db.Model):
     __tablename__ = "eng_intro_tags"
     __table_args__ = (
         UniqueConstraint("introduction_id", "tag"),
         Index("ix_eng_intro_tags_lookup", "planet_id", "tag", "introduction_id"),
     )
 
-    id: Mapped[int] = mapped_column(primary_key=True)
-    planet_id: Mapped[int] = mapped_column(ForeignKey(PLANET_FK, ondelete="CASCADE"))
     introduction_id: Mapped[int] = mapped_column(
         ForeignKey("eng_introductions.id", ondelete="CASCADE")
     )
@@ -79,14 +74,11 @@ class IntroductionTag(db.Model):
         return model_repr(self, "introduction_id", "tag")
 
 
-class IntroductionReminder(db.Model):
+class IntroductionReminder(MemberRow, db.Model):
     """One reminder per (planet, member, local day): reminding twice a day sends once."""
 
     __tablename__ = "eng_intro_reminders"
     __table_args__ = (UniqueConstraint("planet_id", "user_id", "day"),)
 
-    id: Mapped[int] = mapped_column(primary_key=True)
-    planet_id: Mapped[int] = mapped_column(ForeignKey(PLANET_FK, ondelete="CASCADE"))
-    user_id: Mapped[int] = mapped_column(ForeignKey(USER_FK, ondelete="CASCADE"))
     day: Mapped[date] = mapped_column(Date)
     sent_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)

@@ -6,13 +6,14 @@ import re
 from datetime import datetime
 
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import and_, exists, func, or_, select
+from sqlalchemy import exists, func, or_, select
 from sqlalchemy.orm import contains_eager, joinedload
 
 from planet import jobs, policy
 from planet.accounts.models import User
 from planet.dbutil import insert_ignore
 from planet.engagement.clock import local_day
+from planet.engagement.columns import joins_membership
 from planet.engagement.introductions.models import (
     Introduction,
     IntroductionReminder,
@@ -153,13 +154,7 @@ def search_directory(
     now = utcnow()
     query = (
         select(Introduction)
-        .join(
-            Membership,
-            and_(
-                Membership.planet_id == Introduction.planet_id,
-                Membership.user_id == Introduction.user_id,
-            ),
-        )
+        .join(Membership, joins_membership(Introduction))
         .join(User, User.id == Introduction.user_id)
         .where(
             Introduction.planet_id == planet.id,

@@ -16,14 +16,13 @@ from planet.engagement.common import (
     ActionForm,
     after_cursor,
     bp,
-    form_failed,
+    form_page,
     load_planet,
+    next_cursor,
     render,
 )
 from planet.engagement.introductions import services
 from planet.engagement.introductions.forms import IntroductionForm, TemplateForm
-from planet.errors import ServiceError
-from planet.web.cursors import encode
 from planet.web.redirects import safe_next
 
 INVITE_LATER = "intro_later"
@@ -53,7 +52,7 @@ def directory(slug):
         "introductions/directory.html",
         planet,
         rows=rows,
-        next_cursor=encode(cursor) if cursor else None,
+        next_cursor=next_cursor(cursor),
         q=text,
         tag=tag,
         city=city,
@@ -70,26 +69,21 @@ def introduce(slug):
     planet = load_planet(slug, Action.WRITE_INTRODUCTION)
     existing = services.introduction_of(planet.id, current_user.id)
     form = IntroductionForm()
-    status = 200
     if request.method == "GET" and existing is not None:
         for key in (*services.SECTIONS, "city", "contact"):
             getattr(form, key).data = getattr(existing, key)
         form.tags.data = ", ".join(existing.tags or [])
-    if request.method == "POST":
-        status = 400
-        if form.validate():
-            try:
-                services.write_introduction(planet, current_user, form.data)
-            except ServiceError as error:
-                status = form_failed(form, error)
-            else:
-                flash(_("Your introduction is saved."), "success")
-                return redirect(url_for("engagement.directory", slug=planet.slug))
-    return render(
+
+    def done(_saved):
+        flash(_("Your introduction is saved."), "success")
+        return redirect(url_for("engagement.directory", slug=planet.slug))
+
+    return form_page(
+        form,
+        lambda: services.write_introduction(planet, current_user, form.data),
+        done,
         "introductions/introduce.html",
         planet,
-        status,
-        form=form,
         prompts=services.template_prompts(planet.id),
         active_tab="engagement.directory",
     )
@@ -113,19 +107,22 @@ def introduction_later(slug):
 def intro_template(slug):
     planet = load_planet(slug, Action.EDIT_SETTINGS)
     form = TemplateForm()
-    status = 200
     if request.method == "GET":
         prompts = services.template_prompts(planet.id)
         for key in services.SECTIONS:
             getattr(form, key).data = prompts[key]
-    elif form.validate():
-        services.update_template(planet, current_user, form.data)
+
+    def done(_saved):
         flash(_("The introduction template is saved."), "success")
         return redirect(url_for("engagement.missing_introductions", slug=planet.slug))
-    else:
-        status = 400
-    return render(
-        "introductions/template.html", planet, status, form=form, active_tab="engagement.directory"
+
+    return form_page(
+        form,
+        lambda: services.update_template(planet, current_user, form.data),
+        done,
+        "introductions/template.html",
+        planet,
+        active_tab="engagement.directory",
     )
 
 
@@ -137,7 +134,7 @@ def missing_introductions(slug):
         "introductions/missing.html",
         planet,
         rows=rows,
-        next_cursor=encode(cursor) if cursor else None,
+        next_cursor=next_cursor(cursor),
         form=ActionForm(),
         active_tab="engagement.directory",
     )

@@ -10,7 +10,7 @@ from sqlalchemy import JSON, Date, ForeignKey, Index, Integer, String, UniqueCon
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from planet.accounts.models import User
-from planet.engagement.columns import PLANET_FK, USER_FK, enum_column
+from planet.engagement.columns import PLANET_FK, MemberRow, enum_column
 from planet.extensions import db
 from planet.models import UTCDateTime, model_repr, utcnow
 
@@ -28,7 +28,7 @@ class PointsSettings(db.Model):
     """[[threshold, name], ...] ascending; empty means the default levels."""
 
 
-class PointsEvent(db.Model):
+class PointsEvent(MemberRow, db.Model):
     """One award. (planet, reason, ref) is unique: awarding the same thing twice is a no-op."""
 
     __tablename__ = "eng_points_events"
@@ -37,9 +37,6 @@ class PointsEvent(db.Model):
         Index("ix_eng_points_history", "planet_id", "user_id", "id"),
     )
 
-    id: Mapped[int] = mapped_column(primary_key=True)
-    planet_id: Mapped[int] = mapped_column(ForeignKey(PLANET_FK, ondelete="CASCADE"))
-    user_id: Mapped[int] = mapped_column(ForeignKey(USER_FK, ondelete="CASCADE"))
     reason: Mapped[str] = mapped_column(String(24))
     ref: Mapped[str] = mapped_column(String(64))
     amount: Mapped[int] = mapped_column(Integer)
@@ -55,7 +52,7 @@ class PeriodKind(enum.StrEnum):
     WEEK = "week"
 
 
-class PointsTotal(db.Model):
+class PointsTotal(MemberRow, db.Model):
     """A member's points in one period (week or month in the planet's time zone, or all time)."""
 
     __tablename__ = "eng_points_totals"
@@ -66,9 +63,6 @@ class PointsTotal(db.Model):
         ),
     )
 
-    id: Mapped[int] = mapped_column(primary_key=True)
-    planet_id: Mapped[int] = mapped_column(ForeignKey(PLANET_FK, ondelete="CASCADE"))
-    user_id: Mapped[int] = mapped_column(ForeignKey(USER_FK, ondelete="CASCADE"))
     period_kind: Mapped[PeriodKind] = mapped_column(enum_column(PeriodKind))
     period_start: Mapped[date] = mapped_column(Date)
     """Monday of the week, first of the month, or 1970-01-01 for all time."""

@@ -6,11 +6,12 @@ from __future__ import annotations
 from datetime import date, datetime
 
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import and_, select
+from sqlalchemy import select
 from sqlalchemy.orm import joinedload
 
 from planet.dbutil import insert_ignore, upsert_add
 from planet.engagement.clock import EPOCH_DAY, local_day, month_start, week_start
+from planet.engagement.columns import joins_membership
 from planet.engagement.points.models import PeriodKind, PointsEvent, PointsSettings, PointsTotal
 from planet.errors import ServiceError
 from planet.extensions import db
@@ -160,13 +161,7 @@ def leaderboard(planet: Planet, kind: PeriodKind, now: datetime, limit: int = 50
     start = period_starts(planet, now)[kind]
     return db.session.scalars(
         select(PointsTotal)
-        .join(
-            Membership,
-            and_(
-                Membership.planet_id == PointsTotal.planet_id,
-                Membership.user_id == PointsTotal.user_id,
-            ),
-        )
+        .join(Membership, joins_membership(PointsTotal))
         .where(
             PointsTotal.planet_id == planet.id,
             PointsTotal.period_kind == kind,

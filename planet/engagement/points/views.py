@@ -17,6 +17,7 @@ from planet.engagement.common import (
     after_cursor,
     bp,
     load_planet,
+    next_cursor,
     render,
 )
 from planet.engagement.points import services
@@ -24,7 +25,7 @@ from planet.engagement.points.models import PeriodKind
 from planet.errors import ServiceError
 from planet.extensions import db
 from planet.models import utcnow
-from planet.web.cursors import decode_int_cursor, encode
+from planet.web.cursors import decode_int_cursor
 
 PERIODS = {"week": PeriodKind.WEEK, "month": PeriodKind.MONTH, "all": PeriodKind.ALL}
 
@@ -74,7 +75,7 @@ def points_history(slug):
         rows=rows,
         user=db.session.get(User, user_id),
         other=other,
-        next_cursor=encode(cursor) if cursor else None,
+        next_cursor=next_cursor(cursor),
         labels=services.REASON_LABELS,
         active_tab="engagement.leaderboard",
     )

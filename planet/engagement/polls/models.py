@@ -17,7 +17,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from planet.engagement.columns import PLANET_FK, USER_FK, enum_column
+from planet.engagement.columns import USER_FK, Authored, TitledAuthored, enum_column
 from planet.extensions import db
 from planet.models import CreatedAtMixin, UTCDateTime, model_repr
 
@@ -27,13 +27,10 @@ class ResultsVisibility(enum.StrEnum):
     AFTER_CLOSE = "after_close"
 
 
-class Poll(CreatedAtMixin, db.Model):
+class Poll(Authored, CreatedAtMixin, db.Model):
     __tablename__ = "eng_polls"
     __table_args__ = (Index("ix_eng_polls_planet", "planet_id", "id"),)
 
-    id: Mapped[int] = mapped_column(primary_key=True)
-    planet_id: Mapped[int] = mapped_column(ForeignKey(PLANET_FK, ondelete="CASCADE"))
-    author_id: Mapped[int] = mapped_column(ForeignKey(USER_FK))
     question: Mapped[str] = mapped_column(String(200))
     multiple: Mapped[bool] = mapped_column(Boolean, default=False)
     closes_at: Mapped[datetime] = mapped_column(UTCDateTime())
@@ -79,17 +76,13 @@ class LotteryEligibility(enum.StrEnum):
     ALL_MEMBERS = "all_members"
 
 
-class Lottery(CreatedAtMixin, db.Model):
+class Lottery(TitledAuthored, CreatedAtMixin, db.Model):
     __tablename__ = "eng_lotteries"
     __table_args__ = (
         Index("ix_eng_lotteries_planet", "planet_id", "id"),
         CheckConstraint("winner_count > 0", name="lottery_winners_positive"),
     )
 
-    id: Mapped[int] = mapped_column(primary_key=True)
-    planet_id: Mapped[int] = mapped_column(ForeignKey(PLANET_FK, ondelete="CASCADE"))
-    author_id: Mapped[int] = mapped_column(ForeignKey(USER_FK))
-    title: Mapped[str] = mapped_column(String(120))
     prize: Mapped[str] = mapped_column(String(200), default="")
     eligibility: Mapped[LotteryEligibility] = mapped_column(enum_column(LotteryEligibility))
     winner_count: Mapped[int] = mapped_column(Integer, default=1)

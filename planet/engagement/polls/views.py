@@ -17,18 +17,18 @@ from planet.engagement.common import (
     ActionForm,
     after_cursor,
     bp,
-    form_failed,
+    form_page,
+    load_item,
     load_planet,
+    next_cursor,
     render,
+    show_created,
 )
 from planet.engagement.polls import services
 from planet.engagement.polls.forms import LotteryForm, PollForm
 from planet.engagement.polls.models import Lottery, LotteryEligibility, Poll, ResultsVisibility
-from planet.errors import ServiceError
 from planet.extensions import db
 from planet.models import utcnow
-from planet.planets.lookup import in_planet_or_404
-from planet.web.cursors import encode
 
 
 @bp.route("/polls", endpoint="polls")
@@ -39,7 +39,7 @@ def polls_list(slug):
         "polls/polls.html",
         planet,
         rows=rows,
-        next_cursor=encode(cursor) if cursor else None,
+        next_cursor=next_cursor(cursor),
         lotteries=services.list_lotteries(planet),
         now=utcnow(),
         active_tab="engagement.polls",
@@ -50,31 +50,28 @@ def polls_list(slug):
 def new_poll(slug):
     planet = load_planet(slug, Action.CREATE_POLL)
     form = PollForm()
-    status = 200
-    if request.method == "POST":
-        status = 400
-        if form.validate():
-            try:
-                item = services.create_poll(
-                    planet,
-                    current_user,
-                    form.question.data,
-                    (form.options.data or "").splitlines(),
-                    multiple=form.multiple.data,
-                    closes_at=to_utc(planet, form.closes_date.data, form.closes_time.data),
-                    results=ResultsVisibility(form.results.data),
-                )
-            except ServiceError as error:
-                status = form_failed(form, error)
-            else:
-                return redirect(url_for("engagement.poll", slug=planet.slug, pid=item.id))
-    return render("polls/poll_form.html", planet, status, form=form, active_tab="engagement.polls")
+
+    def save():
+        return services.create_poll(
+            planet,
+            current_user,
+            form.question.data,
+            (form.options.data or "").splitlines(),
+            multiple=form.multiple.data,
+            closes_at=to_utc(planet, form.closes_date.data, form.closes_time.data),
+            results=ResultsVisibility(form.results.data),
+        )
+
+    done = show_created(planet, "engagement.poll", "pid")
+
+    return form_page(
+        form, save, done, "polls/poll_form.html", planet, active_tab="engagement.polls"
+    )
 
 
 @bp.route("/polls/<int:pid>")
 def poll(slug, pid):
-    planet = load_planet(slug, Action.READ)
-    item = in_planet_or_404(Poll, pid, planet)
+    planet, item = load_item(slug, Action.READ, Poll, pid)
     now = utcnow()
     ballot = services.ballot_of(item, current_user.id)
     return render(
@@ -91,8 +88,7 @@ def poll(slug, pid):
 
 @bp.route("/polls/<int:pid>/vote", methods=["POST"])
 def vote(slug, pid):
-    planet = load_planet(slug, Action.VOTE)
-    item = in_planet_or_404(Poll, pid, planet)
+    planet, item = load_item(slug, Action.VOTE, Poll, pid)
     try:
         option_ids = [int(v) for v in request.form.getlist("option")]
     except ValueError:
@@ -106,32 +102,26 @@ def vote(slug, pid):
 def new_lottery(slug):
     planet = load_planet(slug, Action.RUN_LOTTERY)
     form = LotteryForm()
-    status = 200
-    if request.method == "POST":
-        status = 400
-        if form.validate():
-            try:
-                item = services.create_lottery(
-                    planet,
-                    current_user,
-                    form.title.data,
-                    form.prize.data or "",
-                    LotteryEligibility(form.eligibility.data),
-                    form.winner_count.data,
-                )
-            except ServiceError as error:
-                status = form_failed(form, error)
-            else:
-                return redirect(url_for("engagement.lottery", slug=planet.slug, lid=item.id))
-    return render(
-        "polls/lottery_form.html", planet, status, form=form, active_tab="engagement.polls"
-    )
+
+    def save():
+        return services.create_lottery(
+            planet,
+            current_user,
+            form.title.data,
+            form.prize.data or "",
+            LotteryEligibility(form.eligibility.data),
+            form.winner_count.data,
+        )
+
+    done = show_created(planet, "engagement.lottery", "lid")
+
+    template = "polls/lottery_form.html"
+    return form_page(form, save, done, template, planet, active_tab="engagement.polls")
 
 
 @bp.route("/lotteries/<int:lid>")
 def lottery(slug, lid):
-    planet = load_planet(slug, Action.READ)
-    item = in_planet_or_404(Lottery, lid, planet)
+    planet, item = load_item(slug, Action.READ, Lottery, lid)
     winners = []
     if item.winners:
         users = {u.id: u for u in db.session.scalars(select(User).where(User.id.in_(item.winners)))}
@@ -148,7 +138,6 @@ def lottery(slug, lid):
 
 @bp.route("/lotteries/<int:lid>/draw", methods=["POST"])
 def draw(slug, lid):
-    planet = load_planet(slug, Action.RUN_LOTTERY)
-    item = in_planet_or_404(Lottery, lid, planet)
+    planet, item = load_item(slug, Action.RUN_LOTTERY, Lottery, lid)
     services.draw_lottery(planet, item, current_user)
     return redirect(url_for("engagement.lottery", slug=planet.slug, lid=item.id))

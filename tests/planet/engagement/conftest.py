@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 import pytest
 
@@ -19,6 +19,21 @@ class World:
     owner: User
     member: User
     outsider: User
+
+    def event_at(self, title: str, start: datetime):
+        """The owner's one-off event at the instant `start` (to the minute), set as the planet's
+        local date and time, the way the form sets it."""
+        from planet.engagement.clock import planet_tz
+        from planet.engagement.events import services as events
+
+        local = start.astimezone(planet_tz(self.planet))
+        return events.create_event(
+            self.planet,
+            self.owner,
+            title=title,
+            local_date=local.date(),
+            local_time=local.time().replace(second=0, microsecond=0),
+        )
 
 
 @pytest.fixture

@@ -50,15 +50,27 @@ def test_a_new_assignment_tells_the_members_who_may_hand_in(make, smtp_catcher):
     assert smtp_catcher.to("lapsed@example.com") == []
 
 
-def test_a_graded_hand_in_tells_its_author_once(make, smtp_catcher):
+def _handed_in(make, smtp_catcher, email: str, kinds=None, **user):
+    """A planet whose member (`email`) handed in the owner's assignment, the jobs run and the
+    mails of that sent; with `kinds`, the member's chosen notification kinds set first.
+    Returns (planet, owner, member, submission)."""
     owner = make.user()
     planet = make.planet(owner)
-    member = make.user(email="member@example.com", locale="en")
+    member = make.user(email=email, **user)
     make.member(planet, member)
+    if kinds is not None:
+        services.set_preferences(member.id, kinds)
     item = _assignment(planet, owner)
     submission = homework.hand_in(planet, item, member, "my essay")
     jobs.commit()
     smtp_catcher.clear()
+    return planet, owner, member, submission
+
+
+def test_a_graded_hand_in_tells_its_author_once(make, smtp_catcher):
+    planet, owner, member, submission = _handed_in(
+        make, smtp_catcher, "member@example.com", locale="en"
+    )
 
     homework.grade(planet, submission, owner, 90, "Well done")
     jobs.commit()
@@ -74,15 +86,9 @@ def test_a_graded_hand_in_tells_its_author_once(make, smtp_catcher):
 
 
 def test_graded_homework_mail_follows_the_members_choice(make, smtp_catcher):
-    owner = make.user()
-    planet = make.planet(owner)
-    member = make.user(email="quiet@example.com")
-    make.member(planet, member)
-    services.set_preferences(member.id, set(Kind) - {Kind.HOMEWORK_GRADED})
-    item = _assignment(planet, owner)
-    submission = homework.hand_in(planet, item, member, "my essay")
-    jobs.commit()
-    smtp_catcher.clear()
+    planet, owner, member, submission = _handed_in(
+        make, smtp_catcher, "quiet@example.com", kinds=set(Kind) - {Kind.HOMEWORK_GRADED}
+    )
 
     homework.grade(planet, submission, owner, 70, "")
     jobs.commit()

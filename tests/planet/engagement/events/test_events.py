@@ -49,14 +49,7 @@ def test_ics_has_timezone_and_rrule(world, as_user):
 
 def test_rsvp_rules(world, as_user):
     start = utcnow() + timedelta(days=2)
-    local = start.astimezone(ZoneInfo("Asia/Shanghai"))
-    event = events.create_event(
-        world.planet,
-        world.owner,
-        title="AMA",
-        local_date=local.date(),
-        local_time=local.time().replace(second=0, microsecond=0),
-    )
+    event = world.event_at("AMA", start)  # the planet's zone: Asia/Shanghai
     db.session.commit()
     client = as_user(world.member)
     assert client.post(f"/p/alpha/events/{event.id}/rsvp").status_code == 302

@@ -12,6 +12,7 @@ from planet.engagement.insights import health, health_snapshot
 from planet.engagement.insights.activity import record_activity
 from planet.engagement.insights.models import ActivityKind, FunnelSource, FunnelStage
 from planet.extensions import db
+from tests.planet.engagement.insights.figures import add_snapshot_row, live_figures
 
 NOW = datetime(2025, 6, 18, 4, 0, tzinfo=UTC)  # Wednesday noon in Shanghai
 _ref = iter(range(1, 10**6))
@@ -28,22 +29,8 @@ def figures(request):
     """figures(planet, now) -> ActivityHealth, from the live functions or from a snapshot that
     the periodic job computed, committed and the page read back."""
 
-    def live(planet, now):
-        return health_snapshot.ActivityHealth(
-            "live",
-            now,
-            weekly=health.weekly_active(planet, now, health_snapshot.WEEKS_SHOWN),
-            members=health.by_member(planet, now),
-            share=health.top_decile_share(planet, now),
-            cooling=health.cooling(planet, now),
-        )
-
     def stored(planet, now):
-        db.session.add(
-            health_snapshot.HealthSnapshot(
-                planet_id=planet.id, due_at=now, member_count=0, duration_ms=0, data=""
-            )
-        )
+        add_snapshot_row(planet, now)
         db.session.flush()
         assert health_snapshot.refresh_if_due(planet.id, now) == "computed"
         db.session.commit()
@@ -52,7 +39,7 @@ def figures(request):
         assert result.state == "snapshot" and result.computed_at == now
         return result
 
-    return live if request.param == "live" else stored
+    return live_figures if request.param == "live" else stored
 
 
 @pytest.fixture

@@ -17,6 +17,7 @@ from planet.engagement.insights.activity import record_activity
 from planet.engagement.insights.health_snapshot import HealthSnapshot
 from planet.engagement.insights.models import ActivityKind
 from planet.extensions import db
+from tests.planet.engagement.insights.figures import add_snapshot_row, live_figures
 
 NOW = datetime(2025, 6, 18, 4, 0, tzinfo=UTC)  # Wednesday noon in Shanghai
 _ref = iter(range(1, 10**6))
@@ -68,17 +69,6 @@ def _as_plain(result):
     }
 
 
-def _live(planet, now):
-    return health_snapshot.ActivityHealth(
-        "live",
-        now,
-        weekly=health.weekly_active(planet, now, health_snapshot.WEEKS_SHOWN),
-        members=health.by_member(planet, now),
-        share=health.top_decile_share(planet, now),
-        cooling=health.cooling(planet, now),
-    )
-
-
 def _request(planet, now=NOW) -> bool:
     queued = health_snapshot.request_refresh(planet, now)
     jobs.commit()
@@ -92,7 +82,7 @@ def _row(planet) -> HealthSnapshot | None:
 
 def test_snapshot_agrees_with_the_live_computation(world, history, monkeypatch):
     monkeypatch.setattr(health_snapshot, "utcnow", lambda: NOW)  # the deferred job's clock
-    live = _as_plain(_live(world.planet, NOW))
+    live = _as_plain(live_figures(world.planet, NOW))
     assert live["cooling"][0] and live["cooling"][4]  # the history does raise the alert
     assert _request(world.planet)  # the deferred job computes it after the commit
     row = _row(world.planet)
@@ -203,7 +193,7 @@ def test_sweep_runs_once_per_period_and_recomputes_only_what_changed(app, world,
     row = _row(world.planet)
     assert row.computed_at == again and row.data != first
     assert _as_plain(health_snapshot.activity_health(world.planet, again)) == _as_plain(
-        _live(world.planet, again)
+        live_figures(world.planet, again)
     )
 
 
@@ -253,35 +243,16 @@ def test_sweep_with_nothing_due_costs_the_same_whatever_the_number_of_snapshots(
 ):
     from workers import engagement_tasks
 
-    for _ in range(3):
-        planet = make.planet()
-        db.session.add(
-            HealthSnapshot(
-                planet_id=planet.id,
-                due_at=NOW + timedelta(hours=1),
-                member_count=1,
-                duration_ms=0,
-                data="",
-            )
-        )
-    db.session.commit()
-    with query_counter() as few:
-        assert engagement_tasks.health_snapshots(NOW) == {"opened": 0}
-    for _ in range(20):
-        planet = make.planet()
-        db.session.add(
-            HealthSnapshot(
-                planet_id=planet.id,
-                due_at=NOW + timedelta(hours=1),
-                member_count=1,
-                duration_ms=0,
-                data="",
-            )
-        )
-    db.session.commit()
-    with query_counter() as many:
-        assert engagement_tasks.health_snapshots(NOW) == {"opened": 0}
-    assert many.count == few.count
+    def sweep_cost(more_planets: int) -> int:
+        for _ in range(more_planets):
+            add_snapshot_row(make.planet(), NOW + timedelta(hours=1), member_count=1)
+        db.session.commit()
+        with query_counter() as counted:
+            assert engagement_tasks.health_snapshots(NOW) == {"opened": 0}
+        return counted.count
+
+    few = sweep_cost(3)
+    assert sweep_cost(20) == few  # 23 snapshots, none due: the same queries as 3
 
 
 def test_every_csv_still_exports_in_full(world, make, as_user, app):

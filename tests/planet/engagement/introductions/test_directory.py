@@ -1,6 +1,5 @@
 """Introductions and the directory: search, contact visibility, public directory, isolation."""
 
-from planet.engagement.clock import planet_tz
 from planet.engagement.introductions import services as introductions
 from planet.extensions import db
 
@@ -195,20 +194,12 @@ def test_invitation_and_countdown_cost_one_query_together(world, as_user, query_
     or without an upcoming event, so the timeline costs the same as once it is dismissed."""
     from datetime import timedelta
 
-    from planet.engagement.events import services as events
     from planet.models import utcnow
 
     invite = "Introduce yourself to the other members"
     for with_event in (False, True):
         if with_event:
-            start = (utcnow() + timedelta(days=3)).astimezone(planet_tz(world.planet))
-            events.create_event(
-                world.planet,
-                world.owner,
-                title="Soon",
-                local_date=start.date(),
-                local_time=start.time().replace(second=0, microsecond=0),
-            )
+            world.event_at("Soon", utcnow() + timedelta(days=3))
             db.session.commit()
         client = as_user(world.member)
         client.get("/p/alpha/")  # warm up: the session and the caches of a first request

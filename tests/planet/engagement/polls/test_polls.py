@@ -12,6 +12,20 @@ from planet.extensions import db
 from planet.models import utcnow
 
 
+def _poll(world, question: str, options: list[str], multiple: bool, results):
+    """The owner's poll, closing in a day."""
+    closes_at = utcnow() + timedelta(days=1)
+    return polls.create_poll(
+        world.planet,
+        world.owner,
+        question,
+        options,
+        multiple=multiple,
+        closes_at=closes_at,
+        results=results,
+    )
+
+
 def test_poll_rules(world, as_user):
     owner = as_user(world.owner)
     bad = owner.post(
@@ -19,15 +33,7 @@ def test_poll_rules(world, as_user):
         data={"question": "Q?", "options": "", "closes_date": "2099-01-01", "closes_time": "10:00"},
     )
     assert bad.status_code == 400 and "at least two" in bad.get_data(as_text=True)
-    poll = polls.create_poll(
-        world.planet,
-        world.owner,
-        "Lunch?",
-        ["Tea", "Coffee"],
-        multiple=False,
-        closes_at=utcnow() + timedelta(days=1),
-        results=ResultsVisibility.AFTER_VOTE,
-    )
+    poll = _poll(world, "Lunch?", ["Tea", "Coffee"], False, ResultsVisibility.AFTER_VOTE)
     db.session.commit()
     member = as_user(world.member)
     assert "Coffee" in member.get(f"/p/alpha/polls/{poll.id}").get_data(as_text=True)
@@ -45,15 +51,7 @@ def test_poll_rules(world, as_user):
 
 
 def test_results_hidden_until_close(world):
-    poll = polls.create_poll(
-        world.planet,
-        world.owner,
-        "Q",
-        ["a", "b"],
-        multiple=True,
-        closes_at=utcnow() + timedelta(days=1),
-        results=ResultsVisibility.AFTER_CLOSE,
-    )
+    poll = _poll(world, "Q", ["a", "b"], True, ResultsVisibility.AFTER_CLOSE)
     assert not polls.results_visible(poll, True, utcnow())
     assert polls.results_visible(poll, False, poll.closes_at)
 
