@@ -16,6 +16,7 @@ from sqlalchemy import select, text
 
 from planet.extensions import db
 from planet.web.forms import LanguageForm
+from planet.web.redirects import safe_next
 
 bp = Blueprint("web", __name__)
 
@@ -34,10 +35,9 @@ def set_language():
         session["lang"] = form.lang.data
         if current_user.is_authenticated:
             current_user.locale = form.lang.data
-    target = request.referrer or url_for("web.home")
-    if not target.startswith(request.host_url):
-        target = url_for("web.home")
-    return redirect(target)
+    referrer = request.referrer or ""
+    back = "/" + referrer[len(request.host_url) :] if referrer.startswith(request.host_url) else ""
+    return redirect(safe_next(back))
 
 
 @bp.get("/healthz")

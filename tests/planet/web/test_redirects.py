@@ -64,3 +64,20 @@ def test_like_form_next_with_tab_stays_on_site(client, make, login_as):
     response = client.post(f"/p/{planet.slug}/t/{topic.id}/like", data={"next": "/\t/evil.example"})
     assert response.status_code in (302, 303)
     assert "evil.example" not in response.headers["Location"]
+
+
+@pytest.mark.parametrize(
+    ("referrer", "expected"),
+    [
+        ("http://localhost/p/moon/t/3?x=1", "/p/moon/t/3?x=1"),
+        ("http://localhost//evil.example", "/"),
+        ("http://localhost/\\evil.example", "/"),
+        ("https://evil.example/p/moon", "/"),
+        (None, "/"),
+    ],
+)
+def test_language_switch_returns_through_safe_next(client, referrer, expected):
+    headers = {"Referer": referrer} if referrer else {}
+    response = client.post("/language", data={"lang": "en"}, headers=headers)
+    assert response.status_code == 302
+    assert response.headers["Location"] == expected
