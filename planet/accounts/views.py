@@ -71,6 +71,20 @@ def _render(template: str, status: int = 200, **context):
 # ---------------------------------------------------------------- sign up, log in, log out
 
 
+def _entry_form(form, target: str, template: str):
+    """The shared start of sign-up and log-in: a signed-in user goes on to the target, a GET
+    shows the empty form (remembering ``next``), an invalid POST shows it again with a 400.
+    None means the form is valid and the caller goes on."""
+    if current_user.is_authenticated:
+        return redirect(target)
+    if request.method == "GET":
+        form.next.data = request.args.get("next", "")
+        return _render(template, form=form)
+    if not form.validate():
+        return _render(template, 400, form=form)
+    return None
+
+
 @bp.route("/accounts/signup", methods=["GET", "POST"])
 @limiter.limit(
     _config_limit("SIGNUP_RATE_LIMIT"),
@@ -80,13 +94,9 @@ def _render(template: str, status: int = 200, **context):
 def signup():
     form = SignupForm()
     target = safe_next(form.next.data or request.args.get("next"))
-    if current_user.is_authenticated:
-        return redirect(target)
-    if request.method == "GET":
-        form.next.data = request.args.get("next", "")
-        return _render("accounts/signup.html", form=form)
-    if not form.validate():
-        return _render("accounts/signup.html", 400, form=form)
+    early = _entry_form(form, target, "accounts/signup.html")
+    if early is not None:
+        return early
     try:
         user = services.sign_up(
             form.email.data, form.display_name.data, form.password.data, locale=_locale()
@@ -119,13 +129,9 @@ def signup():
 def login():
     form = LoginForm()
     target = safe_next(form.next.data or request.args.get("next"))
-    if current_user.is_authenticated:
-        return redirect(target)
-    if request.method == "GET":
-        form.next.data = request.args.get("next", "")
-        return _render("accounts/login.html", form=form)
-    if not form.validate():
-        return _render("accounts/login.html", 400, form=form)
+    early = _entry_form(form, target, "accounts/login.html")
+    if early is not None:
+        return early
     user = services.authenticate(form.email.data, form.password.data)
     if user is None:
         form.form_errors.append(_("The email or password is not correct."))
