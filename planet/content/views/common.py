@@ -7,7 +7,7 @@ planet to its landing page; every object is checked again with READ_TOPIC.
 
 from __future__ import annotations
 
-from flask import Blueprint, abort, current_app, redirect, render_template, url_for
+from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 
 from planet import policy
@@ -98,3 +98,20 @@ def form_page(planet, form, title: str, action: str, status: int = 400, cancel=N
         ),
         status,
     )
+
+
+def form_flow(planet, form, title: str, *, save, done: str, cancel: str, message: str):
+    """The one edit-form round trip: a valid POST calls ``save()``, flashes ``message`` and goes to
+    ``done``; a GET shows the form (200) and an invalid POST shows it again (400)."""
+    if form.validate_on_submit():
+        save()
+        flash(message, "success")
+        return redirect(done)
+    status = 400 if form.is_submitted() else 200
+    return form_page(planet, form, title, request.path, status, cancel=cancel)
+
+
+def done(message: str, url: str):
+    """Flash a success message and go to ``url``: the end of every content action."""
+    flash(message, "success")
+    return redirect(url)
