@@ -106,20 +106,34 @@ def refund_window() -> timedelta:
 def write_payment_split(payment: Payment, shares: list[Share], now: datetime) -> None:
     available_at = (payment.paid_at or now) + refund_window()
     for share in shares:
-        db.session.add(
-            LedgerEntry(
-                entry_key=f"pay:{payment.id}:{share.key}",
-                planet_id=payment.planet_id,
-                payment_id=payment.id,
-                party=share.party,
-                user_id=share.user_id,
-                amount=share.amount,
-                currency=payment.currency,
-                available_at=available_at,
-                created_at=now,
-            )
-        )
+        _add_entry(payment, share, f"pay:{payment.id}", share.amount, available_at, now)
     db.session.flush()
+
+
+def _add_entry(
+    payment: Payment,
+    share: Share,
+    key_prefix: str,
+    amount: int,
+    available_at: datetime,
+    now: datetime,
+    refund_id: int | None = None,
+) -> None:
+    """One ledger row of `payment` for `share`'s party, keyed `<key_prefix>:<share.key>`."""
+    db.session.add(
+        LedgerEntry(
+            entry_key=f"{key_prefix}:{share.key}",
+            planet_id=payment.planet_id,
+            payment_id=payment.id,
+            refund_id=refund_id,
+            party=share.party,
+            user_id=share.user_id,
+            amount=amount,
+            currency=payment.currency,
+            available_at=available_at,
+            created_at=now,
+        )
+    )
 
 
 def holdings(payment: Payment) -> list[Share]:
@@ -151,20 +165,7 @@ def write_refund_reversal(
     for share in parts:
         if share.amount == 0:
             continue
-        db.session.add(
-            LedgerEntry(
-                entry_key=f"ref:{refund.id}:{share.key}",
-                planet_id=payment.planet_id,
-                payment_id=payment.id,
-                refund_id=refund.id,
-                party=share.party,
-                user_id=share.user_id,
-                amount=-share.amount,
-                currency=payment.currency,
-                available_at=now,
-                created_at=now,
-            )
-        )
+        _add_entry(payment, share, f"ref:{refund.id}", -share.amount, now, now, refund.id)
     db.session.flush()
 
 
