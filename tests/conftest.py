@@ -22,6 +22,7 @@ from flask.testing import FlaskClient
 from sqlalchemy.pool import StaticPool
 
 from planet import create_app
+from planet.dbutil import drop_postgres_database
 from planet.extensions import db
 from tests import factories
 
@@ -62,15 +63,7 @@ def pg_database_url():
         _unavailable("PostgreSQL", error)
     url = sa.engine.make_url(PG_ADMIN_URL).set(database=name)
     yield url.render_as_string(hide_password=False)
-    with admin.connect() as conn:
-        conn.execute(
-            sa.text(
-                "SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
-                "WHERE datname = :name AND pid <> pg_backend_pid()"
-            ),
-            {"name": name},
-        )
-        conn.execute(sa.text(f'DROP DATABASE IF EXISTS "{name}"'))
+    drop_postgres_database(admin, name)
     admin.dispose()
 
 
