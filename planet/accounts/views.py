@@ -52,6 +52,16 @@ def _config_limit(name: str):
     return lambda: current_app.config[name]
 
 
+def _post_limit(config_name: str, **options):
+    """A rate limit on POSTs, its rate read from the config key `config_name` at request time."""
+    return limiter.limit(
+        _config_limit(config_name),
+        methods=["POST"],
+        error_message=_too_many_attempts,
+        **options,
+    )
+
+
 def _submitted_email() -> str:
     return "account:" + (request.form.get("email") or "").strip().lower()[:254]
 
@@ -86,11 +96,7 @@ def _entry_form(form, target: str, template: str):
 
 
 @bp.route("/accounts/signup", methods=["GET", "POST"])
-@limiter.limit(
-    _config_limit("SIGNUP_RATE_LIMIT"),
-    methods=["POST"],
-    error_message=_too_many_attempts,
-)
+@_post_limit("SIGNUP_RATE_LIMIT")
 def signup():
     form = SignupForm()
     target = safe_next(form.next.data or request.args.get("next"))
@@ -114,17 +120,11 @@ def signup():
 
 
 @bp.route("/accounts/login", methods=["GET", "POST"])
-@limiter.limit(
-    _config_limit("LOGIN_RATE_LIMIT"),
-    methods=["POST"],
-    error_message=_too_many_attempts,
-)
-@limiter.limit(
-    _config_limit("ACCOUNT_LOGIN_RATE_LIMIT"),
-    methods=["POST"],
+@_post_limit("LOGIN_RATE_LIMIT")
+@_post_limit(
+    "ACCOUNT_LOGIN_RATE_LIMIT",
     key_func=_submitted_email,
     deduct_when=_failed_login,
-    error_message=_too_many_attempts,
 )
 def login():
     form = LoginForm()
@@ -190,16 +190,10 @@ def resend_verification():
 
 
 @bp.route("/accounts/password/forgot", methods=["GET", "POST"])
-@limiter.limit(
-    _config_limit("RESET_RATE_LIMIT"),
-    methods=["POST"],
-    error_message=_too_many_attempts,
-)
-@limiter.limit(
-    _config_limit("RESET_PER_EMAIL_RATE_LIMIT"),
-    methods=["POST"],
+@_post_limit("RESET_RATE_LIMIT")
+@_post_limit(
+    "RESET_PER_EMAIL_RATE_LIMIT",
     key_func=lambda: "reset:" + _submitted_email(),
-    error_message=_too_many_attempts,
 )
 def forgot_password():
     form = ForgotPasswordForm()
