@@ -100,13 +100,15 @@ def form_page(planet, form, title: str, action: str, status: int = 400, cancel=N
     )
 
 
-def form_flow(planet, form, title: str, *, save, done: str, cancel: str, message: str):
-    """The one edit-form round trip: a valid POST calls ``save()``, flashes ``message`` and goes to
-    ``done``; a GET shows the form (200) and an invalid POST shows it again (400)."""
+def form_flow(planet, form, title: str, *, save, done, cancel: str, message: str | None = None):
+    """The one form round trip: a valid POST calls ``save()``, flashes ``message`` (if any) and
+    goes to ``done`` (a URL, or a function of what ``save()`` returned); a GET shows the form
+    (200) and an invalid POST shows it again (400)."""
     if form.validate_on_submit():
-        save()
-        flash(message, "success")
-        return redirect(done)
+        result = save()
+        if message is not None:
+            flash(message, "success")
+        return redirect(done(result) if callable(done) else done)
     status = 400 if form.is_submitted() else 200
     return form_page(planet, form, title, request.path, status, cancel=cancel)
 

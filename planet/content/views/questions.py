@@ -15,7 +15,6 @@ from planet.content.views.common import (
     done,
     feed_context,
     form_flow,
-    form_page,
     reading,
     topic_or_404,
     topic_url,
@@ -78,10 +77,15 @@ def answer(slug, topic_id):
     topic = topic_or_404(planet, topic_id)
     policy.require(current_user, Action.ANSWER_QUESTION, planet, topic)
     form = AnswerForm()
-    if not form.validate_on_submit():
-        return form_page(planet, form, _("Answer"), request.path, cancel=topic_url(planet, topic))
-    qa.answer_question(planet, current_user, topic, form.body.data)
-    return done(_("Answered. The question is now in the timeline."), topic_url(planet, topic))
+    return form_flow(
+        planet,
+        form,
+        _("Answer"),
+        save=lambda: qa.answer_question(planet, current_user, topic, form.body.data),
+        done=topic_url(planet, topic),
+        cancel=topic_url(planet, topic),
+        message=_("Answered. The question is now in the timeline."),
+    )
 
 
 @bp.route("/t/<int:topic_id>/answer/edit", methods=["GET", "POST"])

@@ -17,7 +17,6 @@ from planet.content.views.common import (
     comment_or_404,
     done,
     form_flow,
-    form_page,
     topic_or_404,
     topic_url,
     writing,
@@ -71,12 +70,16 @@ def comment(slug, topic_id):
     topic = topic_or_404(planet, topic_id)
     policy.require(current_user, Action.COMMENT, planet, topic)
     form = CommentForm()
-    if not form.validate_on_submit():
-        return form_page(planet, form, _("Comment"), request.path, cancel=topic_url(planet, topic))
-    created = comments.add_comment(
-        planet, current_user, topic, form.body.data, parent_id=form.parent_id.data
+    return form_flow(
+        planet,
+        form,
+        _("Comment"),
+        save=lambda: comments.add_comment(
+            planet, current_user, topic, form.body.data, parent_id=form.parent_id.data
+        ),
+        done=lambda created: topic_url(planet, topic, _anchor=f"c{created.id}"),
+        cancel=topic_url(planet, topic),
     )
-    return redirect(topic_url(planet, topic, _anchor=f"c{created.id}"))
 
 
 def _like_objects(planet, topic_id, comment_id):
