@@ -228,6 +228,12 @@ def reset_password(token):
 # ---------------------------------------------------------------- settings
 
 
+def _saved(message: str):
+    """Back to the settings page with a success message."""
+    flash(message, "success")
+    return redirect(url_for("accounts.settings"))
+
+
 def _settings_page(status=200, profile_form=None, avatar_form=None):
     user = current_user
     if profile_form is None:
@@ -261,8 +267,7 @@ def settings():
     except services.InvalidInput as error:
         apply_service_error(form, error)
         return _settings_page(error.status, profile_form=form)
-    flash(_("Your profile is saved."), "success")
-    return redirect(url_for("accounts.settings"))
+    return _saved(_("Your profile is saved."))
 
 
 @bp.post("/accounts/settings/avatar")
@@ -277,8 +282,7 @@ def upload_avatar():
         apply_service_error(form, error)
         return _settings_page(error.status, avatar_form=form)
     services.set_avatar(current_user, key)
-    flash(_("Your avatar is updated."), "success")
-    return redirect(url_for("accounts.settings"))
+    return _saved(_("Your avatar is updated."))
 
 
 @bp.post("/accounts/settings/avatar/remove")
@@ -288,8 +292,7 @@ def remove_avatar():
     if not form.validate():
         abort(400)
     services.remove_avatar(current_user)
-    flash(_("Your avatar is removed."), "success")
-    return redirect(url_for("accounts.settings"))
+    return _saved(_("Your avatar is removed."))
 
 
 @bp.route("/accounts/settings/password", methods=["GET", "POST"])
@@ -305,8 +308,7 @@ def change_password():
     except services.InvalidInput as error:
         apply_service_error(form, error)
         return _render("accounts/change_password.html", error.status, form=form)
-    flash(_("Your password is changed. You were signed out on your other devices."), "success")
-    return redirect(url_for("accounts.settings"))
+    return _saved(_("Your password is changed. You were signed out on your other devices."))
 
 
 # ---------------------------------------------------------------- avatars and profiles
