@@ -41,6 +41,15 @@ def writing(slug: str):
     return planet
 
 
+def topic_for(slug: str, topic_id: int, action: Action):
+    """(planet, topic) for a write on the topic: the planet and topic are readable (else 404)
+    and the policy allows `action` on the topic (else 403)."""
+    planet = writing(slug)
+    topic = topic_or_404(planet, topic_id)
+    policy.require(current_user, action, planet, topic)
+    return planet, topic
+
+
 def topic_or_404(planet, topic_id: int, eager: bool = False) -> Topic:
     topic = load_topic(topic_id) if eager else db.session.get(Topic, topic_id)
     if topic is None or topic.planet_id != planet.id:

@@ -16,6 +16,7 @@ from planet.content.views.common import (
     feed_context,
     form_flow,
     reading,
+    topic_for,
     topic_or_404,
     topic_url,
     viewer_id,
@@ -73,9 +74,7 @@ def ask(slug):
 
 @bp.post("/t/<int:topic_id>/answer")
 def answer(slug, topic_id):
-    planet = writing(slug)
-    topic = topic_or_404(planet, topic_id)
-    policy.require(current_user, Action.ANSWER_QUESTION, planet, topic)
+    planet, topic = topic_for(slug, topic_id, Action.ANSWER_QUESTION)
     form = AnswerForm()
     return form_flow(
         planet,

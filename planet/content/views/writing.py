@@ -17,6 +17,7 @@ from planet.content.views.common import (
     comment_or_404,
     done,
     form_flow,
+    topic_for,
     topic_or_404,
     topic_url,
     writing,
@@ -66,9 +67,7 @@ def upload(slug):
 
 @bp.post("/t/<int:topic_id>/comments")
 def comment(slug, topic_id):
-    planet = writing(slug)
-    topic = topic_or_404(planet, topic_id)
-    policy.require(current_user, Action.COMMENT, planet, topic)
+    planet, topic = topic_for(slug, topic_id, Action.COMMENT)
     form = CommentForm()
     return form_flow(
         planet,
@@ -120,9 +119,7 @@ def unlike(slug, topic_id, comment_id):
 
 @bp.route("/t/<int:topic_id>/edit", methods=["GET", "POST"])
 def edit_topic(slug, topic_id):
-    planet = writing(slug)
-    topic = topic_or_404(planet, topic_id)
-    policy.require(current_user, Action.EDIT_CONTENT, planet, topic)
+    planet, topic = topic_for(slug, topic_id, Action.EDIT_CONTENT)
     form = EditTopicForm(obj=topic)
     return form_flow(
         planet,
