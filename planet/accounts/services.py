@@ -183,13 +183,13 @@ def log_out(user: User) -> None:
 # ---------------------------------------------------------------- email verification
 
 
-def _queue_account_mail(job: str, user: User, locale: str | None) -> None:
-    """Defer an account mail; each request has its own key, so asking again sends again."""
-    jobs.defer(job, user_id=user.id, locale=locale, request_key=secrets.token_hex(8))
-
-
 def queue_verification_email(user: User, locale: str | None = None) -> None:
-    _queue_account_mail("accounts.send_verification_email", user, locale)
+    jobs.defer(
+        "accounts.send_verification_email",
+        user_id=user.id,
+        locale=locale,
+        request_key=secrets.token_hex(8),
+    )
 
 
 def verification_token(user: User) -> str:
@@ -225,7 +225,12 @@ def request_password_reset(email: str, locale: str | None = None) -> None:
         return
     user = user_by_email(normalized)
     if user is not None:
-        _queue_account_mail("accounts.send_password_reset_email", user, locale)
+        jobs.defer(
+            "accounts.send_password_reset_email",
+            user_id=user.id,
+            locale=locale,
+            request_key=secrets.token_hex(8),
+        )
 
 
 def reset_token(user: User) -> str:
