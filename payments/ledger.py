@@ -106,20 +106,36 @@ def refund_window() -> timedelta:
 def write_payment_split(payment: Payment, shares: list[Share], now: datetime) -> None:
     available_at = (payment.paid_at or now) + refund_window()
     for share in shares:
-        db.session.add(
-            LedgerEntry(
-                entry_key=f"pay:{payment.id}:{share.key}",
-                planet_id=payment.planet_id,
-                payment_id=payment.id,
-                party=share.party,
-                user_id=share.user_id,
-                amount=share.amount,
-                currency=payment.currency,
-                available_at=available_at,
-                created_at=now,
-            )
-        )
+        key = f"pay:{payment.id}:{share.key}"
+        _add_entry(payment, key, share.party, share.user_id, share.amount, available_at, now)
     db.session.flush()
+
+
+def _add_entry(
+    payment: Payment,
+    entry_key: str,
+    party: Party,
+    user_id: int | None,
+    amount: int,
+    available_at: datetime,
+    now: datetime,
+    refund_id: int | None = None,
+) -> None:
+    """One ledger row of `payment` (split, reversal or fee), unique by `entry_key`."""
+    db.session.add(
+        LedgerEntry(
+            entry_key=entry_key,
+            planet_id=payment.planet_id,
+            payment_id=payment.id,
+            refund_id=refund_id,
+            party=party,
+            user_id=user_id,
+            amount=amount,
+            currency=payment.currency,
+            available_at=available_at,
+            created_at=now,
+        )
+    )
 
 
 def holdings(payment: Payment) -> list[Share]:
@@ -151,20 +167,8 @@ def write_refund_reversal(
     for share in parts:
         if share.amount == 0:
             continue
-        db.session.add(
-            LedgerEntry(
-                entry_key=f"ref:{refund.id}:{share.key}",
-                planet_id=payment.planet_id,
-                payment_id=payment.id,
-                refund_id=refund.id,
-                party=share.party,
-                user_id=share.user_id,
-                amount=-share.amount,
-                currency=payment.currency,
-                available_at=now,
-                created_at=now,
-            )
-        )
+        key = f"ref:{refund.id}:{share.key}"
+        _add_entry(payment, key, share.party, share.user_id, -share.amount, now, now, refund.id)
     db.session.flush()
 
 
@@ -174,17 +178,5 @@ def record_processing_fee(payment: Payment, fee: int, now: datetime) -> None:
         return
     payment.processing_fee = fee
     for party, amount in ((Party.PROVIDER, fee), (Party.PLATFORM, -fee)):
-        db.session.add(
-            LedgerEntry(
-                entry_key=f"fee:{payment.id}:{party}",
-                planet_id=payment.planet_id,
-                payment_id=payment.id,
-                party=party,
-                user_id=None,
-                amount=amount,
-                currency=payment.currency,
-                available_at=now,
-                created_at=now,
-            )
-        )
+        _add_entry(payment, f"fee:{payment.id}:{party}", party, None, amount, now, now)
     db.session.flush()

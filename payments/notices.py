@@ -16,22 +16,27 @@ from planet.planets.models import Membership, Planet
 from planet.web.links import external_url
 
 
+def _money_notice(payment: Payment, kind: Kind, dedupe_key: str, amount: int) -> None:
+    """Tell the payer about money moved on `payment`, linking to the planet's timeline."""
+    planet = db.session.get(Planet, payment.planet_id)
+    services.notify(
+        payment.user_id,
+        kind,
+        dedupe_key,
+        planet=planet,
+        data={
+            "amount": services.format_amount(amount, payment.currency),
+            "link": external_url("content.timeline", slug=planet.slug),
+        },
+    )
+
+
 @jobs.handler("payments.payment_succeeded")
 def payment_succeeded(payment_id: int, **_ignored) -> None:
     payment = db.session.get(Payment, payment_id)
     if payment is None:
         return
-    planet = db.session.get(Planet, payment.planet_id)
-    services.notify(
-        payment.user_id,
-        Kind.PAYMENT_RECEIVED,
-        f"paid:{payment.id}",
-        planet=planet,
-        data={
-            "amount": services.format_amount(payment.amount, payment.currency),
-            "link": external_url("content.timeline", slug=planet.slug),
-        },
-    )
+    _money_notice(payment, Kind.PAYMENT_RECEIVED, f"paid:{payment.id}", payment.amount)
 
 
 @jobs.handler("payments.refund_completed")
@@ -40,17 +45,7 @@ def refund_completed(refund_id: int, **_ignored) -> None:
     if refund is None:
         return
     payment = db.session.get(Payment, refund.payment_id)
-    planet = db.session.get(Planet, payment.planet_id)
-    services.notify(
-        payment.user_id,
-        Kind.REFUND_DONE,
-        f"refund:{refund.id}",
-        planet=planet,
-        data={
-            "amount": services.format_amount(refund.amount, payment.currency),
-            "link": external_url("content.timeline", slug=planet.slug),
-        },
-    )
+    _money_notice(payment, Kind.REFUND_DONE, f"refund:{refund.id}", refund.amount)
 
 
 @jobs.handler("payments.renewal_failed")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from sqlalchemy import Engine, text
 from sqlalchemy.dialects import postgresql, sqlite
 
 from planet.extensions import db
@@ -35,3 +36,17 @@ def insert_ignore(model, values: dict, conflict: list[str]) -> bool:
     )
     # RETURNING, not rowcount: with PostgreSQL's implicit RETURNING the rowcount is unreliable.
     return db.session.execute(statement).first() is not None
+
+
+def drop_postgres_database(admin: Engine, name: str) -> None:
+    """Drop the PostgreSQL database `name` (a test or benchmark's private one) after ending the
+    sessions still connected to it; `admin` is an AUTOCOMMIT engine on another database."""
+    with admin.connect() as conn:
+        conn.execute(
+            text(
+                "SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
+                "WHERE datname = :name AND pid <> pg_backend_pid()"
+            ),
+            {"name": name},
+        )
+        conn.execute(text(f'DROP DATABASE IF EXISTS "{name}"'))

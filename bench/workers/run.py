@@ -51,6 +51,8 @@ def load() -> str:
 
 @contextmanager
 def private_database():
+    from planet.dbutil import drop_postgres_database
+
     admin = sa.create_engine(ADMIN_URL, isolation_level="AUTOCOMMIT")
     name = f"planet_bench_{uuid.uuid4().hex[:10]}"
     with admin.connect() as conn:
@@ -59,15 +61,7 @@ def private_database():
     try:
         yield url
     finally:
-        with admin.connect() as conn:
-            conn.execute(
-                sa.text(
-                    "SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
-                    "WHERE datname = :name AND pid <> pg_backend_pid()"
-                ),
-                {"name": name},
-            )
-            conn.execute(sa.text(f'DROP DATABASE IF EXISTS "{name}"'))
+        drop_postgres_database(admin, name)
         admin.dispose()
 
 
@@ -252,6 +246,24 @@ def mail_to(kind: str, app):
         controller.stop()
 
 
+@contextmanager
+def generated_app(async_marks: bool, config: dict, **shape):
+    """A private database filled by `generate(**shape)` and an app on it, yielded inside its
+    app context; the sessions and the engine are closed before the database is dropped."""
+    from planet.extensions import db
+
+    with private_database() as url:
+        app = make_app(url, async_marks)
+        app.config.update(config)
+        with app.app_context():
+            db.create_all()
+            with timed("generate"), db.engine.begin() as conn:
+                generate(conn, **shape)
+            yield app
+            db.session.remove()
+            db.engine.dispose()
+
+
 # ---------------------------------------------------------------- runs
 
 
@@ -266,37 +278,26 @@ def run_digest(args) -> None:
         f"{args.per_planet}, batch {args.batch}, mail: {args.smtp}, "
         f"async marks: {args.async_marks}; {load()}"
     )
-    with private_database() as url:
-        app = make_app(url, args.async_marks)
-        app.config["DIGEST_BATCH_SIZE"] = args.batch
-        with app.app_context():
-            db.create_all()
-            with timed("generate"), db.engine.begin() as conn:
-                generate(
-                    conn,
-                    users=users,
-                    planets=planets,
-                    memberships=args.members,
-                    due=0,
-                    topics=True,
-                )
-            with mail_to(args.smtp, app) as sent:
-                before = rss_mb()
-                print(f"  before the run: {load()}")
-                with timed("weekly digest run") as timer:
-                    summary = digests.fan_out_weekly(NOW)
-                emails = sent()
-                print(f"  summary: {summary}; emails: {emails}; after: {load()}")
-                print(
-                    f"  => {emails / timer.seconds:.0f} emails/s; peak RSS {rss_mb():.0f} MB "
-                    f"(before the run {before:.0f} MB)"
-                )
-                with timed("re-run (everything already sent)"):
-                    digests.fan_out_weekly(NOW)
-                print(f"  emails after the re-run: {sent()} (new: {sent() - emails})")
-                print(f"  outbox: {outbox_counts(db)}")
-            db.session.remove()
-            db.engine.dispose()
+    shape = {"users": users, "planets": planets, "memberships": args.members, "due": 0}
+    config = {"DIGEST_BATCH_SIZE": args.batch}
+    with (
+        generated_app(args.async_marks, config, topics=True, **shape) as app,
+        mail_to(args.smtp, app) as sent,
+    ):
+        before = rss_mb()
+        print(f"  before the run: {load()}")
+        with timed("weekly digest run") as timer:
+            summary = digests.fan_out_weekly(NOW)
+        emails = sent()
+        print(f"  summary: {summary}; emails: {emails}; after: {load()}")
+        print(
+            f"  => {emails / timer.seconds:.0f} emails/s; peak RSS {rss_mb():.0f} MB "
+            f"(before the run {before:.0f} MB)"
+        )
+        with timed("re-run (everything already sent)"):
+            digests.fan_out_weekly(NOW)
+        print(f"  emails after the re-run: {sent()} (new: {sent() - emails})")
+        print(f"  outbox: {outbox_counts(db)}")
 
 
 def outbox_counts(db) -> str:
@@ -355,44 +356,31 @@ def run_expiry(args) -> None:
         f"expiry: {args.total} active memberships ({planets} planets), {args.due} due, "
         f"jobs: {args.jobs}, async marks: {args.async_marks}; {load()}"
     )
-    with private_database() as url:
-        app = make_app(url, args.async_marks)
-        with app.app_context():
-            db.create_all()
-            with timed("generate"), db.engine.begin() as conn:
-                generate(
-                    conn,
-                    users=users,
-                    planets=planets,
-                    memberships=args.total,
-                    due=args.due,
-                    topics=False,
-                )
-            print("  EXPLAIN (ANALYZE, BUFFERS) of the claim query:")
-            for line in explain_claim(db, sweeps):
-                print("    " + line)
-            with mail_to("sink", app) as sent, jobs_to(args.jobs, app) as queued:
-                before = rss_mb()
-                print(f"  before the sweep: {load()}")
-                with timed("expiry sweep") as timer:
-                    summary = sweeps.sweep_expiry(NOW)
-                print(f"  summary: {summary}; emails: {sent()}; after: {load()}")
+    shape = {"users": users, "planets": planets, "memberships": args.total, "due": args.due}
+    with generated_app(args.async_marks, {}, topics=False, **shape) as app:
+        print("  EXPLAIN (ANALYZE, BUFFERS) of the claim query:")
+        for line in explain_claim(db, sweeps):
+            print("    " + line)
+        with mail_to("sink", app) as sent, jobs_to(args.jobs, app) as queued:
+            before = rss_mb()
+            print(f"  before the sweep: {load()}")
+            with timed("expiry sweep") as timer:
+                summary = sweeps.sweep_expiry(NOW)
+            print(f"  summary: {summary}; emails: {sent()}; after: {load()}")
+            print(
+                f"  => {summary['expired'] / timer.seconds:.0f} memberships/s; peak RSS "
+                f"{rss_mb():.0f} MB (before the sweep {before:.0f} MB)"
+            )
+            if queued:
+                with timed(f"follow-up jobs ({len(queued)}, run one by one)") as jobs_timer:
+                    outcomes = [relay.run_pending(pending_id) for pending_id in queued]
                 print(
-                    f"  => {summary['expired'] / timer.seconds:.0f} memberships/s; peak RSS "
-                    f"{rss_mb():.0f} MB (before the sweep {before:.0f} MB)"
+                    f"  => {len(queued) / jobs_timer.seconds:.0f} jobs/s; "
+                    f"{outcomes.count('done')} done"
                 )
-                if queued:
-                    with timed(f"follow-up jobs ({len(queued)}, run one by one)") as jobs_timer:
-                        outcomes = [relay.run_pending(pending_id) for pending_id in queued]
-                    print(
-                        f"  => {len(queued) / jobs_timer.seconds:.0f} jobs/s; "
-                        f"{outcomes.count('done')} done"
-                    )
-                with timed("sweep again (nothing due)"):
-                    again = sweeps.sweep_expiry(NOW)
-                print(f"  summary: {again}; emails: {sent()}")
-            db.session.remove()
-            db.engine.dispose()
+            with timed("sweep again (nothing due)"):
+                again = sweeps.sweep_expiry(NOW)
+            print(f"  summary: {again}; emails: {sent()}")
 
 
 def main(argv=None) -> None:

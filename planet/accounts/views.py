@@ -52,6 +52,16 @@ def _config_limit(name: str):
     return lambda: current_app.config[name]
 
 
+def _post_limit(config_name: str, **options):
+    """A rate limit on POSTs, its rate read from the config key `config_name` at request time."""
+    return limiter.limit(
+        _config_limit(config_name),
+        methods=["POST"],
+        error_message=_too_many_attempts,
+        **options,
+    )
+
+
 def _submitted_email() -> str:
     return "account:" + (request.form.get("email") or "").strip().lower()[:254]
 
@@ -71,22 +81,28 @@ def _render(template: str, status: int = 200, **context):
 # ---------------------------------------------------------------- sign up, log in, log out
 
 
-@bp.route("/accounts/signup", methods=["GET", "POST"])
-@limiter.limit(
-    _config_limit("SIGNUP_RATE_LIMIT"),
-    methods=["POST"],
-    error_message=_too_many_attempts,
-)
-def signup():
-    form = SignupForm()
-    target = safe_next(form.next.data or request.args.get("next"))
+def _entry_form(form, target: str, template: str):
+    """The shared start of sign-up and log-in: a signed-in user goes on to the target, a GET
+    shows the empty form (remembering ``next``), an invalid POST shows it again with a 400.
+    None means the form is valid and the caller goes on."""
     if current_user.is_authenticated:
         return redirect(target)
     if request.method == "GET":
         form.next.data = request.args.get("next", "")
-        return _render("accounts/signup.html", form=form)
+        return _render(template, form=form)
     if not form.validate():
-        return _render("accounts/signup.html", 400, form=form)
+        return _render(template, 400, form=form)
+    return None
+
+
+@bp.route("/accounts/signup", methods=["GET", "POST"])
+@_post_limit("SIGNUP_RATE_LIMIT")
+def signup():
+    form = SignupForm()
+    target = safe_next(form.next.data or request.args.get("next"))
+    early = _entry_form(form, target, "accounts/signup.html")
+    if early is not None:
+        return early
     try:
         user = services.sign_up(
             form.email.data, form.display_name.data, form.password.data, locale=_locale()
@@ -104,28 +120,18 @@ def signup():
 
 
 @bp.route("/accounts/login", methods=["GET", "POST"])
-@limiter.limit(
-    _config_limit("LOGIN_RATE_LIMIT"),
-    methods=["POST"],
-    error_message=_too_many_attempts,
-)
-@limiter.limit(
-    _config_limit("ACCOUNT_LOGIN_RATE_LIMIT"),
-    methods=["POST"],
+@_post_limit("LOGIN_RATE_LIMIT")
+@_post_limit(
+    "ACCOUNT_LOGIN_RATE_LIMIT",
     key_func=_submitted_email,
     deduct_when=_failed_login,
-    error_message=_too_many_attempts,
 )
 def login():
     form = LoginForm()
     target = safe_next(form.next.data or request.args.get("next"))
-    if current_user.is_authenticated:
-        return redirect(target)
-    if request.method == "GET":
-        form.next.data = request.args.get("next", "")
-        return _render("accounts/login.html", form=form)
-    if not form.validate():
-        return _render("accounts/login.html", 400, form=form)
+    early = _entry_form(form, target, "accounts/login.html")
+    if early is not None:
+        return early
     user = services.authenticate(form.email.data, form.password.data)
     if user is None:
         form.form_errors.append(_("The email or password is not correct."))
@@ -184,16 +190,10 @@ def resend_verification():
 
 
 @bp.route("/accounts/password/forgot", methods=["GET", "POST"])
-@limiter.limit(
-    _config_limit("RESET_RATE_LIMIT"),
-    methods=["POST"],
-    error_message=_too_many_attempts,
-)
-@limiter.limit(
-    _config_limit("RESET_PER_EMAIL_RATE_LIMIT"),
-    methods=["POST"],
+@_post_limit("RESET_RATE_LIMIT")
+@_post_limit(
+    "RESET_PER_EMAIL_RATE_LIMIT",
     key_func=lambda: "reset:" + _submitted_email(),
-    error_message=_too_many_attempts,
 )
 def forgot_password():
     form = ForgotPasswordForm()
@@ -226,6 +226,12 @@ def reset_password(token):
 
 
 # ---------------------------------------------------------------- settings
+
+
+def _saved(message: str):
+    """Back to the settings page with a success message."""
+    flash(message, "success")
+    return redirect(url_for("accounts.settings"))
 
 
 def _settings_page(status=200, profile_form=None, avatar_form=None):
@@ -261,8 +267,7 @@ def settings():
     except services.InvalidInput as error:
         apply_service_error(form, error)
         return _settings_page(error.status, profile_form=form)
-    flash(_("Your profile is saved."), "success")
-    return redirect(url_for("accounts.settings"))
+    return _saved(_("Your profile is saved."))
 
 
 @bp.post("/accounts/settings/avatar")
@@ -277,8 +282,7 @@ def upload_avatar():
         apply_service_error(form, error)
         return _settings_page(error.status, avatar_form=form)
     services.set_avatar(current_user, key)
-    flash(_("Your avatar is updated."), "success")
-    return redirect(url_for("accounts.settings"))
+    return _saved(_("Your avatar is updated."))
 
 
 @bp.post("/accounts/settings/avatar/remove")
@@ -288,8 +292,7 @@ def remove_avatar():
     if not form.validate():
         abort(400)
     services.remove_avatar(current_user)
-    flash(_("Your avatar is removed."), "success")
-    return redirect(url_for("accounts.settings"))
+    return _saved(_("Your avatar is removed."))
 
 
 @bp.route("/accounts/settings/password", methods=["GET", "POST"])
@@ -305,8 +308,7 @@ def change_password():
     except services.InvalidInput as error:
         apply_service_error(form, error)
         return _render("accounts/change_password.html", error.status, form=form)
-    flash(_("Your password is changed. You were signed out on your other devices."), "success")
-    return redirect(url_for("accounts.settings"))
+    return _saved(_("Your password is changed. You were signed out on your other devices."))
 
 
 # ---------------------------------------------------------------- avatars and profiles

@@ -85,40 +85,40 @@ def roster(slug):
     )
 
 
-def _target(planet, membership_id: int) -> Membership:
+def _member_action(slug, membership_id: int, action, form) -> tuple:
+    """The shared start of the roster actions, in order: the planet (404), the policy (403),
+    the posted form (400), then the membership in that planet (404)."""
+    planet = planet_or_404(slug)
+    policy.require(current_user, action, planet)
+    _valid_post(form)
     membership = in_planet_or_404(Membership, membership_id, planet)
-    return membership
+    return planet, membership
+
+
+def _back_to_roster(planet, message: str):
+    flash(message, "success")
+    return redirect(url_for("members.roster", slug=planet.slug))
 
 
 @bp.post("/p/<slug>/members/<int:membership_id>/remove")
 def remove(slug, membership_id):
-    planet = planet_or_404(slug)
-    policy.require(current_user, policy.Action.REMOVE_MEMBER, planet)
-    _valid_post(ActionForm())
-    membership = _target(planet, membership_id)
+    planet, membership = _member_action(
+        slug, membership_id, policy.Action.REMOVE_MEMBER, ActionForm()
+    )
     services.remove_member(planet, current_user, membership)
-    flash(_("The member was removed."), "success")
-    return redirect(url_for("members.roster", slug=planet.slug))
+    return _back_to_roster(planet, _("The member was removed."))
 
 
 @bp.post("/p/<slug>/members/<int:membership_id>/ban")
 def ban(slug, membership_id):
-    planet = planet_or_404(slug)
-    policy.require(current_user, policy.Action.BAN_MEMBER, planet)
-    _valid_post(ActionForm())
-    membership = _target(planet, membership_id)
+    planet, membership = _member_action(slug, membership_id, policy.Action.BAN_MEMBER, ActionForm())
     services.ban_member(planet, current_user, membership)
-    flash(_("The member was banned and cannot rejoin."), "success")
-    return redirect(url_for("members.roster", slug=planet.slug))
+    return _back_to_roster(planet, _("The member was banned and cannot rejoin."))
 
 
 @bp.post("/p/<slug>/members/<int:membership_id>/role")
 def set_role(slug, membership_id):
-    planet = planet_or_404(slug)
-    policy.require(current_user, policy.Action.MANAGE_ROLES, planet)
     form = RoleForm()
-    _valid_post(form)
-    membership = _target(planet, membership_id)
+    planet, membership = _member_action(slug, membership_id, policy.Action.MANAGE_ROLES, form)
     services.set_role(planet, current_user, membership, Role(form.role.data))
-    flash(_("The role was changed."), "success")
-    return redirect(url_for("members.roster", slug=planet.slug))
+    return _back_to_roster(planet, _("The role was changed."))

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import threading
 from datetime import timedelta
 
 import pytest
@@ -13,6 +12,7 @@ from planet.members.models import ReminderSent
 from planet.models import utcnow
 from planet.notifications.models import Notification
 from planet.planets.models import Membership, MembershipStatus
+from tests.workers.racing import race
 from workers.models import PeriodicRun
 from workers.tasks import tick
 
@@ -20,27 +20,7 @@ pytestmark = pytest.mark.postgres
 
 
 def _race(app, job: str, now_iso: str, ticks: int) -> list[str]:
-    barrier = threading.Barrier(ticks)
-    outcomes: list[str] = []
-    errors: list[BaseException] = []
-
-    def beat():
-        with app.app_context():  # its own session and connection
-            try:
-                barrier.wait()
-                outcomes.append(tick.run(job, now_iso))
-            except BaseException as error:  # noqa: BLE001 - reported below
-                errors.append(error)
-            finally:
-                db.session.remove()
-
-    threads = [threading.Thread(target=beat) for _ in range(ticks)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(60)
-    assert not errors, errors
-    return sorted(outcomes)
+    return race(app, lambda: tick.run(job, now_iso), ticks)
 
 
 def test_concurrent_ticks_for_one_period_run_the_sweep_once(app, make):

@@ -3,7 +3,6 @@ refresh job racing the sweep for one planet computes its snapshot once."""
 
 from __future__ import annotations
 
-import threading
 from datetime import timedelta
 
 import pytest
@@ -15,34 +14,11 @@ from planet.engagement.insights.health_snapshot import HealthSnapshot
 from planet.engagement.insights.models import ActivityKind
 from planet.extensions import db
 from planet.models import utcnow
+from tests.workers.racing import race
 from workers.models import PeriodicRun
 from workers.tasks import tick
 
 pytestmark = pytest.mark.postgres
-
-
-def _race(app, work, threads: int) -> list[str]:
-    barrier = threading.Barrier(threads)
-    outcomes: list[str] = []
-    errors: list[BaseException] = []
-
-    def run():
-        with app.app_context():  # its own session and connection
-            try:
-                barrier.wait()
-                outcomes.append(work())
-            except BaseException as error:  # noqa: BLE001 - reported below
-                errors.append(error)
-            finally:
-                db.session.remove()
-
-    started = [threading.Thread(target=run) for _ in range(threads)]
-    for thread in started:
-        thread.start()
-    for thread in started:
-        thread.join(60)
-    assert not errors, errors
-    return sorted(outcomes)
 
 
 def _busy_planet(make, members: int = 4):
@@ -59,7 +35,7 @@ def test_concurrent_ticks_compute_each_snapshot_once(app, make):
     planets = [_busy_planet(make) for _ in range(3)]
     make.planet()  # one member: small enough to stay live, never opened
     now = utcnow()
-    outcomes = _race(app, lambda: tick.run("health_snapshots", now.isoformat()), 3)
+    outcomes = race(app, lambda: tick.run("health_snapshots", now.isoformat()), 3)
     assert outcomes == ["done", "skipped", "skipped"]
     db.session.expire_all()
     rows = db.session.scalars(select(HealthSnapshot).order_by(HealthSnapshot.planet_id)).all()
@@ -88,7 +64,7 @@ def test_refresh_job_racing_the_sweep_computes_once(app, make):
         db.session.commit()
         return outcome
 
-    outcomes = _race(app, refresh, 4)
+    outcomes = race(app, refresh, 4)
     assert outcomes.count("computed") == 1
     assert set(outcomes) - {"computed"} <= {"busy", "not_due"}
     db.session.expire_all()

@@ -55,6 +55,16 @@ def send_tick(job: str, now: datetime, queue: str = "billing") -> None:
     tick.apply_async(args=[job, now.isoformat()], queue=queue)
 
 
+def kill_mid_mail(worker, worker_smtp, hold_at: int, start, timeout: int = 60) -> None:
+    """Hold the `hold_at`-th SMTP conversation, call `start()`, and SIGKILL the worker while it
+    waits on that email (its task neither finished nor acknowledged); later emails pass."""
+    worker_smtp.gate.hold_at = hold_at
+    start()
+    assert worker_smtp.gate.holding.wait(timeout), worker.log_text()[-3000:]
+    worker.kill()
+    worker_smtp.gate.hold_at = None
+
+
 def planet_with_news(make, members: int):
     owner = make.user(email="owner@example.com")
     planet = make.planet(owner, name="Worker Planet")
@@ -254,11 +264,8 @@ def test_worker_killed_mid_digest_batch_then_restarted_sends_each_email_once(
     expected = active_members(planet.id)  # 301
     app.config["DIGEST_BATCH_SIZE"] = 50
     worker = real_worker()
-    worker_smtp.gate.hold_at = 120  # pause the 120th SMTP conversation (third batch)
-    digests.fan_out_weekly(NOW)
-    assert worker_smtp.gate.holding.wait(90), worker.log_text()[-3000:]
-    worker.kill()  # SIGKILL mid-batch, mid-mail: its task is neither finished nor acknowledged
-    worker_smtp.gate.hold_at = None
+    # Pause the 120th SMTP conversation (third batch): SIGKILL mid-batch, mid-mail.
+    kill_mid_mail(worker, worker_smtp, 120, lambda: digests.fan_out_weekly(NOW), timeout=90)
     assert len(worker_smtp.messages) == 119
     assert db.session.scalar(
         select(func.count()).select_from(Outbox).where(Outbox.sent_at.is_(None))
@@ -283,12 +290,8 @@ def test_worker_killed_mid_expiry_batch_then_restarted_tells_each_member_once(
     worker = real_worker()
     # One batch: its rows are committed, then its 12 emails go out over one SMTP connection;
     # the worker dies in the middle of the fifth.
-    worker_smtp.gate.hold_at = 5
     now = utcnow()
-    send_tick("expiry", now)
-    assert worker_smtp.gate.holding.wait(60), worker.log_text()[-3000:]
-    worker.kill()
-    worker_smtp.gate.hold_at = None
+    kill_mid_mail(worker, worker_smtp, 5, lambda: send_tick("expiry", now))
     assert len(worker_smtp.messages) == 4
     worker.start()
     # The rest of the emails are the relay's (the redelivered tick finds its period taken).
@@ -317,12 +320,8 @@ def test_worker_killed_mid_renewal_sweep_charges_nobody_twice(
     worker = real_worker()
     # Each renewal sends a receipt and a "renewed" email after its commit: hold the third
     # email (the second member's), so one member is charged and told, one charged, one not.
-    worker_smtp.gate.hold_at = 3
     now = utcnow()
-    send_tick("renewals", now)
-    assert worker_smtp.gate.holding.wait(60), worker.log_text()[-3000:]
-    worker.kill()
-    worker_smtp.gate.hold_at = None
+    kill_mid_mail(worker, worker_smtp, 3, lambda: send_tick("renewals", now))
     worker.start()
     # The redelivered tick finds this period's run taken; the next period's tick and the
     # relay (unsent email) finish the work.

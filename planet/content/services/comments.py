@@ -7,7 +7,13 @@ from sqlalchemy import update
 
 from planet import jobs
 from planet.content.models import Comment, Report, ReportStatus, Topic
-from planet.content.services.common import bump, check_same_planet, close_reports, require
+from planet.content.services.common import (
+    bump,
+    check_same_planet,
+    close_reports,
+    deletable,
+    require,
+)
 from planet.content.services.text import COMMENT_MAX, clean_text, mentioned_user_ids
 from planet.errors import NotFound
 from planet.extensions import db
@@ -62,9 +68,7 @@ def edit_comment(planet: Planet, user, comment: Comment, body: str) -> Comment:
 
 def delete_comment(planet: Planet, user, comment: Comment) -> Comment:
     """Soft delete a comment (and the replies under a top-level one); counters fixed."""
-    check_same_planet(planet, comment)
-    require(user, Action.DELETE_CONTENT, planet, comment)
-    if comment.deleted_at is not None:
+    if not deletable(planet, user, comment):
         return comment
     now = utcnow()
     comment.deleted_at = now

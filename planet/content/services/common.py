@@ -6,7 +6,8 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy import update
 
 from planet import policy
-from planet.content.models import Report, ReportStatus
+from planet.content.models import Report, ReportStatus, Topic, TopicKind
+from planet.content.services.text import render_topic_body
 from planet.errors import NotFound
 from planet.extensions import db
 from planet.models import utcnow
@@ -45,3 +46,30 @@ def close_reports(user, condition, status: ReportStatus) -> None:
         .values(status=status, resolved_by_id=user.id, resolved_at=utcnow())
         .execution_options(synchronize_session=False)
     )
+
+
+def deletable(planet: Planet, user, item) -> bool:
+    """Check `item` is in `planet` and `user` may delete it; False when it is already deleted
+    (deleting twice changes nothing)."""
+    check_same_planet(planet, item)
+    require(user, Action.DELETE_CONTENT, planet, item)
+    return item.deleted_at is None
+
+
+def add_topic(planet: Planet, author, kind: TopicKind, body: str, now, **fields) -> Topic:
+    """A new topic (a post or a question), out of the feed, its body rendered; flushed, so it
+    has an id."""
+    topic = Topic(
+        planet_id=planet.id,
+        author_id=author.id,
+        kind=kind,
+        body=body,
+        body_html=render_topic_body(planet, body),
+        in_feed=False,
+        feed_at=now,
+        created_at=now,
+        **fields,
+    )
+    db.session.add(topic)
+    db.session.flush()
+    return topic

@@ -8,7 +8,7 @@ from sqlalchemy import select
 from planet import jobs
 from planet.accounts.models import User
 from planet.content.models import Answer, Topic, TopicKind
-from planet.content.services.common import check_same_planet, require
+from planet.content.services.common import add_topic, check_same_planet, require
 from planet.content.services.feed import enter_feed, leave_feed, sync_hashtags
 from planet.content.services.text import (
     ANSWER_MAX,
@@ -59,21 +59,16 @@ def ask_question(
         raise ServiceError(_l("Anonymous questions are switched off in this planet."))
     body = clean_text(body, BODY_MAX)
     now = utcnow()
-    topic = Topic(
-        planet_id=planet.id,
-        author_id=asker.id,
-        kind=TopicKind.QUESTION,
+    topic = add_topic(
+        planet,
+        asker,
+        TopicKind.QUESTION,
+        body,
+        now,
         title="",
-        body=body,
-        body_html=render_topic_body(planet, body),
         addressee_id=addressee_id,
         is_anonymous=bool(anonymous),
-        in_feed=False,
-        feed_at=now,
-        created_at=now,
     )
-    db.session.add(topic)
-    db.session.flush()
     sync_hashtags(topic, extract_hashtags(body))
     jobs.defer("notifications.question_asked", topic_id=topic.id)
     jobs.defer("engagement.question_asked", topic_id=topic.id)

@@ -12,7 +12,13 @@ from sqlalchemy import select
 from planet import jobs
 from planet.content import uploads
 from planet.content.models import Attachment, Report, ReportStatus, Topic, TopicKind
-from planet.content.services.common import check_same_planet, close_reports, require
+from planet.content.services.common import (
+    add_topic,
+    check_same_planet,
+    close_reports,
+    deletable,
+    require,
+)
 from planet.content.services.feed import enter_feed, leave_feed, sync_hashtags
 from planet.content.services.text import (
     BODY_MAX,
@@ -69,21 +75,16 @@ def create_topic(
     title = clean_text(title, TITLE_MAX, required=False)
     body = clean_text(body, BODY_MAX)
     now = utcnow()
-    topic = Topic(
-        planet_id=planet.id,
-        author_id=author.id,
-        kind=TopicKind.POST,
+    topic = add_topic(
+        planet,
+        author,
+        TopicKind.POST,
+        body,
+        now,
         title=title,
-        body=body,
-        body_html=render_topic_body(planet, body),
-        in_feed=False,
-        feed_at=now,
-        created_at=now,
         is_announcement=announce,
         pinned_at=now if announce else None,
     )
-    db.session.add(topic)
-    db.session.flush()
     _attach_images(planet, author, topic, images, attachment_keys)
     sync_hashtags(topic, extract_hashtags(body))
     enter_feed(planet, topic, now)
@@ -114,9 +115,7 @@ def edit_topic(planet: Planet, user, topic: Topic, *, title: str = "", body: str
 
 def delete_topic(planet: Planet, user, topic: Topic) -> Topic:
     """Soft delete: out of the feed, tags and counters fixed, open reports closed."""
-    check_same_planet(planet, topic)
-    require(user, Action.DELETE_CONTENT, planet, topic)
-    if topic.deleted_at is not None:
+    if not deletable(planet, user, topic):
         return topic
     leave_feed(planet, topic)
     topic.deleted_at = utcnow()

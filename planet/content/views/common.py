@@ -7,7 +7,7 @@ planet to its landing page; every object is checked again with READ_TOPIC.
 
 from __future__ import annotations
 
-from flask import Blueprint, abort, current_app, redirect, render_template, url_for
+from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 
 from planet import policy
@@ -39,6 +39,15 @@ def writing(slug: str):
     planet = planet_or_404(slug)
     policy.require(current_user, Action.READ, planet)
     return planet
+
+
+def topic_for(slug: str, topic_id: int, action: Action):
+    """(planet, topic) for a write on the topic: the planet and topic are readable (else 404)
+    and the policy allows `action` on the topic (else 403)."""
+    planet = writing(slug)
+    topic = topic_or_404(planet, topic_id)
+    policy.require(current_user, action, planet, topic)
+    return planet, topic
 
 
 def topic_or_404(planet, topic_id: int, eager: bool = False) -> Topic:
@@ -98,3 +107,22 @@ def form_page(planet, form, title: str, action: str, status: int = 400, cancel=N
         ),
         status,
     )
+
+
+def form_flow(planet, form, title: str, *, save, done, cancel: str, message: str | None = None):
+    """The one form round trip: a valid POST calls ``save()``, flashes ``message`` (if any) and
+    goes to ``done`` (a URL, or a function of what ``save()`` returned); a GET shows the form
+    (200) and an invalid POST shows it again (400)."""
+    if form.validate_on_submit():
+        result = save()
+        if message is not None:
+            flash(message, "success")
+        return redirect(done(result) if callable(done) else done)
+    status = 400 if form.is_submitted() else 200
+    return form_page(planet, form, title, request.path, status, cancel=cancel)
+
+
+def done(message: str, url: str):
+    """Flash a success message and go to ``url``: the end of every content action."""
+    flash(message, "success")
+    return redirect(url)

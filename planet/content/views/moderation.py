@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from flask import abort, flash, redirect, render_template, request, url_for
+from flask import abort, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 
@@ -15,7 +15,8 @@ from planet.content.services import topics
 from planet.content.views.common import (
     bp,
     comment_or_404,
-    form_page,
+    done,
+    form_flow,
     topic_or_404,
     topic_url,
     writing,
@@ -49,13 +50,16 @@ def report(slug, topic_id, comment_id):
         objects = {"topic": item}
     policy.require(current_user, Action.REPORT, planet, item)
     form = ReportForm()
-    if form.validate_on_submit():
-        report_service.file_report(planet, current_user, reason=form.reason.data, **objects)
-        flash(_("Thank you. The moderators will look at it."), "success")
-        return redirect(topic_url(planet, topic))
-    status = 400 if form.is_submitted() else 200
-    return form_page(
-        planet, form, _("Report"), request.path, status, cancel=topic_url(planet, topic)
+    return form_flow(
+        planet,
+        form,
+        _("Report"),
+        save=lambda: report_service.file_report(
+            planet, current_user, reason=form.reason.data, **objects
+        ),
+        done=topic_url(planet, topic),
+        cancel=topic_url(planet, topic),
+        message=_("Thank you. The moderators will look at it."),
     )
 
 
@@ -69,19 +73,25 @@ def reports(slug):
     )
 
 
-@bp.post("/reports/<int:report_id>/resolve")
-def resolve_report(slug, report_id):
+def _close_report(slug, report_id: int, close, message: str):
     planet = writing(slug)
     item = in_planet_or_404(Report, report_id, planet)
-    report_service.resolve_report(planet, current_user, item)
-    flash(_("The content was deleted and the report closed."), "success")
-    return redirect(url_for("content.reports", slug=planet.slug))
+    close(planet, current_user, item)
+    return done(message, url_for("content.reports", slug=planet.slug))
+
+
+@bp.post("/reports/<int:report_id>/resolve")
+def resolve_report(slug, report_id):
+    return _close_report(
+        slug,
+        report_id,
+        report_service.resolve_report,
+        _("The content was deleted and the report closed."),
+    )
 
 
 @bp.post("/reports/<int:report_id>/dismiss")
 def dismiss_report(slug, report_id):
-    planet = writing(slug)
-    item = in_planet_or_404(Report, report_id, planet)
-    report_service.dismiss_report(planet, current_user, item)
-    flash(_("The report was dismissed."), "success")
-    return redirect(url_for("content.reports", slug=planet.slug))
+    return _close_report(
+        slug, report_id, report_service.dismiss_report, _("The report was dismissed.")
+    )

@@ -12,9 +12,11 @@ from planet.content.queries.feed import feed_page, my_questions, waiting_questio
 from planet.content.services import questions as qa
 from planet.content.views.common import (
     bp,
+    done,
     feed_context,
-    form_page,
+    form_flow,
     reading,
+    topic_for,
     topic_or_404,
     topic_url,
     viewer_id,
@@ -72,15 +74,17 @@ def ask(slug):
 
 @bp.post("/t/<int:topic_id>/answer")
 def answer(slug, topic_id):
-    planet = writing(slug)
-    topic = topic_or_404(planet, topic_id)
-    policy.require(current_user, Action.ANSWER_QUESTION, planet, topic)
+    planet, topic = topic_for(slug, topic_id, Action.ANSWER_QUESTION)
     form = AnswerForm()
-    if not form.validate_on_submit():
-        return form_page(planet, form, _("Answer"), request.path, cancel=topic_url(planet, topic))
-    qa.answer_question(planet, current_user, topic, form.body.data)
-    flash(_("Answered. The question is now in the timeline."), "success")
-    return redirect(topic_url(planet, topic))
+    return form_flow(
+        planet,
+        form,
+        _("Answer"),
+        save=lambda: qa.answer_question(planet, current_user, topic, form.body.data),
+        done=topic_url(planet, topic),
+        cancel=topic_url(planet, topic),
+        message=_("Answered. The question is now in the timeline."),
+    )
 
 
 @bp.route("/t/<int:topic_id>/answer/edit", methods=["GET", "POST"])
@@ -91,13 +95,14 @@ def edit_answer(slug, topic_id):
         abort(404)
     policy.require(current_user, Action.EDIT_CONTENT, planet, topic.answer)
     form = AnswerForm(obj=topic.answer)
-    if form.validate_on_submit():
-        qa.edit_answer(planet, current_user, topic, topic.answer, form.body.data)
-        flash(_("Saved."), "success")
-        return redirect(topic_url(planet, topic))
-    status = 400 if form.is_submitted() else 200
-    return form_page(
-        planet, form, _("Edit answer"), request.path, status, cancel=topic_url(planet, topic)
+    return form_flow(
+        planet,
+        form,
+        _("Edit answer"),
+        save=lambda: qa.edit_answer(planet, current_user, topic, topic.answer, form.body.data),
+        done=topic_url(planet, topic),
+        cancel=topic_url(planet, topic),
+        message=_("Saved."),
     )
 
 
@@ -106,5 +111,5 @@ def delete_answer(slug, topic_id):
     planet = writing(slug)
     topic = topic_or_404(planet, topic_id, eager=True)
     qa.delete_answer(planet, current_user, topic, topic.answer)
-    flash(_("The answer was withdrawn; the question is open again."), "success")
-    return redirect(topic_url(planet, topic))
+    message = _("The answer was withdrawn; the question is open again.")
+    return done(message, topic_url(planet, topic))

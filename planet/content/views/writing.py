@@ -15,7 +15,9 @@ from planet.content.services import comments, likes, topics
 from planet.content.views.common import (
     bp,
     comment_or_404,
-    form_page,
+    done,
+    form_flow,
+    topic_for,
     topic_or_404,
     topic_url,
     writing,
@@ -65,16 +67,18 @@ def upload(slug):
 
 @bp.post("/t/<int:topic_id>/comments")
 def comment(slug, topic_id):
-    planet = writing(slug)
-    topic = topic_or_404(planet, topic_id)
-    policy.require(current_user, Action.COMMENT, planet, topic)
+    planet, topic = topic_for(slug, topic_id, Action.COMMENT)
     form = CommentForm()
-    if not form.validate_on_submit():
-        return form_page(planet, form, _("Comment"), request.path, cancel=topic_url(planet, topic))
-    created = comments.add_comment(
-        planet, current_user, topic, form.body.data, parent_id=form.parent_id.data
+    return form_flow(
+        planet,
+        form,
+        _("Comment"),
+        save=lambda: comments.add_comment(
+            planet, current_user, topic, form.body.data, parent_id=form.parent_id.data
+        ),
+        done=lambda created: topic_url(planet, topic, _anchor=f"c{created.id}"),
+        cancel=topic_url(planet, topic),
     )
-    return redirect(topic_url(planet, topic, _anchor=f"c{created.id}"))
 
 
 def _like_objects(planet, topic_id, comment_id):
@@ -94,36 +98,40 @@ def _like_response(planet, target, liked: bool, topic_id):
     return redirect_back(url_for("content.topic", slug=planet.slug, topic_id=page_topic))
 
 
+def _set_like(slug, topic_id, comment_id, *, liked: bool):
+    planet = writing(slug)
+    objects, target = _like_objects(planet, topic_id, comment_id)
+    (likes.like if liked else likes.unlike)(planet, current_user, **objects)
+    return _like_response(planet, target, liked, topic_id)
+
+
 @bp.post("/t/<int:topic_id>/like", defaults={"comment_id": None})
 @bp.post("/c/<int:comment_id>/like", defaults={"topic_id": None})
 def like(slug, topic_id, comment_id):
-    planet = writing(slug)
-    objects, target = _like_objects(planet, topic_id, comment_id)
-    likes.like(planet, current_user, **objects)
-    return _like_response(planet, target, True, topic_id)
+    return _set_like(slug, topic_id, comment_id, liked=True)
 
 
 @bp.post("/t/<int:topic_id>/unlike", defaults={"comment_id": None})
 @bp.post("/c/<int:comment_id>/unlike", defaults={"topic_id": None})
 def unlike(slug, topic_id, comment_id):
-    planet = writing(slug)
-    objects, target = _like_objects(planet, topic_id, comment_id)
-    likes.unlike(planet, current_user, **objects)
-    return _like_response(planet, target, False, topic_id)
+    return _set_like(slug, topic_id, comment_id, liked=False)
 
 
 @bp.route("/t/<int:topic_id>/edit", methods=["GET", "POST"])
 def edit_topic(slug, topic_id):
-    planet = writing(slug)
-    topic = topic_or_404(planet, topic_id)
-    policy.require(current_user, Action.EDIT_CONTENT, planet, topic)
+    planet, topic = topic_for(slug, topic_id, Action.EDIT_CONTENT)
     form = EditTopicForm(obj=topic)
-    if form.validate_on_submit():
-        topics.edit_topic(planet, current_user, topic, title=form.title.data, body=form.body.data)
-        flash(_("Saved."), "success")
-        return redirect(topic_url(planet, topic))
-    status = 400 if form.is_submitted() else 200
-    return form_page(planet, form, _("Edit"), request.path, status, cancel=topic_url(planet, topic))
+    return form_flow(
+        planet,
+        form,
+        _("Edit"),
+        save=lambda: topics.edit_topic(
+            planet, current_user, topic, title=form.title.data, body=form.body.data
+        ),
+        done=topic_url(planet, topic),
+        cancel=topic_url(planet, topic),
+        message=_("Saved."),
+    )
 
 
 @bp.route("/c/<int:comment_id>/edit", methods=["GET", "POST"])
@@ -133,13 +141,14 @@ def edit_comment(slug, comment_id):
     policy.require(current_user, Action.EDIT_CONTENT, planet, item)
     form = CommentForm(obj=item)
     del form.parent_id
-    if form.validate_on_submit():
-        comments.edit_comment(planet, current_user, item, form.body.data)
-        flash(_("Saved."), "success")
-        return redirect(topic_url(planet, topic, _anchor=f"c{item.id}"))
-    status = 400 if form.is_submitted() else 200
-    return form_page(
-        planet, form, _("Edit comment"), request.path, status, cancel=topic_url(planet, topic)
+    return form_flow(
+        planet,
+        form,
+        _("Edit comment"),
+        save=lambda: comments.edit_comment(planet, current_user, item, form.body.data),
+        done=topic_url(planet, topic, _anchor=f"c{item.id}"),
+        cancel=topic_url(planet, topic),
+        message=_("Saved."),
     )
 
 
@@ -148,8 +157,7 @@ def delete_topic(slug, topic_id):
     planet = writing(slug)
     topic = topic_or_404(planet, topic_id)
     topics.delete_topic(planet, current_user, topic)
-    flash(_("Deleted."), "success")
-    return redirect(url_for("content.timeline", slug=planet.slug))
+    return done(_("Deleted."), url_for("content.timeline", slug=planet.slug))
 
 
 @bp.post("/c/<int:comment_id>/delete")
@@ -157,5 +165,4 @@ def delete_comment(slug, comment_id):
     planet = writing(slug)
     item, topic = comment_or_404(planet, comment_id)
     comments.delete_comment(planet, current_user, item)
-    flash(_("Deleted."), "success")
-    return redirect(topic_url(planet, topic))
+    return done(_("Deleted."), topic_url(planet, topic))

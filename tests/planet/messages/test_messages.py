@@ -5,6 +5,7 @@ from sqlalchemy import func, select
 
 from planet.extensions import db
 from planet.messages.models import Conversation, Message
+from tests.conftest import queries_by_page_size
 from tests.planet.planets.helpers import build_world
 
 
@@ -138,19 +139,14 @@ def test_inbox_groups_by_counterpart_newest_first(client, login_as, world, make)
     assert count == 4  # one row per side
 
 
-def test_inbox_pages_with_constant_queries(client, login_as, make, app, query_counter):
+def test_inbox_pages_with_constant_queries(client, login_as, make, app):
     owner = make.user()
     planet = make.planet(owner, slug="chatty")
     login_as(owner)
     for _ in range(12):
         person = make.member(planet)
         assert client.post(f"/messages/chatty/{person.user_id}", data={"body": "hi"}).status_code
-    counts = {}
-    for size in (3, 10):
-        app.config["PAGE_SIZE"] = size
-        with query_counter() as counter:
-            assert client.get("/messages").status_code == 200
-        counts[size] = counter.count
+    counts = queries_by_page_size(app, client, "/messages", (3, 10))
     assert counts[3] == counts[10]
     app.config["PAGE_SIZE"] = 5
     seen, url = 0, "/messages"

@@ -1,6 +1,7 @@
 """'My planets': what I own and belong to, with role and expiry, constant queries."""
 
 from planet.planets.models import MembershipStatus, Role
+from tests.conftest import queries_by_page_size
 
 
 def test_my_planets_lists_roles_and_expiry(client, login_as, make):
@@ -22,15 +23,10 @@ def test_my_planets_needs_sign_in(client):
     assert client.get("/me/planets").status_code in (302, 401)
 
 
-def test_my_planets_constant_queries(client, login_as, make, app, query_counter):
+def test_my_planets_constant_queries(client, login_as, make, app):
     me = make.user()
     for i in range(12):
         make.member(make.planet(slug=f"p{i}"), me)
     login_as(me)
-    counts = {}
-    for size in (3, 12):
-        app.config["PAGE_SIZE"] = size
-        with query_counter() as counter:
-            assert client.get("/me/planets").status_code == 200
-        counts[size] = counter.count
+    counts = queries_by_page_size(app, client, "/me/planets", (3, 12))
     assert counts[3] == counts[12], counts
