@@ -190,7 +190,11 @@ def check_refunds(since: datetime, now: datetime, report: dict) -> None:
                 continue
             known = db.session.scalar(select(Refund).where(Refund.provider_refund_id == item["id"]))
             if known is not None:
-                touched.setdefault(known.payment_id, db.session.get(Payment, known.payment_id))
+                payment = db.session.get(Payment, known.payment_id)
+                touched.setdefault(known.payment_id, payment)
+                # made outside Planet, imported by the intent pass: still worth a human's look
+                if known.reason == "provider" and _record_unknown_refund(item, payment, True, now):
+                    report["mismatches"] += 1
                 continue
             ours = db.session.scalar(
                 select(ProviderMismatch.id).where(ProviderMismatch.provider_refund_id == item["id"])
@@ -207,19 +211,7 @@ def check_refunds(since: datetime, now: datetime, report: dict) -> None:
             report["refunds_imported"] += imported
             if mine is not None and mine.payment_id == payment.id:
                 continue  # our own refund whose answer we missed: linked, not a mismatch
-            row, created = _record(
-                MismatchKind.UNKNOWN_REFUND,
-                item["id"],
-                action=MismatchAction.RECORDED if imported else MismatchAction.NEEDS_HUMAN,
-                amount=int(item.get("amount") or 0),
-                currency=str(item.get("currency") or payment.currency)[:3],
-                user_id=payment.user_id,
-                payment_id=payment.id,
-                provider_refund_id=item["id"],
-                detail="imported with its ledger reversal" if imported else "not imported",
-                created_at=now,
-            )
-            if created:
+            if _record_unknown_refund(item, payment, imported > 0, now):
                 report["mismatches"] += 1
         ours_since = db.session.scalars(
             select(Payment)
@@ -234,6 +226,22 @@ def check_refunds(since: datetime, now: datetime, report: dict) -> None:
     except GatewayError as error:
         log.warning("reconcile: the provider's refunds could not be compared: %s", error)
         report["errors"].append(f"refunds: {error}"[:200])
+
+
+def _record_unknown_refund(item: dict, payment: Payment, imported: bool, now: datetime) -> bool:
+    _row, created = _record(
+        MismatchKind.UNKNOWN_REFUND,
+        item["id"],
+        action=MismatchAction.RECORDED if imported else MismatchAction.NEEDS_HUMAN,
+        amount=int(item.get("amount") or 0),
+        currency=str(item.get("currency") or payment.currency)[:3],
+        user_id=payment.user_id,
+        payment_id=payment.id,
+        provider_refund_id=item["id"],
+        detail="imported with its ledger reversal" if imported else "not imported",
+        created_at=now,
+    )
+    return created
 
 
 def _compare_refunded(payment: Payment, now: datetime) -> bool:
