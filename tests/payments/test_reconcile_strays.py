@@ -230,3 +230,54 @@ def test_the_admin_page_lists_what_was_found_and_others_cannot_see_it(app, clien
     page = client.get("/admin/payments", headers={"Accept-Language": "zh-CN"})
     assert "一笔我们没有记录的扣款" in page.get_data(as_text=True)
     assert client.get("/admin/payments?mismatches_after=x.1").status_code == 400
+
+
+def test_a_refund_whose_commit_was_lost_is_not_made_twice(app, make, card_token):
+    """The provider refunded, then our transaction was lost (worker killed before commit): the
+    next run gets a new row id (a new idempotency key) but looks the charge up first."""
+    member = make.user()
+    customer_id, card_id = customer_with_card(member, card_token)
+    since = fresh_second()
+    charge = sdk(app).v1.charges.create(
+        params={"amount": 1500, "currency": "cny", "customer": customer_id, "source": card_id}
+    )
+    assert reconcile.reconcile(since)["strays_refunded"] == 1
+    db.session.rollback()
+    assert count(ProviderMismatch) == 0
+    run_three_times(since)
+    assert [r["amount"] for r in provider_refunds(app, charge=charge.id)] == [1500]
+    row = db.session.scalar(select(ProviderMismatch))
+    assert row.action is MismatchAction.REFUNDED and "already refunded" in row.detail
+    assert count(Notification, Notification.user_id == member.id) == 1
+
+
+def test_the_admin_list_pages_by_cursor(app, client, make, login_as, monkeypatch):
+    from payments.views import owner
+
+    monkeypatch.setattr(owner, "MISMATCH_PAGE", 2)
+    now = utcnow()
+    for number in range(5):
+        db.session.add(
+            ProviderMismatch(
+                kind=MismatchKind.REFUNDED_AMOUNT,
+                provider_object_id=f"pi_page_{number}",
+                action=MismatchAction.NEEDS_HUMAN,
+                amount=100,
+                currency="cny",
+                created_at=now,
+            )
+        )
+    db.session.commit()
+    login_as(make.user(is_platform_admin=True))
+    seen, url = [], "/admin/payments"
+    while url:
+        html = client.get(url, headers={"Accept-Language": "en"}).get_data(as_text=True)
+        shown = [f"<code>pi_page_{n}</code>" for n in range(5)]
+        shown = sorted((code for code in shown if code in html), key=html.index)
+        seen.append([code[6:-7] for code in shown])
+        marker = "mismatches_after="
+        url = None
+        if marker in html:
+            cursor = html.split(marker, 1)[1].split('"', 1)[0].split("#", 1)[0]
+            url = f"/admin/payments?mismatches_after={cursor}"
+    assert seen == [["pi_page_4", "pi_page_3"], ["pi_page_2", "pi_page_1"], ["pi_page_0"]]
