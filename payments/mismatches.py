@@ -126,6 +126,8 @@ def record_stray(charge: dict | None, intent: dict | None, now: datetime) -> str
     charge_id = _charge_id(charge, intent)
     gateway = get_gateway()
     try:
+        if not charge_id:
+            raise GatewayError("no charge to refund")
         fresh = gateway.fetch_charge(charge_id)
         remaining = int(fresh.get("amount") or 0) - int(fresh.get("amount_refunded") or 0)
         if remaining > 0:
@@ -148,6 +150,29 @@ def record_stray(charge: dict | None, intent: dict | None, now: datetime) -> str
     db.session.flush()
     _tell_member(row, named, metadata)
     return "refunded"
+
+
+def retry_pending_strays(now: datetime) -> list[str]:
+    """Stray charges whose refund failed earlier, whatever the window (one fetch each)."""
+    gateway = get_gateway()
+    outcomes = []
+    pending = db.session.scalars(
+        select(ProviderMismatch).where(
+            ProviderMismatch.kind == MismatchKind.STRAY_CHARGE,
+            ProviderMismatch.action == MismatchAction.PENDING,
+        )
+    ).all()
+    for row in pending:
+        try:
+            if row.provider_object_id.startswith("pi_"):
+                found = (None, gateway.fetch_payment(row.provider_object_id))
+            else:
+                found = (gateway.fetch_charge(row.provider_object_id), None)
+        except GatewayError as error:
+            log.warning("reconcile: stray %s not fetched: %s", row.provider_object_id, error)
+            continue
+        outcomes.append(record_stray(*found, now))
+    return outcomes
 
 
 def _tell_member(row: ProviderMismatch, named: Payment | None, metadata: dict) -> None:

@@ -67,8 +67,17 @@ def _apply_intent(intent: dict, now: datetime, report: dict) -> bool:
     return True
 
 
+STRAY_GRACE = timedelta(minutes=10)
+"""A charge younger than this may belong to a checkout whose transaction has not committed
+yet: it is left for the next run (the window overlaps by an hour)."""
+
+
 def _stray(charge: dict | None, intent: dict | None, now: datetime, report: dict) -> None:
     object_id = (intent or charge or {}).get("id")
+    created = int((intent or charge or {}).get("created") or 0)
+    if created > (now - STRAY_GRACE).timestamp():
+        report["strays_deferred"] += 1
+        return
     log.warning("reconcile: provider payment %s is unknown to us", object_id)
     report["unknown"].append(object_id)
     outcome = mismatches.record_stray(charge, intent, now)
@@ -116,6 +125,7 @@ def reconcile(since: datetime, now: datetime | None = None) -> dict:
         "refunds_imported": 0,
         "unknown": [],
         "strays_refunded": 0,
+        "strays_deferred": 0,
         "mismatches": 0,
         "errors": [],
     }
@@ -126,6 +136,8 @@ def reconcile(since: datetime, now: datetime | None = None) -> dict:
         if not _apply_intent(intent, now, report) and intent.get("status") == "succeeded":
             _stray(None, intent, now, report)
     _charges_since(since, handled, now, report)
+    for outcome in mismatches.retry_pending_strays(now):
+        report["strays_refunded"] += outcome == "refunded"
     mismatches.check_refunds(since, now, report)
     db.session.flush()
     return report
