@@ -290,3 +290,20 @@ def test_the_admin_list_pages_by_cursor(app, client, make, login_as, monkeypatch
             cursor = html.split(marker, 1)[1].split('"', 1)[0].split("#", 1)[0]
             url = f"/admin/payments?mismatches_after={cursor}"
     assert seen == [["pi_page_4", "pi_page_3"], ["pi_page_2", "pi_page_1"], ["pi_page_0"]]
+
+
+def test_the_nightly_sweep_entry_refunds_a_stray_once(app, make, card_token):
+    from workers import sweeps
+
+    member = make.user()
+    customer_id, card_id = customer_with_card(member, card_token)
+    charge = sdk(app).v1.charges.create(
+        params={"amount": 900, "currency": "cny", "customer": customer_id, "source": card_id}
+    )
+    for _ in range(3):
+        sweeps.SWEEPS["reconcile"](now=later())
+    assert [r["amount"] for r in provider_refunds(app, charge=charge.id)] == [900]
+    rows = db.session.scalars(
+        select(ProviderMismatch).where(ProviderMismatch.provider_object_id == charge.id)
+    ).all()
+    assert [(r.action, r.user_id) for r in rows] == [(MismatchAction.REFUNDED, member.id)]
