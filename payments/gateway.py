@@ -240,6 +240,37 @@ class StripeGateway:
             raise SignatureError(str(error)) from error
         return self._dict(event)
 
+    # -------------------------------------------------------------- reconciliation lists
+
+    def list_charges(self, created_gt: int) -> Iterator[dict]:
+        """Charges created after `created_gt` (any origin: our intents or made elsewhere)."""
+        return self._paginate(self.client.v1.charges, {"created": {"gt": created_gt}})
+
+    def list_recent_refunds(self, created_gte: int) -> Iterator[dict]:
+        """Refunds newest first, stopping at the first one older than `created_gte` (the list
+        is sorted by creation; localstripe has no `created` filter on refunds)."""
+        for refund in self._paginate(self.client.v1.refunds, {}):
+            if int(refund.get("created") or 0) < created_gte:
+                return
+            yield refund
+
+    def fetch_charge(self, charge_id: str) -> dict:
+        return self._call(self.client.v1.charges.retrieve, charge_id)
+
+    def refund_charge(
+        self, *, charge_id: str, amount: int, metadata: dict, idempotency_key: str
+    ) -> dict:
+        """Refund a charge by its id (a stray charge may have no PaymentIntent)."""
+        return self._call(
+            self.client.v1.refunds.create,
+            params={
+                "charge": charge_id,
+                "amount": amount,
+                "metadata": {key: str(value) for key, value in metadata.items()},
+            },
+            options={"idempotency_key": idempotency_key},
+        )
+
 
 def get_gateway() -> Gateway:
     """The app's gateway (one per app, built from configuration; tests may replace it)."""

@@ -355,3 +355,48 @@ class RenewalAttempt(CreatedAtMixin, db.Model):
 
     def __repr__(self) -> str:
         return model_repr(self, "membership_id", "attempt", "status")
+
+
+class MismatchKind(enum.StrEnum):
+    STRAY_CHARGE = "stray_charge"
+    """A succeeded charge at the provider that no payment of ours accounts for."""
+    UNKNOWN_REFUND = "unknown_refund"
+    """A refund at the provider we had no row for (imported with its ledger reversal)."""
+    REFUNDED_AMOUNT = "refunded_amount"
+    """Our refunded amount and the provider's disagree."""
+
+
+class MismatchAction(enum.StrEnum):
+    PENDING = "pending"
+    """Found; the refund at the provider has not gone through yet (the next run retries)."""
+    REFUNDED = "refunded"
+    RECORDED = "recorded"
+    NEEDS_HUMAN = "needs_human"
+
+
+class ProviderMismatch(CreatedAtMixin, db.Model):
+    """Something at the provider our rows do not account for, found by reconciliation. One row
+    per provider object and kind, so a re-run finds the row and changes nothing."""
+
+    __tablename__ = "payment_provider_mismatches"
+    __table_args__ = (
+        UniqueConstraint("kind", "provider_object_id"),
+        Index("ix_payment_provider_mismatches_list", "created_at", "id"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    kind: Mapped[MismatchKind] = mapped_column(_enum(MismatchKind, 24))
+    provider_object_id: Mapped[str] = mapped_column(String(64))
+    """The PaymentIntent (or a bare charge, or a refund) at the provider."""
+    action: Mapped[MismatchAction] = mapped_column(_enum(MismatchAction, 16))
+    amount: Mapped[int] = mapped_column(Integer, default=0)
+    currency: Mapped[str] = mapped_column(String(3), default="")
+    user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    payment_id: Mapped[int | None] = mapped_column(ForeignKey("payments.id", ondelete="SET NULL"))
+    provider_refund_id: Mapped[str | None] = mapped_column(String(64))
+    detail: Mapped[str] = mapped_column(String(255), default="")
+    resolved_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    """When the refund went through (stray charges)."""
+
+    def __repr__(self) -> str:
+        return model_repr(self, "kind", "provider_object_id", "action")

@@ -18,7 +18,7 @@ from flask import (
 )
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
-from sqlalchemy import select
+from sqlalchemy import and_, or_, select
 from sqlalchemy.orm import aliased
 
 from payments import pricing, reports
@@ -35,6 +35,7 @@ from payments.models import (
     Partner,
     Payment,
     PaymentStatus,
+    ProviderMismatch,
 )
 from payments.views import bp, int_or_400, minor_units
 from planet import policy
@@ -44,6 +45,7 @@ from planet.extensions import db
 from planet.models import utcnow
 from planet.planets.lookup import planet_or_404
 from planet.planets.models import Planet
+from planet.web.cursors import decode_ints, encode, from_micros, to_micros
 
 log = logging.getLogger(__name__)
 
@@ -236,9 +238,39 @@ def admin_payments():
         statement = statement.where(Payment.id < after)
     rows = db.session.execute(statement).all()
     next_cursor = rows[49][0].id if len(rows) > 50 else None
+    found, mismatch_cursor = _mismatch_page(request.args.get("mismatches_after"))
     return render_template(
         "payments/admin.html",
         rows=rows[:50],
         fees=reports.platform_fee_income(),
         next_cursor=next_cursor,
+        mismatches=found,
+        mismatch_cursor=mismatch_cursor,
     )
+
+
+MISMATCH_PAGE = 50
+
+
+def _mismatch_page(raw: str | None):
+    """What reconciliation found, newest first: keyset-paged on (created_at, id)."""
+    cursor = decode_ints(raw, 2)
+    statement = (
+        select(ProviderMismatch, User)
+        .outerjoin(User, User.id == ProviderMismatch.user_id)
+        .order_by(ProviderMismatch.created_at.desc(), ProviderMismatch.id.desc())
+        .limit(MISMATCH_PAGE + 1)
+    )
+    if cursor is not None:
+        moment, last_id = from_micros(cursor[0]), cursor[1]
+        statement = statement.where(
+            or_(
+                ProviderMismatch.created_at < moment,
+                and_(ProviderMismatch.created_at == moment, ProviderMismatch.id < last_id),
+            )
+        )
+    found = db.session.execute(statement).all()
+    if len(found) <= MISMATCH_PAGE:
+        return found, None
+    last = found[MISMATCH_PAGE - 1][0]
+    return found[:MISMATCH_PAGE], encode(to_micros(last.created_at), last.id)
