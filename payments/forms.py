@@ -54,7 +54,11 @@ class PartnerForm(FlaskForm):
 
 
 class CouponForm(FlaskForm):
-    code = StringField(_l("Code"), validators=[DataRequired(), Length(max=32)])
+    code = StringField(
+        _l("Code (empty: a random one)"),
+        validators=[Optional(), Length(min=6, max=32)],
+        filters=[lambda value: (value or "").strip()],
+    )
     kind = SelectField(
         _l("Kind"), choices=[("percent", _l("Percent off")), ("fixed", _l("Amount off"))]
     )

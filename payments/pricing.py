@@ -5,6 +5,7 @@ Services flush, never commit.
 from __future__ import annotations
 
 import logging
+import secrets
 from datetime import datetime
 
 from flask import current_app
@@ -116,6 +117,16 @@ def partners_of(planet: Planet) -> list[Partner]:
     )
 
 
+COUPON_ALPHABET = "23456789ABCDEFGHJKMNPQRSTUVWXYZ"
+"""Upper-case letters and digits without the look-alikes 0/O, 1/I/L."""
+GENERATED_CODE_LENGTH = 10
+
+
+def generate_coupon_code(length: int = GENERATED_CODE_LENGTH) -> str:
+    """A random code (31^10, about 8 * 10^14): too many to guess under the attempt limit."""
+    return "".join(secrets.choice(COUPON_ALPHABET) for _ in range(max(length, 10)))
+
+
 def create_coupon(
     planet: Planet,
     actor,
@@ -127,7 +138,7 @@ def create_coupon(
     expires_at: datetime | None,
 ) -> Coupon:
     policy.require(actor, policy.Action.MANAGE_MONEY, planet)
-    code = (code or "").strip().upper()
+    code = (code or "").strip().upper() or generate_coupon_code()
     if not code or len(code) > 32 or not code.replace("-", "").replace("_", "").isalnum():
         raise ServiceError(_l("A coupon code is 1 to 32 letters, digits, - or _."))
     if kind is CouponKind.PERCENT and not 1 <= value <= 100:
@@ -154,17 +165,34 @@ def create_coupon(
     return coupon
 
 
-def find_coupon(planet: Planet, code: str, now: datetime) -> Coupon:
+COUPON_REFUSED = _l("This coupon code cannot be used.")
+"""The one answer for an unknown, expired or used-up code: checkout is not an oracle."""
+
+
+def refuse_coupon() -> Conflict:
+    return Conflict(COUPON_REFUSED, status=400)
+
+
+def coupon_outcome(planet: Planet, code: str, now: datetime) -> tuple[Coupon | None, str]:
+    """The coupon a code names and what it is: valid, unknown, expired or used_up."""
     code = (code or "").strip().upper()
     coupon = db.session.scalar(
         select(Coupon).where(Coupon.planet_id == planet.id, Coupon.code == code)
     )
     if coupon is None:
-        raise ServiceError(_l("This coupon code is not valid for this planet."))
+        return None, "unknown"
     if coupon.expires_at is not None and coupon.expires_at <= now:
-        raise ServiceError(_l("This coupon has expired."))
+        return coupon, "expired"
     if coupon.max_uses is not None and coupon.used_count >= coupon.max_uses:
-        raise Conflict(_l("This coupon has been used up."))
+        return coupon, "used_up"
+    return coupon, "valid"
+
+
+def find_coupon(planet: Planet, code: str, now: datetime) -> Coupon:
+    """The usable coupon, or the same refusal (text and status) whatever is wrong with it."""
+    coupon, outcome = coupon_outcome(planet, code, now)
+    if outcome != "valid":
+        raise refuse_coupon()
     return coupon
 
 
@@ -180,7 +208,7 @@ def redeem_coupon(coupon: Coupon) -> None:
         .execution_options(synchronize_session=False)
     )
     if result.rowcount != 1:
-        raise Conflict(_l("This coupon has been used up."))
+        raise refuse_coupon()
 
 
 def discount(coupon: Coupon | None, price: int) -> int:

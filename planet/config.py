@@ -79,6 +79,7 @@ def load_config() -> dict:
         "LOGIN_RATE_LIMIT": os.environ.get("LOGIN_RATE_LIMIT", "10 per minute;50 per hour"),
         "SIGNUP_RATE_LIMIT": os.environ.get("SIGNUP_RATE_LIMIT", "5 per minute;30 per hour"),
         "ACCOUNT_LOGIN_RATE_LIMIT": _str("ACCOUNT_LOGIN_RATE_LIMIT", "10 per 15 minutes"),
+        "COUPON_ATTEMPT_RATE_LIMIT": _str("COUPON_ATTEMPT_RATE_LIMIT", "10 per hour"),
         "RESET_RATE_LIMIT": _str("RESET_RATE_LIMIT", "5 per minute;20 per hour"),
         "RESET_PER_EMAIL_RATE_LIMIT": _str("RESET_PER_EMAIL_RATE_LIMIT", "3 per hour"),
         "RESEND_VERIFICATION_RATE_LIMIT": _str(

@@ -1,5 +1,7 @@
 """Outgoing mail over SMTP (a real server in production, a local catcher in development/tests).
 
+    with in_recipient_language(user):                 # every message in its reader's language
+        subject, text = _("Subject"), render_template(...)
     send_email("ada@example.com", "Subject", "plain text", html_body="<p>html</p>")
     with MailConnection() as connection:            # many messages over one connection
         send_email(to, subject, text, connection=connection)
@@ -23,8 +25,28 @@ from email.message import EmailMessage
 from email.utils import formatdate, make_msgid, parseaddr
 
 from flask import current_app
+from flask_babel import force_locale
 
 log = logging.getLogger(__name__)
+
+
+def recipient_language(user, fallback: str | None = None) -> str:
+    """The language a mail to `user` is written in: their saved choice, else `fallback` (say,
+    the browser's language of the request that caused it), else the platform's default."""
+    languages = current_app.config["LANGUAGES"]
+    for choice in (getattr(user, "locale", None), fallback):
+        if choice in languages:
+            return choice
+    return current_app.config["BABEL_DEFAULT_LOCALE"]
+
+
+def in_recipient_language(user, fallback: str | None = None):
+    """Render one recipient's message inside this: every mail path uses it (RELIABILITY 28).
+
+    with in_recipient_language(user):
+        subject, text, html = ...
+    """
+    return force_locale(recipient_language(user, fallback))
 
 
 class _HeaderClasses(HeaderRegistry):

@@ -18,7 +18,7 @@ from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
 from payments import checkout as checkouts
-from payments import grant, pricing
+from payments import coupon_audit, grant, pricing
 from payments.forms import (
     CheckoutForm,
 )
@@ -43,6 +43,7 @@ log = logging.getLogger(__name__)
 
 
 @bp.route("/p/<slug>/checkout")
+@coupon_audit.limited
 def checkout(slug):
     planet = planet_or_404(slug)
     ref = request.args.get("ref", "")[:20]
@@ -52,7 +53,15 @@ def checkout(slug):
     standing = policy.standing_of(current_user, planet)
     if current_user.is_authenticated and not planet.is_free:
         try:
-            offer = checkouts.quote(planet, current_user, coupon_code=coupon_code or None, ref=ref)
+            offer = coupon_audit.attempt(
+                planet,
+                current_user,
+                coupon_code,
+                lambda: checkouts.quote(
+                    planet, current_user, coupon_code=coupon_code or None, ref=ref
+                ),
+                commit_success=True,
+            )
         except ServiceError as error:
             problem = str(error.reason)
             if coupon_code:
@@ -87,6 +96,7 @@ def checkout(slug):
 
 @bp.route("/p/<slug>/checkout", methods=["POST"])
 @login_required
+@coupon_audit.limited
 def start_checkout(slug):
     planet = planet_or_404(slug)
     form = CheckoutForm()
@@ -94,14 +104,20 @@ def start_checkout(slug):
         abort(400)
     if int_or_400(form.planet_id.data) != planet.id:
         raise ServiceError(_("The checkout form does not match this planet. Reload the page."))
-    payment = checkouts.start_checkout(
+    expected_amount = int_or_400(form.expected_amount.data)
+    payment = coupon_audit.attempt(
         planet,
         current_user,
-        coupon_code=form.coupon.data or None,
-        ref=form.ref.data or None,
-        auto_renew=bool(form.auto_renew.data),
-        expected_amount=int_or_400(form.expected_amount.data),
-        source=remembered_join_source(planet.id),
+        form.coupon.data,
+        lambda: checkouts.start_checkout(
+            planet,
+            current_user,
+            coupon_code=form.coupon.data or None,
+            ref=form.ref.data or None,
+            auto_renew=bool(form.auto_renew.data),
+            expected_amount=expected_amount,
+            source=remembered_join_source(planet.id),
+        ),
     )
     if payment.status is PaymentStatus.SUCCEEDED:
         return redirect(url_for("payments.payment_status", payment_id=payment.id))

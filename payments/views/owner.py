@@ -21,7 +21,7 @@ from flask_login import current_user, login_required
 from sqlalchemy import and_, or_, select
 from sqlalchemy.orm import aliased
 
-from payments import pricing, reports
+from payments import coupon_audit, pricing, reports
 from payments.forms import (
     CouponForm,
     PartnerForm,
@@ -210,6 +210,7 @@ def money_settings(slug):
         coupon_form=coupon_form,
         partners=partners,
         coupons=coupons,
+        coupon_attempts=coupon_audit.attempts_of(planet),
         active_tab="payments.income",
     )
 

@@ -11,26 +11,18 @@ from __future__ import annotations
 
 import logging
 
-from flask import current_app, render_template
-from flask_babel import force_locale
+from flask import render_template
 from flask_babel import gettext as _
 
 from planet import jobs
 from planet.accounts import services, tokens
 from planet.accounts.models import User
 from planet.extensions import db
+from planet.mail import in_recipient_language
 from planet.notifications import outbox
 from planet.web.links import external_url
 
 log = logging.getLogger(__name__)
-
-
-def _language(user: User, locale: str | None) -> str:
-    languages = current_app.config["LANGUAGES"]
-    for choice in (user.locale, locale):
-        if choice in languages:
-            return choice
-    return current_app.config["BABEL_DEFAULT_LOCALE"]
 
 
 def _hours(seconds: int) -> int:
@@ -55,7 +47,7 @@ def send_verification_email(user_id: int, locale: str | None = None, request_key
     if user is None or user.email_verified_at is not None:
         return False
     link = external_url("accounts.verify_email", token=services.verification_token(user))
-    with force_locale(_language(user, locale)):
+    with in_recipient_language(user, locale):
         hours = _hours(tokens.max_age(tokens.VERIFY_EMAIL))
         _queue_action_mail(
             user,
@@ -86,7 +78,7 @@ def send_password_reset_email(
     if user is None:
         return False
     link = external_url("accounts.reset_password", token=services.reset_token(user))
-    with force_locale(_language(user, locale)):
+    with in_recipient_language(user, locale):
         minutes = max(1, round(tokens.max_age(tokens.RESET_PASSWORD) / 60))
         _queue_action_mail(
             user,

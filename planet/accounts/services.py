@@ -139,6 +139,7 @@ def sign_up(email: str, display_name: str, password: str, locale: str | None = N
         bio="",
         is_platform_admin=False,
         password_changed_at=utcnow(),
+        locale=locale if locale in LOCALES else None,  # later mails follow the browser's language
     )
     db.session.add(user)
     db.session.flush()

@@ -13,7 +13,6 @@ from datetime import datetime
 
 import nh3
 from flask import current_app, render_template
-from flask_babel import force_locale
 from flask_babel import gettext as _
 from sqlalchemy import select
 
@@ -21,6 +20,7 @@ from planet import policy
 from planet.accounts.models import User
 from planet.content.models import Comment, Topic, TopicKind
 from planet.extensions import db
+from planet.mail import in_recipient_language
 from planet.notifications import outbox, tokens
 from planet.notifications.models import DigestFrequency
 from planet.planets.models import Membership, Planet
@@ -171,7 +171,7 @@ def digest_email(
     base = current_app.config["BASE_URL"].rstrip("/")
     planet = source.planet
     unsubscribe = f"{base}/unsubscribe/{tokens.unsubscribe_token(user.id, planet.id)}"
-    with force_locale(user.locale or current_app.config["BABEL_DEFAULT_LOCALE"]):
+    with in_recipient_language(user):
         label = period_label(frequency)
         subject = _("%(planet)s: what is new %(period)s", planet=planet.name, period=label)
         context = {

@@ -12,13 +12,14 @@ import json
 from dataclasses import dataclass
 
 from flask import current_app, render_template
-from flask_babel import force_locale, ngettext
 from flask_babel import lazy_gettext as _l
+from flask_babel import ngettext
 from sqlalchemy import bindparam, func, select, update
 
 from planet.accounts.models import User
 from planet.dbutil import dialect_insert
 from planet.extensions import db
+from planet.mail import in_recipient_language
 from planet.models import utcnow
 from planet.notifications import outbox, tokens
 from planet.notifications.models import (
@@ -249,7 +250,7 @@ def _notification_email(notification: Notification, user: User | None) -> outbox
     data = json.loads(notification.data or "{}")
     base = current_app.config["BASE_URL"].rstrip("/")
     link = link_of(notification, data)
-    with force_locale(user.locale or current_app.config["BABEL_DEFAULT_LOCALE"]):
+    with in_recipient_language(user):
         title = title_of(notification, data)
         context = {
             "user": user,
