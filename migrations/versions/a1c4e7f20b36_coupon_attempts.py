@@ -3,7 +3,7 @@
 Every coupon code tried at checkout or on the price preview, for the owner's audit.
 
 Revision ID: a1c4e7f20b36
-Revises: 5b7e2c91d4a3
+Revises: a1c4e7f20b93
 Create Date: 2026-12-04 19:20:00.000000
 
 """
@@ -12,7 +12,7 @@ from alembic import op
 
 # revision identifiers, used by Alembic.
 revision = 'a1c4e7f20b36'
-down_revision = '5b7e2c91d4a3'
+down_revision = 'a1c4e7f20b93'
 branch_labels = None
 depends_on = None
 
