@@ -187,8 +187,9 @@ def confirm_payment(payment: Payment, user, token: str) -> Outcome:
     """
     if payment.user_id != user.id:
         raise NotFound(_l("We could not find that payment."))
+    payment = states.lock(payment)
     if payment.status not in (PaymentStatus.CREATED, PaymentStatus.FAILED):
-        raise Conflict(_l("This payment is already being processed."))
+        return _existing_outcome(payment)
     if not token or not isinstance(token, str) or len(token) > 255:
         raise ServiceError(_l("Please enter your card details."))
     gateway = get_gateway()
@@ -231,6 +232,26 @@ def confirm_payment(payment: Payment, user, token: str) -> Outcome:
         ) from error
     payment.provider_intent_id = intent["id"]
     return _record_intent_state(payment, intent)
+
+
+def _existing_outcome(payment: Payment) -> Outcome:
+    """A second confirm of a payment already under way (another tab, a double click, a retry):
+    the state of the PaymentIntent that exists, never a new one."""
+    if payment.status is PaymentStatus.REQUIRES_ACTION and payment.provider_intent_id:
+        try:
+            intent = get_gateway().fetch_payment(payment.provider_intent_id)
+        except GatewayError as error:
+            raise ServiceError(
+                _l("The payment provider could not be reached. Nothing was charged; try again."),
+                502,
+            ) from error
+        if intent.get("status") == "requires_action":
+            return Outcome("requires_action", client_secret=intent.get("client_secret"))
+    if payment.status in (PaymentStatus.CREATED, PaymentStatus.FAILED):
+        raise Conflict(_l("This payment is already being processed."))
+    if payment.status in (PaymentStatus.REFUNDED, PaymentStatus.PARTIALLY_REFUNDED):
+        raise Conflict(_l("This payment was refunded."))
+    return Outcome("succeeded")
 
 
 def _record_intent_state(payment: Payment, intent: dict) -> Outcome:

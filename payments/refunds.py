@@ -58,6 +58,10 @@ def refund_payment(
     is_owner = policy.may(actor, policy.Action.MANAGE_MONEY, planet)
     if payment.user_id != actor.id and not is_owner:
         raise NotFound(_l("We could not find that payment."))
+    payment = states.lock(payment)
+    done = _catch_up_with_provider(payment, amount, now)
+    if done is not None:
+        return done
     if payment.status not in (PaymentStatus.SUCCEEDED, PaymentStatus.PARTIALLY_REFUNDED):
         raise Conflict(_l("This payment cannot be refunded."))
     in_window = now < refund_deadline(payment)
@@ -81,6 +85,25 @@ def refund_payment(
     return refund_at_provider(
         payment, amount, reason=reason, actor_id=actor.id, now=now, owner_bears=not in_window
     )
+
+
+def _catch_up_with_provider(payment: Payment, amount: int | None, now: datetime) -> Refund | None:
+    """Import refunds the provider made that we hold no row for (a request killed after the
+    provider call, before our commit), so a retry refunds only what is really left. When the
+    newest imported refund is the one asked for again, it is the answer: the retry is done."""
+    try:
+        imported = sync_refunds(payment, now)
+    except GatewayError as error:
+        raise ServiceError(
+            _l("The payment provider could not make the refund now. Nothing was changed."), 502
+        ) from error
+    if not imported:
+        return None
+    newest = db.session.scalar(
+        select(Refund).where(Refund.payment_id == payment.id).order_by(Refund.id.desc()).limit(1)
+    )
+    wanted = payment.amount if amount is None else amount
+    return newest if newest is not None and newest.amount == wanted else None
 
 
 def refund_at_provider(

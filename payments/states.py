@@ -15,7 +15,10 @@ every other same-state change is refused with the exception its state names.
 
 from __future__ import annotations
 
+from sqlalchemy import select
+
 from payments.models import PAID_STATUSES, Payment, PaymentStatus
+from planet.extensions import db
 
 S = PaymentStatus
 
@@ -87,3 +90,19 @@ def transition(payment: Payment, new: PaymentStatus) -> PaymentStatus:
     old = PaymentStatus(payment.status)
     payment.status = new
     return old
+
+
+def lock(payment: Payment) -> Payment:
+    """Take the payment's row lock (SELECT ... FOR UPDATE) and re-read it.
+
+    Every operation on one payment (confirm, succeed, refund) starts here, so two tabs, a double
+    click or two owners act one after the other on what the first one committed: the second
+    sees the new status and refunded amount, never a stale copy. The lock is held until the
+    request (or task) commits.
+    """
+    return db.session.execute(
+        select(Payment)
+        .where(Payment.id == payment.id)
+        .with_for_update()
+        .execution_options(populate_existing=True)
+    ).scalar_one()
