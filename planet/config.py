@@ -59,6 +59,7 @@ def load_config() -> dict:
         "VAR_DIR": str(var_dir),
         "UPLOAD_DIR": os.environ.get("UPLOAD_DIR", str(var_dir / "uploads")),
         "MAX_CONTENT_LENGTH": _int("MAX_UPLOAD_BYTES", 5 * 1024 * 1024),
+        "MAX_IMAGE_PIXELS": _int("MAX_IMAGE_PIXELS", 40_000_000),
         "BASE_URL": os.environ.get("BASE_URL", "http://127.0.0.1:5000"),
         # Sessions and cookies
         "SESSION_COOKIE_HTTPONLY": True,

@@ -19,7 +19,7 @@ from flask_babel import lazy_gettext as _l
 from PIL import Image, ImageOps, UnidentifiedImageError
 from sqlalchemy import func, select
 
-from planet import jobs
+from planet import images, jobs
 from planet.accounts import auth, tokens
 from planet.accounts.models import AuthSession, User
 from planet.accounts.passwords import (
@@ -39,8 +39,6 @@ PASSWORD_MAX = 256  # longer inputs are refused rather than hashed (argon2 cost 
 LOCALES = ("zh", "en")
 AVATAR_FOLDER = "avatars"
 AVATAR_MAX_SIDE = 512
-AVATAR_MAX_PIXELS = 40_000_000
-AVATAR_FORMATS = {"PNG", "JPEG", "WEBP", "GIF"}
 AVATAR_KEY = re.compile(r"^[0-9a-f]{32}\.(png|jpg)$")
 
 PASSWORD_PROBLEMS = {
@@ -355,13 +353,10 @@ def save_avatar_file(stream) -> str:
     if not data:
         raise not_an_image
     try:
-        with Image.open(io.BytesIO(data)) as probe:
-            if probe.format not in AVATAR_FORMATS:
-                raise not_an_image
-            width, height = probe.size
-            if width * height > AVATAR_MAX_PIXELS or width < 1 or height < 1:
-                raise not_an_image
-            probe.verify()
+        images.check_image(data)
+    except images.BadImage:
+        raise not_an_image from None
+    try:
         with Image.open(io.BytesIO(data)) as image:
             image.seek(0)  # first frame of an animation
             image.load()

@@ -9,25 +9,16 @@ from __future__ import annotations
 import os
 import re
 import secrets
-import warnings
-from io import BytesIO
 from pathlib import Path
 
 from flask import abort, current_app, send_file
 from flask_babel import lazy_gettext as _l
-from PIL import Image, UnidentifiedImageError
 
+from planet import images
 from planet.content.models import Attachment
 from planet.errors import ServiceError
 from planet.extensions import db
 
-FORMATS = {
-    "PNG": ("image/png", "png"),
-    "JPEG": ("image/jpeg", "jpg"),
-    "WEBP": ("image/webp", "webp"),
-    "GIF": ("image/gif", "gif"),
-}
-MAX_PIXELS = 40_000_000
 KEY_PATTERN = re.compile(r"^[A-Za-z0-9_-]{20,64}$")
 
 
@@ -55,20 +46,12 @@ def inspect_image(data: bytes) -> tuple[str, str]:
     if not data:
         raise ServiceError(_l("The file is empty."))
     try:
-        with warnings.catch_warnings():
-            warnings.simplefilter("error", Image.DecompressionBombWarning)
-            with Image.open(BytesIO(data)) as image:
-                image_format = image.format
-                width, height = image.size
-                image.verify()
-    except (UnidentifiedImageError, OSError, SyntaxError, ValueError, Image.DecompressionBombError,
-            Image.DecompressionBombWarning):  # fmt: skip
+        info = images.check_image(data)
+    except images.BadImage as error:
+        if error.too_large:
+            raise ServiceError(_l("That image has too many pixels.")) from None
         raise ServiceError(_l("Only PNG, JPEG, WebP and GIF images can be uploaded.")) from None
-    if image_format not in FORMATS:
-        raise ServiceError(_l("Only PNG, JPEG, WebP and GIF images can be uploaded."))
-    if width * height > MAX_PIXELS:
-        raise ServiceError(_l("That image has too many pixels."))
-    return FORMATS[image_format]
+    return info.content_type, info.extension
 
 
 def store_image(planet_id: int, uploader_id: int, file_storage) -> Attachment:

@@ -11,6 +11,7 @@ import secrets
 from dataclasses import dataclass, field
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 from functools import cache
+from io import BytesIO
 from pathlib import Path
 from zoneinfo import available_timezones as _zoneinfo_names
 
@@ -19,7 +20,7 @@ from flask_babel import lazy_gettext as _l
 from PIL import Image, UnidentifiedImageError
 from sqlalchemy import select
 
-from planet import jobs, policy
+from planet import images, jobs, policy
 from planet.errors import Conflict, ServiceError
 from planet.extensions import db
 from planet.models import utcnow
@@ -374,11 +375,15 @@ def save_avatar(stream) -> str:
 
     Re-encoding drops metadata and anything smuggled after the image data.
     """
+    data = stream.read()
     try:
-        with Image.open(stream) as probe:
-            probe.verify()
-        stream.seek(0)
-        with Image.open(stream) as image:
+        images.check_image(data)
+    except images.BadImage:
+        raise InvalidInput(
+            _l("The avatar must be an image (PNG, JPEG, GIF or WebP)."), "avatar"
+        ) from None
+    try:
+        with Image.open(BytesIO(data)) as image:
             image.load()
             image = image.convert("RGBA") if image.mode not in ("RGB", "RGBA") else image
             image.thumbnail((AVATAR_MAX_SIDE, AVATAR_MAX_SIDE))
