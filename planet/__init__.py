@@ -13,6 +13,7 @@ from pathlib import Path
 from flask import Flask
 
 from planet.config import ROOT, check_production_safety, load_config
+from planet.web import converters
 
 # Each area's blueprint, as "module:attribute". The app factory may register payments' and
 # workers' blueprints; planet never imports them at module level (DESIGN: imports point one way).
@@ -58,6 +59,7 @@ def create_app(overrides: dict | None = None) -> Flask:
         static_folder=str(ROOT / "static"),
         instance_path=str(ROOT / "instance"),
     )
+    converters.init_app(app)
     app.config.update(load_config())
     if overrides:
         app.config.update(overrides)

@@ -6,7 +6,7 @@ from __future__ import annotations
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from flask_wtf.file import MultipleFileField
-from wtforms import BooleanField, HiddenField, IntegerField, SelectField, StringField, TextAreaField
+from wtforms import BooleanField, HiddenField, SelectField, StringField, TextAreaField
 from wtforms.validators import DataRequired, Length, NumberRange, Optional
 from wtforms.widgets import HiddenInput
 
@@ -17,6 +17,7 @@ from planet.content.services.text import (
     REPORT_REASON_MAX,
     TITLE_MAX,
 )
+from planet.web.forms import IntegerField, db_id
 
 
 def _strip(value):
@@ -46,7 +47,9 @@ class EditTopicForm(FlaskForm):
 
 
 class AskForm(FlaskForm):
-    addressee = SelectField(_l("Ask"), coerce=int, validate_choice=False, validators=[_required()])
+    addressee = SelectField(
+        _l("Ask"), coerce=db_id, validate_choice=False, validators=[_required()]
+    )
     body = TextAreaField(
         _l("Your question"), filters=[_strip], validators=[_required(), _max(BODY_MAX)]
     )

@@ -6,13 +6,7 @@ from flask import current_app
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from flask_wtf.file import FileAllowed, FileField
-from wtforms import (
-    BooleanField,
-    IntegerField,
-    SelectField,
-    StringField,
-    TextAreaField,
-)
+from wtforms import BooleanField, SelectField, StringField, TextAreaField
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import (
     DataRequired,
@@ -30,6 +24,7 @@ from planet.planets.models import (
     MIN_RENEWAL_GRACE_DAYS,
     PostingPolicy,
 )
+from planet.web.forms import IntegerField
 
 CATEGORY_LABELS = {
     "business": _l("Business"),

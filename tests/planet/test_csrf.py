@@ -19,8 +19,9 @@ def app_config():
 
 
 def _sample_value(converter) -> str:
-    name = type(converter).__name__
-    return "1" if name in {"IntegerConverter", "FloatConverter"} else "sample"
+    from werkzeug.routing import FloatConverter, IntegerConverter
+
+    return "1" if isinstance(converter, IntegerConverter | FloatConverter) else "sample"
 
 
 def _state_changing_rules(app):

@@ -9,8 +9,10 @@ from __future__ import annotations
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from flask_wtf.file import FileField
-from wtforms import BooleanField, DateField, IntegerField, StringField, TextAreaField, TimeField
+from wtforms import BooleanField, StringField, TextAreaField, TimeField
 from wtforms.validators import InputRequired, Optional
+
+from planet.web.forms import DateField, IntegerField
 
 
 class ChallengeForm(FlaskForm):

@@ -8,11 +8,12 @@ from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import DateField, IntegerField, SelectField, StringField, TextAreaField, TimeField
+from wtforms import SelectField, StringField, TextAreaField, TimeField
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import InputRequired
 
 from planet.engagement.events.models import Recurrence
+from planet.web.forms import DateField, IntegerField
 
 
 class EventForm(FlaskForm):

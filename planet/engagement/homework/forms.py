@@ -8,8 +8,10 @@ from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import BooleanField, DateField, IntegerField, StringField, TextAreaField, TimeField
+from wtforms import BooleanField, StringField, TextAreaField, TimeField
 from wtforms.validators import InputRequired
+
+from planet.web.forms import DateField, IntegerField
 
 
 class AssignmentForm(FlaskForm):

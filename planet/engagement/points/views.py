@@ -26,6 +26,7 @@ from planet.errors import ServiceError
 from planet.extensions import db
 from planet.models import utcnow
 from planet.web.cursors import decode_int_cursor
+from planet.web.forms import bounded_int
 
 PERIODS = {"week": PeriodKind.WEEK, "month": PeriodKind.MONTH, "all": PeriodKind.ALL}
 
@@ -89,10 +90,16 @@ def points_settings(slug):
     if request.method == "POST":
         ActionForm().validate() or abort(400)
         try:
-            values = {k: int(request.form.get(k, "0")) for k in services.DEFAULT_VALUES}
+            values = {
+                k: bounded_int(request.form.get(k, "0"), 10**6) for k in services.DEFAULT_VALUES
+            }
             thresholds = request.form.getlist("level_threshold")
             names = request.form.getlist("level_name")
-            rows = [(int(t), n) for t, n in zip(thresholds, names, strict=False) if t.strip()]
+            rows = [
+                (bounded_int(t, 10**9), n)
+                for t, n in zip(thresholds, names, strict=False)
+                if t.strip()
+            ]
         except ValueError:
             error, status = _("Point values and thresholds must be whole numbers."), 400
         else:
