@@ -36,7 +36,7 @@ def member_joined(planet_id: int, user_id: int) -> None:
     services.notify_member_joined(planet, planet.owner_id, joiner)
 
 
-def _tell_reader(user_id: int, kind: Kind, key: str, planet: Planet, topic: Topic, actor, **data):
+def _tell_reader(user_id: int, kind: Kind, key: str, planet: Planet, topic: Topic, sender, **data):
     """Notify `user_id` about `topic`, if the policy lets them read it now. `data` goes with
     the notice after the topic's link (`link=` in it replaces that link)."""
     if not _may_read(user_id, planet, topic):
@@ -46,7 +46,7 @@ def _tell_reader(user_id: int, kind: Kind, key: str, planet: Planet, topic: Topi
         kind,
         key,
         planet=planet,
-        actor=actor,
+        actor=sender,
         topic_id=topic.id,
         data={"link": _topic_link(planet, topic.id), **data},
     )

@@ -18,7 +18,14 @@ from sqlalchemy import func, select
 from payments import checkout as checkouts
 from payments import grant
 from payments.gateway import get_gateway
-from payments.models import LedgerEntry, Payment, PaymentStatus, Refund, RefundStatus
+from payments.models import (
+    BillingCustomer,
+    LedgerEntry,
+    Payment,
+    PaymentStatus,
+    Refund,
+    RefundStatus,
+)
 from planet.extensions import db
 from tests.conftest import login
 from tests.payments.test_checkout import Who
@@ -66,11 +73,20 @@ def _paid_payment(make, card_token, price=PRICE):
 
 
 def _provider_charges_for(payment_id: int, since: int) -> list[dict]:
+    """Charges at the provider for this payment: its metadata names the payment and the
+    customer is the buyer's (other tests on the same localstripe reuse small payment ids)."""
+    payment = db.session.get(Payment, payment_id)
+    customer = db.session.scalar(
+        select(BillingCustomer.provider_customer_id).where(
+            BillingCustomer.user_id == payment.user_id
+        )
+    )
     gateway = get_gateway()
     charges = []
     for charge in gateway.list_charges(since):
         intent = gateway.fetch_payment(charge["payment_intent"])
-        if str((intent.get("metadata") or {}).get("payment_id")) == str(payment_id):
+        ours = str((intent.get("metadata") or {}).get("payment_id")) == str(payment_id)
+        if ours and intent.get("customer") == customer:
             charges.append(charge)
     return charges
 

@@ -32,6 +32,25 @@ def test_answered_question_notifies_asker_once_with_email(app, make, smtp_catche
     assert "answered your question" in mails[0]["Subject"]
 
 
+def test_asked_question_notifies_the_one_asked_with_the_askers_name(app, make, smtp_catcher):
+    owner = make.user(email="owner@example.com", name="Olga", locale="en")
+    planet = make.planet(owner)
+    asker = make.user(email="asker@example.com", name="Anna")
+    make.member(planet, asker)
+    question = make.question(planet, asker, owner, "Why?")
+    for _ in range(2):
+        jobs.defer("notifications.question_asked", topic_id=question.id)
+        jobs.commit()
+    notice = db.session.scalar(
+        select(Notification).where(
+            Notification.user_id == owner.id, Notification.kind == Kind.QUESTION_ASKED
+        )
+    )
+    assert notice is not None and notice.actor_id == asker.id
+    assert _count(Notification, user_id=owner.id, kind=Kind.QUESTION_ASKED) == 1
+    assert len(smtp_catcher.to("owner@example.com")) == 1
+
+
 def test_reply_mention_and_access_checked_at_send_time(app, make):
     owner = make.user()
     planet = make.planet(owner)
