@@ -24,6 +24,7 @@ from planet.errors import Conflict, NotFound, ServiceError
 from planet.extensions import db
 from planet.members import services as members
 from planet.planets.models import Planet
+from planet.web.forms import id_or_none
 
 log = logging.getLogger(__name__)
 YEAR = members.YEAR
@@ -228,10 +229,8 @@ def referral_code(user_id: int) -> str:
 
 def eligible_referrer(planet: Planet, ref: str | None, buyer_id: int, now: datetime) -> int | None:
     """The referring member, if the code names an active member who is not the buyer."""
-    if not ref or not str(ref).isdigit():
-        return None
-    referrer_id = int(ref)
-    if referrer_id == buyer_id:
+    referrer_id = id_or_none(ref) if ref and str(ref).isdigit() else None
+    if referrer_id is None or referrer_id == buyer_id:
         return None
     membership = members.get_membership(planet.id, referrer_id)
     if membership is None or not membership.is_entitled_at(now):

@@ -15,6 +15,7 @@ from flask_babel import lazy_gettext as _l
 from payments import declines
 from payments.models import PaymentStatus, PayoutStatus, RefundStatus
 from planet.errors import ServiceError
+from planet.web.forms import bounded_int
 
 log = logging.getLogger(__name__)
 bp = Blueprint("payments", __name__)
@@ -86,7 +87,7 @@ def int_or_400(value) -> int | None:
     if value in (None, ""):
         return None
     try:
-        return int(value)
+        return bounded_int(value)
     except (TypeError, ValueError):
         abort(400)
 

@@ -34,6 +34,7 @@ from planet.extensions import db
 from planet.members import services as members
 from planet.planets.lookup import planet_or_404
 from planet.planets.models import Planet
+from planet.web.forms import id_or_none
 from planet.web.lifecycle import wants_json
 
 log = logging.getLogger(__name__)
@@ -72,8 +73,8 @@ def checkout(slug):
         except Exception as error:  # an HTTPException from policy.require
             problem = getattr(error, "description", None) or _("You cannot join this planet.")
     referrer = None
-    if ref.isdigit():
-        referrer = db.session.get(User, int(ref))
+    if referrer_id := id_or_none(ref):
+        referrer = db.session.get(User, referrer_id)
     form = CheckoutForm(
         planet_id=planet.id,
         expected_amount=offer.amount if offer else "",

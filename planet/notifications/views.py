@@ -14,6 +14,8 @@ from planet.extensions import csrf, db
 from planet.notifications import services, tokens
 from planet.notifications.models import DigestFrequency, Kind
 from planet.planets.models import Membership, MembershipStatus, Planet
+from planet.web.cursors import decode_int_cursor
+from planet.web.forms import db_id
 
 bp = Blueprint("notifications", __name__)
 PAGE = 30
@@ -22,9 +24,7 @@ PAGE = 30
 @bp.get("/me/notifications")
 @login_required
 def index():
-    after = request.args.get("after", type=int)
-    if request.args.get("after") and after is None:
-        abort(400)
+    after = decode_int_cursor(request.args.get("after"))
     items = services.list_for(current_user.id, after, PAGE + 1)
     next_cursor = items[PAGE - 1].id if len(items) > PAGE else None
     items = items[:PAGE]
@@ -54,7 +54,7 @@ def mark_read():
     ids = None
     if raw:
         try:
-            ids = [int(value) for value in raw]
+            ids = [db_id(value) for value in raw]
         except ValueError:
             abort(400, description=_("Invalid notification."))
     services.mark_read(current_user.id, ids)

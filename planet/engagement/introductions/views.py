@@ -23,6 +23,7 @@ from planet.engagement.common import (
 )
 from planet.engagement.introductions import services
 from planet.engagement.introductions.forms import IntroductionForm, TemplateForm
+from planet.web.forms import db_id
 from planet.web.redirects import safe_next
 
 INVITE_LATER = "intro_later"
@@ -144,7 +145,7 @@ def missing_introductions(slug):
 def remind_introductions(slug):
     planet = load_planet(slug, Action.EDIT_SETTINGS)
     try:
-        user_ids = [int(v) for v in request.form.getlist("user_id")]
+        user_ids = [db_id(v) for v in request.form.getlist("user_id")]
     except ValueError:
         abort(400, description=_("Choose members to remind."))
     if not user_ids:

@@ -29,6 +29,7 @@ from planet.engagement.polls.forms import LotteryForm, PollForm
 from planet.engagement.polls.models import Lottery, LotteryEligibility, Poll, ResultsVisibility
 from planet.extensions import db
 from planet.models import utcnow
+from planet.web.forms import db_id
 
 
 @bp.route("/polls", endpoint="polls")
@@ -90,7 +91,7 @@ def poll(slug, pid):
 def vote(slug, pid):
     planet, item = load_item(slug, Action.VOTE, Poll, pid)
     try:
-        option_ids = [int(v) for v in request.form.getlist("option")]
+        option_ids = [db_id(v) for v in request.form.getlist("option")]
     except ValueError:
         abort(400, description=_("That option is not part of this poll."))
     services.vote(planet, item, current_user, option_ids)
