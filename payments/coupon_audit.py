@@ -1,8 +1,8 @@
 """Coupon code attempts: rate-limited per user and per client address, and every attempt
 (valid or not) recorded for the planet's owner, with the code masked and hashed.
 
-An attempt that fails is recorded in its own transaction, after the request's work is rolled
-back, so the refusal leaves the audit row and nothing else.
+Each attempt is written on a connection of its own (`record`), so a refused checkout leaves
+the audit row and nothing else, and the request's own transaction is never committed here.
 """
 
 from __future__ import annotations
@@ -61,43 +61,44 @@ def code_hash(planet_id: int, code: str) -> str:
     return hashlib.sha256(f"{planet_id}:{normalise(code)}".encode()).hexdigest()
 
 
-def record(planet: Planet, user, code: str, outcome: str) -> CouponAttempt:
-    attempt = CouponAttempt(
-        planet_id=planet.id,
-        user_id=getattr(user, "id", None),
-        address=(request.remote_addr or "")[:64] or None,
-        code_hash=code_hash(planet.id, code),
-        code_masked=mask(code),
-        outcome=outcome,
-        created_at=utcnow(),
-    )
-    db.session.add(attempt)
-    return attempt
+def _row(planet: Planet, user, code: str, outcome: str) -> dict:
+    return {
+        "planet_id": planet.id,
+        "user_id": getattr(user, "id", None),
+        "address": (request.remote_addr or "")[:64] or None,
+        "code_hash": code_hash(planet.id, code),
+        "code_masked": mask(code),
+        "outcome": outcome,
+        "created_at": utcnow(),
+    }
 
 
-def attempt(planet: Planet, user, code: str | None, work, *, commit_success: bool = False):
-    """Run `work` (which looks `code` up) and record the attempt.
+def _record_apart(row: dict) -> None:
+    """Write one attempt on a connection of its own, committed at once. The request's session
+    is rolled back first: its work is refused (or it is a GET, which writes nothing), and on
+    SQLite its open write would otherwise hold the lock this insert needs."""
+    db.session.rollback()
+    with db.engine.begin() as connection:
+        connection.execute(CouponAttempt.__table__.insert().values(**row))
 
-    On a refusal the request's work is rolled back and the attempt committed on its own, then
-    the refusal is raised again. A success is recorded in the request's transaction, or
-    committed here when `commit_success` (a GET, whose own transaction never writes).
-    """
+
+def attempt(planet: Planet, user, code: str | None, work):
+    """Run `work` (which looks `code` up) and record the attempt. A refusal is recorded apart
+    and raised again; an accepted code is recorded with the request's own work (a POST), or
+    apart on a GET, whose transaction never writes."""
     if not code:
         return work()
     try:
         result = work()
     except ServiceError:
-        db.session.rollback()
         _, outcome = pricing.coupon_outcome(planet, code, utcnow())
-        record(planet, user, code, outcome)
-        db.session.commit()
+        _record_apart(_row(planet, user, code, outcome))
         raise
-    if commit_success:
-        db.session.rollback()
-        record(planet, user, code, "accepted")
-        db.session.commit()
+    row = _row(planet, user, code, "accepted")
+    if request.method in ("GET", "HEAD"):
+        _record_apart(row)
     else:
-        record(planet, user, code, "accepted")
+        db.session.add(CouponAttempt(**row))
     return result
 
 
@@ -138,7 +139,7 @@ def _per_address() -> str:
 
 
 def _rate() -> str:
-    return current_app.config.get("COUPON_ATTEMPT_RATE_LIMIT", "10 per hour")
+    return current_app.config["COUPON_ATTEMPT_RATE_LIMIT"]
 
 
 def _too_many() -> str:

@@ -61,7 +61,6 @@ def checkout(slug):
                 lambda: checkouts.quote(
                     planet, current_user, coupon_code=coupon_code or None, ref=ref
                 ),
-                commit_success=True,
             )
         except ServiceError as error:
             problem = str(error.reason)
