@@ -48,14 +48,15 @@ def planet_income(planet, now: datetime, days: int = 30) -> IncomeSummary:
     rows = db.session.execute(
         select(
             LedgerEntry.party,
-            LedgerEntry.user_id == planet.owner_id,
+            LedgerEntry.user_id,
             func.sum(LedgerEntry.amount),
             func.sum(case((LedgerEntry.settled_at.is_(None), LedgerEntry.amount), else_=0)),
         )
         .where(LedgerEntry.planet_id == planet.id)
-        .group_by(LedgerEntry.party, LedgerEntry.user_id == planet.owner_id)
+        .group_by(LedgerEntry.party, LedgerEntry.user_id)
     ).all()
-    for party, is_owner, total, pending in rows:
+    for party, user_id, total, pending in rows:
+        is_owner = user_id == planet.owner_id
         total, pending = int(total or 0), int(pending or 0)
         if party is Party.PLATFORM:
             summary.platform_fees += total
