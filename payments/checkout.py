@@ -187,31 +187,29 @@ def confirm_payment(payment: Payment, user, token: str) -> Outcome:
     """
     if payment.user_id != user.id:
         raise NotFound(_l("We could not find that payment."))
-    payment = states.lock(payment)
-    if payment.status not in (PaymentStatus.CREATED, PaymentStatus.FAILED):
-        return _existing_outcome(payment)
     if not token or not isinstance(token, str) or len(token) > 255:
         raise ServiceError(_l("Please enter your card details."))
     gateway = get_gateway()
-    payment.attempts += 1
-    key = f"planet-payment-{payment.id}-{payment.attempts}"
-    customer = billing_customer(user.id, lock=True)
     try:
-        if customer.provider_customer_id is None:
-            created = gateway.create_customer(
-                email=user.email,
-                metadata={"user_id": str(user.id)},
-                idempotency_key=f"planet-customer-{customer.id}",
-            )
-            customer.provider_customer_id = created["id"]
+        customer_id = _provider_customer(gateway, user)
+        payment = states.lock(payment)
+        if payment.status not in (PaymentStatus.CREATED, PaymentStatus.FAILED):
+            return _existing_outcome(payment)
+        charged = _intent_already_charged(gateway, payment, customer_id)
+        if charged is not None:
+            log.warning("payment %s: adopting %s made by a request that died", payment.id, charged)
+            payment.provider_intent_id = charged["id"]
+            return _record_intent_state(payment, charged)
+        payment.attempts += 1
+        key = f"planet-payment-{payment.id}-{payment.attempts}"
         card = gateway.save_card(
-            customer_id=customer.provider_customer_id, token=token, idempotency_key=key + "-card"
+            customer_id=customer_id, token=token, idempotency_key=key + "-card"
         )
         payment.payment_method_id = card["id"]
         intent = gateway.create_payment(
             amount=payment.amount,
             currency=payment.currency,
-            customer_id=customer.provider_customer_id,
+            customer_id=customer_id,
             payment_method_id=card["id"],
             metadata={"payment_id": payment.id, "planet_id": payment.planet_id},
             idempotency_key=key,
@@ -232,6 +230,35 @@ def confirm_payment(payment: Payment, user, token: str) -> Outcome:
         ) from error
     payment.provider_intent_id = intent["id"]
     return _record_intent_state(payment, intent)
+
+
+def _provider_customer(gateway, user) -> str:
+    """The buyer's customer id at the provider, created (and committed at once) on a first
+    payment: a confirm that dies after charging must find that customer again on its retry."""
+    customer = billing_customer(user.id, lock=True)
+    if customer.provider_customer_id is None:
+        created = gateway.create_customer(
+            email=user.email,
+            metadata={"user_id": str(user.id)},
+            idempotency_key=f"planet-customer-{customer.id}",
+        )
+        customer.provider_customer_id = created["id"]
+        db.session.commit()
+    return customer.provider_customer_id
+
+
+def _intent_already_charged(gateway, payment: Payment, customer_id: str) -> dict | None:
+    """The PaymentIntent a confirm of this payment already charged, if one did and died
+    before our commit. The idempotency key makes the provider answer a retry with that same
+    intent; this look-up makes it so even where the provider ignores the key."""
+    since = int(payment.created_at.timestamp()) - 1
+    for charge in gateway.list_customer_charges(customer_id, since):
+        if charge.get("status") != "succeeded" or not charge.get("payment_intent"):
+            continue
+        intent = gateway.fetch_payment(charge["payment_intent"])
+        if str((intent.get("metadata") or {}).get("payment_id")) == str(payment.id):
+            return intent
+    return None
 
 
 def _existing_outcome(payment: Payment) -> Outcome:

@@ -66,6 +66,7 @@ class Gateway(Protocol):
         idempotency_key: str,
     ) -> dict: ...
     def list_payments(self, created_gte: int) -> Iterator[dict]: ...
+    def list_customer_charges(self, customer_id: str, created_gt: int) -> Iterator[dict]: ...
     def list_events(self, created_gte: int) -> Iterator[dict]: ...
     def construct_event(self, payload: bytes, signature: str | None, secret: str) -> dict: ...
 
@@ -245,6 +246,12 @@ class StripeGateway:
     def list_charges(self, created_gt: int) -> Iterator[dict]:
         """Charges created after `created_gt` (any origin: our intents or made elsewhere)."""
         return self._paginate(self.client.v1.charges, {"created": {"gt": created_gt}})
+
+    def list_customer_charges(self, customer_id: str, created_gt: int) -> Iterator[dict]:
+        """One customer's charges created after `created_gt`."""
+        return self._paginate(
+            self.client.v1.charges, {"customer": customer_id, "created": {"gt": created_gt}}
+        )
 
     def list_recent_refunds(self, created_gte: int) -> Iterator[dict]:
         """Refunds newest first, stopping at the first one older than `created_gte` (the list

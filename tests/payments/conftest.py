@@ -43,6 +43,7 @@ class FakeProvider(FakeStripeHTTP):
                 ],
             },
             ("POST", "/v1/transfers"): self._transfer,
+            ("GET", "/v1/charges"): self._list_charges,
         }
 
     def request(self, method, url, headers, post_data=None, *, _usage=None):
@@ -96,6 +97,21 @@ class FakeProvider(FakeStripeHTTP):
         }
         self.intents[pid] = intent
         return dict(intent)
+
+    def _list_charges(self, params):
+        """A succeeded intent's charge, for the customer asked about."""
+        charges = [
+            {
+                "id": "ch_" + intent["id"],
+                "object": "charge",
+                "payment_intent": intent["id"],
+                "customer": intent["customer"],
+                "status": "succeeded",
+            }
+            for intent in self.intents.values()
+            if intent["status"] == "succeeded" and intent["customer"] == params.get("customer")
+        ]
+        return {"object": "list", "has_more": False, "data": charges}
 
     def _list_intents(self, params):
         return {"object": "list", "has_more": False, "data": list(self.intents.values())}

@@ -208,3 +208,41 @@ def test_a_refund_killed_after_the_provider_call_is_not_repeated(
     assert len(get_gateway().list_refunds(payment.provider_intent_id)) == 1
     assert payment.refunded_amount == PRICE == _provider_refunded(payment)
     assert payment.status is PaymentStatus.REFUNDED
+
+
+def test_a_confirm_killed_after_the_charge_is_not_charged_again(app, make, card_token, monkeypatch):
+    """The provider charged, then the request died before our commit (localstripe ignores
+    the idempotency key): the retry finds that charge and adopts its intent."""
+    planet = make.planet(price_amount=PRICE)
+    buyer = make.user()
+    payment = checkouts.start_checkout(planet, Who(buyer))
+    db.session.commit()
+    payment_id = payment.id
+    since = int(time.time()) - 2
+    client = app.test_client()
+    login(client, buyer)
+
+    def die(*args, **kwargs):
+        raise RuntimeError("killed between the provider call and our commit")
+
+    with monkeypatch.context() as patch:
+        patch.setattr(checkouts, "_record_intent_state", die)
+        with pytest.raises(RuntimeError):
+            client.post(f"/payments/{payment_id}/confirm", json={"token": card_token()})
+    db.session.remove()
+    payment = db.session.get(Payment, payment_id)
+    assert payment.provider_intent_id is None  # nothing of ours was written
+    assert len(_provider_charges_for(payment_id, since)) == 1  # but the provider charged
+
+    retry = client.post(f"/payments/{payment_id}/confirm", json={"token": card_token()})
+
+    assert retry.status_code == 200, retry.data
+    assert retry.get_json()["status"] == "succeeded"
+    db.session.remove()
+    charges = _provider_charges_for(payment_id, since)
+    assert len(charges) == 1, [c["id"] for c in charges]
+    payment = db.session.get(Payment, payment_id)
+    assert payment.provider_intent_id == charges[0]["payment_intent"]
+    grant.sync_payment(payment)
+    db.session.commit()
+    assert payment.status is PaymentStatus.SUCCEEDED
