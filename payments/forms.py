@@ -7,7 +7,7 @@ from flask_wtf import FlaskForm
 from wtforms import BooleanField, DateTimeLocalField, HiddenField, SelectField, StringField
 from wtforms.validators import DataRequired, Length, NumberRange, Optional
 
-from planet.web.forms import DecimalField, IntegerField
+from planet.web.forms import DecimalField, IntegerField, RequestKeyField
 
 
 class CheckoutForm(FlaskForm):
@@ -20,6 +20,7 @@ class CheckoutForm(FlaskForm):
 
 class RefundForm(FlaskForm):
     amount = DecimalField(_l("Amount to refund"), places=2, validators=[Optional()])
+    request_key = RequestKeyField()
 
 
 class PricingForm(FlaskForm):

@@ -228,6 +228,7 @@ class Refund(CreatedAtMixin, db.Model):
     __table_args__ = (
         CheckConstraint("amount > 0", name="amount_positive"),
         Index("ix_payment_refunds_payment", "payment_id"),
+        UniqueConstraint("payment_id", "request_key"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -240,6 +241,8 @@ class Refund(CreatedAtMixin, db.Model):
     owner_bears: Mapped[bool] = mapped_column(Boolean, default=False)
     """After the refund window the owner refunds from their own balance."""
     provider_refund_id: Mapped[str | None] = mapped_column(String(64), unique=True)
+    request_key: Mapped[str | None] = mapped_column(String(32))
+    """The refund form's submission key: a second submission of one form is this refund."""
 
     def __repr__(self) -> str:
         return model_repr(self, "payment_id", "amount", "status")

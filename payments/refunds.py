@@ -47,11 +47,18 @@ def member_may_refund(payment: Payment, now: datetime) -> bool:
 
 
 def refund_payment(
-    payment: Payment, actor, amount: int | None = None, now: datetime | None = None
+    payment: Payment,
+    actor,
+    amount: int | None = None,
+    now: datetime | None = None,
+    *,
+    request_key: str | None = None,
 ) -> Refund:
     """Refund a payment: the member in full within the window, or the owner any time.
 
     After the window the owner refunds from their own balance (the split is not reversed).
+    A `request_key` already used on this payment (the same form sent twice) answers with the
+    refund it made, and refunds nothing more.
     """
     now = now or utcnow()
     planet = db.session.get(Planet, payment.planet_id)
@@ -62,6 +69,12 @@ def refund_payment(
     done = _catch_up_with_provider(payment, amount, now)
     if done is not None:
         return done
+    if request_key:
+        made = db.session.scalar(
+            select(Refund).where(Refund.payment_id == payment.id, Refund.request_key == request_key)
+        )
+        if made is not None:
+            return made
     if payment.status not in (PaymentStatus.SUCCEEDED, PaymentStatus.PARTIALLY_REFUNDED):
         raise Conflict(_l("This payment cannot be refunded."))
     in_window = now < refund_deadline(payment)
@@ -83,7 +96,13 @@ def refund_payment(
         raise ServiceError(_l("The refund amount must be between 0 and what is left to refund."))
     reason = "owner" if is_owner and payment.user_id != actor.id else "member"
     return refund_at_provider(
-        payment, amount, reason=reason, actor_id=actor.id, now=now, owner_bears=not in_window
+        payment,
+        amount,
+        reason=reason,
+        actor_id=actor.id,
+        now=now,
+        owner_bears=not in_window,
+        request_key=request_key,
     )
 
 
@@ -114,6 +133,7 @@ def refund_at_provider(
     actor_id: int | None,
     now: datetime,
     owner_bears: bool = False,
+    request_key: str | None = None,
 ) -> Refund:
     refund = Refund(
         payment_id=payment.id,
@@ -122,6 +142,7 @@ def refund_at_provider(
         reason=reason,
         initiated_by=actor_id,
         owner_bears=owner_bears,
+        request_key=request_key,
         created_at=now,
     )
     db.session.add(refund)
@@ -130,8 +151,16 @@ def refund_at_provider(
         result = get_gateway().refund(
             intent_id=payment.provider_intent_id,
             amount=amount,
-            metadata={"refund_id": refund.id, "payment_id": payment.id},
-            idempotency_key=f"planet-refund-{refund.id}",
+            metadata={
+                "refund_id": refund.id,
+                "payment_id": payment.id,
+                "request_key": request_key or "",
+            },
+            idempotency_key=(
+                f"planet-refund-{payment.id}-{request_key}"
+                if request_key
+                else f"planet-refund-{refund.id}"
+            ),
         )
     except GatewayError as error:
         log.warning("refund of payment %s failed: %s", payment.id, error)
@@ -208,6 +237,7 @@ def sync_refunds(payment: Payment, now: datetime | None = None) -> int:
             reason="provider",
             provider_refund_id=item["id"],
             owner_bears=False,
+            request_key=(item.get("metadata") or {}).get("request_key") or None,
             created_at=now,
         )
         db.session.add(refund)

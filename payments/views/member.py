@@ -105,7 +105,7 @@ def refund(payment_id):
     if not form.validate():
         abort(400)
     amount = minor_units(form.amount.data) if form.amount.data is not None else None
-    refunds.refund_payment(payment, current_user, amount)
+    refunds.refund_payment(payment, current_user, amount, request_key=form.request_key.data or None)
     flash(_("The refund was made. It reaches the card in a few days."))
     if payment.user_id == current_user.id:
         return redirect(url_for("payments.my_memberships"))

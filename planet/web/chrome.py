@@ -15,6 +15,7 @@ from flask_login import current_user
 from flask_wtf.csrf import generate_csrf
 from markupsafe import Markup
 
+from planet.web.forms import new_request_key
 from planet.web.fragments import render_fragment
 
 
@@ -46,3 +47,4 @@ def init_app(app: Flask) -> None:
     app.extensions["planet_static_urls"] = functools.lru_cache(maxsize=256)(_static_url)
     app.add_template_global(static_url)
     app.add_template_global(topbar)
+    app.add_template_global(new_request_key)

@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+import secrets
 from datetime import date
 from decimal import Decimal
 
 import wtforms
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import SelectField
+from wtforms import HiddenField, SelectField
+from wtforms.validators import Optional, Regexp
 
 
 class LanguageForm(FlaskForm):
@@ -26,6 +28,19 @@ def apply_service_error(form, error) -> int:
     else:
         form.form_errors.append(reason)
     return error.status
+
+
+# ---------------------------------------------------------------- one submission, one operation
+
+
+def new_request_key() -> str:
+    """A key a form carries so that submitting it twice (a double click, a resend, two tabs
+    of one page) is one operation: the service finds the row the first submission made."""
+    return secrets.token_hex(16)
+
+
+def RequestKeyField() -> HiddenField:  # noqa: N802 (a field factory, used like a field class)
+    return HiddenField(validators=[Optional(), Regexp(r"^[0-9a-f]{32}$")])
 
 
 # ---------------------------------------------------------------- bounded fields

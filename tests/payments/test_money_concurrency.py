@@ -8,6 +8,7 @@ released at once by a barrier.
 
 from __future__ import annotations
 
+import re
 import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
@@ -27,6 +28,7 @@ from payments.models import (
     RefundStatus,
 )
 from planet.extensions import db
+from planet.planets.models import Planet
 from tests.conftest import login
 from tests.payments.test_checkout import Who
 
@@ -246,3 +248,30 @@ def test_a_confirm_killed_after_the_charge_is_not_charged_again(app, make, card_
     grant.sync_payment(payment)
     db.session.commit()
     assert payment.status is PaymentStatus.SUCCEEDED
+
+
+def test_one_refund_form_sent_twice_refunds_once(app, make, card_token):
+    """A double click (or a resend) of the owner's partial refund form: both requests carry the
+    key the page gave that form, so the second one finds the first one's refund."""
+    owner, _, payment_id = _paid_payment(make, card_token)
+    planet_slug = db.session.get(Planet, db.session.get(Payment, payment_id).planet_id).slug
+    page = app.test_client()
+    login(page, owner)
+    html = page.get(f"/p/{planet_slug}/income").get_data(as_text=True)
+    form = html[html.index(f"/payments/{payment_id}/refund") :]
+    key = re.search(r'name="request_key" value="([0-9a-f]{32})"', form).group(1)
+
+    def send(client, i):
+        return client.post(
+            f"/payments/{payment_id}/refund", data={"amount": "40.00", "request_key": key}
+        )
+
+    statuses = _at_once(app, owner, 2, send)
+    again = send(page, 2)
+
+    assert all(status == 302 for status in statuses), statuses
+    assert again.status_code == 302
+    payment = db.session.get(Payment, payment_id)
+    assert payment.refunded_amount == 4000 == _provider_refunded(payment)
+    assert len(get_gateway().list_refunds(payment.provider_intent_id)) == 1
+    assert _ledger_net(payment_id) == PRICE - 4000
