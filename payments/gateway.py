@@ -207,6 +207,7 @@ class StripeGateway:
             "customer": self.client.v1.customers,
             "transfer": self.client.v1.transfers,
             "event": self.client.v1.events,
+            "dispute": self.client.v1.disputes,
         }[kind]
         return self._call(service.retrieve, object_id)
 

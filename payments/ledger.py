@@ -172,6 +172,34 @@ def write_refund_reversal(
     db.session.flush()
 
 
+def write_dispute_hold(payment: Payment, dispute, now: datetime) -> None:
+    """The bank holds `dispute.amount`: each party gives back its share of it, as for a refund
+    (what is left of the payment bounds it, after any refunds)."""
+    held = holdings(payment)
+    amount = min(dispute.amount, sum(share.amount for share in held))
+    if amount <= 0:
+        return
+    for share in reverse(held, amount):
+        if share.amount:
+            key = f"dis:{dispute.id}:{share.key}"
+            _add_entry(payment, key, share.party, share.user_id, -share.amount, now, now)
+    db.session.flush()
+
+
+def write_dispute_release(payment: Payment, dispute, now: datetime) -> None:
+    """A won dispute gives each party back exactly what its hold took."""
+    held = db.session.scalars(
+        select(LedgerEntry).where(
+            LedgerEntry.payment_id == payment.id,
+            LedgerEntry.entry_key.like(f"dis:{dispute.id}:%"),
+        )
+    ).all()
+    for entry in held:
+        key = "won" + entry.entry_key
+        _add_entry(payment, key, entry.party, entry.user_id, -entry.amount, now, now)
+    db.session.flush()
+
+
 def record_processing_fee(payment: Payment, fee: int, now: datetime) -> None:
     """The provider's fee, once reported: moved from the platform's part to the provider."""
     if payment.processing_fee is not None or fee <= 0:

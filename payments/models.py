@@ -159,12 +159,18 @@ class PaymentStatus(enum.StrEnum):
     FAILED = "failed"
     REFUNDED = "refunded"
     PARTIALLY_REFUNDED = "partially_refunded"
+    DISPUTED = "disputed"
+    """The buyer's bank opened a dispute (a chargeback): the money is held until it closes."""
+    CHARGED_BACK = "charged_back"
+    """The dispute was lost: the bank took the money back."""
 
 
 PAID_STATUSES = (
     PaymentStatus.SUCCEEDED,
     PaymentStatus.REFUNDED,
     PaymentStatus.PARTIALLY_REFUNDED,
+    PaymentStatus.DISPUTED,
+    PaymentStatus.CHARGED_BACK,
 )
 
 
@@ -211,6 +217,8 @@ class Payment(CreatedAtMixin, db.Model):
 
     @property
     def refundable_amount(self) -> int:
+        if self.status not in (PaymentStatus.SUCCEEDED, PaymentStatus.PARTIALLY_REFUNDED):
+            return 0
         return self.amount - self.refunded_amount
 
     def __repr__(self) -> str:
@@ -243,6 +251,34 @@ class Refund(CreatedAtMixin, db.Model):
     provider_refund_id: Mapped[str | None] = mapped_column(String(64), unique=True)
     request_key: Mapped[str | None] = mapped_column(String(32))
     """The refund form's submission key: a second submission of one form is this refund."""
+
+    def __repr__(self) -> str:
+        return model_repr(self, "payment_id", "amount", "status")
+
+
+class DisputeStatus(enum.StrEnum):
+    OPEN = "open"
+    WON = "won"
+    LOST = "lost"
+
+
+class Dispute(CreatedAtMixin, db.Model):
+    """A chargeback on one of our payments, one row per provider dispute."""
+
+    __tablename__ = "payment_disputes"
+    __table_args__ = (
+        CheckConstraint("amount > 0", name="amount_positive"),
+        Index("ix_payment_disputes_payment", "payment_id"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    payment_id: Mapped[int] = mapped_column(ForeignKey("payments.id", ondelete="CASCADE"))
+    provider_dispute_id: Mapped[str] = mapped_column(String(64), unique=True)
+    amount: Mapped[int] = mapped_column(Integer)
+    """What the bank holds (the ledger reverses it while the dispute is open)."""
+    reason: Mapped[str] = mapped_column(String(64), default="")
+    status: Mapped[DisputeStatus] = mapped_column(_enum(DisputeStatus, 8))
+    closed_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
 
     def __repr__(self) -> str:
         return model_repr(self, "payment_id", "amount", "status")

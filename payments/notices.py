@@ -1,4 +1,4 @@
-"""Notifications about money: payment received, refund done, renewal failed.
+"""Notifications about money: payment received, refund done, a dispute, renewal failed.
 
 Handlers of jobs that payments defers; they live here because they read payment data
 (planet's core never imports payments).
@@ -7,7 +7,7 @@ Handlers of jobs that payments defers; they live here because they read payment 
 from __future__ import annotations
 
 from payments.dunning import latest_attempt_number
-from payments.models import Payment, Refund
+from payments.models import Dispute, Payment, Refund
 from planet import jobs
 from planet.extensions import db
 from planet.notifications import services
@@ -46,6 +46,26 @@ def refund_completed(refund_id: int, **_ignored) -> None:
         return
     payment = db.session.get(Payment, refund.payment_id)
     _money_notice(payment, Kind.REFUND_DONE, f"refund:{refund.id}", refund.amount)
+
+
+@jobs.handler("payments.dispute_opened")
+def dispute_opened(dispute_id: int, **_ignored) -> None:
+    """Tell the owner: the disputed money is held from their balance until the bank decides."""
+    dispute = db.session.get(Dispute, dispute_id)
+    if dispute is None:
+        return
+    payment = db.session.get(Payment, dispute.payment_id)
+    planet = db.session.get(Planet, payment.planet_id)
+    services.notify(
+        planet.owner_id,
+        Kind.PAYMENT_DISPUTED,
+        f"dispute:{dispute.id}",
+        planet=planet,
+        data={
+            "amount": services.format_amount(dispute.amount, payment.currency),
+            "link": external_url("payments.income", slug=planet.slug),
+        },
+    )
 
 
 @jobs.handler("payments.renewal_failed")

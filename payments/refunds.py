@@ -75,6 +75,10 @@ def refund_payment(
         )
         if made is not None:
             return made
+    if payment.status is PaymentStatus.DISPUTED:
+        raise Conflict(
+            _l("The buyer's bank is disputing this payment; it cannot be refunded until that ends.")
+        )
     if payment.status not in (PaymentStatus.SUCCEEDED, PaymentStatus.PARTIALLY_REFUNDED):
         raise Conflict(_l("This payment cannot be refunded."))
     in_window = now < refund_deadline(payment)
@@ -183,13 +187,13 @@ def _complete_refund(payment: Payment, refund: Refund, now: datetime) -> None:
     )
     ledger.write_refund_reversal(payment, refund, now, owner_bears=refund.owner_bears)
     if payment.status is PaymentStatus.REFUNDED and not payment.duplicate:
-        _take_back_period(payment, now)
+        take_back_period(payment, now)
     db.session.flush()
     jobs.defer("payments.refund_completed", refund_id=refund.id)
 
 
-def _take_back_period(payment: Payment, now: datetime) -> None:
-    """A fully refunded payment no longer pays for its period."""
+def take_back_period(payment: Payment, now: datetime) -> None:
+    """A fully refunded (or charged back) payment no longer pays for its period."""
     if payment.membership_id is None:
         return
     membership = db.session.get(Membership, payment.membership_id)

@@ -40,8 +40,18 @@ ALLOWED: dict[tuple[PaymentStatus, PaymentStatus], str] = {
     (S.SUCCEEDED, S.REFUNDED): "refunded in full",
     (S.PARTIALLY_REFUNDED, S.PARTIALLY_REFUNDED): "another partial refund",
     (S.PARTIALLY_REFUNDED, S.REFUNDED): "the rest refunded",
+    (S.SUCCEEDED, S.DISPUTED): "the buyer's bank opened a dispute",
+    (S.PARTIALLY_REFUNDED, S.DISPUTED): "the buyer's bank opened a dispute",
+    (S.DISPUTED, S.CHARGED_BACK): "the dispute was lost",
 }
 """Every permitted (old, new) status change, with why it happens."""
+
+DISPUTE_WON = {
+    (S.DISPUTED, S.SUCCEEDED): "the dispute was won",
+    (S.DISPUTED, S.PARTIALLY_REFUNDED): "the dispute was won (after a partial refund)",
+}
+"""The way back from a dispute, taken only by `dispute_won`: a replayed success event on a
+disputed payment is `AlreadyPaid`, never a way out of the dispute."""
 
 
 class PaymentStateError(Exception):
@@ -64,7 +74,7 @@ class AlreadyPaid(PaymentStateError):
 
 
 class AlreadyRefunded(PaymentStateError):
-    """The payment was refunded in full: nothing may change it any more."""
+    """The payment was refunded in full (or charged back): nothing may change it any more."""
 
 
 def check(payment: Payment, new: PaymentStatus) -> None:
@@ -73,9 +83,9 @@ def check(payment: Payment, new: PaymentStatus) -> None:
     new = PaymentStatus(new)
     if (old, new) in ALLOWED:
         return
-    if old is S.REFUNDED:
+    if old in (S.REFUNDED, S.CHARGED_BACK):
         raise AlreadyRefunded(payment, new)
-    if old in PAID_STATUSES and new not in (S.REFUNDED, S.PARTIALLY_REFUNDED):
+    if old in PAID_STATUSES and new not in (S.REFUNDED, S.PARTIALLY_REFUNDED, S.DISPUTED):
         raise AlreadyPaid(payment, new)
     raise IllegalTransition(payment, new)
 
@@ -87,6 +97,16 @@ def may(payment: Payment, new: PaymentStatus) -> bool:
 def transition(payment: Payment, new: PaymentStatus) -> PaymentStatus:
     """Move `payment` to `new` after checking the table; returns the old status."""
     check(payment, new)
+    old = PaymentStatus(payment.status)
+    payment.status = new
+    return old
+
+
+def dispute_won(payment: Payment) -> PaymentStatus:
+    """A won dispute: back to paid (or partly refunded, as before the dispute)."""
+    new = S.PARTIALLY_REFUNDED if payment.refunded_amount else S.SUCCEEDED
+    if (PaymentStatus(payment.status), new) not in DISPUTE_WON:
+        raise IllegalTransition(payment, new)
     old = PaymentStatus(payment.status)
     payment.status = new
     return old

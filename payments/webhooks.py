@@ -13,7 +13,7 @@ from datetime import datetime
 
 from sqlalchemy import select
 
-from payments import grant, refunds
+from payments import disputes, grant, refunds
 from payments.models import Payment, ProviderEvent
 from planet import jobs
 from planet.dbutil import insert_ignore
@@ -89,7 +89,9 @@ def process_event(event_id: str, now: datetime | None = None) -> str:
         return "already processed"
     event = json.loads(row.payload)
     obj = (event.get("data") or {}).get("object") or {}
-    if row.type in PAYMENT_EVENTS or row.type in REFUND_EVENTS:
+    if row.type in disputes.EVENTS:
+        outcome = disputes.sync_dispute(str(obj.get("id") or ""), now)
+    elif row.type in PAYMENT_EVENTS or row.type in REFUND_EVENTS:
         payment = payment_for(obj)
         if payment is None:
             log.info("event %s (%s) names no payment of ours; ignored", event_id, row.type)

@@ -42,6 +42,8 @@ STATUS_LABELS = {
         PaymentStatus.FAILED: _l("Failed"),
         PaymentStatus.REFUNDED: _l("Refunded"),
         PaymentStatus.PARTIALLY_REFUNDED: _l("Partially refunded"),
+        PaymentStatus.DISPUTED: _l("Disputed by the bank"),
+        PaymentStatus.CHARGED_BACK: _l("Charged back"),
     },
     RefundStatus: {
         RefundStatus.PENDING: _l("Refund pending"),

@@ -42,6 +42,7 @@ class Kind(enum.StrEnum):
     ASSIGNMENT_POSTED = "assignment_posted"
     HOMEWORK_GRADED = "homework_graded"
     MESSAGE_RECEIVED = "message_received"
+    PAYMENT_DISPUTED = "payment_disputed"
 
 
 # Email on unless the member switched it off; member joins are batched in-app only by default.

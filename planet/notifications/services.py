@@ -56,6 +56,7 @@ TITLES = {
     Kind.ASSIGNMENT_POSTED: _l("New homework in %(planet)s: “%(title)s”"),
     Kind.HOMEWORK_GRADED: _l("Your homework “%(title)s” in %(planet)s was graded: %(score)s/100"),
     Kind.MESSAGE_RECEIVED: _l("%(actor)s sent you a private message in %(planet)s"),
+    Kind.PAYMENT_DISPUTED: _l("A member's bank disputed a payment of %(amount)s in %(planet)s"),
 }
 
 KIND_LABELS = {
@@ -79,6 +80,7 @@ KIND_LABELS = {
     Kind.ASSIGNMENT_POSTED: _l("New homework"),
     Kind.HOMEWORK_GRADED: _l("My homework was graded"),
     Kind.MESSAGE_RECEIVED: _l("A private message"),
+    Kind.PAYMENT_DISPUTED: _l("A payment was disputed (owners)"),
 }
 
 

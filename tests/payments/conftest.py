@@ -23,6 +23,7 @@ class FakeProvider(FakeStripeHTTP):
         self.refunds: dict[str, dict] = {}
         self.cards: dict[str, str] = {}
         self.transfers: list[dict] = []
+        self.disputes: dict[str, dict] = {}
         self.fail_transfers = False
         self.routes = {
             ("POST", "/v1/customers"): lambda p: {
@@ -60,6 +61,12 @@ class FakeProvider(FakeStripeHTTP):
             card = f"card_{next(self.ids)}"
             self.cards[card] = token
             return __import__("json").dumps({"id": card, "object": "card"}), 200, {}
+        if method.upper() == "GET" and path.startswith("/v1/disputes/"):
+            self.requests.append({"method": "GET", "path": path, "params": {}})
+            dispute = self.disputes.get(path.rsplit("/", 1)[1])
+            if dispute is None:
+                return '{"error": {"message": "no such dispute"}}', 404, {}
+            return __import__("json").dumps(dispute), 200, {}
         if method.upper() == "GET" and path.startswith("/v1/payment_intents/"):
             self.requests.append({"method": "GET", "path": path, "params": {}})
             intent = self.intents.get(path.rsplit("/", 1)[1])
@@ -135,6 +142,19 @@ class FakeProvider(FakeStripeHTTP):
         transfer = {"id": f"tr_{next(self.ids)}", "object": "transfer", **params}
         self.transfers.append(transfer)
         return dict(transfer)
+
+    def dispute(self, intent_id, amount, status="needs_response", dispute_id="dp_1"):
+        """The buyer's bank disputes (part of) a payment; call again to change its status."""
+        self.disputes[dispute_id] = {
+            "id": dispute_id,
+            "object": "dispute",
+            "amount": amount,
+            "charge": "ch_" + intent_id,
+            "payment_intent": intent_id,
+            "reason": "fraudulent",
+            "status": status,
+        }
+        return self.disputes[dispute_id]
 
     def succeed(self, intent_id):
         self.intents[intent_id]["status"] = "succeeded"

@@ -100,3 +100,30 @@ def test_no_module_assigns_a_payment_status_but_the_state_machine():
         if assignment.search(line)
     ]
     assert offenders == []
+
+
+@pytest.mark.parametrize(
+    ("old", "new", "error"),
+    [
+        (S.DISPUTED, S.SUCCEEDED, states.AlreadyPaid),  # a replayed success on a disputed one
+        (S.DISPUTED, S.REFUNDED, states.IllegalTransition),  # no refund during a dispute
+        (S.DISPUTED, S.PARTIALLY_REFUNDED, states.IllegalTransition),
+        (S.CHARGED_BACK, S.SUCCEEDED, states.AlreadyRefunded),  # a charge-back is final
+        (S.CHARGED_BACK, S.DISPUTED, states.AlreadyRefunded),
+        (S.REFUNDED, S.DISPUTED, states.AlreadyRefunded),
+        (S.CREATED, S.DISPUTED, states.IllegalTransition),
+    ],
+)
+def test_disputes_leave_only_by_their_outcome(old, new, error):
+    with pytest.raises(error):
+        states.transition(_payment(old), new)
+
+
+@pytest.mark.parametrize(("refunded", "back_to"), [(0, S.SUCCEEDED), (40, S.PARTIALLY_REFUNDED)])
+def test_a_won_dispute_goes_back_to_where_it_was(refunded, back_to):
+    payment = _payment(S.DISPUTED)
+    payment.refunded_amount = refunded
+    assert states.dispute_won(payment) is S.DISPUTED
+    assert payment.status is back_to
+    with pytest.raises(states.IllegalTransition):
+        states.dispute_won(_payment(S.SUCCEEDED))
