@@ -50,6 +50,21 @@ def readers(make):
     }
 
 
+def _mail(user, kind, planet, locale, count):
+    """Mail `user` one notification of `kind` now (as the outbox would)."""
+    notification = Notification(
+        user_id=user.id,
+        kind=kind,
+        planet_id=planet.id,
+        dedupe_key=f"lang:{kind}:{locale}",
+        data=json.dumps(DATA),
+        count=count,
+    )
+    db.session.add(notification)
+    db.session.flush()
+    services.email_notifications([notification])
+
+
 @pytest.mark.parametrize("kind", [kind for kind in Kind if EMAIL_DEFAULTS[kind]])
 def test_every_notification_kind_that_emails_is_in_the_recipients_language(
     app, make, readers, kind
@@ -58,17 +73,7 @@ def test_every_notification_kind_that_emails_is_in_the_recipients_language(
     cover every Kind."""
     planet = make.planet(name="Astro")
     for locale, user in readers.items():
-        notification = Notification(
-            user_id=user.id,
-            kind=kind,
-            planet_id=planet.id,
-            dedupe_key=f"lang:{kind}:{locale}",
-            data=json.dumps(DATA),
-            count=1,
-        )
-        db.session.add(notification)
-        db.session.flush()
-        services.email_notifications([notification])
+        _mail(user, kind, planet, locale, count=1)
         (row,) = _rows(user.email)
         _assert_language(row, locale)
 
@@ -77,17 +82,7 @@ def test_opt_in_kinds_are_in_the_recipients_language_too(app, make, readers):
     planet = make.planet(name="Astro")
     for kind in (k for k in Kind if not EMAIL_DEFAULTS[k]):
         for locale, user in readers.items():
-            notification = Notification(
-                user_id=user.id,
-                kind=kind,
-                planet_id=planet.id,
-                dedupe_key=f"lang:{kind}:{locale}",
-                data=json.dumps(DATA),
-                count=2,
-            )
-            db.session.add(notification)
-            db.session.flush()
-            services.email_notifications([notification])
+            _mail(user, kind, planet, locale, count=2)
             _assert_language(_rows(user.email)[-1], locale)
 
 
