@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import BooleanField, DateTimeLocalField, HiddenField, SelectField, StringField
+from wtforms import BooleanField, HiddenField, SelectField, StringField
 from wtforms.validators import DataRequired, Length, NumberRange, Optional
 
-from planet.web.forms import DecimalField, IntegerField, RequestKeyField
+from planet.web.forms import DateTimeLocalField, DecimalField, IntegerField, RequestKeyField
 
 
 class CheckoutForm(FlaskForm):

@@ -96,6 +96,14 @@ class DateField(wtforms.DateField):
             raise ValueError(_l("Choose a date between 1970 and 2100."))
 
 
+class DateTimeLocalField(wtforms.DateTimeLocalField):
+    def process_formdata(self, valuelist):
+        super().process_formdata(valuelist)
+        if self.data is not None and not FIRST_DATE <= self.data.date() <= LAST_DATE:
+            self.data = None
+            raise ValueError(_l("Choose a date between 1970 and 2100."))
+
+
 def id_or_none(value) -> int | None:
     """An id read by hand (a query or form value, a referral code): the integer when a database
     key can hold it, else None."""

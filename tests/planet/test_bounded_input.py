@@ -15,7 +15,7 @@ from planet.engagement.checkins.models import Challenge
 from planet.extensions import db
 
 ROOT = Path(__file__).resolve().parents[2]
-BOUNDED = {"IntegerField", "DecimalField", "DateField"}
+BOUNDED = {"IntegerField", "DecimalField", "DateField", "DateTimeLocalField", "DateTimeField"}
 HUGE = str(2**70)
 
 
@@ -25,7 +25,7 @@ def _count(model) -> int:
 
 
 def test_no_form_takes_an_unbounded_number_or_date():
-    """Forms import IntegerField, DecimalField and DateField from planet.web.forms."""
+    """Forms import integer, decimal, date and date-time fields from planet.web.forms."""
     offenders = []
     for path in [*ROOT.joinpath("planet").rglob("*.py"), *ROOT.joinpath("payments").rglob("*.py")]:
         if path.name == "forms.py" and path.parent.name == "web":
@@ -87,6 +87,22 @@ def test_coupon_values_that_are_not_ordinary_numbers(client, world, value):
     response = client.post(
         f"/p/{planet.slug}/money",
         data={"form": "coupon", "coupon-kind": "fixed", "coupon-value": value},
+    )
+    assert 400 <= response.status_code < 500
+    assert _count(Coupon) == 0
+
+
+@pytest.mark.parametrize("expires", ["9999-12-31T23:59", "0001-01-01T00:00", "1969-12-31T23:59"])
+def test_coupon_expiry_beyond_sane_dates(client, world, expires):
+    planet, _ = world
+    response = client.post(
+        f"/p/{planet.slug}/money",
+        data={
+            "form": "coupon",
+            "coupon-kind": "fixed",
+            "coupon-value": "5",
+            "coupon-expires_at": expires,
+        },
     )
     assert 400 <= response.status_code < 500
     assert _count(Coupon) == 0
