@@ -13,7 +13,7 @@ from flask_babel import lazy_gettext as _l
 
 from payments import states
 from payments.declines import DECLINE_REASONS, decline_code, failure_text
-from payments.gateway import GatewayError, PaymentDeclined, get_gateway
+from payments.gateway import GatewayError, InvalidRequest, PaymentDeclined, get_gateway
 from payments.grant import apply_payment_success, billing_customer
 from payments.models import (
     Coupon,
@@ -187,12 +187,15 @@ def confirm_payment(payment: Payment, user, token: str) -> Outcome:
     """
     if payment.user_id != user.id:
         raise NotFound(_l("We could not find that payment."))
+    payment = states.lock(payment)
+    if payment.status not in (PaymentStatus.CREATED, PaymentStatus.FAILED):
+        return _existing_outcome(payment)
     if not token or not isinstance(token, str) or len(token) > 255:
         raise ServiceError(_l("Please enter your card details."))
     gateway = get_gateway()
     try:
         customer_id = _provider_customer(gateway, user)
-        payment = states.lock(payment)
+        payment = states.lock(payment)  # again: a first customer was committed, which unlocked it
         if payment.status not in (PaymentStatus.CREATED, PaymentStatus.FAILED):
             return _existing_outcome(payment)
         charged = _intent_already_charged(gateway, payment, customer_id)
@@ -202,9 +205,7 @@ def confirm_payment(payment: Payment, user, token: str) -> Outcome:
             return _record_intent_state(payment, charged)
         payment.attempts += 1
         key = f"planet-payment-{payment.id}-{payment.attempts}"
-        card = gateway.save_card(
-            customer_id=customer_id, token=token, idempotency_key=key + "-card"
-        )
+        card = _save_card(gateway, customer_id, token, key + "-card")
         payment.payment_method_id = card["id"]
         intent = gateway.create_payment(
             amount=payment.amount,
@@ -230,6 +231,14 @@ def confirm_payment(payment: Payment, user, token: str) -> Outcome:
         ) from error
     payment.provider_intent_id = intent["id"]
     return _record_intent_state(payment, intent)
+
+
+def _save_card(gateway, customer_id: str, token: str, key: str) -> dict:
+    try:
+        return gateway.save_card(customer_id=customer_id, token=token, idempotency_key=key)
+    except InvalidRequest as error:  # a token the provider does not know: the form's fault
+        log.info("card token refused: %s", error)
+        raise ServiceError(_l("We could not read that card. Please enter it again.")) from error
 
 
 def _provider_customer(gateway, user) -> str:

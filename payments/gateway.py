@@ -31,6 +31,10 @@ class PaymentDeclined(GatewayError):
         self.code = code
 
 
+class InvalidRequest(GatewayError):
+    """The provider refused what we sent (e.g. a card token it does not know)."""
+
+
 class SignatureError(GatewayError):
     """A webhook whose signature (or timestamp) does not verify."""
 
@@ -103,6 +107,8 @@ class StripeGateway:
             return self._dict(func(*args, **kwargs))
         except stripe.CardError as error:
             raise PaymentDeclined(error.user_message or str(error), error.code or "") from error
+        except stripe.InvalidRequestError as error:
+            raise InvalidRequest(str(error)) from error
         except stripe.StripeError as error:
             raise GatewayError(str(error)) from error
 

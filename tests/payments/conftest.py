@@ -10,6 +10,7 @@ from payments.gateway import StripeGateway
 from tests.plugins.stripe import FakeStripeHTTP
 
 DECLINED = "tok_declined"
+UNKNOWN_TOKEN = "tok_unknown"
 THREE_DS = "tok_3ds"
 
 
@@ -58,6 +59,9 @@ class FakeProvider(FakeStripeHTTP):
         ):
             self.requests.append({"method": "POST", "path": path, "params": post_data})
             token = dict(__import__("urllib.parse").parse.parse_qsl(post_data))["source"]
+            if token == UNKNOWN_TOKEN:
+                error = {"type": "invalid_request_error", "message": "No such token"}
+                return __import__("json").dumps({"error": error}), 400, {}
             card = f"card_{next(self.ids)}"
             self.cards[card] = token
             return __import__("json").dumps({"id": card, "object": "card"}), 200, {}

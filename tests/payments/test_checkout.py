@@ -22,7 +22,7 @@ from planet.extensions import db
 from planet.models import utcnow
 from planet.planets.models import Membership, MembershipStatus
 from planet.policy import Action, may
-from tests.payments.conftest import DECLINED, THREE_DS
+from tests.payments.conftest import DECLINED, THREE_DS, UNKNOWN_TOKEN
 
 
 class Who:
@@ -86,6 +86,25 @@ def test_declined_card_grants_nothing(make, provider, paid_planet):
     assert payment.status is PaymentStatus.FAILED
     assert membership(paid_planet, buyer) is None
     assert db.session.scalar(select(func.count(LedgerEntry.id))) == 0
+
+
+def test_a_card_token_the_provider_does_not_know_is_a_400(
+    make, provider, paid_planet, client, login_as
+):
+    buyer = make.user()
+    payment = checkout.start_checkout(paid_planet, Who(buyer))
+    db.session.commit()
+    login_as(buyer)
+
+    response = client.post(f"/payments/{payment.id}/confirm", json={"token": UNKNOWN_TOKEN})
+
+    assert response.status_code == 400
+    assert "card" in response.get_data(as_text=True).lower() or "卡" in response.get_data(
+        as_text=True
+    )
+    assert not [r for r in provider.requests if r["path"] == "/v1/payment_intents"]
+    db.session.expire_all()
+    assert db.session.get(Payment, payment.id).status is PaymentStatus.CREATED
 
 
 def test_three_d_secure_hands_back_the_client_secret(make, provider, paid_planet):
