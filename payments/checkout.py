@@ -270,6 +270,15 @@ def _intent_already_charged(gateway, payment: Payment, customer_id: str) -> dict
     return None
 
 
+def resume_payment(payment: Payment) -> Outcome:
+    """Where a payment waiting for 3-D Secure stands, with the client secret to finish the
+    check in the browser (after the tab that started it was closed)."""
+    payment = states.lock(payment)
+    if payment.status is PaymentStatus.REQUIRES_ACTION:
+        return _existing_outcome(payment)
+    return Outcome(str(payment.status))
+
+
 def _existing_outcome(payment: Payment) -> Outcome:
     """A second confirm of a payment already under way (another tab, a double click, a retry):
     the state of the PaymentIntent that exists, never a new one."""

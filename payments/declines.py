@@ -17,6 +17,10 @@ DECLINE_REASONS = {
     "authentication_required": _l(
         "Your bank asked to verify this payment. Try again and complete the verification."
     ),
+    "abandoned": _l(
+        "The bank's verification was not finished, so the payment was cancelled. Nothing was "
+        "charged; you can start again."
+    ),
     "generic": _l("The payment did not go through. Nothing was charged; try another card."),
 }
 """What the payer is told, by provider code. The provider's own text is English; it is kept

@@ -55,6 +55,7 @@ class Gateway(Protocol):
         transfer_group: str | None = None,
     ) -> dict: ...
     def fetch_payment(self, intent_id: str) -> dict: ...
+    def cancel_payment(self, intent_id: str, idempotency_key: str) -> dict: ...
     def refund(
         self, *, intent_id: str, amount: int, metadata: dict, idempotency_key: str
     ) -> dict: ...
@@ -165,6 +166,14 @@ class StripeGateway:
 
     def fetch_payment(self, intent_id: str) -> dict:
         return self._call(self.client.v1.payment_intents.retrieve, intent_id)
+
+    def cancel_payment(self, intent_id: str, idempotency_key: str) -> dict:
+        """Cancel a PaymentIntent that was never charged (it can never be charged after)."""
+        return self._call(
+            self.client.v1.payment_intents.cancel,
+            intent_id,
+            options={"idempotency_key": idempotency_key},
+        )
 
     def refund(self, *, intent_id: str, amount: int, metadata: dict, idempotency_key: str) -> dict:
         return self._call(

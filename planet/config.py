@@ -110,6 +110,7 @@ def load_config() -> dict:
         # Money
         "PLATFORM_FEE_BPS": _int("PLATFORM_FEE_BPS", 500),
         "REFUND_WINDOW_HOURS": _int("REFUND_WINDOW_HOURS", 72),
+        "PAYMENT_ACTION_TIMEOUT_MINUTES": _int("PAYMENT_ACTION_TIMEOUT_MINUTES", 30),
         "SUPPORTED_CURRENCIES": ["cny", "usd", "eur", "hkd"],
         "STRIPE_API_BASE": stripe_base,
         "STRIPE_JS_URL": os.environ.get("STRIPE_JS_URL", "http://127.0.0.1:8420/js.stripe.com/v3/"),

@@ -39,6 +39,7 @@ def _run(label: str, func, now: datetime, total: int | None = None) -> None:
             "settlement",
             "payouts",
             "reconcile",
+            "abandoned",
             "digest-daily",
             "digest-weekly",
             "relay",

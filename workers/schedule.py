@@ -52,6 +52,13 @@ PERIODIC: dict[str, Periodic] = {
         Periodic(
             "renewals", "payments.dunning:sweep_renewals", 900.0, timedelta(minutes=15), "billing"
         ),
+        Periodic(
+            "abandoned",
+            "payments.abandoned:sweep_abandoned",
+            300.0,
+            timedelta(minutes=5),
+            "billing",
+        ),
         Periodic("settlement", "payments.settlement:sweep_settlement", 3600.0, HOUR, "billing"),
         # Weekly payouts, Monday 02:00 UTC.
         Periodic(

@@ -1,13 +1,14 @@
 """The periodic jobs' entry points, by name. Each is a thin call into the service that holds
 the sweep's body: membership expiry in planet.members.expiry, reminders and auto-renewal in
-payments.reminders and payments.dunning, settlement, payouts and reconciliation in payments.
+payments.reminders and payments.dunning, settlement, payouts, reconciliation and abandoned
+3-D Secure checks in payments.
 """
 
 from __future__ import annotations
 
 from datetime import datetime
 
-from payments import dunning, reconcile, reminders, settlement
+from payments import abandoned, dunning, reconcile, reminders, settlement
 from planet.members import expiry
 from workers import locks
 
@@ -17,6 +18,7 @@ sweep_reminders = reminders.sweep_reminders
 sweep_renewals = dunning.sweep_renewals
 sweep_settlement = settlement.sweep_settlement
 sweep_payouts = settlement.sweep_payouts
+sweep_abandoned = abandoned.sweep_abandoned
 
 
 def sweep_reconcile(now: datetime | None = None, **_) -> dict:
@@ -32,4 +34,5 @@ SWEEPS = {
     "settlement": sweep_settlement,
     "payouts": sweep_payouts,
     "reconcile": sweep_reconcile,
+    "abandoned": sweep_abandoned,
 }

@@ -15,13 +15,15 @@ from flask import (
     url_for,
 )
 from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_required
 
+from payments import abandoned, coupon_audit, grant, pricing
 from payments import checkout as checkouts
-from payments import coupon_audit, grant, pricing
 from payments.forms import (
     CheckoutForm,
 )
+from payments.gateway import GatewayError
 from payments.models import (
     PaymentStatus,
 )
@@ -167,6 +169,38 @@ def refresh(payment_id):
     return jsonify(status=str(payment.status))
 
 
+@bp.route("/payments/<int:payment_id>/resume", methods=["POST"])
+@login_required
+def resume(payment_id):
+    """The client secret of a payment waiting for 3-D Secure, to finish the bank's check."""
+    payment = checkouts.own_payment_or_404(payment_id, current_user)
+    outcome = checkouts.resume_payment(payment)
+    body = {
+        "status": outcome.status,
+        "next": url_for("payments.payment_status", payment_id=payment_id),
+    }
+    if outcome.client_secret:
+        body["client_secret"] = outcome.client_secret
+    return jsonify(body)
+
+
+@bp.route("/payments/<int:payment_id>/restart", methods=["POST"])
+@login_required
+def restart(payment_id):
+    """Give up a payment waiting for 3-D Secure and pay again (the intent is cancelled)."""
+    payment = checkouts.own_payment_or_404(payment_id, current_user)
+    try:
+        cancelled = abandoned.give_up(payment)
+    except GatewayError as error:
+        raise ServiceError(
+            _l("The payment provider could not be reached. Nothing was charged; try again."), 502
+        ) from error
+    if cancelled:
+        flash(_("The unfinished payment was cancelled. Nothing was charged."))
+        return redirect(url_for("payments.pay", payment_id=payment_id))
+    return redirect(url_for("payments.payment_status", payment_id=payment_id))
+
+
 @bp.route("/payments/<int:payment_id>")
 @login_required
 def payment_status(payment_id):
@@ -174,7 +208,14 @@ def payment_status(payment_id):
     planet = db.session.get(Planet, payment.planet_id)
     if wants_json():
         return jsonify(status=str(payment.status))
-    return render_template("payments/status.html", planet=planet, payment=payment)
+    return render_template(
+        "payments/status.html",
+        planet=planet,
+        payment=payment,
+        stripe_js_url=current_app.config["STRIPE_JS_URL"],
+        publishable_key=current_app.config["STRIPE_PUBLISHABLE_KEY"],
+        timeout_minutes=current_app.config["PAYMENT_ACTION_TIMEOUT_MINUTES"],
+    )
 
 
 @bp.route("/p/<slug>/join-free", methods=["POST"])
