@@ -8,3 +8,18 @@ document.addEventListener("submit", (event) => {
     event.preventDefault();
   }
 });
+
+// Tell the server the browser's time zone (a `tz` cookie, planet/web/clock.py), so deadlines
+// and paid-until dates show in local time; without it the planet's time zone is used.
+(() => {
+  let zone = "";
+  try {
+    zone = Intl.DateTimeFormat().resolvedOptions().timeZone || "";
+  } catch (error) {
+    return;
+  }
+  const current = document.cookie.split("; ").find((item) => item.startsWith("tz="));
+  if (zone && (!current || decodeURIComponent(current.slice(3)) !== zone)) {
+    document.cookie = `tz=${encodeURIComponent(zone)}; path=/; max-age=31536000; samesite=lax`;
+  }
+})();
