@@ -44,7 +44,7 @@ def _shanghai(moment) -> str:
 # ---------------------------------------------------------------- services
 
 
-def test_leave_then_rejoin_before_the_term_ends_restores_it_free(make, provider, paid_planet):
+def test_rejoin_before_the_term_ends_is_free_and_after_it_pays(make, provider, paid_planet):
     buyer, _, paid_until = _paid_member(make, paid_planet)
     members.leave_planet(paid_planet, Who(buyer))
     left = membership(paid_planet, buyer)
@@ -63,12 +63,9 @@ def test_leave_then_rejoin_before_the_term_ends_restores_it_free(make, provider,
     assert back.is_entitled_at(utcnow()) and not back.is_trial
     assert _payments(buyer) == 1
 
-
-def test_rejoin_after_the_term_pays_again(make, provider, paid_planet):
-    buyer, _, paid_until = _paid_member(make, paid_planet)
+    # Leaving again and coming back after D: a join at the full price.
     members.leave_planet(paid_planet, Who(buyer))
-    left = membership(paid_planet, buyer)
-    left.expires_at = utcnow() - timedelta(minutes=1)  # D has passed
+    membership(paid_planet, buyer).expires_at = utcnow() - timedelta(minutes=1)
     db.session.commit()
     with pytest.raises(Conflict) as error:
         members.join_free_planet(paid_planet, Who(buyer))
@@ -77,11 +74,10 @@ def test_rejoin_after_the_term_pays_again(make, provider, paid_planet):
     assert (offer.term, offer.amount) == ("join", paid_planet.price_amount)
     payment, _ = pay(paid_planet, buyer)
     assert grant.sync_payment(payment) == "granted"
-    back = membership(paid_planet, buyer)
-    assert back.status is MembershipStatus.ACTIVE and back.expires_at > paid_until
+    again = membership(paid_planet, buyer)
+    assert again.status is MembershipStatus.ACTIVE and again.expires_at > paid_until
 
-
-def test_a_trial_or_a_removed_member_gets_nothing_back(make, provider, paid_planet):
+    # A trial was not paid for, a removed member did not leave: nothing to give back.
     tried = make.user()
     make.member(paid_planet, tried, is_trial=True, expires_in=timedelta(days=5))
     members.leave_planet(paid_planet, Who(tried))
@@ -180,6 +176,11 @@ def test_the_leave_page_says_what_is_lost_and_offers_the_refund(
     html = client.get(url, headers=EN).get_data(as_text=True)
     assert f"{local} (America/New_York)" in html
 
+    # The offered refund is the existing refund flow: it ends the membership for good.
+    assert client.post(f"/payments/{payment.id}/refund").status_code == 302
+    assert membership(paid_planet, buyer).status is MembershipStatus.REFUNDED
+    assert client.post(f"/p/{paid_planet.slug}/join").status_code == 402
+
 
 def test_the_refund_is_offered_inside_the_window_only(
     make, provider, paid_planet, client, login_as
@@ -191,15 +192,6 @@ def test_the_refund_is_offered_inside_the_window_only(
     html = client.get(f"/p/{paid_planet.slug}/leave", headers=EN).get_data(as_text=True)
     assert "/refund" not in html and "You can still get your money back" not in html
     assert "Leaving does not refund it." in html and "Leave this planet" in html
-
-
-def test_leave_with_the_refund_from_the_leave_page(make, provider, paid_planet, client, login_as):
-    buyer, payment, _ = _paid_member(make, paid_planet)
-    login_as(buyer)
-    assert client.post(f"/payments/{payment.id}/refund").status_code == 302
-    row = membership(paid_planet, buyer)
-    assert row.status is MembershipStatus.REFUNDED
-    assert client.post(f"/p/{paid_planet.slug}/join").status_code == 402
 
 
 def test_only_members_see_the_leave_page(make, provider, paid_planet, client, login_as):
