@@ -5,6 +5,7 @@ deadline) are shown in it, labelled with the zone's name."""
 from __future__ import annotations
 
 from datetime import datetime
+from urllib.parse import unquote
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from flask import Flask, has_request_context, request
@@ -24,7 +25,7 @@ def _zone(name: str | None) -> ZoneInfo | None:
 
 def viewer_zone(fallback: str | None = None) -> ZoneInfo:
     """The browser's zone when it told us one, else `fallback`, else Asia/Shanghai."""
-    browser = request.cookies.get(COOKIE) if has_request_context() else None
+    browser = unquote(request.cookies.get(COOKIE, "")) if has_request_context() else None
     return _zone(browser) or _zone(fallback) or ZoneInfo(DEFAULT_ZONE)
 
 

@@ -19,7 +19,8 @@ document.addEventListener("submit", (event) => {
     return;
   }
   const current = document.cookie.split("; ").find((item) => item.startsWith("tz="));
-  if (zone && (!current || decodeURIComponent(current.slice(3)) !== zone)) {
-    document.cookie = `tz=${encodeURIComponent(zone)}; path=/; max-age=31536000; samesite=lax`;
+  // IANA names (Asia/Shanghai, America/Argentina/Buenos_Aires) are cookie-safe as they are.
+  if (/^[A-Za-z0-9_+\-\/]{1,64}$/.test(zone) && current !== `tz=${zone}`) {
+    document.cookie = `tz=${zone}; path=/; max-age=31536000; samesite=lax`;
   }
 })();

@@ -32,7 +32,9 @@ def _checkout(page, shot, name: str) -> None:
     page.wait_for_url(f"**/p/{SLUG}/checkout")
     assert "199" in page.locator(".price-line .amount").inner_text()
     shot(page, f"{name} - checkout")
-    page.locator(f'form[action$="/p/{SLUG}/checkout"][method="post"] [type="submit"]').click()
+    form = page.locator(f'form[action$="/p/{SLUG}/checkout"][method="post"]')
+    form.locator('input[name="accept_rules"]').check()  # the planet's rules, shown above
+    form.locator('[type="submit"]:not([formaction])').click()
     page.wait_for_url("**/payments/*/pay")
     page.locator("#card-element input").first.wait_for()
 
