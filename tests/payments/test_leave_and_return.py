@@ -199,3 +199,11 @@ def test_only_members_see_the_leave_page(make, provider, paid_planet, client, lo
     assert client.get(f"/p/{paid_planet.slug}/leave").status_code == 403
     login_as(paid_planet.owner)
     assert client.get(f"/p/{paid_planet.slug}/leave").status_code == 400
+    free = make.planet(price_amount=0)
+    member = make.user()
+    make.member(free, member, expires_in=None)
+    login_as(member)
+    page = client.get(f"/p/{free.slug}/leave", headers=EN)
+    assert page.status_code == 200
+    html = page.get_data(as_text=True)
+    assert "You lose access at once" in html and "paid time" not in html and "/refund" not in html
