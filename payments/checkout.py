@@ -33,7 +33,8 @@ from payments.pricing import (
 from planet import jobs, policy
 from planet.errors import Conflict, NotAllowed, NotFound, ServiceError
 from planet.extensions import db
-from planet.members.entitlement import Term, classify_purchase
+from planet.members import services as members
+from planet.members.entitlement import PurchaseKind, Term, classify_purchase
 from planet.models import utcnow
 from planet.planets.models import Planet
 
@@ -87,6 +88,10 @@ def quote(
             policy.require(user, policy.Action.JOIN, planet)
         elif planet.is_dissolved:
             raise NotAllowed(_l("This planet has been dissolved and is read-only."))
+        if purchase.kind is PurchaseKind.RESTORE:  # left within the paid term: nothing to pay
+            raise Conflict(
+                _l("Your paid time in this planet has not run out: rejoin it for free instead.")
+            )
         price, kind = planet.price_amount, PaymentKind.JOIN
     if planet.is_free:
         raise Conflict(_l("This planet is free: join it without paying."))
@@ -118,14 +123,18 @@ def start_checkout(
     expected_amount: int | None = None,
     source: str | None = None,
     now: datetime | None = None,
+    rules_accepted: bool = False,
 ) -> Payment:
     """Store a payment for the quoted price (nothing is charged yet).
 
     `expected_amount` is the price the page showed: a different one (a tampered or stale
-    form) is refused. `source` is where the buyer came from (the join funnel's source).
+    form) is refused. `source` is where the buyer came from (the join funnel's source). A
+    join needs the planet's rules accepted (`rules_accepted`); a renewal does not.
     """
     now = now or utcnow()
     offer = quote(planet, user, now, coupon_code=coupon_code, ref=ref)
+    if offer.kind is PaymentKind.JOIN:
+        members.check_rules_accepted(planet, rules_accepted)
     if expected_amount is not None and expected_amount != offer.amount:
         raise Conflict(_l("The price has changed. Please reload the page and check it."))
     check_price(offer.amount, allow_zero=True)

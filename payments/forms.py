@@ -7,6 +7,7 @@ from flask_wtf import FlaskForm
 from wtforms import BooleanField, HiddenField, SelectField, StringField
 from wtforms.validators import DataRequired, Length, NumberRange, Optional
 
+from planet.members.forms import accept_rules_field
 from planet.web.forms import DateTimeLocalField, DecimalField, IntegerField, RequestKeyField
 
 
@@ -16,6 +17,7 @@ class CheckoutForm(FlaskForm):
     coupon = StringField(_l("Coupon code"), validators=[Optional(), Length(max=32)])
     ref = HiddenField()
     auto_renew = BooleanField(_l("Renew automatically each year with this card"))
+    accept_rules = accept_rules_field()
 
 
 class RefundForm(FlaskForm):

@@ -190,8 +190,11 @@ def toggle_auto_renewal(planet: Planet, user, enabled: bool) -> AutoRenewal:
     return set_auto_renewal(membership, enabled)
 
 
-def start_trial(planet: Planet, user, now: datetime | None = None) -> Membership:
-    """A free trial of the planet's trial length, once per person and planet."""
+def start_trial(
+    planet: Planet, user, now: datetime | None = None, *, rules_accepted: bool = False
+) -> Membership:
+    """A free trial of the planet's trial length, once per person and planet, for someone who
+    accepted the planet's rules."""
     now = now or utcnow()
     policy.require(user, policy.Action.JOIN, planet)
     pricing = pricing_of(planet)
@@ -201,6 +204,7 @@ def start_trial(planet: Planet, user, now: datetime | None = None) -> Membership
         raise ServiceError(_l("This trial needs a card on file: pay once or add a card first."))
     if members.get_membership(planet.id, user.id) is not None:
         raise Conflict(_l("The free trial is only for people who have never joined."))
+    members.check_rules_accepted(planet, rules_accepted)
     return members.grant_membership(
         planet, user.id, now + timedelta(days=pricing.trial_days), is_trial=True
     )

@@ -46,6 +46,22 @@ def member_may_refund(payment: Payment, now: datetime) -> bool:
     )
 
 
+def refundable_payment(planet_id: int, user_id: int, now: datetime) -> Payment | None:
+    """The member's newest payment in this planet that they may still refund themselves
+    (`member_may_refund`), if any: what the leave page offers."""
+    recent = db.session.scalars(
+        select(Payment)
+        .where(
+            Payment.planet_id == planet_id,
+            Payment.user_id == user_id,
+            Payment.status == PaymentStatus.SUCCEEDED,
+        )
+        .order_by(Payment.id.desc())
+        .limit(5)
+    ).all()
+    return next((p for p in recent if member_may_refund(p, now)), None)
+
+
 def refund_payment(
     payment: Payment,
     actor,
@@ -199,12 +215,19 @@ def take_back_period(payment: Payment, now: datetime) -> None:
     membership = db.session.get(Membership, payment.membership_id)
     if membership is None or membership.role is Role.OWNER:
         return
-    if membership.status is not MembershipStatus.ACTIVE:
+    if membership.status not in (MembershipStatus.ACTIVE, MembershipStatus.LEFT):
         return
     remaining_end = None
     if payment.kind is not PaymentKind.JOIN and membership.expires_at and payment.period_end:
         remaining_end = membership.expires_at - (payment.period_end - payment.period_start)
-    if remaining_end is not None and remaining_end > now:
+    if membership.status is MembershipStatus.LEFT:
+        # A member who left keeps a paid term to come back to (entitlement.paid_term_left):
+        # the refunded period is no longer part of it.
+        if remaining_end is not None and remaining_end > now:
+            membership.expires_at = remaining_end
+        else:
+            members.end_membership(membership, MembershipStatus.REFUNDED)
+    elif remaining_end is not None and remaining_end > now:
         planet = db.session.get(Planet, payment.planet_id)
         members.grant_membership(planet, membership.user_id, remaining_end)
     else:

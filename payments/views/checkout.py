@@ -36,7 +36,7 @@ from planet.extensions import db
 from planet.members import services as members
 from planet.planets.lookup import planet_or_404
 from planet.planets.models import Planet
-from planet.web.forms import id_or_none
+from planet.web.forms import apply_service_error, id_or_none
 from planet.web.lifecycle import wants_json
 
 log = logging.getLogger(__name__)
@@ -51,6 +51,11 @@ def checkout(slug):
     planet = planet_or_404(slug)
     ref = request.args.get("ref", "")[:20]
     coupon_code = request.args.get("coupon", "")[:32]
+    return _checkout_page(planet, ref, coupon_code)
+
+
+def _checkout_page(planet, ref: str, coupon_code: str, refused=None):
+    """The join page; `refused` is a posted form shown again with its errors (a 4xx)."""
     settings = pricing.pricing_of(planet)
     offer, problem = None, None
     standing = policy.standing_of(current_user, planet)
@@ -76,13 +81,15 @@ def checkout(slug):
     referrer = None
     if referrer_id := id_or_none(ref):
         referrer = db.session.get(User, referrer_id)
-    form = CheckoutForm(
+    form = refused or CheckoutForm(
         planet_id=planet.id,
         expected_amount=offer.amount if offer else "",
         coupon=coupon_code,
         ref=ref,
     )
-    return render_template(
+    if refused is not None:
+        form.expected_amount.data = offer.amount if offer else ""
+    page = render_template(
         "payments/checkout.html",
         planet=planet,
         pricing=settings,
@@ -94,6 +101,22 @@ def checkout(slug):
         refund_hours=current_app.config.get("REFUND_WINDOW_HOURS", 72),
         active_tab=None,
     )
+    return page if refused is None else (page, 400)
+
+
+def _rules_accepted() -> bool:
+    """The posted "I accept the rules" box (CSRF is checked for every POST by the lifecycle)."""
+    return bool(CheckoutForm().accept_rules.data)
+
+
+@bp.errorhandler(members.RulesNotAccepted)
+def _rules_refused(error):
+    """A way in (paid checkout, free join, trial) posted without accepting the planet's rules:
+    the join page again with the reason beside the box (a 400; the request writes nothing)."""
+    planet = planet_or_404(request.view_args["slug"])
+    form = CheckoutForm()
+    apply_service_error(form, error)
+    return _checkout_page(planet, form.ref.data or "", form.coupon.data or "", refused=form)
 
 
 @bp.route("/p/<slug>/checkout", methods=["POST"])
@@ -119,6 +142,7 @@ def start_checkout(slug):
             auto_renew=bool(form.auto_renew.data),
             expected_amount=expected_amount,
             source=remembered_join_source(planet.id),
+            rules_accepted=bool(form.accept_rules.data),
         ),
     )
     if payment.status is PaymentStatus.SUCCEEDED:
@@ -222,7 +246,7 @@ def payment_status(payment_id):
 @login_required
 def join_free(slug):
     planet = planet_or_404(slug)
-    members.join_free_planet(planet, current_user)
+    members.join_free_planet(planet, current_user, rules_accepted=_rules_accepted())
     flash(_("Welcome to %(name)s!", name=planet.name))
     return redirect(url_for("planets.landing", slug=planet.slug))
 
@@ -231,6 +255,6 @@ def join_free(slug):
 @login_required
 def trial(slug):
     planet = planet_or_404(slug)
-    grant.start_trial(planet, current_user)
+    grant.start_trial(planet, current_user, rules_accepted=_rules_accepted())
     flash(_("Your free trial has started."))
     return redirect(url_for("planets.landing", slug=planet.slug))

@@ -32,6 +32,7 @@ from payments.views import bp, minor_units
 from planet import policy
 from planet.errors import ServiceError
 from planet.extensions import db
+from planet.members.forms import ActionForm
 from planet.models import utcnow
 from planet.planets.lookup import planet_or_404
 from planet.planets.models import Membership, Planet
@@ -111,6 +112,34 @@ def refund(payment_id):
         return redirect(url_for("payments.my_memberships"))
     planet = db.session.get(Planet, payment.planet_id)
     return redirect(url_for("payments.income", slug=planet.slug))
+
+
+@bp.route("/p/<slug>/leave")
+@login_required
+def leave_confirm(slug):
+    """Ask before leaving (the POST is members.leave): what is lost (the paid time left, in the
+    viewer's time zone), that coming back before it ends gives it back, and the refund while
+    the member may still have one (refunds.member_may_refund)."""
+    planet = planet_or_404(slug)
+    policy.require(current_user, policy.Action.LEAVE, planet)
+    now = utcnow()
+    standing = policy.standing_of(current_user, planet)
+    membership = standing.membership
+    paid_until = None
+    expires_at = membership.expires_at
+    if not planet.is_free and not standing.is_trial and expires_at and expires_at > now:
+        paid_until = expires_at
+    return render_template(
+        "payments/leave.html",
+        planet=planet,
+        membership=membership,
+        paid_until=paid_until,
+        is_trial=standing.is_trial,
+        refundable=refunds.refundable_payment(planet.id, current_user.id, now),
+        deadline=refunds.refund_deadline,
+        leave_form=ActionForm(formdata=None),
+        refund_form=RefundForm(formdata=None),
+    )
 
 
 @bp.route("/p/<slug>/auto-renew", methods=["POST"])

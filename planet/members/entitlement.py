@@ -14,6 +14,9 @@ Rules:
 - A paid purchase is a duplicate (refunded) when a join is paid by someone who is already a
   full member (owner, or active and neither trial nor in grace), or by a banned member, or
   for a dissolved planet.
+- Who rejoins for free: a member who left (not a trial, not refunded, removed or banned) while
+  their paid term still runs gets the rest of it back: a quote answers RESTORE, which costs
+  nothing and ends at the old expiry (`paid_term_left`).
 """
 
 from __future__ import annotations
@@ -32,6 +35,8 @@ class PurchaseKind(enum.StrEnum):
     RENEWAL = "renewal"
     DUPLICATE = "duplicate"
     """Paid but buys nothing: refunded in full."""
+    RESTORE = "restore"
+    """A member who left comes back within the term already paid: free, until the old expiry."""
 
 
 class Term(enum.StrEnum):
@@ -70,6 +75,25 @@ def may_renew(membership: Membership | None) -> bool:
     """A renewal (not a join) is what this person would buy now: a renewable row that is not
     a trial (a trial member joins)."""
     return renewable(membership) and not membership.is_trial
+
+
+def paid_term_left(membership: Membership | None, now: datetime) -> datetime | None:
+    """When the paid term of a member who left ends, while it still runs (else None).
+
+    Leaving keeps the row's expiry: a member who left a paid planet (not a trial, whose time
+    was not paid) and comes back before it gets the rest of the term back without paying.
+    Refunded, removed and banned rows have nothing to give back.
+    """
+    if (
+        membership is None
+        or membership.status is not MembershipStatus.LEFT
+        or membership.is_trial
+        or membership.role is Role.OWNER
+        or membership.expires_at is None
+        or now >= membership.expires_at
+    ):
+        return None
+    return membership.expires_at
 
 
 def renewal_start(membership: Membership, now: datetime) -> datetime:
@@ -115,10 +139,13 @@ def classify_purchase(
 
     `paid_as` is the kind a stored payment was bought as ("join", or a renewal kind); None
     asks before paying (a quote), which never answers DUPLICATE: whether one may buy at all
-    is the policy's question. `grace_price_window` is the planet's grace-price window, which
-    only names the term (and so its price).
+    is the policy's question; a quote for a member who left within the paid term answers
+    RESTORE (nothing to pay, until the old expiry). `grace_price_window` is the planet's
+    grace-price window, which only names the term (and so its price).
     """
     renewing = may_renew(membership) if paid_as is None else paid_as != PurchaseKind.JOIN
+    if paid_as is None and (until := paid_term_left(membership, now)) is not None:
+        return Purchase(PurchaseKind.RESTORE, Term.JOIN, now, until)
     if paid_as is not None:
         reason = ""
         if paid_as == PurchaseKind.JOIN and _is_full_member(membership, now):

@@ -10,8 +10,14 @@ from wtforms.fields.choices import SelectChoice
 from planet.planets.models import Role
 
 
+def accept_rules_field() -> BooleanField:
+    """The box every way in shows under the planet's rules (templates/members/_rules.html);
+    members.services.check_rules_accepted reads it on the server."""
+    return BooleanField(_l("I have read and accept the rules."))
+
+
 class JoinForm(FlaskForm):
-    accept_rules = BooleanField(_l("I have read and accept the rules."))
+    accept_rules = accept_rules_field()
 
 
 class RoleForm(FlaskForm):

@@ -2,7 +2,8 @@
 
 Every path that changes who belongs to a planet goes through here (free joins, payments,
 trials, refunds, expiry sweeps), so counters and standing caches stay right. Services flush,
-never commit.
+never commit. Every way in (a free join, a rejoin within the paid term, a paid checkout, a
+trial) asks `check_rules_accepted` first.
 """
 
 from __future__ import annotations
@@ -14,9 +15,9 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy import bindparam, select, update
 
 from planet import jobs, policy
-from planet.errors import Conflict, NotAllowed
+from planet.errors import Conflict, NotAllowed, ServiceError
 from planet.extensions import db
-from planet.members.entitlement import renewal_start
+from planet.members.entitlement import paid_term_left, renewal_start
 from planet.models import utcnow
 from planet.planets.models import Membership, MembershipStatus, Planet, Role
 
@@ -88,12 +89,30 @@ def grant_membership(
     return membership
 
 
-def join_free_planet(planet: Planet, user) -> Membership:
-    """Join a free planet (no expiry). Paid planets join through payments."""
+class RulesNotAccepted(ServiceError):
+    """A way in without the explicit acceptance of the planet's rules (shown beside the box)."""
+
+    status = 400
+    field = "accept_rules"
+
+
+def check_rules_accepted(planet: Planet, accepted: bool) -> None:
+    """A planet with rules is joined only by someone who ticked "I accept the rules": every way
+    in asks this before writing anything (free join, rejoin, paid checkout, trial)."""
+    if (planet.rules or "").strip() and not accepted:
+        raise RulesNotAccepted(_l("Please read and accept the planet's rules to join."))
+
+
+def join_free_planet(planet: Planet, user, *, rules_accepted: bool = False) -> Membership:
+    """Join without paying: a free planet (no expiry), or a paid one that the person left while
+    their paid term still ran, which gives them the rest of it back (until the old expiry).
+    Other paid joins go through payments."""
     policy.require(user, policy.Action.JOIN, planet)
-    if not planet.is_free:
+    until = paid_term_left(get_membership(planet.id, user.id), utcnow())
+    if until is None and not planet.is_free:
         raise Conflict(_l("This planet is paid: join it through checkout."), 402)
-    return grant_membership(planet, user.id, None)
+    check_rules_accepted(planet, rules_accepted)
+    return grant_membership(planet, user.id, None if planet.is_free else until)
 
 
 def extend_membership(
@@ -103,7 +122,9 @@ def extend_membership(
     in the grace period), from now once it has ended (entitlement.renewal_start)."""
     base = renewal_start(membership, now or utcnow())
     planet = db.session.get(Planet, membership.planet_id)
-    membership = grant_membership(planet, membership.user_id, base + period, is_trial=False)
+    membership = grant_membership(
+        planet, membership.user_id, base + period, is_trial=False, rules_accepted=False
+    )
     jobs.defer("members.renewed", planet_id=membership.planet_id, user_id=membership.user_id)
     return membership
 

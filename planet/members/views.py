@@ -1,4 +1,6 @@
-"""Member pages: join a free planet, leave, the roster, remove, ban and roles."""
+"""Member pages: join a free planet (or come back within the paid term), leave, the roster,
+remove, ban and roles. The page that confirms leaving shows what is lost and the refund still
+possible: it needs payment data, so it is payments' (payments/views/member.py:leave_confirm)."""
 
 from __future__ import annotations
 
@@ -10,13 +12,16 @@ from sqlalchemy import select
 from sqlalchemy.orm import joinedload
 
 from planet import policy
+from planet.errors import Conflict
 from planet.extensions import db
-from planet.members import services
+from planet.members import entitlement, services
 from planet.members.forms import ActionForm, JoinForm, RoleForm
 from planet.models import utcnow
 from planet.planets.lookup import in_planet_or_404, planet_or_404
 from planet.planets.models import Membership, Role
+from planet.text import render_markdown
 from planet.web.cursors import decode_int_cursor
+from planet.web.forms import apply_service_error
 
 bp = Blueprint("members", __name__)
 
@@ -32,17 +37,41 @@ def _valid_post(form) -> None:
         abort(400)
 
 
-@bp.post("/p/<slug>/join")
+@bp.app_template_global("planet_rules_html")
+def planet_rules_html(planet) -> str:
+    """The planet's rules as sanitized HTML (templates/members/_rules.html)."""
+    return render_markdown(planet.rules or "")
+
+
+@bp.app_template_global("paid_term_left")
+def paid_term_left(membership):
+    """Until when a member who left may come back without paying (entitlement), or None."""
+    return entitlement.paid_term_left(membership, utcnow())
+
+
+@bp.route("/p/<slug>/join", methods=["GET", "POST"])
 def join(slug):
+    """Join without paying: a free planet, or a paid one left within the paid term. The page
+    shows the rules and the box to accept them; a join without it is refused beside the box."""
     planet = planet_or_404(slug)
     policy.require(current_user, policy.Action.JOIN, planet)
     form = JoinForm()
-    _valid_post(form)
-    if planet.rules.strip() and not form.accept_rules.data:
-        abort(400, description=str(_l("Please read and accept the planet's rules to join.")))
-    services.join_free_planet(planet, current_user)
-    flash(_("Welcome to %(name)s!", name=planet.name), "success")
-    return redirect(_after_join_url(planet))
+    status = 200
+    if request.method == "POST":
+        _valid_post(form)
+        try:
+            services.join_free_planet(planet, current_user, rules_accepted=form.accept_rules.data)
+        except services.RulesNotAccepted as error:
+            status = apply_service_error(form, error)
+        else:
+            flash(_("Welcome to %(name)s!", name=planet.name), "success")
+            return redirect(_after_join_url(planet))
+    until = paid_term_left(policy.standing_of(current_user, planet).membership)
+    if until is None and not planet.is_free:
+        if "payments.checkout" in current_app.view_functions:
+            return redirect(url_for("payments.checkout", slug=planet.slug))
+        raise Conflict(_l("This planet is paid: join it through checkout."), 402)
+    return render_template("members/join.html", planet=planet, form=form, until=until), status
 
 
 @bp.post("/p/<slug>/leave")

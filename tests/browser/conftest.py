@@ -337,12 +337,13 @@ class People:
         self.server_errors: list[str] = []  # any 5xx answer a page received
         self.script_errors: list[str] = []  # uncaught JavaScript errors
 
-    def new(self, *, viewport=MOBILE, locale: str = "zh-CN", storage_state=None):
+    def new(self, *, viewport=MOBILE, locale: str = "zh-CN", storage_state=None, timezone=None):
         context = self.browser.new_context(
             base_url=self.base_url,
             viewport=viewport,
             locale=locale,
             storage_state=storage_state,
+            timezone_id=timezone,
         )
         context.set_default_timeout(10_000)
         self.contexts.append(context)

@@ -13,6 +13,7 @@ from planet.members.entitlement import (
     Term,
     classify_purchase,
     may_renew,
+    paid_term_left,
     renewable,
     renewal_start,
 )
@@ -78,14 +79,30 @@ def test_just_expired_is_the_grace_price_term_but_starts_now():
     [
         _member(is_trial=True),
         _member(status=MembershipStatus.REFUNDED),
-        _member(status=MembershipStatus.LEFT),
+        _member(status=MembershipStatus.LEFT, expires_in=-DAY),
+        _member(status=MembershipStatus.LEFT, is_trial=True),
         _member(status=MembershipStatus.REMOVED),
     ],
-    ids=["trial", "refunded", "left", "removed"],
+    ids=["trial", "refunded", "left-after-the-term", "left-a-trial", "removed"],
 )
 def test_trial_and_ended_members_join_again(member):
     purchase = classify_purchase(member, _planet(), NOW)
     assert (purchase.kind, purchase.starts_at) == (PurchaseKind.JOIN, NOW)
+    assert paid_term_left(member, NOW) is None
+
+
+def test_a_member_who_left_within_the_paid_term_gets_the_rest_back_for_free():
+    member = _member(status=MembershipStatus.LEFT, expires_in=30 * DAY)
+    purchase = classify_purchase(member, _planet(), NOW)
+    assert purchase.kind is PurchaseKind.RESTORE
+    assert (purchase.starts_at, purchase.ends_at) == (NOW, NOW + 30 * DAY)
+    assert paid_term_left(member, NOW) == NOW + 30 * DAY
+    assert paid_term_left(member, NOW + 30 * DAY) is None  # the term has ended: a join
+    assert classify_purchase(member, _planet(), NOW + 30 * DAY).kind is PurchaseKind.JOIN
+    # A stored payment is what it was bought as (a join), never a restore.
+    assert classify_purchase(member, _planet(), NOW, paid_as="join").kind is PurchaseKind.JOIN
+    # A left membership is not active: the one definition says so.
+    assert not member.is_entitled_at(NOW)
 
 
 @pytest.mark.parametrize(
