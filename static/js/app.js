@@ -8,3 +8,18 @@ document.addEventListener("submit", (event) => {
     event.preventDefault();
   }
 });
+
+// The account menu is a <details> (it opens without JavaScript); close it on a click elsewhere
+// or on Escape, as a menu does.
+document.addEventListener("click", (event) => {
+  for (const menu of document.querySelectorAll("details.account-menu[open]")) {
+    if (!menu.contains(event.target)) menu.open = false;
+  }
+});
+document.addEventListener("keydown", (event) => {
+  if (event.key !== "Escape") return;
+  for (const menu of document.querySelectorAll("details.account-menu[open]")) {
+    menu.open = false;
+    menu.querySelector("summary").focus();
+  }
+});
