@@ -69,9 +69,9 @@ def open_account_menu(page):
 def test_a_paying_member_reaches_memberships_and_earnings_by_links(
     people,
     shot,
-    stripe_ready,
+    stripe_ready,  # noqa: F811 - the fixture
     locale,
-    viewport,  # noqa: F811 - the fixture
+    viewport,
 ):
     words = WORDS[locale]
     page = become_paying_member(people, f"会员链接{locale[:2]}", locale, viewport)
