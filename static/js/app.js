@@ -23,3 +23,20 @@ document.addEventListener("keydown", (event) => {
     menu.querySelector("summary").focus();
   }
 });
+
+// Copy buttons (the referral link): shown only when JavaScript can copy; the field they name
+// stays selectable by hand without it.
+for (const button of document.querySelectorAll("button[data-copy]")) {
+  const field = document.querySelector(button.dataset.copy);
+  if (!field) continue;
+  button.hidden = false;
+  button.addEventListener("click", async () => {
+    field.select();
+    try {
+      await navigator.clipboard.writeText(field.value);
+    } catch (error) {
+      document.execCommand("copy");
+    }
+    button.lastChild.textContent = " " + button.dataset.copied;
+  });
+}
