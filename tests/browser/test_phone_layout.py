@@ -8,8 +8,8 @@ from __future__ import annotations
 import pytest
 
 from tests.browser.community import png_bytes, sql
-from tests.browser.test_my_memberships import become_paying_member
-from tests.browser.test_payments import SLUG, stripe_ready  # noqa: F401
+from tests.browser.test_my_memberships import SLUG, become_paying_member
+from tests.browser.test_payments import stripe_ready  # noqa: F401
 
 pytestmark = pytest.mark.browser
 
