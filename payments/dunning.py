@@ -99,6 +99,7 @@ def run_attempt(attempt: RenewalAttempt, now: datetime) -> str:
             data={
                 "date": date_text(membership.expires_at),
                 "link": external_url("content.timeline", slug=planet.slug),
+                "memberships_link": external_url("payments.my_memberships"),
             },
         )
         return attempt.status
@@ -122,7 +123,10 @@ def run_attempt(attempt: RenewalAttempt, now: datetime) -> str:
         Kind.RENEWAL_FAILED,
         f"renewal_failed:{membership.id}:{attempt.period_end.isoformat()}:{attempt.attempt}",
         planet=planet,
-        data={"link": external_url("payments.checkout", slug=planet.slug, renew=1)},
+        data={
+            "link": external_url("payments.checkout", slug=planet.slug, renew=1),
+            "memberships_link": external_url("payments.my_memberships"),
+        },
     )
     return attempt.status
 

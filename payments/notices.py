@@ -17,7 +17,8 @@ from planet.web.links import external_url
 
 
 def _money_notice(payment: Payment, kind: Kind, dedupe_key: str, amount: int) -> None:
-    """Tell the payer about money moved on `payment`, linking to the planet's timeline."""
+    """Tell the payer about money moved on `payment`, linking to the planet's timeline and to
+    their memberships (receipts, renewal, refunds)."""
     planet = db.session.get(Planet, payment.planet_id)
     services.notify(
         payment.user_id,
@@ -27,6 +28,7 @@ def _money_notice(payment: Payment, kind: Kind, dedupe_key: str, amount: int) ->
         data={
             "amount": services.format_amount(amount, payment.currency),
             "link": external_url("content.timeline", slug=planet.slug),
+            "memberships_link": external_url("payments.my_memberships"),
         },
     )
 
@@ -83,5 +85,8 @@ def renewal_failed(membership_id: int, **_ignored) -> None:
         Kind.RENEWAL_FAILED,
         f"renewal_failed:{membership.id}:{period}:{'x' if attempt is None else attempt}",
         planet=planet,
-        data={"link": external_url("payments.checkout", slug=planet.slug, renew=1)},
+        data={
+            "link": external_url("payments.checkout", slug=planet.slug, renew=1),
+            "memberships_link": external_url("payments.my_memberships"),
+        },
     )

@@ -69,6 +69,7 @@ def _reminder_notice(
             "date": date_text(membership.expires_at),
             "amount": notifications.format_amount(amount, currency),
             "link": external_url("payments.checkout", slug=planet.slug, renew=1),
+            "memberships_link": external_url("payments.my_memberships"),
         },
     )
 

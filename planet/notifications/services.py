@@ -258,6 +258,8 @@ def _notification_email(notification: Notification, user: User | None) -> outbox
             "user": user,
             "title": title,
             "link": base + link if link.startswith("/") else link,
+            # Money notices (payments) link the member's memberships page: receipts, renewal.
+            "memberships_url": data.get("memberships_link", ""),
             "notifications_url": external_url("notifications.index"),
             "preferences_url": external_url("notifications.preferences"),
             "notification": notification,

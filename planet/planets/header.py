@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from flask import current_app
+from flask import current_app, url_for
 from flask_login import current_user
 from markupsafe import Markup
 
@@ -71,4 +71,24 @@ def planet_header(planet: Planet, active_tab: str | None = None) -> Markup:
         topic_count=planet.topic_count,
         dissolved=planet.is_dissolved,
     )
-    return render_fragment("planets/_header_card.html", "planet_header", header, tabs, active_tab)
+    return render_fragment(
+        "planets/_header_card.html",
+        "planet_header",
+        header,
+        tabs,
+        active_tab,
+        _member_links(standing, user, planet, endpoints),
+    )
+
+
+def _member_links(standing, user, planet: Planet, endpoints) -> tuple[tuple[str, str], ...]:
+    """A member's own pages, for someone with a membership here they could renew (not the
+    owner): their membership (receipts, renewal, refund, referral link) and their earnings."""
+    if "payments.my_memberships" not in endpoints or not policy.decide_with_standing(
+        standing, user, Action.RENEW, planet
+    ):
+        return ()
+    return (
+        ("membership", url_for("payments.my_memberships", _anchor=f"planet-{planet.slug}")),
+        ("earnings", url_for("payments.earnings")),
+    )

@@ -38,6 +38,7 @@ def topbar(unread_notifications=0) -> Markup:
         str(unread_notifications) if signed_in and unread_notifications else "",
         "messages.inbox" in endpoints,
         "notifications.index" in endpoints,
+        "payments.my_memberships" in endpoints,
         str(get_locale()),
         csrf=generate_csrf(),
     )

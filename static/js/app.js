@@ -24,3 +24,35 @@ document.addEventListener("submit", (event) => {
     document.cookie = `tz=${zone}; path=/; max-age=31536000; samesite=lax`;
   }
 })();
+
+// The account menu is a <details> (it opens without JavaScript); close it on a click elsewhere
+// or on Escape, as a menu does.
+document.addEventListener("click", (event) => {
+  for (const menu of document.querySelectorAll("details.account-menu[open]")) {
+    if (!menu.contains(event.target)) menu.open = false;
+  }
+});
+document.addEventListener("keydown", (event) => {
+  if (event.key !== "Escape") return;
+  for (const menu of document.querySelectorAll("details.account-menu[open]")) {
+    menu.open = false;
+    menu.querySelector("summary").focus();
+  }
+});
+
+// Copy buttons (the referral link): shown only when JavaScript can copy; the field they name
+// stays selectable by hand without it.
+for (const button of document.querySelectorAll("button[data-copy]")) {
+  const field = document.querySelector(button.dataset.copy);
+  if (!field) continue;
+  button.hidden = false;
+  button.addEventListener("click", async () => {
+    field.select();
+    try {
+      await navigator.clipboard.writeText(field.value);
+    } catch (error) {
+      document.execCommand("copy");
+    }
+    button.lastChild.textContent = " " + button.dataset.copied;
+  });
+}

@@ -45,6 +45,7 @@ def test_sign_up_log_out_and_log_in(people, shot, planet_server):
     # The confirmation link went out by SMTP to the catcher.
     assert planet_server.mails_to(email), "no confirmation mail was caught"
 
+    page.locator("header details.account-menu summary").click()  # the account menu
     page.locator("header form[action$='/accounts/logout'] button").click()
     page.wait_for_load_state()
     assert page.locator("header").get_by_text("登录").is_visible()
@@ -103,12 +104,12 @@ def test_account_language_choice_is_saved(people, shot):
     page = people.new(viewport=DESKTOP, locale="en-US")
     email = people.sign_up(page, "Lin Reader")
     page.goto("/p/community-lab/about")
-    assert page.locator("header").get_by_text("My planets").is_visible()
+    assert page.locator("header").get_by_text("My planets", exact=True).is_visible()
     shot(page, "landing in English")
     page.locator("header .lang-switch button").click()
     page.wait_for_load_state()
     assert page.url.endswith("/p/community-lab/about")  # stays on the same page
-    assert page.locator("header").get_by_text("我的星球").is_visible()
+    assert page.locator("header").get_by_text("我的星球", exact=True).is_visible()
     assert page.locator(".join-box button[type=submit]").inner_text() == "免费加入"
     shot(page, "landing in Chinese")
 
@@ -119,5 +120,5 @@ def test_account_language_choice_is_saved(people, shot):
     assert other.locator("main h1").inner_text() == "Log in"
     people.log_in(other, email, PASSWORD)
     other.goto("/p/community-lab/about")
-    assert other.locator("header").get_by_text("我的星球").is_visible()
+    assert other.locator("header").get_by_text("我的星球", exact=True).is_visible()
     shot(other, "another device after logging in")
