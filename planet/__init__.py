@@ -89,6 +89,7 @@ def create_app(overrides: dict | None = None) -> Flask:
 def _init_extensions(app: Flask) -> None:
     from planet import i18n
     from planet.extensions import babel, csrf, db, limiter, login_manager, migrate
+    from planet.web import clock
 
     i18n.compile_catalogs()
     db.init_app(app)
@@ -98,6 +99,7 @@ def _init_extensions(app: Flask) -> None:
     babel.init_app(
         app,
         locale_selector=i18n.select_locale,
+        timezone_selector=clock.select_timezone,
         default_translation_directories=";".join(i18n.translation_directories()),
     )
     login_manager.init_app(app)

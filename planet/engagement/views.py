@@ -11,12 +11,12 @@ from flask import request, session
 from flask_login import current_user
 
 from planet import policy
-from planet.engagement.clock import planet_tz
 from planet.engagement.common import Action, bp
 from planet.engagement.events.services import countdown, upcoming, upcoming_with
 from planet.engagement.introductions.services import has_introduction
 from planet.engagement.introductions.views import INVITE_LATER
 from planet.models import utcnow
+from planet.web import clock
 
 FEATURES = ("introductions", "checkins", "homework", "points", "events", "polls", "insights")
 """Each feature's views module registers its routes on `bp` when imported."""
@@ -57,4 +57,5 @@ def community_strip(planet) -> dict:
 
 @bp.app_template_filter("planet_time")
 def planet_time(moment: datetime, planet, fmt: str = "%Y-%m-%d %H:%M") -> str:
-    return moment.astimezone(planet_tz(planet)).strftime(fmt) if moment else ""
+    """A community time in the viewer's zone (the planet's when the browser has not said)."""
+    return clock.local_time(moment, planet, fmt)

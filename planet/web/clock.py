@@ -1,6 +1,11 @@
-"""The viewer's time zone: the browser's (the `tz` cookie static/js/app.js keeps), else a
-fallback (the planet's). Times that matter to a person (how long paid access lasts, a refund
-deadline) are shown in it, labelled with the zone's name."""
+"""The viewer's time zone, the one home of how a time is shown: the browser's zone (the `tz`
+cookie static/js/app.js keeps), else the planet's the page belongs to, else Asia/Shanghai.
+
+Every page time goes through these filters (and Flask-Babel's `datetimeformat`, whose time
+zone is the same choice): `local_time` for a plain time, `viewer_time` for one that matters to
+a person (a deadline, a refund window, an event), labelled with the zone's name; `local_date`
+for a day. Nothing on a page is printed in UTC.
+"""
 
 from __future__ import annotations
 
@@ -8,7 +13,7 @@ from datetime import datetime
 from urllib.parse import unquote
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from flask import Flask, has_request_context, request
+from flask import Flask, g, has_request_context, request
 
 COOKIE = "tz"
 DEFAULT_ZONE = "Asia/Shanghai"
@@ -23,10 +28,34 @@ def _zone(name: str | None) -> ZoneInfo | None:
         return None
 
 
+def remember_planet_zone(planet) -> None:
+    """The page belongs to `planet`: its zone is the fallback for this request."""
+    if has_request_context():
+        g.planet_zone = getattr(planet, "timezone", None)
+
+
 def viewer_zone(fallback: str | None = None) -> ZoneInfo:
-    """The browser's zone when it told us one, else `fallback`, else Asia/Shanghai."""
+    """The browser's zone when it told us one, else `fallback` (or the request's planet's),
+    else Asia/Shanghai."""
     browser = unquote(request.cookies.get(COOKIE, "")) if has_request_context() else None
-    return _zone(browser) or _zone(fallback) or ZoneInfo(DEFAULT_ZONE)
+    planet = g.get("planet_zone") if has_request_context() else None
+    return _zone(browser) or _zone(fallback) or _zone(planet) or ZoneInfo(DEFAULT_ZONE)
+
+
+def select_timezone() -> str:
+    """Flask-Babel's time zone selector (for `datetimeformat` and cached fragments' keys)."""
+    return viewer_zone().key
+
+
+def local_time(moment: datetime | None, planet=None, fmt: str = "%Y-%m-%d %H:%M") -> str:
+    """`moment` in the viewer's zone, unlabelled."""
+    if moment is None:
+        return ""
+    return moment.astimezone(viewer_zone(getattr(planet, "timezone", None))).strftime(fmt)
+
+
+def local_date(moment: datetime | None, planet=None) -> str:
+    return local_time(moment, planet, "%Y-%m-%d")
 
 
 def viewer_time(moment: datetime | None, fallback: str | None = None) -> str:
@@ -37,8 +66,15 @@ def viewer_time(moment: datetime | None, fallback: str | None = None) -> str:
     return f"{moment.astimezone(zone):%Y-%m-%d %H:%M} ({zone.key})"
 
 
+def viewer_zone_name(planet=None) -> str:
+    return viewer_zone(getattr(planet, "timezone", None)).key
+
+
 def init_app(app: Flask) -> None:
     app.add_template_filter(
         lambda moment, planet=None: viewer_time(moment, getattr(planet, "timezone", None)),
         "viewer_time",
     )
+    app.add_template_filter(local_time, "local_time")
+    app.add_template_filter(local_date, "local_date")
+    app.add_template_global(viewer_zone_name)
