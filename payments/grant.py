@@ -89,7 +89,7 @@ def apply_payment_success(payment: Payment, intent: dict | None, now: datetime) 
     referrer_id = payment.referrer_id
     if (
         referrer_id is not None
-        and eligible_referrer(planet, str(referrer_id), payment.user_id, now) is None
+        and eligible_referrer(planet, referrer_id, payment.user_id, now) is None
     ):
         referrer_id = None
     payment.referrer_id = referrer_id
