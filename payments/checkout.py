@@ -93,6 +93,7 @@ def quote(
         price, kind = planet.price_amount, PaymentKind.JOIN
     if planet.is_free:
         raise Conflict(_l("This planet is free: join it without paying."))
+    check_price(price)  # a price set before the one limit: refused on the page, not at paying
     coupon = find_coupon(planet, coupon_code, now) if coupon_code else None
     referrer_id = None
     if kind is PaymentKind.JOIN:

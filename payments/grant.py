@@ -33,8 +33,6 @@ from planet.planets.models import Membership, Planet
 
 log = logging.getLogger(__name__)
 YEAR = members.YEAR
-MAX_PRICE = 10_000_000
-"""The largest price accepted, in minor units (100,000.00)."""
 
 
 def billing_customer(user_id: int, lock: bool = False) -> BillingCustomer:

@@ -25,11 +25,10 @@ from planet.extensions import db
 from planet.members import referrals
 from planet.members import services as members
 from planet.planets.models import Planet
+from planet.web.forms import MAX_PRICE, max_price_text
 
 log = logging.getLogger(__name__)
 YEAR = members.YEAR
-MAX_PRICE = 10_000_000
-"""The largest price accepted, in minor units (100,000.00)."""
 
 
 # ---------------------------------------------------------------- settings
@@ -52,8 +51,8 @@ def check_price(value: int | None, *, allow_zero: bool = False) -> None:
         return
     if value < 0 or (value == 0 and not allow_zero):
         raise ServiceError(_l("A price must be more than zero."))
-    if value > MAX_PRICE:
-        raise ServiceError(_l("That price is too large."))
+    if value > MAX_PRICE:  # the one limit, which the owner's forms enforce too
+        raise ServiceError(_l("The price cannot exceed %(max)s.", max=max_price_text()))
 
 
 def check_currency(currency: str) -> None:

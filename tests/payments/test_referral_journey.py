@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import html
 import re
-from html.parser import HTMLParser
 from urllib.parse import parse_qs, urljoin, urlsplit
 
 import pytest
@@ -22,6 +21,7 @@ from planet.engagement.insights.models import FunnelSource, FunnelStage
 from planet.extensions import db
 from planet.models import utcnow
 from tests.factories import PASSWORD
+from tests.payments.pages import Page
 from tests.payments.test_checkout import Who
 from tests.payments.test_localstripe import active, wait_until
 
@@ -34,64 +34,6 @@ RATE_BPS = 2000
 @pytest.fixture
 def app_config(stripe_app_config):
     return {**stripe_app_config, "WTF_CSRF_ENABLED": True}
-
-
-class Page(HTMLParser):
-    """The links and forms of a page, as a browser would see them."""
-
-    def __init__(self, text: str):
-        super().__init__()
-        self.text = text
-        self.links: list[tuple[str, str]] = []
-        self.forms: list[dict] = []
-        self.data: dict[str, str] = {}
-        self.codes: list[str] = []
-        self._link: list | None = None
-        self._code: list | None = None
-        self.feed(text)
-
-    def handle_starttag(self, tag, attrs):
-        attrs = dict(attrs)
-        if tag == "a" and "href" in attrs:
-            self._link = [attrs["href"], ""]
-        elif tag == "code":
-            self._code = []
-        elif tag == "form":
-            self.forms.append({**attrs, "fields": {}, "required_boxes": []})
-            self.data.update({k: v for k, v in attrs.items() if k.startswith("data-")})
-        elif tag == "input" and self.forms and attrs.get("name"):
-            fields = self.forms[-1]["fields"]
-            if attrs.get("type") == "checkbox":
-                if "required" in attrs:  # a person ticks what the form requires
-                    self.forms[-1]["required_boxes"].append(attrs["name"])
-                    fields[attrs["name"]] = attrs.get("value", "y")
-            else:
-                fields[attrs["name"]] = attrs.get("value", "")
-
-    def handle_data(self, data):
-        if self._link is not None:
-            self._link[1] += data
-        if self._code is not None:
-            self._code.append(data)
-
-    def handle_endtag(self, tag):
-        if tag == "a" and self._link is not None:
-            self.links.append((self._link[0], " ".join(self._link[1].split())))
-            self._link = None
-        elif tag == "code" and self._code is not None:
-            self.codes.append("".join(self._code).strip())
-            self._code = None
-
-    def link(self, text: str) -> str:
-        return next(href for href, label in self.links if label == text)
-
-    def form(self, action_part: str) -> dict:
-        """The POST form whose action contains `action_part`."""
-        return next(
-            f
-            for f in self.forms
-            if (f.get("method") or "").lower() == "post" and action_part in (f.get("action") or "")
-        )
 
 
 class Visitor:
