@@ -25,10 +25,10 @@ from payments.pricing import (
     check_currency,
     check_price,
     discount,
-    eligible_referrer,
     find_coupon,
     pricing_of,
     redeem_coupon,
+    referrer_of,
 )
 from planet import jobs, policy
 from planet.errors import Conflict, NotAllowed, NotFound, ServiceError
@@ -63,7 +63,10 @@ def quote(
     coupon_code: str | None = None,
     ref: str | None = None,
 ) -> Quote:
-    """What `user` would pay now for a year in `planet` (join or renewal term)."""
+    """What `user` would pay now for a year in `planet` (join or renewal term).
+
+    `ref` is a signed referral code (planet.members.referrals); one that does not check out
+    credits nobody. Only a join pays a referral commission."""
     now = now or utcnow()
     check_currency(planet.currency)
     standing = policy.standing_of(user, planet)
@@ -95,10 +98,11 @@ def quote(
         price, kind = planet.price_amount, PaymentKind.JOIN
     if planet.is_free:
         raise Conflict(_l("This planet is free: join it without paying."))
+    check_price(price)  # a price set before the one limit: refused on the page, not at paying
     coupon = find_coupon(planet, coupon_code, now) if coupon_code else None
     referrer_id = None
     if kind is PaymentKind.JOIN:
-        referrer_id = eligible_referrer(planet, ref, user.id, now)
+        referrer_id = referrer_of(planet, ref, user.id, now)
     return Quote(
         kind=kind,
         term=term,
@@ -221,7 +225,7 @@ def confirm_payment(payment: Payment, user, token: str) -> Outcome:
             currency=payment.currency,
             customer_id=customer_id,
             payment_method_id=card["id"],
-            metadata={"payment_id": payment.id, "planet_id": payment.planet_id},
+            metadata=_intent_metadata(payment),
             idempotency_key=key,
             transfer_group=f"planet-payment-{payment.id}",
         )
@@ -286,6 +290,15 @@ def resume_payment(payment: Payment) -> Outcome:
     if payment.status is PaymentStatus.REQUIRES_ACTION:
         return _existing_outcome(payment)
     return Outcome(str(payment.status))
+
+
+def _intent_metadata(payment: Payment) -> dict:
+    """What the PaymentIntent carries about us: our ids, and the referrer a join credits (for
+    the provider's dashboard and support; the split is computed from our payment row)."""
+    metadata = {"payment_id": payment.id, "planet_id": payment.planet_id}
+    if payment.referrer_id is not None:
+        metadata["referrer_id"] = payment.referrer_id
+    return metadata
 
 
 def _existing_outcome(payment: Payment) -> Outcome:

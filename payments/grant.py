@@ -33,8 +33,6 @@ from planet.planets.models import Membership, Planet
 
 log = logging.getLogger(__name__)
 YEAR = members.YEAR
-MAX_PRICE = 10_000_000
-"""The largest price accepted, in minor units (100,000.00)."""
 
 
 def billing_customer(user_id: int, lock: bool = False) -> BillingCustomer:
@@ -89,7 +87,7 @@ def apply_payment_success(payment: Payment, intent: dict | None, now: datetime) 
     referrer_id = payment.referrer_id
     if (
         referrer_id is not None
-        and eligible_referrer(planet, str(referrer_id), payment.user_id, now) is None
+        and eligible_referrer(planet, referrer_id, payment.user_id, now) is None
     ):
         referrer_id = None
     payment.referrer_id = referrer_id

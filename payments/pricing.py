@@ -22,14 +22,13 @@ from planet import policy
 from planet.accounts.models import User
 from planet.errors import Conflict, NotFound, ServiceError
 from planet.extensions import db
+from planet.members import referrals
 from planet.members import services as members
 from planet.planets.models import Planet
-from planet.web.forms import id_or_none
+from planet.web.forms import MAX_PRICE, max_price_text
 
 log = logging.getLogger(__name__)
 YEAR = members.YEAR
-MAX_PRICE = 10_000_000
-"""The largest price accepted, in minor units (100,000.00)."""
 
 
 # ---------------------------------------------------------------- settings
@@ -52,8 +51,8 @@ def check_price(value: int | None, *, allow_zero: bool = False) -> None:
         return
     if value < 0 or (value == 0 and not allow_zero):
         raise ServiceError(_l("A price must be more than zero."))
-    if value > MAX_PRICE:
-        raise ServiceError(_l("That price is too large."))
+    if value > MAX_PRICE:  # the one limit, which the owner's forms enforce too
+        raise ServiceError(_l("The price cannot exceed %(max)s.", max=max_price_text()))
 
 
 def check_currency(currency: str) -> None:
@@ -223,13 +222,21 @@ def discount(coupon: Coupon | None, price: int) -> int:
 # ---------------------------------------------------------------- referrals
 
 
-def referral_code(user_id: int) -> str:
-    return str(user_id)
+def referral_code(planet: Planet, user_id: int) -> str:
+    """The signed `?ref=` code of a member's share link (planet.members.referrals)."""
+    return referrals.referral_code(planet.id, user_id)
 
 
-def eligible_referrer(planet: Planet, ref: str | None, buyer_id: int, now: datetime) -> int | None:
-    """The referring member, if the code names an active member who is not the buyer."""
-    referrer_id = id_or_none(ref) if ref and str(ref).isdigit() else None
+def referrer_of(planet: Planet, code: str | None, buyer_id: int, now: datetime) -> int | None:
+    """The member a signed referral code credits for this buyer, or None (a tampered code, a
+    self-referral, a referrer who is no longer an active member)."""
+    return eligible_referrer(planet, referrals.referrer_in(planet.id, code), buyer_id, now)
+
+
+def eligible_referrer(
+    planet: Planet, referrer_id: int | None, buyer_id: int, now: datetime
+) -> int | None:
+    """`referrer_id` if it is an active member who is not the buyer, else None."""
     if referrer_id is None or referrer_id == buyer_id:
         return None
     membership = members.get_membership(planet.id, referrer_id)

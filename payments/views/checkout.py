@@ -33,10 +33,11 @@ from planet.accounts.models import User
 from planet.engagement.insights.activity import remembered_join_source
 from planet.errors import ServiceError
 from planet.extensions import db
+from planet.members import referrals
 from planet.members import services as members
 from planet.planets.lookup import planet_or_404
 from planet.planets.models import Planet
-from planet.web.forms import apply_service_error, id_or_none
+from planet.web.forms import apply_service_error
 from planet.web.lifecycle import wants_json
 
 log = logging.getLogger(__name__)
@@ -49,7 +50,10 @@ log = logging.getLogger(__name__)
 @coupon_audit.limited
 def checkout(slug):
     planet = planet_or_404(slug)
-    ref = request.args.get("ref", "")[:20]
+    # A signed referral code from the URL (the landing page's Join link) or this browser's
+    # session; a tampered one is dropped here and credits nobody.
+    ref = referrals.code_for_request(planet.id, request.args.get("ref")) or ""
+    referrals.remember(planet.id, ref)
     coupon_code = request.args.get("coupon", "")[:32]
     return _checkout_page(planet, ref, coupon_code)
 
@@ -79,7 +83,7 @@ def _checkout_page(planet, ref: str, coupon_code: str, refused=None):
         except Exception as error:  # an HTTPException from policy.require
             problem = getattr(error, "description", None) or _("You cannot join this planet.")
     referrer = None
-    if referrer_id := id_or_none(ref):
+    if referrer_id := referrals.referrer_in(planet.id, ref):
         referrer = db.session.get(User, referrer_id)
     form = refused or CheckoutForm(
         planet_id=planet.id,

@@ -16,7 +16,7 @@ from flask_babel import gettext as _
 from flask_login import current_user, login_required
 from sqlalchemy import select
 
-from payments import grant, refunds, reports, settlement
+from payments import grant, pricing, refunds, reports, settlement
 from payments.forms import (
     PayoutAccountForm,
     RefundForm,
@@ -75,6 +75,7 @@ def my_memberships():
         planets=planets,
         may_refund=lambda payment: refunds.member_may_refund(payment, now),
         deadline=refunds.refund_deadline,
+        referral_code=lambda planet: pricing.referral_code(planet, current_user.id),
         now=now,
     )
 

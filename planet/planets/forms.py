@@ -24,7 +24,7 @@ from planet.planets.models import (
     MIN_RENEWAL_GRACE_DAYS,
     PostingPolicy,
 )
-from planet.web.forms import IntegerField
+from planet.web.forms import IntegerField, PriceField
 
 CATEGORY_LABELS = {
     "business": _l("Business"),
@@ -49,7 +49,7 @@ class _PlanetFields(FlaskForm):
     )
     category = SelectField(_l("Category"))
     tags = StringField(_l("Discovery tags"), validators=[Length(max=services.TAGS_MAX * 32)])
-    price = StringField(_l("Yearly price"), default="0")
+    price = PriceField(_l("Yearly price"), default=0)
     currency = SelectField(_l("Currency"))
     posting_policy = SelectField(
         _l("Who may publish topics"),
@@ -92,12 +92,6 @@ class _PlanetFields(FlaskForm):
     def _offer_timezone(self, zone: str) -> None:
         if zone and zone not in services.COMMON_TIMEZONES:
             self.timezone.choices.append(SelectChoice(zone, zone))
-
-    def validate_price(self, field):
-        try:
-            services.parse_price(field.data, self.currency.data or "cny")
-        except services.InvalidInput as error:
-            raise ValidationError(str(error.reason)) from None
 
     def validate_tags(self, field):
         try:

@@ -9,7 +9,7 @@ from __future__ import annotations
 import re
 import secrets
 from dataclasses import dataclass, field
-from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
+from decimal import Decimal, InvalidOperation
 from functools import cache
 from io import BytesIO
 from pathlib import Path
@@ -33,6 +33,7 @@ from planet.planets.models import (
     PostingPolicy,
     Role,
 )
+from planet.web.forms import MAX_PRICE, max_price_text, price_problem
 
 SLUG_PATTERN = re.compile(r"^[a-z0-9](?:[a-z0-9-]*[a-z0-9])?$")
 SLUG_MIN, SLUG_MAX = 3, 40
@@ -50,8 +51,7 @@ CATEGORY_MAX = 40
 TAG_MAX_LENGTH = 30
 TAGS_MAX = 8
 PREVIEW_MAX = 20
-MAX_PRICE_MAJOR = Decimal(1_000_000)
-MINOR_DIGITS = {"cny": 2, "usd": 2, "eur": 2, "hkd": 2}
+MINOR_DIGITS = {"cny": 2, "usd": 2, "eur": 2, "hkd": 2}  # = planet.web.forms.PRICE_PLACES
 DEFAULT_TIMEZONE = "Asia/Shanghai"
 # Offered first in the settings form; any IANA zone is accepted.
 COMMON_TIMEZONES = (
@@ -124,28 +124,18 @@ def slug_taken(slug: str) -> bool:
 
 
 def parse_price(text: str | Decimal | int | None, currency: str) -> int:
-    """A price in major units ("199", "99.5") to integer minor units. 0 means free."""
+    """A price in major units ("199", "99.5") to integer minor units. 0 means free. The limit
+    is the one every price on Planet has (planet.web.forms.MAX_PRICE)."""
     if text is None or (isinstance(text, str) and not text.strip()):
         return 0
     try:
         value = Decimal(str(text).strip())
     except InvalidOperation:
         raise InvalidInput(_l("Enter the price as a number, e.g. 199 or 99.50."), "price") from None
-    if not value.is_finite():
-        raise InvalidInput(_l("Enter the price as a number, e.g. 199 or 99.50."), "price")
-    if value < 0:
-        raise InvalidInput(_l("The price cannot be negative."), "price")
-    if value > MAX_PRICE_MAJOR:
-        raise InvalidInput(
-            _l("The price cannot exceed %(max)s.", max=f"{MAX_PRICE_MAJOR:,}"), "price"
-        )
-    digits = MINOR_DIGITS.get(currency, 2)
-    quantum = Decimal(1).scaleb(-digits)
-    if value != value.quantize(quantum, rounding=ROUND_HALF_UP):
-        raise InvalidInput(
-            _l("The price can have at most %(n)s decimal places.", n=digits), "price"
-        )
-    return int(value.scaleb(digits))
+    problem = price_problem(value)
+    if problem is not None:
+        raise InvalidInput(problem, "price")
+    return int(value.scaleb(MINOR_DIGITS.get(currency, 2)))
 
 
 def format_price(amount: int, currency: str) -> str:
@@ -270,11 +260,8 @@ def _clean(settings: PlanetSettings) -> PlanetSettings:
     settings.timezone = _check_timezone(settings.timezone)
     if not isinstance(settings.price_amount, int) or settings.price_amount < 0:
         raise InvalidInput(_l("The price cannot be negative."), "price")
-    digits = MINOR_DIGITS.get(settings.currency, 2)
-    if settings.price_amount > MAX_PRICE_MAJOR.scaleb(digits):
-        raise InvalidInput(
-            _l("The price cannot exceed %(max)s.", max=f"{MAX_PRICE_MAJOR:,}"), "price"
-        )
+    if settings.price_amount > MAX_PRICE:
+        raise InvalidInput(_l("The price cannot exceed %(max)s.", max=max_price_text()), "price")
     settings.posting_policy = PostingPolicy(settings.posting_policy)
     if not 0 <= int(settings.preview_essence_count) <= PREVIEW_MAX:
         raise InvalidInput(

@@ -21,6 +21,7 @@ from sqlalchemy.orm import contains_eager
 from planet import policy
 from planet.content.models import Topic
 from planet.extensions import db
+from planet.members import referrals
 from planet.models import utcnow
 from planet.planets import services
 from planet.planets.forms import CATEGORY_LABELS, CreatePlanetForm, DissolveForm, SettingsForm
@@ -141,12 +142,13 @@ def _filled_settings_form(planet):
     return form
 
 
-def _count_landing_view(planet) -> None:
-    """Feed the owner's join funnel (buffered outside the database: a GET never writes)."""
+def _count_landing_view(planet, ref: str | None) -> None:
+    """Feed the owner's join funnel (buffered outside the database: a GET never writes).
+    Only a genuine referral code counts the view as a referral."""
     from planet.engagement.insights import activity, health
 
     user_id = current_user.id if current_user.is_authenticated else None
-    source = health.funnel_source(request.args.get("ref"), request.referrer)
+    source = health.funnel_source(ref, request.referrer)
     activity.remember_join_source(planet.id, source)
     health.count_landing_view(
         planet.id,
@@ -160,7 +162,11 @@ def landing(slug):
     planet = planet_or_404(slug)
     policy.require(current_user, policy.Action.VIEW_LANDING, planet)
     standing = policy.standing_of(current_user, planet)
-    _count_landing_view(planet)
+    # A member's share link: the signed code goes on to the Join link (and this session);
+    # an edited one is ignored.
+    ref = referrals.valid_code(planet.id, request.args.get("ref"))
+    referrals.remember(planet.id, ref)
+    _count_landing_view(planet, ref)
     previews = []
     if planet.preview_essence_count > 0:
         previews = db.session.scalars(
@@ -189,6 +195,7 @@ def landing(slug):
         description_html=render_markdown(planet.description),
         rules_html=render_markdown(planet.rules),
         meta_description=plain_excerpt(planet.description, 160),
+        ref=ref,
     )
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import secrets
 from datetime import date
-from decimal import Decimal
+from decimal import Decimal, InvalidOperation
 
 import wtforms
 from flask_babel import lazy_gettext as _l
@@ -86,6 +86,63 @@ class DecimalField(wtforms.DecimalField):
         ):
             self.data = None
             raise ValueError(_l("Enter an ordinary number."))
+
+
+# ---------------------------------------------------------------- prices
+#
+# One limit for every price on Planet: the owner's forms refuse above it (PriceField, with the
+# reason beside the field), the planet service and the money side check it again, and checkout
+# charges anything up to it (Stripe takes amounts of up to 99,999,999 minor units).
+
+MAX_PRICE = 10_000_000
+"""The largest price, in minor units: 100,000.00 in every supported currency (all of them have
+two decimal places). Planet prices, renewal prices and coupons are held to it."""
+PRICE_PLACES = 2
+MAX_PRICE_MAJOR = Decimal(MAX_PRICE).scaleb(-PRICE_PLACES)
+
+
+def max_price_text() -> str:
+    """The limit as people read it: "100,000"."""
+    return f"{MAX_PRICE_MAJOR.normalize():,f}"
+
+
+def price_problem(value: Decimal):
+    """Why `value` (major units) cannot be a price, or None."""
+    if not value.is_finite():
+        return _l("Enter the price as a number, e.g. 199 or 99.50.")
+    if value < 0:
+        return _l("The price cannot be negative.")
+    if value > MAX_PRICE_MAJOR:
+        return _l("The price cannot exceed %(max)s.", max=max_price_text())
+    if value != value.quantize(Decimal(1).scaleb(-PRICE_PLACES)):
+        return _l("The price can have at most %(n)s decimal places.", n=PRICE_PLACES)
+    return None
+
+
+class PriceField(DecimalField):
+    """A price as the owner types it, in major units ("199", "99.50"): from 0 to the one limit,
+    at most two decimal places; anything else is a field error giving the reason. Empty: None.
+    The browser is told the same bounds (min, max, step)."""
+
+    def __init__(self, label=None, validators=None, **kwargs):
+        kwargs.setdefault("places", None)
+        bounds = {"min": "0", "max": f"{MAX_PRICE_MAJOR.normalize():f}", "step": "0.01"}
+        kwargs["render_kw"] = {**bounds, "inputmode": "decimal", **kwargs.get("render_kw", {})}
+        super().__init__(label, validators, **kwargs)
+        self.max_text = max_price_text()
+
+    def process_formdata(self, valuelist):
+        self.data = None
+        if not valuelist or not str(valuelist[0]).strip():
+            return
+        try:
+            value = Decimal(str(valuelist[0]).strip())
+        except (InvalidOperation, ValueError):
+            raise ValueError(_l("Enter the price as a number, e.g. 199 or 99.50.")) from None
+        problem = price_problem(value)
+        if problem is not None:
+            raise ValueError(problem)
+        self.data = value
 
 
 class DateField(wtforms.DateField):

@@ -188,18 +188,28 @@ def test_referral_commission_and_self_referral(make, provider, paid_planet):
     referrer = make.user()
     make.member(paid_planet, referrer)
     buyer = make.user()
-    payment, _ = pay(paid_planet, buyer, ref=str(referrer.id))
+    payment, _ = pay(paid_planet, buyer, ref=pricing.referral_code(paid_planet, referrer.id))
     grant.sync_payment(payment)
     rows = {(e.party, e.user_id): e.amount for e in db.session.scalars(select(LedgerEntry))}
     assert rows[(Party.REFERRER, referrer.id)] == 2000
     assert rows[(Party.PLATFORM, None)] == 500
     assert rows[(Party.OWNER, paid_planet.owner_id)] == 7500
+    intent = provider.intents[payment.provider_intent_id]
+    assert intent["metadata"]["referrer_id"] == str(referrer.id)
     # A self-referral (or a non-member's link) earns nothing.
     lone = make.user()
-    payment2 = checkout.start_checkout(paid_planet, Who(lone), ref=str(lone.id))
+    code = pricing.referral_code(paid_planet, lone.id)
+    payment2 = checkout.start_checkout(paid_planet, Who(lone), ref=code)
     assert payment2.referrer_id is None
-    payment3 = checkout.start_checkout(paid_planet, Who(make.user()), ref=str(make.user().id))
+    stranger = pricing.referral_code(paid_planet, make.user().id)
+    payment3 = checkout.start_checkout(paid_planet, Who(make.user()), ref=stranger)
     assert payment3.referrer_id is None
+    # A bare id (the old, unsigned links) or another planet's code credits nobody either.
+    payment4 = checkout.start_checkout(paid_planet, Who(make.user()), ref=str(referrer.id))
+    assert payment4.referrer_id is None
+    other = pricing.referral_code(make.planet(price_amount=100), referrer.id)
+    payment5 = checkout.start_checkout(paid_planet, Who(make.user()), ref=other)
+    assert payment5.referrer_id is None
 
 
 def test_partners_share_the_creator_part(make, provider, paid_planet):
@@ -254,7 +264,8 @@ def test_partial_refunds_add_up(make, provider, paid_planet):
     pricing.set_partner(paid_planet, Who(paid_planet.owner), make.user().id, 3333)
     referrer = make.user()
     make.member(paid_planet, referrer)
-    payment, _ = pay(paid_planet, make.user(), ref=str(referrer.id))
+    code = pricing.referral_code(paid_planet, referrer.id)
+    payment, _ = pay(paid_planet, make.user(), ref=code)
     grant.sync_payment(payment)
     owner = Who(paid_planet.owner)
     for amount in (1, 2999, 333, 6667):

@@ -14,6 +14,7 @@ from planet import policy
 from planet.content.models import Comment, Topic
 from planet.content.queries.topic_page import load_topic
 from planet.extensions import db
+from planet.members import referrals
 from planet.planets.lookup import in_planet_or_404, planet_or_404
 from planet.policy import Action
 
@@ -22,7 +23,9 @@ bp = Blueprint("content", __name__, url_prefix="/p/<slug>")
 
 def landing(planet):
     if "planets.landing" in current_app.view_functions:
-        return redirect(url_for("planets.landing", slug=planet.slug))
+        # A share link to the planet (/p/<slug>?ref=...) keeps its referral code.
+        ref = referrals.valid_code(planet.id, request.args.get("ref"))
+        return redirect(url_for("planets.landing", slug=planet.slug, ref=ref))
     abort(403)
 
 
