@@ -10,9 +10,33 @@ from pathlib import Path
 from babel.messages.mofile import write_mo
 from babel.messages.pofile import read_po
 from flask import current_app, has_request_context, request, session
+from flask_babel import get_locale
 from flask_login import current_user
 
 log = logging.getLogger(__name__)
+
+
+# ---------------------------------------------------------------- punctuation between parts
+#
+# A label and its value, or a figure in brackets, are often two pieces of a template. Chinese
+# takes full-width punctuation there (「星主：王老师」, 「收入（3）」), English an ASCII colon
+# and a space; templates use these instead of typing the punctuation (tests/test_i18n.py).
+
+
+def _chinese() -> bool:
+    return str(get_locale() or "").startswith("zh")
+
+
+def colon() -> str:
+    """The colon after a label: 「：」 in Chinese, ": " in English."""
+    return "：" if _chinese() else ": "
+
+
+def parens(text) -> str:
+    """`text` in brackets after a word: 「（3）」 in Chinese, " (3)" in English."""
+    return f"（{text}）" if _chinese() else f" ({text})"
+
+
 TRANSLATIONS_ROOT = Path(__file__).resolve().parent.parent / "translations"
 
 

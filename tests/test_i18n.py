@@ -1,5 +1,6 @@
 """Every user-facing string has a Simplified Chinese translation."""
 
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -43,3 +44,53 @@ def test_a_msgid_means_the_same_in_every_area():
                 conflicts.append(f"{msgid!r}: {seen[msgid]} vs {(area, text)}")
             seen.setdefault(msgid, (area, text))
     assert conflicts == []
+
+
+# Chinese takes full-width punctuation next to Chinese text: 「星主：王老师」, not 「星主: 王老师」.
+CJK = r"[\u4e00-\u9fff\u3001-\u303f\uff01-\uffef]"
+ASCII_NEXT_TO_CHINESE = re.compile(rf"{CJK}[ ]?[:(),;!?]|[:(),;!?][ ]?{CJK}")
+# A formula quoted as code keeps its ASCII (the lottery's published verification rule).
+CODE_QUOTED = re.compile(r'SHA-256\("[^"]*"\)')
+
+
+def test_the_chinese_catalog_uses_full_width_punctuation():
+    from babel.messages.pofile import read_po
+
+    offenders = []
+    for po in sorted((ROOT / "translations").glob("*/zh/LC_MESSAGES/messages.po")):
+        with po.open("rb") as handle:
+            catalog = read_po(handle)
+        for message in catalog:
+            texts = message.string if isinstance(message.string, tuple) else (message.string,)
+            for text in texts:
+                if text and ASCII_NEXT_TO_CHINESE.search(CODE_QUOTED.sub("", text)):
+                    offenders.append(f"{po.parts[-4]}: {text}")
+    assert offenders == []
+
+
+LABEL_THEN_ASCII = re.compile(r"\{\{ _\([^}]*\) \}\}[ ]?:|\}\} \(\{\{")
+
+
+def test_templates_join_labels_with_the_languages_punctuation():
+    """A label and its value are joined with colon() and a figure bracketed with parens()
+    (planet/i18n.py), which give 「：」「（）」 in Chinese; an ASCII colon or bracket typed after
+    a translated label would follow Chinese text."""
+    offenders = [
+        f"{path.relative_to(ROOT)}:{number}"
+        for path in sorted((ROOT / "templates").rglob("*.html"))
+        for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1)
+        if LABEL_THEN_ASCII.search(line)
+    ]
+    assert offenders == []
+
+
+def test_colon_and_parens_follow_the_language(app):
+    from flask_babel import force_locale
+
+    from planet.i18n import colon, parens
+
+    with app.test_request_context():
+        with force_locale("zh"):
+            assert f"星主{colon()}王老师" == "星主：王老师" and parens(3) == "（3）"
+        with force_locale("en"):
+            assert f"Owner{colon()}Ann" == "Owner: Ann" and parens(3) == " (3)"
