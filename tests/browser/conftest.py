@@ -338,12 +338,14 @@ class People:
         self.script_errors: list[str] = []  # uncaught JavaScript errors
 
     def new(self, *, viewport=MOBILE, locale: str = "zh-CN", storage_state=None, timezone=None):
+        """A person's browser; unless told otherwise they are in Shanghai, like the demo
+        planets (pages show times in the browser's zone)."""
         context = self.browser.new_context(
             base_url=self.base_url,
             viewport=viewport,
             locale=locale,
             storage_state=storage_state,
-            timezone_id=timezone,
+            timezone_id=timezone or "Asia/Shanghai",
         )
         context.set_default_timeout(10_000)
         self.contexts.append(context)

@@ -132,7 +132,7 @@ def test_homework_handed_in_late_closed_graded_and_featured(people, planet_serve
     # The member sees the grade, the comment, the feature and the points it earned.
     member.goto(f"/p/{SLUG}/homework/{aid}")
     mine = member.locator("main section", has_text="我的作业").inner_text()
-    assert "分数: 92" in mine and "结构清晰，第一周的活动很具体。" in mine
+    assert "分数：92" in mine and "结构清晰，第一周的活动很具体。" in mine
     member.goto(f"/p/{SLUG}/homework")
     row = member.locator(".eng-table tr", has_text=title)
     assert row.locator("td").nth(1).inner_text() == "92"

@@ -84,7 +84,7 @@ def test_points_levels_boards_history_and_least_active(people, shot):
     member.wait_for_url(f"**/p/{slug}/points")
     main = member.locator("main").inner_text()
     assert "我的积分：8 · 等级 2 “活跃”" in main
-    assert "发表评论: 4" in main and "活跃 (5 分起)" in main
+    assert "发表评论：4" in main and "活跃（5 分起）" in main
     for period in ("本周", "本月", "总榜"):
         assert f"{member_name} · 8" in board(member, period), period
     assert f"{member_name} · 8 · 活跃" in board(member, "总榜")
