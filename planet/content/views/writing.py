@@ -25,6 +25,7 @@ from planet.content.views.common import (
 from planet.errors import ServiceError
 from planet.extensions import db
 from planet.policy import Action
+from planet.text import render_markdown
 from planet.web.redirects import redirect_back
 
 _KEY_SPLIT = re.compile(r"[\s,]+")
@@ -50,6 +51,19 @@ def new_topic(slug):
         return redirect(topic_url(planet, created))
     status = 400 if form.is_submitted() else 200
     return render_template("content/topic_form.html", planet=planet, form=form), status
+
+
+PREVIEW_LIMIT = 20_000
+
+
+@bp.post("/markdown-preview")
+def markdown_preview(slug):
+    """The editor's preview: Markdown rendered and sanitized exactly as a published text is."""
+    writing(slug)
+    text = request.form.get("text", "")
+    if len(text) > PREVIEW_LIMIT:
+        return jsonify(error=_("The text is too long to preview.")), 413
+    return jsonify(html=render_markdown(text))
 
 
 @bp.post("/files")
