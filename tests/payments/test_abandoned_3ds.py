@@ -53,6 +53,8 @@ def test_the_page_of_a_payment_left_in_3ds_offers_to_finish_or_start_again(
     assert 'id="finish-button"' in html and f"/payments/{payment_id}/restart" in html
     wanted = "3-D Secure" if lang == "en" else "银行"
     assert wanted in html
+    mine = client.get("/me/memberships", headers={"Accept-Language": lang}).get_data(as_text=True)
+    assert f'href="/payments/{payment_id}"' in mine  # found again from My memberships
     resume = client.post(f"/payments/{payment_id}/resume")
     assert resume.get_json()["status"] == "requires_action"
     assert resume.get_json()["client_secret"] == _intent(payment_id)["client_secret"]
