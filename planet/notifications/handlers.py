@@ -117,8 +117,17 @@ def topic_created(topic_id: int, mentioned_user_ids=(), **_ignored) -> None:
 
 
 def _staff_of(planet_id: int) -> list[Membership]:
-    """Candidates for staff notifications; the policy decides who actually moderates."""
-    return policy.staff_candidates(planet_id)
+    """Active memberships holding a staff role: candidates for staff notifications (a
+    prefilter only; the policy decides who actually moderates)."""
+    return list(
+        db.session.scalars(
+            select(Membership).where(
+                Membership.planet_id == planet_id,
+                Membership.status == MembershipStatus.ACTIVE,
+                Membership.role.in_(policy.STAFF),
+            )
+        )
+    )
 
 
 @jobs.handler("content.report_filed")
