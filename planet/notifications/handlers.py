@@ -185,18 +185,21 @@ def announcement(topic_id: int, **_ignored) -> None:
     if topic is None or topic.deleted_at is not None:
         return
     planet = db.session.get(Planet, topic.planet_id)
+    link = _topic_link(planet, topic.id)
     for batch in _active_members(planet, policy.Action.READ_TOPIC, topic):
-        for _membership, user in batch:
-            if user.id == topic.author_id:
-                continue
-            services.notify(
+        notices = [
+            services.Notice(
                 user.id,
-                Kind.ANNOUNCEMENT,
                 f"announce:{topic.id}:{user.id}",
                 planet=planet,
                 topic_id=topic.id,
-                data={"link": _topic_link(planet, topic.id)},
+                data={"link": link},
             )
+            for _membership, user in batch
+            if user.id != topic.author_id
+        ]
+        # The mail carries the announcement's title and text (services._announcements).
+        services.notify_many(Kind.ANNOUNCEMENT, notices)
 
 
 # ---------------------------------------------------------------- community reminders
