@@ -48,7 +48,7 @@ class Action(enum.StrEnum):
     ANNOUNCE = "announce"  # @all
     # Members
     VIEW_ROSTER = "view_roster"
-    SEND_MESSAGE = "send_message"  # target: recipient's Membership in this planet
+    SEND_MESSAGE = "send_message"  # target: recipient's Membership, or a Recipient
     LEAVE = "leave"
     REMOVE_MEMBER = "remove_member"  # target: Membership
     BAN_MEMBER = "ban_member"  # target: Membership
@@ -186,17 +186,12 @@ def prime_standing(user, planet: Planet, membership: Membership | None) -> None:
 
 def forget_standing(planet_id: int, user_id: int) -> None:
     """Drop a cached standing after a service changed the membership in this request."""
-    cache = _request_cache()
-    if cache is not None:
+    if (cache := _request_cache()) is not None:
         cache.pop((planet_id, user_id), None)
 
 
 def _request_cache() -> dict | None:
-    if not has_request_context():
-        return None
-    if "planet_standings" not in g:
-        g.planet_standings = {}
-    return g.planet_standings
+    return g.setdefault("planet_standings", {}) if has_request_context() else None
 
 
 def _unproxied(user):
@@ -304,6 +299,26 @@ def _sees_open_question(topic, ctx: Context) -> bool:
     return involved or ctx.standing.has_role(*MODERATORS)
 
 
+@dataclass(frozen=True)
+class Recipient:
+    """SEND_MESSAGE's target inside a conversation: the recipient's membership and whether
+    they wrote to the sender in this planet (planet/messages/services.py:recipient)."""
+
+    membership: Membership
+    wrote_to_sender: bool = False
+
+
+def _recipient(target) -> Membership:
+    return target.membership if isinstance(target, Recipient) else target
+
+
+def RepliesToStaff(ctx: Context) -> Decision:
+    """A reply to an owner or admin who wrote to the person first (with messages off)."""
+    to = ctx.target
+    staff = isinstance(to, Recipient) and to.membership.role in MODERATORS
+    return Decision(staff and to.wrote_to_sender and _active_now(to.membership))
+
+
 SignedIn = Check(lambda ctx: ctx.standing.state is not MemberState.ANONYMOUS,
                  _l("Please sign in first."), 401)  # fmt: skip
 NotDissolved = Check(lambda ctx: not ctx.planet.is_dissolved,
@@ -402,13 +417,14 @@ RULES: dict[Action, Rule] = {
     Action.MODERATE: HasRole(*MODERATORS),
     Action.ANNOUNCE: RoleWrites(Role.OWNER),
     Action.VIEW_ROSTER: ViewRoster,
-    Action.SEND_MESSAGE: All(  # target: the recipient's Membership in this planet
+    Action.SEND_MESSAGE: All(  # target: the recipient's Membership (or a Recipient)
         MemberWrites,
-        OnTarget(lambda recipient, ctx: recipient.user_id != ctx.standing.user_id,
+        OnTarget(lambda to, ctx: _recipient(to).user_id != ctx.standing.user_id,
                  _l("You cannot message yourself."), 400),
-        OnTarget(lambda recipient, ctx: _active_now(recipient),
+        OnTarget(lambda to, ctx: _active_now(_recipient(to)),
                  _l("That person is not a member of this planet."), 404),
-        Any(PlanetSetting("private_messages_enabled"), HasRole(*MODERATORS),
+        # Messages off: owners and admins still write to members, who may answer them.
+        Any(PlanetSetting("private_messages_enabled"), HasRole(*MODERATORS), RepliesToStaff,
             reason=_l("The owner has switched off private messages in this planet.")),
     ),
     Action.LEAVE: All(ActiveMember, Check(lambda ctx: ctx.standing.role is not Role.OWNER,
@@ -461,9 +477,7 @@ def standing_from_membership(user, membership: Membership | None, now: datetime)
     return _standing(user.id, membership, now)
 
 
-def decide_with_standing(
-    standing: Standing, user, action: Action, planet: Planet, target=None
-) -> Decision:
+def decide_with_standing(standing: Standing, user, action: Action, planet: Planet, target=None):
     """Like `decide`, for a standing computed once (e.g. one member across many digest items)."""
     return RULES[action](Context(user, planet, standing, target))
 
@@ -477,22 +491,6 @@ def require(user, action: Action, planet: Planet, target=None) -> None:
     decision = decide(user, action, planet, target)
     if not decision:
         raise Refused(decision)
-
-
-def staff_candidates(planet_id: int) -> list[Membership]:
-    """Active memberships holding a staff role: candidates for staff notifications.
-
-    A prefilter only; callers still ask `decide()` for the action at hand.
-    """
-    return list(
-        db.session.scalars(
-            select(Membership).where(
-                Membership.planet_id == planet_id,
-                Membership.status == MembershipStatus.ACTIVE,
-                Membership.role.in_(STAFF),
-            )
-        )
-    )
 
 
 def is_platform_admin(user) -> bool:

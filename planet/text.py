@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import html
 import re
 
 import nh3
@@ -50,6 +51,36 @@ def plain_excerpt(text: str, limit: int = 140) -> str:
     stripped = _WHITESPACE.sub(" ", stripped).strip()
     stripped = stripped.replace("&amp;", "&").replace("&lt;", "<").replace("&gt;", ">")
     return stripped if len(stripped) <= limit else stripped[: limit - 1].rstrip() + "…"
+
+
+def shorten_markdown(text: str, limit: int) -> tuple[str, bool]:
+    """At most `limit` characters of Markdown, cut at a paragraph, line or word break in the
+    last half when there is one; and whether anything was cut (then ending in "…")."""
+    text = (text or "").strip()
+    if len(text) <= limit:
+        return text, False
+    head = text[:limit]
+    for separator in ("\n\n", "\n", " "):
+        if (at := head.rfind(separator)) > limit // 2:
+            head = head[:at]
+            break
+    return head.rstrip() + " …", True
+
+
+_BLOCK_END = re.compile(r"</(p|h[1-6]|pre|blockquote|ul|ol|table|tr)>|<br ?/?>|<hr ?/?>")
+_LINK = re.compile(r'<a href="([^"]*)"[^>]*>(.*?)</a>', re.S)
+
+
+def markdown_text(text: str) -> str:
+    """Markdown as plain text (an email's text part): paragraphs and list items on their own
+    lines, a link as `words (address)`, no markup."""
+    rendered = _markdown.render(text or "")
+    rendered = _LINK.sub(lambda m: m.group(2) if m.group(1) == m.group(2)
+                         else f"{m.group(2)} ({m.group(1)})", rendered)  # fmt: skip
+    rendered = _BLOCK_END.sub(lambda m: m.group(0) + "\n", rendered.replace("<li>", "<li>- "))
+    plain = html.unescape(nh3.clean(rendered, tags=set()))
+    lines = (line.rstrip() for line in plain.splitlines())
+    return re.sub(r"\n{3,}", "\n\n", "\n".join(lines)).strip()
 
 
 # ---------------------------------------------------------------- hashtags and @mentions

@@ -39,6 +39,23 @@ def _conversation(user_id: int, planet_id: int, counterpart_id: int) -> Conversa
     return conversation
 
 
+def recipient(planet: Planet, sender_id: int, membership) -> policy.Recipient | None:
+    """The policy's target for writing to `membership`'s person: with private messages off a
+    member may still answer an owner or admin who wrote to them here (one indexed lookup)."""
+    if membership is None:
+        return None
+    wrote = db.session.scalar(
+        select(Message.id)
+        .where(
+            Message.planet_id == planet.id,
+            Message.sender_id == membership.user_id,
+            Message.recipient_id == sender_id,
+        )
+        .limit(1)
+    )
+    return policy.Recipient(membership, wrote_to_sender=wrote is not None)
+
+
 def send_message(planet: Planet, sender, recipient_id: int, body: str) -> Message:
     """Send a private message to a member of `planet`, as the policy allows."""
     body = (body or "").strip()
@@ -46,11 +63,11 @@ def send_message(planet: Planet, sender, recipient_id: int, body: str) -> Messag
         raise ServiceError(_l("Write a message first."))
     if len(body) > BODY_MAX:
         raise ServiceError(_l("A message can have at most %(n)s characters.", n=BODY_MAX))
-    recipient = get_membership(planet.id, recipient_id)
-    if recipient is None:
+    to = recipient(planet, sender.id, get_membership(planet.id, recipient_id))
+    if to is None:
         policy.require(sender, policy.Action.SEND_MESSAGE, planet)
         raise NotFound(_l("That person is not a member of this planet."))
-    policy.require(sender, policy.Action.SEND_MESSAGE, planet, recipient)
+    policy.require(sender, policy.Action.SEND_MESSAGE, planet, to)
     now = utcnow()
     message = Message(
         planet_id=planet.id,

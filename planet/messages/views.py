@@ -94,7 +94,7 @@ def _thread_messages(planet_id: int, me: int, other: int, before: int | None, li
 @login_required
 def thread(slug, user_id):
     planet, counterpart = _load(slug, user_id)
-    recipient = get_membership(planet.id, counterpart.id)
+    recipient = services.recipient(planet, current_user.id, get_membership(planet.id, user_id))
     decision = policy.decide(current_user, policy.Action.SEND_MESSAGE, planet, recipient)
     if recipient is None and decision:
         decision = policy.deny(_l("That person is not a member of this planet."), 404)

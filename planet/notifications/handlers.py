@@ -117,8 +117,17 @@ def topic_created(topic_id: int, mentioned_user_ids=(), **_ignored) -> None:
 
 
 def _staff_of(planet_id: int) -> list[Membership]:
-    """Candidates for staff notifications; the policy decides who actually moderates."""
-    return policy.staff_candidates(planet_id)
+    """Active memberships holding a staff role: candidates for staff notifications (a
+    prefilter only; the policy decides who actually moderates)."""
+    return list(
+        db.session.scalars(
+            select(Membership).where(
+                Membership.planet_id == planet_id,
+                Membership.status == MembershipStatus.ACTIVE,
+                Membership.role.in_(policy.STAFF),
+            )
+        )
+    )
 
 
 @jobs.handler("content.report_filed")
@@ -176,18 +185,21 @@ def announcement(topic_id: int, **_ignored) -> None:
     if topic is None or topic.deleted_at is not None:
         return
     planet = db.session.get(Planet, topic.planet_id)
+    link = _topic_link(planet, topic.id)
     for batch in _active_members(planet, policy.Action.READ_TOPIC, topic):
-        for _membership, user in batch:
-            if user.id == topic.author_id:
-                continue
-            services.notify(
+        notices = [
+            services.Notice(
                 user.id,
-                Kind.ANNOUNCEMENT,
                 f"announce:{topic.id}:{user.id}",
                 planet=planet,
                 topic_id=topic.id,
-                data={"link": _topic_link(planet, topic.id)},
+                data={"link": link},
             )
+            for _membership, user in batch
+            if user.id != topic.author_id
+        ]
+        # The mail carries the announcement's title and text (services._announcements).
+        services.notify_many(Kind.ANNOUNCEMENT, notices)
 
 
 # ---------------------------------------------------------------- community reminders

@@ -3,6 +3,8 @@ email that goes with a notification (through the outbox, in the recipient's lang
 
 Every notification about content asks planet.policy whether the recipient may read it at the
 moment it is created; a notification never carries paid content itself (only names and links).
+The one mail that does is an announcement's, to members who may read it: its title and the
+start of its text.
 """
 
 from __future__ import annotations
@@ -17,6 +19,7 @@ from flask_babel import ngettext
 from sqlalchemy import bindparam, func, select, update
 
 from planet.accounts.models import User
+from planet.content.models import Topic
 from planet.dbutil import dialect_insert
 from planet.extensions import db
 from planet.mail import in_recipient_language
@@ -31,6 +34,7 @@ from planet.notifications.models import (
     NotificationPreference,
 )
 from planet.planets.models import Planet
+from planet.text import markdown_text, render_markdown, shorten_markdown
 from planet.web.links import external_url
 
 UNREAD_CAP = 99
@@ -239,14 +243,51 @@ def emails_wanted(user_ids: set[int], kind: Kind) -> set[int]:
 
 
 def email_notifications(notifications: list[Notification]) -> list[int]:
-    """Queue the email of each notification (one query for the recipients, one INSERT)."""
+    """Queue the email of each notification (one query for the recipients, one for the
+    announcements they carry, one INSERT)."""
     user_ids = {n.user_id for n in notifications}
     users = {u.id: u for u in db.session.scalars(select(User).where(User.id.in_(user_ids)))}
-    emails = [_notification_email(n, users.get(n.user_id)) for n in notifications]
+    announcements = _announcements(notifications)
+    emails = [
+        _notification_email(n, users.get(n.user_id), announcements.get(n.topic_id))
+        for n in notifications
+    ]
     return outbox.queue_emails([e for e in emails if e is not None])
 
 
-def _notification_email(notification: Notification, user: User | None) -> outbox.Email | None:
+@dataclass(frozen=True)
+class AnnouncementText:
+    """What an announcement's mail carries: its title and the start of its text, as sanitized
+    HTML and as plain text, and whether the text goes on past ANNOUNCEMENT_MAIL_CHARS."""
+
+    title: str
+    html: str
+    text: str
+    cut: bool
+
+
+ANNOUNCEMENT_MAIL_CHARS = 2000
+
+
+def _announcements(notifications: list[Notification]) -> dict[int, AnnouncementText]:
+    """The announcements these notifications are about (members get their text by mail: the
+    handler asked the policy that each recipient may read it), rendered once per topic."""
+    topic_ids = {n.topic_id for n in notifications if n.kind is Kind.ANNOUNCEMENT and n.topic_id}
+    if not topic_ids:
+        return {}
+    found = {}
+    for topic in db.session.scalars(select(Topic).where(Topic.id.in_(topic_ids))):
+        if topic.deleted_at is None:
+            body, cut = shorten_markdown(topic.body, ANNOUNCEMENT_MAIL_CHARS)
+            found[topic.id] = AnnouncementText(
+                topic.title, render_markdown(body), markdown_text(body), cut
+            )
+    return found
+
+
+def _notification_email(
+    notification: Notification, user: User | None, announcement: AnnouncementText | None = None
+) -> outbox.Email | None:
     if user is None or not user.email:
         return None
     data = json.loads(notification.data or "{}")
@@ -263,6 +304,7 @@ def _notification_email(notification: Notification, user: User | None) -> outbox
             "notifications_url": external_url("notifications.index"),
             "preferences_url": external_url("notifications.preferences"),
             "notification": notification,
+            "announcement": announcement,
         }
         text = render_template("email/notification.txt", **context)
         html = render_template("email/notification.html", **context)

@@ -1,6 +1,7 @@
 """The planet header shown on every page inside a planet: name, counts and the tabs.
 
-The tabs are the policy's answers for this viewer (one decision per tab, every request); the
+The tabs are the policy's answers for this viewer (one decision per tab, every request), with
+what waits for the viewer on theirs (planet/planets/inbox.py: questions, reports, homework); the
 HTML is a cached fragment keyed by the header's data and those answers
 (planet/web/fragments.py), so a page pays no URL building or translation for it.
 """
@@ -14,6 +15,7 @@ from flask_login import current_user
 from markupsafe import Markup
 
 from planet import policy
+from planet.planets import inbox
 from planet.planets.models import Planet
 from planet.policy import Action
 from planet.web.fragments import render_fragment
@@ -53,8 +55,13 @@ def planet_header(planet: Planet, active_tab: str | None = None) -> Markup:
     endpoints = current_app.view_functions
     user = current_user._get_current_object()
     standing = policy.standing_of(user, planet)
+    waiting = inbox.waiting_counts(planet, user, standing, endpoints)
     tabs = tuple(
-        (endpoint, links.page(endpoint))
+        (
+            endpoint,
+            links.page(endpoint),
+            inbox.shown(waiting[endpoint]) if endpoint in waiting else "",
+        )
         for endpoint, action in TABS
         if endpoint in endpoints and policy.decide_with_standing(standing, user, action, planet)
     )

@@ -97,6 +97,8 @@ EXPECTED: dict[str, dict[str, frozenset]] = {
     # Members
     "roster": {"default": ACTIVE, "roster_hidden": MODS},
     "send_message": {"default": ACTIVE, "messages_off": MODS, "dissolved": NOBODY},
+    # A reply to an owner or admin who wrote first: members may answer with messages off.
+    "reply_to_staff": {"default": ACTIVE, "messages_off": ACTIVE, "dissolved": NOBODY},
     "settings": {"default": OWNER, "dissolved": NOBODY},
     "manage_roles": {"default": OWNER, "dissolved": NOBODY},
     "remove": {"default": MODS},
@@ -148,6 +150,24 @@ def _topic_with(body: str, **extra):
 
 def _asked(world, who):
     return "guest" if who == "owner" else "owner"
+
+
+def _staff_who_wrote(who):
+    """The owner wrote to everyone (the admin wrote to the owner): see `_staff_wrote_first`."""
+    return "admin" if who == "owner" else "owner"
+
+
+def _staff_wrote_first(world):
+    """A message from the owner to every person with a membership, and the admin's to the
+    owner: the conversations a reply in "reply_to_staff" answers."""
+    now = utcnow()
+    pairs = [("owner", who) for who in world.membership_ids if who != "owner"]
+    for sender, recipient in [*pairs, ("admin", "owner")]:
+        db.session.add(
+            Message(planet_id=world.planet_id, sender_id=world.uid(sender),
+                    recipient_id=world.uid(recipient), body="From staff", created_at=now)
+        )  # fmt: skip
+    db.session.commit()
 
 
 ROUTES: dict[str, Route] = {
@@ -228,6 +248,12 @@ ROUTES: dict[str, Route] = {
         data=lambda w, who: {"body": _mark("message", who)},
         done=lambda w, who: _count(Message, Message.body == _mark("message", who)) == 1,
     ),
+    "reply_to_staff": Route(
+        "POST",
+        lambda w, who: f"/messages/{w.slug}/{w.uid(_staff_who_wrote(who))}",
+        data=lambda w, who: {"body": _mark("reply", who)},
+        done=lambda w, who: _count(Message, Message.body == _mark("reply", who)) == 1,
+    ),
     "settings": Route("GET", lambda w, who: w.url("settings")),
     "manage_roles": Route(
         "POST",
@@ -288,6 +314,7 @@ def world(tmp_path_factory):
     with module_app(tmp_path_factory, "access-table") as app:
         world = SecurityWorld(app)
         world.sign_in_everyone()
+        _staff_wrote_first(world)
         world.snapshot = Snapshot()
         yield world
 

@@ -105,6 +105,30 @@ def test_private_message_switch(world):
     assert may(people["guest"], Action.SEND_MESSAGE, planet, target)
 
 
+def test_with_messages_off_a_member_answers_only_staff_who_wrote(world):
+    """RepliesToStaff: a Recipient target saying an owner or admin wrote first lets a member
+    answer; a guest's message, a member's, or a bare Membership (a new conversation) do not."""
+    from planet.extensions import db
+    from planet.planets.models import Membership
+    from planet.policy import Recipient
+
+    planet, people = world
+    planet.private_messages_enabled = False
+
+    def row(who):
+        return db.session.query(Membership).filter_by(user_id=people[who].id).one()
+
+    member = people["member"]
+    for staff in ("owner", "admin"):
+        assert may(member, Action.SEND_MESSAGE, planet, Recipient(row(staff), True))
+        assert not may(member, Action.SEND_MESSAGE, planet, Recipient(row(staff), False))
+        assert not may(member, Action.SEND_MESSAGE, planet, row(staff))
+    assert not may(member, Action.SEND_MESSAGE, planet, Recipient(row("guest"), True))
+    assert not may(people["guest"], Action.SEND_MESSAGE, planet, Recipient(row("member"), True))
+    assert not may(people["expired"], Action.SEND_MESSAGE, planet, Recipient(row("owner"), True))
+    assert not may(member, Action.SEND_MESSAGE, planet, Recipient(row("member"), True))  # self
+
+
 def test_anonymous_gets_401_reason(world):
     from flask_login import AnonymousUserMixin
 

@@ -24,22 +24,34 @@ from planet.content.views.common import (
 )
 from planet.policy import Action
 
+_LISTS = {
+    "answered": lambda planet, after: feed_page(
+        planet, viewer_id=viewer_id(), after=after, questions=True
+    ),
+    "waiting": lambda planet, after: waiting_questions(planet, viewer_id(), after=after),
+    "mine": lambda planet, after: my_questions(planet, viewer_id(), after=after),
+}
+
 
 @bp.get("/questions")
 def questions(slug):
     planet, away = reading(slug)
     if away:
         return away
-    show = request.args.get("show", "answered")
-    after = request.args.get("after")
-    if show == "answered":
-        page = feed_page(planet, viewer_id=viewer_id(), after=after, questions=True)
-    elif show == "waiting":
-        page = waiting_questions(planet, viewer_id(), after=after)
-    elif show == "mine":
-        page = my_questions(planet, viewer_id(), after=after)
-    else:
+    show, after = request.args.get("show"), request.args.get("after")
+    if show is None:
+        # Open on the questions waiting for the viewer's answer when there are any.
+        if after is None and policy.may(current_user, Action.ANSWER_QUESTION, planet):
+            waiting = _LISTS["waiting"](planet, None)
+            if waiting.items:
+                return _questions_page(planet, "waiting", waiting)
+        show = "answered"
+    if show not in _LISTS:
         abort(400, description=_("Unknown filter."))
+    return _questions_page(planet, show, _LISTS[show](planet, after))
+
+
+def _questions_page(planet, show: str, page):
     return render_template(
         "content/questions.html", planet=planet, show=show, **feed_context(planet, page)
     )

@@ -48,6 +48,7 @@ class Submission(CreatedAtMixin, db.Model):
         Index("ix_eng_submissions_list", "assignment_id", "id"),
         Index("ix_eng_submissions_featured", "assignment_id", "is_featured", "id"),
         Index("ix_eng_submissions_user", "planet_id", "user_id", "id"),
+        Index("ix_eng_submissions_ungraded", "planet_id", "graded_at"),  # to grade: the header
         CheckConstraint("score IS NULL OR (score >= 0 AND score <= 100)", name="score_range"),
     )
 

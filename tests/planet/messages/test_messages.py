@@ -175,3 +175,51 @@ def test_a_service_refusal_is_shown_on_the_form(client, login_as, world, monkeyp
     assert response.status_code == 409
     page = response.get_data(as_text=True)
     assert "That message was already sent." in page and 'name="body"' in page
+
+
+@pytest.mark.parametrize("staff", ["owner", "admin"])
+def test_with_messages_off_a_member_answers_staff_who_wrote_first(
+    client, login_as, world, make, staff
+):
+    """Issue 11 point 13: an owner or admin writes to a member with private messages off; the
+    member may answer inside that conversation, but not start one with anyone else."""
+    world.planet.private_messages_enabled = False
+    other_member = make.user(name="Second member")
+    make.member(world.planet, other_member)
+    db.session.commit()
+    writer = getattr(world, staff)
+    login_as(writer)
+    assert _send(client, staff, world, world.member, "Welcome aboard").status_code == 302
+
+    login_as(world.member)
+    page = client.get(f"/messages/home-planet/{writer.id}").get_data(as_text=True)
+    assert "Welcome aboard" in page and 'name="body"' in page
+    assert _send(client, "member", world, writer, "Thank you!").status_code == 302
+    assert [m.body for m in _messages()] == ["Welcome aboard", "Thank you!"]
+
+    # Still no new conversation: not to the other staff member, not to another member.
+    others = {"owner": world.admin, "admin": world.owner}
+    refused = _send(client, "member", world, others[staff], "Hello?")
+    assert refused.status_code == 403
+    assert "switched off private messages" in refused.get_data(as_text=True)
+    assert _send(client, "member", world, other_member, "Hi there").status_code == 403
+    page = client.get(f"/messages/home-planet/{other_member.id}")
+    assert page.status_code == 403
+    assert len(_messages()) == 2
+
+    # The staff member sees the reply.
+    login_as(writer)
+    page = client.get(f"/messages/home-planet/{world.member.id}").get_data(as_text=True)
+    assert "Thank you!" in page
+
+
+def test_a_guest_who_wrote_first_is_not_answered_with_messages_off(client, login_as, world):
+    """Guests are not moderators: what a guest wrote before the switch went off gives the
+    member no way to answer."""
+    login_as(world.guest)
+    assert _send(client, "guest", world, world.member, "Before the switch").status_code == 302
+    world.planet.private_messages_enabled = False
+    db.session.commit()
+    login_as(world.member)
+    assert _send(client, "member", world, world.guest, "After").status_code == 403
+    assert len(_messages()) == 1

@@ -1,0 +1,71 @@
+"""What waits for the viewer in a planet: questions to answer, reports to handle, homework to
+grade. The planet header shows each count on its tab (planet/planets/header.py).
+
+A count is asked only of someone the policy lets act on it (the one asked answers, moderators
+handle reports, the owner and guests grade), so a member's page runs none of these queries.
+Each is one COUNT over an index range, capped at CAP + 1 rows: "99+" never counts a table.
+"""
+
+from __future__ import annotations
+
+import functools
+
+from sqlalchemy import Integer, bindparam, func, select
+
+from planet import policy
+from planet.content.models import Report, ReportStatus, Topic, TopicKind
+from planet.engagement.homework.models import Submission
+from planet.extensions import db
+from planet.planets.models import Planet
+from planet.policy import Action
+
+CAP = 99
+
+
+def _capped(statement):
+    """COUNT(*) of the first CAP + 1 rows of `statement` (a SELECT of ids)."""
+    return select(func.count()).select_from(statement.limit(CAP + 1).subquery())
+
+
+@functools.cache
+def _statements():
+    """Built once: a reused statement keeps its compiled form in SQLAlchemy's cache."""
+    planet_id = bindparam("planet_id", type_=Integer)
+    questions = select(Topic.id).where(
+        Topic.planet_id == planet_id,
+        Topic.addressee_id == bindparam("user_id", type_=Integer),
+        Topic.answered_at.is_(None),
+        Topic.kind == TopicKind.QUESTION,
+        Topic.deleted_at.is_(None),
+    )
+    reports = select(Report.id).where(
+        Report.planet_id == planet_id, Report.status == ReportStatus.OPEN
+    )
+    homework = select(Submission.id).where(
+        Submission.planet_id == planet_id, Submission.graded_at.is_(None)
+    )
+    return {
+        "content.questions": (Action.ANSWER_QUESTION, _capped(questions)),
+        "content.reports": (Action.MODERATE, _capped(reports)),
+        "engagement.homework": (Action.GRADE_HOMEWORK, _capped(homework)),
+    }
+
+
+def waiting_counts(planet: Planet, user, standing, endpoints) -> dict[str, int]:
+    """{tab endpoint: how many wait for `user`} for the tabs in `endpoints` whose action the
+    policy allows this viewer (`standing`: theirs, already known); zero counts left out."""
+    counts = {}
+    for endpoint, (action, statement) in _statements().items():
+        if endpoint not in endpoints:
+            continue
+        if not policy.decide_with_standing(standing, user, action, planet):
+            continue
+        params = {"planet_id": planet.id, "user_id": standing.user_id}
+        if count := db.session.scalar(statement, params):
+            counts[endpoint] = count
+    return counts
+
+
+def shown(count: int) -> str:
+    """A count as a badge shows it: up to CAP, then "99+"."""
+    return str(count) if count <= CAP else f"{CAP}+"
