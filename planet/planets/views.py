@@ -142,14 +142,14 @@ def _filled_settings_form(planet):
 
 
 def _count_landing_view(planet) -> None:
-    """Feed the owner's join funnel (buffered outside the database: a GET never writes)."""
-    from planet.engagement.insights import activity, health
+    """Feed the owner's join funnel (outside the page's read-only transaction)."""
+    from planet.engagement.insights import activity, health, landing_views
 
     user_id = current_user.id if current_user.is_authenticated else None
     source = health.funnel_source(request.args.get("ref"), request.referrer)
     activity.remember_join_source(planet.id, source)
-    health.count_landing_view(
-        planet.id,
+    landing_views.count_landing_view(
+        planet,
         source,
         health.visitor_key(user_id, request.remote_addr, request.user_agent.string),
     )
