@@ -88,7 +88,7 @@ ZH = Texts(
     ),
     hand_in="目标：拉新 50 人；结果：38 人；差距：宣传晚了两天；下次：提前一周预热。",
     grade_comment="结构清楚，差距分析很具体，下次可以加上数据来源。",
-    event=("本周直播答疑", "星主和王老师在线回答大家的问题。", "腾讯会议"),
+    event=("月度直播答疑", "星主和王老师在线回答大家的问题。", "腾讯会议"),
     poll=("下次直播想聊什么？", ("社群冷启动", "活动复盘", "付费转化")),
     lottery=("打卡抽奖：送一本《社群运营手册》", "《社群运营手册》一本"),
     report="疑似广告（演示举报）",
@@ -171,7 +171,7 @@ def seed_community(planet: Planet, users: dict[str, User], now: datetime) -> dic
         title=texts.event[0],
         description=texts.event[1],
         location=texts.event[2],
-        local_date=local_day(planet, now) + timedelta(days=3),
+        local_date=local_day(planet, now) + timedelta(days=12),  # after a week of weekly ones
         local_time=time(20, 0),
         now=now,
     )

@@ -22,7 +22,7 @@ from planet import policy
 from planet.content.models import Topic
 from planet.extensions import db
 from planet.models import utcnow
-from planet.planets import services
+from planet.planets import first_hour, services
 from planet.planets.forms import CATEGORY_LABELS, CreatePlanetForm, DissolveForm, SettingsForm
 from planet.planets.header import planet_header
 from planet.planets.lookup import planet_or_404
@@ -30,6 +30,7 @@ from planet.planets.models import Membership, MembershipStatus, Planet
 from planet.text import plain_excerpt, render_markdown
 from planet.web.cursors import decode_int_cursor
 from planet.web.forms import apply_service_error
+from planet.web.redirects import redirect_back
 
 bp = Blueprint("planets", __name__)
 
@@ -47,6 +48,7 @@ def _planet_helpers():
 
 
 bp.add_app_template_global(planet_header)
+bp.add_app_template_global(first_hour.first_hour)
 
 
 def _avatar_key(form) -> str | None:
@@ -133,6 +135,15 @@ def dissolve(slug):
     services.dissolve_planet(planet, current_user)
     flash(_("The planet was dissolved. Members will be told by email."), "success")
     return redirect(url_for("planets.landing", slug=planet.slug))
+
+
+@bp.post("/p/<slug>/checklist/dismiss")
+@login_required
+def dismiss_checklist(slug):
+    planet = planet_or_404(slug)
+    first_hour.dismiss(planet, current_user)
+    flash(_("The checklist is put away."), "success")
+    return redirect_back(url_for("content.timeline", slug=planet.slug))
 
 
 def _filled_settings_form(planet):

@@ -437,3 +437,19 @@ def funnel(planet: Planet, now: datetime, days: int = 30) -> dict:
     for source, stage, count in rows:
         table[FunnelSource(source)][FunnelStage(stage)] = int(count)
     return table
+
+
+def landing_seen_by_others(planet_id: int, owner_id: int) -> bool:
+    """Has anyone but the owner opened the planet's landing page (the owner's invite checklist:
+    the unique (planet, stage, day, visitor) index serves it)."""
+    return bool(
+        db.session.scalar(
+            select(
+                exists().where(
+                    FunnelVisit.planet_id == planet_id,
+                    FunnelVisit.stage == FunnelStage.VIEW,
+                    FunnelVisit.visitor_key != visitor_key(owner_id, None, None),
+                )
+            )
+        )
+    )
