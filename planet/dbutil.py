@@ -15,27 +15,29 @@ def dialect_insert(model, session=None):
     return insert(model)
 
 
-def upsert_add(model, keys: dict, increments: dict) -> None:
+def upsert_add(model, keys: dict, increments: dict, session=None) -> None:
     """INSERT the row with `increments` as values, or add them to the existing row (atomic)."""
-    statement = dialect_insert(model).values(**keys, **increments)
+    session = session or db.session
+    statement = dialect_insert(model, session).values(**keys, **increments)
     table = model.__table__
     statement = statement.on_conflict_do_update(
         index_elements=list(keys),
         set_={name: table.c[name] + statement.excluded[name] for name in increments},
     )
-    db.session.execute(statement)
+    session.execute(statement)
 
 
-def insert_ignore(model, values: dict, conflict: list[str]) -> bool:
+def insert_ignore(model, values: dict, conflict: list[str], session=None) -> bool:
     """INSERT unless the unique key `conflict` exists; True when a row was written."""
+    session = session or db.session
     statement = (
-        dialect_insert(model)
+        dialect_insert(model, session)
         .values(**values)
         .on_conflict_do_nothing(index_elements=conflict)
         .returning(*model.__table__.primary_key.columns)
     )
     # RETURNING, not rowcount: with PostgreSQL's implicit RETURNING the rowcount is unreliable.
-    return db.session.execute(statement).first() is not None
+    return session.execute(statement).first() is not None
 
 
 def drop_postgres_database(admin: Engine, name: str) -> None:

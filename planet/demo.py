@@ -223,9 +223,13 @@ def seed(if_empty: bool = False) -> dict | None:
         raise click.ClickException("the demo accounts already exist; nothing was changed.")
     users = _make_users()
     summary = {}
+    from planet.demo_community import seed_community
+
+    now = utcnow()
     for spec in PLANETS:
         planet = _make_planet(spec, users)
         summary[spec.slug] = _make_content(planet, spec, users)
+        summary[spec.slug].update(seed_community(planet, users, now))
     # A private message so the inbox is not empty.
     from planet.messages.services import send_message
 

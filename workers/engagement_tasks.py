@@ -24,7 +24,8 @@ from datetime import datetime
 from planet import jobs
 from planet.engagement.checkins import services as checkins
 from planet.engagement.events import services as events
-from planet.engagement.insights import health, health_snapshot
+from planet.engagement.insights import health_snapshot
+from planet.engagement.insights import landing_views as views
 from planet.models import utcnow
 
 
@@ -41,7 +42,7 @@ def event_reminders(now: datetime | None = None) -> dict:
 
 
 def landing_views(now: datetime | None = None) -> dict:
-    summary = health.flush_landing_views(now or utcnow())
+    summary = views.flush_landing_views(now or utcnow())
     jobs.commit()
     return summary
 

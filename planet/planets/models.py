@@ -100,6 +100,8 @@ class Planet(CreatedAtMixin, db.Model):
     """Shown on the discover page."""
     dissolved_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     """A dissolved planet is read-only."""
+    checklist_dismissed_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    """When the owner put away the first-hour checklist (planet/planets/first_hour.py)."""
 
     # Denormalised counters, kept by the services so no page counts a table.
     member_count: Mapped[int] = mapped_column(Integer, default=0)

@@ -23,7 +23,7 @@ from planet.content.models import Topic
 from planet.extensions import db
 from planet.members import referrals
 from planet.models import utcnow
-from planet.planets import services
+from planet.planets import first_hour, services
 from planet.planets.forms import CATEGORY_LABELS, CreatePlanetForm, DissolveForm, SettingsForm
 from planet.planets.header import planet_header
 from planet.planets.lookup import planet_or_404
@@ -31,6 +31,7 @@ from planet.planets.models import Membership, MembershipStatus, Planet
 from planet.text import plain_excerpt, render_markdown
 from planet.web.cursors import decode_int_cursor
 from planet.web.forms import apply_service_error
+from planet.web.redirects import redirect_back
 
 bp = Blueprint("planets", __name__)
 
@@ -48,6 +49,7 @@ def _planet_helpers():
 
 
 bp.add_app_template_global(planet_header)
+bp.add_app_template_global(first_hour.first_hour)
 
 
 def _avatar_key(form) -> str | None:
@@ -136,6 +138,15 @@ def dissolve(slug):
     return redirect(url_for("planets.landing", slug=planet.slug))
 
 
+@bp.post("/p/<slug>/checklist/dismiss")
+@login_required
+def dismiss_checklist(slug):
+    planet = planet_or_404(slug)
+    first_hour.dismiss(planet, current_user)
+    flash(_("The checklist is put away."), "success")
+    return redirect_back(url_for("content.timeline", slug=planet.slug))
+
+
 def _filled_settings_form(planet):
     form = SettingsForm(formdata=None)
     form.fill_from(planet)
@@ -143,15 +154,15 @@ def _filled_settings_form(planet):
 
 
 def _count_landing_view(planet, ref: str | None) -> None:
-    """Feed the owner's join funnel (buffered outside the database: a GET never writes).
-    Only a genuine referral code counts the view as a referral."""
-    from planet.engagement.insights import activity, health
+    """Feed the owner's join funnel (outside the page's read-only transaction). Only a
+    genuine referral code counts the view as a referral."""
+    from planet.engagement.insights import activity, health, landing_views
 
     user_id = current_user.id if current_user.is_authenticated else None
     source = health.funnel_source(ref, request.referrer)
     activity.remember_join_source(planet.id, source)
-    health.count_landing_view(
-        planet.id,
+    landing_views.count_landing_view(
+        planet,
         source,
         health.visitor_key(user_id, request.remote_addr, request.user_agent.string),
     )

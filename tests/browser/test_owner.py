@@ -39,7 +39,8 @@ def test_create_planet_set_switches_and_post_with_hashtag(people, shot):
     # Settings: hide the member list, switch private messages off, keep questions on.
     page.locator(".join-box a.button").first.click()  # into the planet
     page.wait_for_url(f"**/p/{slug}/")
-    page.locator(".planet-header .tabs a", has_text="设置").click()
+    page.locator(".planet-header .tab-more summary", has_text="管理").click()
+    page.locator(".planet-header .tab-more a", has_text="设置").click()
     page.wait_for_url(f"**/p/{slug}/settings")
     assert page.locator('input[name="roster_visible"]').is_checked()  # the defaults
     assert page.locator('input[name="private_messages_enabled"]').is_checked()

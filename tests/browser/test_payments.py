@@ -80,7 +80,8 @@ def test_join_paid_planet_with_card_and_owner_sees_income(people, shot, stripe_r
 
     owner = people.as_demo("owner", viewport=DESKTOP)
     owner.goto(f"/p/{SLUG}/")
-    owner.locator(".planet-header .tabs a", has_text="收入").click()
+    owner.locator(".planet-header .tab-more summary", has_text="管理").click()
+    owner.locator(".planet-header .tab-more a", has_text="收入").click()
     owner.wait_for_url(f"**/p/{SLUG}/income")
     row = owner.locator(".money-table tr", has_text="付费读者")
     assert row.count() == 1

@@ -4,14 +4,11 @@ per-member aggregate ActivityWeek, membership changes, funnel visits), and the j
 from __future__ import annotations
 
 import hashlib
-import json
 import logging
 import math
-import threading
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 
-from flask import current_app, has_app_context
 from sqlalchemy import and_, case, exists, func, literal, or_, select, true
 from sqlalchemy.orm import joinedload
 
@@ -36,6 +33,8 @@ COOLING_DROP = 0.5
 COOLING_MIN_BASELINE = 8
 """The top decile must have done at least this much in the baseline for an alert to mean much."""
 UNANSWERED_AFTER = timedelta(hours=48)
+CHURN_MIN_MEMBERS = 10
+"""Fewer members than this over a period (at its start plus joined) and churn is not shown."""
 ENDED = (
     MembershipStatus.EXPIRED,
     MembershipStatus.LEFT,
@@ -243,7 +242,10 @@ def unanswered_questions(planet: Planet, now: datetime, limit: int = 50):
 def retention(planet: Planet, now: datetime, days: int = 90) -> dict:
     """Renewal rate and churn over the last `days` days.
 
-    churn = memberships that ended in the period / members at the start of the period;
+    churn = memberships that ended in the period / the members who could have ended one: those
+    at the start of the period and those who joined during it (the owner is not counted, and a
+    new planet, with nobody at the start, still gets a sensible rate). Under
+    CHURN_MIN_MEMBERS such members one ending says nothing, so churn is None ("too few").
     renewal rate = renewals / (renewals + expiries) in the period.
     """
     start = now - timedelta(days=days)
@@ -268,7 +270,9 @@ def retention(planet: Planet, now: datetime, days: int = 90) -> dict:
     joined = changes.get("joined", 0)
     renewed = changes.get("renewed", 0)
     expired = ended.get(str(MembershipStatus.EXPIRED), 0)
-    at_start = max(planet.member_count - joined + ended_total, 0)
+    members = planet.member_count - 1  # the owner never leaves
+    at_start = max(members - joined + ended_total, 0)
+    exposed = at_start + joined
     return {
         "days": days,
         "joined": joined,
@@ -276,7 +280,9 @@ def retention(planet: Planet, now: datetime, days: int = 90) -> dict:
         "expired": expired,
         "ended": ended_total,
         "ended_by_status": ended,
-        "churn": (ended_total / at_start) if at_start else 0.0,
+        "at_start": at_start,
+        "exposed": exposed,
+        "churn": (ended_total / exposed) if exposed >= CHURN_MIN_MEMBERS else None,
         "renewal_rate": (renewed / (renewed + expired)) if (renewed + expired) else None,
     }
 
@@ -382,83 +388,41 @@ def record_funnel_event(
     planet_id: int, stage, source, visitor_key: str, at: datetime | None = None
 ) -> bool:
     """Count a visitor at a funnel stage (once per planet, stage, local day and visitor).
-    Called by payments for checkout started / paid, and by the view-buffer flush."""
+    Called for checkout started / paid; landing views go through landing_views.py."""
     at = at or utcnow()
     planet = db.session.get(Planet, planet_id)
     if planet is None:
         return False
+    written = record_funnel_visit(
+        db.session, planet_id, stage, source, visitor_key, local_day(planet, at)
+    )
+    if written:
+        db.session.flush()
+    return written
+
+
+def record_funnel_visit(
+    session, planet_id: int, stage, source, visitor_key: str, day: date
+) -> bool:
+    """Count a visitor at a stage on a planet-local day in `session` (once per planet, stage,
+    day and visitor): the dedupe row, and the day's count. True when the visitor was new."""
     stage, source = FunnelStage(stage), FunnelSource(source)
-    day = local_day(planet, at)
     written = insert_ignore(
         FunnelVisit,
         dict(
             planet_id=planet_id, stage=stage, source=source, day=day, visitor_key=visitor_key[:64]
         ),
         ["planet_id", "stage", "day", "visitor_key"],
+        session,
     )
     if written:
         upsert_add(
             FunnelDay,
             dict(planet_id=planet_id, day=day, source=source, stage=stage),
             dict(count=1),
+            session,
         )
-        db.session.flush()
     return written
-
-
-_view_buffer: list[str] = []
-_view_lock = threading.Lock()
-REDIS_VIEWS_KEY = "planet:engagement:landing_views"
-
-
-def _redis():
-    url = current_app.config.get("REDIS_URL") if has_app_context() else None
-    if not url:
-        return None
-    import redis
-
-    return redis.Redis.from_url(url, socket_timeout=1, socket_connect_timeout=1)
-
-
-def count_landing_view(planet_id: int, source, visitor_key: str, at: datetime | None = None):
-    """Note a landing-page view WITHOUT writing to the database (a GET never writes): the
-    view goes to Redis when configured, else to an in-process buffer; `flush_landing_views`
-    (periodic) records them."""
-    item = json.dumps(
-        [planet_id, str(FunnelSource(source)), visitor_key, (at or utcnow()).isoformat()]
-    )
-    client = _redis()
-    if client is not None:
-        try:
-            client.rpush(REDIS_VIEWS_KEY, item)
-            return
-        except Exception:  # Redis down: keep the view in memory rather than fail the page
-            log.warning("landing view kept in memory: Redis unavailable", exc_info=True)
-    with _view_lock:
-        _view_buffer.append(item)
-
-
-def flush_landing_views(now: datetime | None = None, batch: int = 5000) -> dict:
-    """Move buffered landing-page views into the funnel tables. Flushes; the caller commits."""
-    items: list[str] = []
-    with _view_lock:
-        items.extend(_view_buffer)
-        _view_buffer.clear()
-    client = _redis()
-    if client is not None:
-        try:
-            popped = client.lpop(REDIS_VIEWS_KEY, batch) or []
-            items.extend(p.decode() if isinstance(p, bytes) else p for p in popped)
-        except Exception:
-            log.warning("could not read buffered landing views from Redis", exc_info=True)
-    recorded = 0
-    for item in items:
-        planet_id, source, key, at = json.loads(item)
-        if record_funnel_event(
-            planet_id, FunnelStage.VIEW, source, key, datetime.fromisoformat(at)
-        ):
-            recorded += 1
-    return {"views": len(items), "recorded": recorded}
 
 
 def funnel(planet: Planet, now: datetime, days: int = 30) -> dict:
@@ -473,3 +437,19 @@ def funnel(planet: Planet, now: datetime, days: int = 30) -> dict:
     for source, stage, count in rows:
         table[FunnelSource(source)][FunnelStage(stage)] = int(count)
     return table
+
+
+def landing_seen_by_others(planet_id: int, owner_id: int) -> bool:
+    """Has anyone but the owner opened the planet's landing page (the owner's invite checklist:
+    the unique (planet, stage, day, visitor) index serves it)."""
+    return bool(
+        db.session.scalar(
+            select(
+                exists().where(
+                    FunnelVisit.planet_id == planet_id,
+                    FunnelVisit.stage == FunnelStage.VIEW,
+                    FunnelVisit.visitor_key != visitor_key(owner_id, None, None),
+                )
+            )
+        )
+    )

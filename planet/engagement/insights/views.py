@@ -81,14 +81,8 @@ def health_view(slug):
         unanswered=health.unanswered_questions(planet, now),
         retention=health.retention(planet, now),
         funnel=funnel,
-        funnel_chart=bar_chart(
-            [
-                (f"{_source_label(s)}·{_stage_label(st)}", funnel[s][st])
-                for s in funnel
-                for st in funnel[s]
-            ],
-            title=_("Join funnel"),
-        ),
+        funnel_top=max([1, *(n for stages in funnel.values() for n in stages.values())]),
+        churn_min=health.CHURN_MIN_MEMBERS,
         source_label=_source_label,
         stage_label=_stage_label,
         form=ActionForm(),

@@ -8,7 +8,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from planet.engagement.insights import health, health_snapshot
+from planet.engagement.insights import health, health_snapshot, landing_views
 from planet.engagement.insights.activity import record_activity
 from planet.engagement.insights.models import ActivityKind, FunnelSource, FunnelStage
 from planet.extensions import db
@@ -122,9 +122,9 @@ def test_least_active_lists_zero_activity_first(world, crowd):
 
 def test_funnel_counts_distinct_visitors_and_views_are_buffered(world, app):
     for key in ("a", "a", "b"):
-        health.count_landing_view(world.planet.id, FunnelSource.REFERRAL, key, NOW)
+        landing_views.count_landing_view(world.planet, FunnelSource.REFERRAL, key, NOW)
     assert health.funnel(world.planet, NOW)[FunnelSource.REFERRAL][FunnelStage.VIEW] == 0
-    health.flush_landing_views(NOW)
+    landing_views.flush_landing_views(NOW)
     health.record_funnel_event(world.planet.id, "checkout", "referral", "a", NOW)
     health.record_funnel_event(world.planet.id, "paid", "referral", "a", NOW)
     db.session.commit()

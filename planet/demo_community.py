@@ -1,0 +1,265 @@
+"""The community half of `flask seed-demo`: introductions, a running check-in challenge with
+streaks, homework handed in and graded, an upcoming event, an open poll, a drawn lottery, a
+report to moderate, and a join funnel, so every tab of a demo planet has something in it.
+
+Everything goes through the feature services (points, activity and counters are kept as in
+real use). Times are fixed offsets from the moment of seeding, and the lottery's seed is fixed,
+so two seedings give the same community. No randomness, no sleeping: a few hundred rows.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, time, timedelta
+
+from sqlalchemy import select
+
+from planet.accounts.models import User
+from planet.content.models import Topic
+from planet.engagement.checkins import services as checkins
+from planet.engagement.clock import local_day, to_utc
+from planet.engagement.events import services as events
+from planet.engagement.homework import services as homework
+from planet.engagement.insights import health
+from planet.engagement.insights.models import FunnelSource, FunnelStage
+from planet.engagement.introductions import services as introductions
+from planet.engagement.polls import services as polls
+from planet.engagement.polls.models import LotteryEligibility
+from planet.extensions import db
+from planet.planets.models import Planet
+
+LOTTERY_SEED = "planet-demo-lottery-seed"
+
+
+@dataclass(frozen=True)
+class Texts:
+    intros: dict[str, dict[str, str]]  # person key -> introduction fields
+    challenge: tuple[str, str]  # title, rules
+    checkin: str  # a check-in's text, {n} = the day
+    assignments: tuple[tuple[str, str], tuple[str, str]]  # (title, body): graded, open
+    hand_in: str
+    grade_comment: str
+    event: tuple[str, str, str]  # title, description, location
+    poll: tuple[str, tuple[str, ...]]
+    lottery: tuple[str, str]  # title, prize
+    report: str
+
+
+ZH = Texts(
+    intros={
+        "owner": dict(
+            who="星主，社群运营十年。",
+            work="写增长笔记、带社群。",
+            offer="社群冷启动和活动设计的经验。",
+            seeking="想认识做内容的朋友。",
+            city="上海",
+            tags="社群运营, 增长",
+        ),
+        "admin": dict(
+            who="管理员 Ada，负责星球秩序。",
+            work="产品运营。",
+            offer="帮大家找到精华内容。",
+            seeking="更多好问题。",
+            city="杭州",
+            tags="运营",
+        ),
+        "guest": dict(
+            who="王老师，产品增长顾问。",
+            work="帮团队做增长诊断。",
+            offer="每周答疑，定价和留存。",
+            seeking="有意思的案例。",
+            city="北京",
+            tags="增长, 定价",
+        ),
+        "member": dict(
+            who="Mia，正在学习社群运营。",
+            work="在一家创业公司做用户运营。",
+            offer="可以分享我的复盘模板。",
+            seeking="想找一起打卡的伙伴。",
+            city="上海",
+            tags="社群运营, 复盘",
+        ),
+    },
+    challenge=("21 天社群运营打卡", "每天写下今天做的一件运营小事，一句话也算。"),
+    checkin="第 {n} 天：今天整理了新人欢迎流程。",
+    assignments=(
+        ("作业一：写一份活动复盘", "用复盘四问写一次最近的活动，500 字以内。"),
+        ("作业二：设计你的欢迎仪式", "为你的社群设计新人欢迎的三个步骤。"),
+    ),
+    hand_in="目标：拉新 50 人；结果：38 人；差距：宣传晚了两天；下次：提前一周预热。",
+    grade_comment="结构清楚，差距分析很具体，下次可以加上数据来源。",
+    event=("月度直播答疑", "星主和王老师在线回答大家的问题。", "腾讯会议"),
+    poll=("下次直播想聊什么？", ("社群冷启动", "活动复盘", "付费转化")),
+    lottery=("打卡抽奖：送一本《社群运营手册》", "《社群运营手册》一本"),
+    report="疑似广告（演示举报）",
+)
+EN = Texts(
+    intros={
+        "owner": dict(
+            who="I run this planet.",
+            work="Two small SaaS products.",
+            offer="Pricing and launch advice.",
+            seeking="Builders to learn from.",
+            city="Lisbon",
+            tags="saas, pricing",
+        ),
+        "admin": dict(
+            who="Ada, keeping things tidy.",
+            work="Community operations.",
+            offer="Finding the best threads.",
+            seeking="Good questions.",
+            city="Berlin",
+            tags="community",
+        ),
+        "guest": dict(
+            who="Wang, growth consultant.",
+            work="Growth audits for small teams.",
+            offer="Weekly office hours.",
+            seeking="Interesting cases.",
+            city="Beijing",
+            tags="growth, pricing",
+        ),
+        "member": dict(
+            who="Mia, learning in public.",
+            work="Building a habit tracker.",
+            offer="Notes from my launches.",
+            seeking="Accountability partners.",
+            city="London",
+            tags="indie, saas",
+        ),
+    },
+    challenge=("30 days of shipping", "Every day, post one thing you shipped, however small."),
+    checkin="Day {n}: shipped a small fix to the onboarding.",
+    assignments=(
+        ("Assignment 1: your pricing page", "Write the three plans you would offer, and why."),
+        ("Assignment 2: your launch post", "Draft the post you will publish on launch day."),
+    ),
+    hand_in="Free, Pro at $9/month, Team at $29/month; Pro is the one I want people to pick.",
+    grade_comment="Clear tiers. Say who each plan is for, in one line each.",
+    event=("Monthly office hours", "Bring your questions about pricing and launches.", "Zoom"),
+    poll=("What should the next office hours cover?", ("Pricing", "First customers", "SEO")),
+    lottery=("Check-in raffle: a year of hosting", "A year of hosting"),
+    report="Looks like spam (a demo report)",
+)
+
+# Days ago each person checked in (consecutive days make a streak; today is 0).
+CHECKIN_DAYS = {"member": (6, 5, 4, 3, 2, 1, 0), "guest": (3, 2, 1, 0), "admin": (6, 5, 1, 0)}
+# Funnel: (days ago, source, stage, visitors).
+FUNNEL = (
+    (6, FunnelSource.DISCOVER, FunnelStage.VIEW, 9),
+    (5, FunnelSource.REFERRAL, FunnelStage.VIEW, 6),
+    (4, FunnelSource.DIRECT, FunnelStage.VIEW, 7),
+    (4, FunnelSource.REFERRAL, FunnelStage.CHECKOUT, 3),
+    (3, FunnelSource.DISCOVER, FunnelStage.CHECKOUT, 2),
+    (3, FunnelSource.REFERRAL, FunnelStage.PAID, 2),
+    (2, FunnelSource.DISCOVER, FunnelStage.PAID, 1),
+    (1, FunnelSource.DIRECT, FunnelStage.VIEW, 4),
+)
+
+
+def seed_community(planet: Planet, users: dict[str, User], now: datetime) -> dict[str, int]:
+    """Fill `planet`'s community tabs (flushes; the caller commits). Returns counts."""
+    texts = EN if planet.currency == "usd" else ZH
+    owner = users["owner"]
+    for key, fields in texts.intros.items():
+        introductions.write_introduction(planet, users[key], fields)
+    checkins_made = _challenge(planet, users, texts, now)
+    graded = _homework(planet, users, texts, now)
+    event = events.create_event(
+        planet,
+        owner,
+        title=texts.event[0],
+        description=texts.event[1],
+        location=texts.event[2],
+        local_date=local_day(planet, now) + timedelta(days=12),  # after a week of weekly ones
+        local_time=time(20, 0),
+        now=now,
+    )
+    events.rsvp(planet, event, users["member"], now=now)
+    events.rsvp(planet, event, users["guest"], now=now)
+    question, options = texts.poll
+    poll = polls.create_poll(
+        planet, owner, question, list(options), multiple=False,
+        closes_at=now + timedelta(days=5), now=now,
+    )  # fmt: skip
+    for key, choice in (("admin", 0), ("guest", 1)):  # the member has not voted yet: try it
+        polls.vote(planet, poll, users[key], [poll.options[choice].id], now=now)
+    lottery = polls.create_lottery(
+        planet, owner, texts.lottery[0], texts.lottery[1],
+        LotteryEligibility.CHECKED_IN_THIS_WEEK, 1,
+    )  # fmt: skip
+    lottery.seed, lottery.seed_hash = LOTTERY_SEED, polls.seed_hash(LOTTERY_SEED)
+    polls.draw_lottery(planet, lottery, owner, now=now)
+    _report(planet, users, texts)
+    funnel = _funnel(planet, now)
+    return {"check-ins": checkins_made, "graded": graded, "funnel": funnel}
+
+
+def _challenge(planet: Planet, users: dict[str, User], texts: Texts, now: datetime) -> int:
+    today = local_day(planet, now)
+    challenge = checkins.create_challenge(
+        planet,
+        users["owner"],
+        checkins.ChallengeInput(
+            title=texts.challenge[0],
+            rules=texts.challenge[1],
+            start_date=today - timedelta(days=6),
+            length_days=21,
+        ),
+    )
+    made = 0
+    for days_ago in range(6, -1, -1):  # oldest first, so the streaks build up as in real use
+        day = today - timedelta(days=days_ago)
+        at = now if days_ago == 0 else to_utc(planet, day, time(12, 0))
+        for key, days in CHECKIN_DAYS.items():
+            if days_ago in days:
+                body = texts.checkin.format(n=7 - days_ago)
+                checkins.check_in(planet, challenge, users[key], body, now=at)
+                made += 1
+    return made
+
+
+def _homework(planet: Planet, users: dict[str, User], texts: Texts, now: datetime) -> int:
+    (done_title, done_body), (open_title, open_body) = texts.assignments
+    posted = now - timedelta(days=6)
+    graded_one = homework.post_assignment(
+        planet, users["owner"], done_title, done_body, now - timedelta(days=2), now=posted
+    )
+    graded = 0
+    for key, score in (("member", 92), ("admin", 85)):
+        submission = homework.hand_in(
+            planet, graded_one, users[key], texts.hand_in, now=now - timedelta(days=4)
+        )
+        homework.grade(
+            planet, submission, users["owner"], score, texts.grade_comment,
+            featured=key == "member", now=now - timedelta(days=1),
+        )  # fmt: skip
+        graded += 1
+    open_one = homework.post_assignment(
+        planet, users["owner"], open_title, open_body, now + timedelta(days=5), now=now
+    )
+    homework.hand_in(planet, open_one, users["admin"], texts.hand_in, now=now)
+    return graded
+
+
+def _report(planet: Planet, users: dict[str, User], texts: Texts) -> None:
+    from planet.content.services.reports import file_report
+
+    topic = db.session.scalars(
+        select(Topic)
+        .where(Topic.planet_id == planet.id, Topic.author_id == users["owner"].id)
+        .order_by(Topic.id.desc())
+        .limit(1)
+    ).first()
+    if topic is not None:
+        file_report(planet, users["member"], topic=topic, reason=texts.report)
+
+
+def _funnel(planet: Planet, now: datetime) -> int:
+    counted = 0
+    for days_ago, source, stage, visitors in FUNNEL:
+        at = now - timedelta(days=days_ago)
+        for n in range(visitors):
+            key = f"demo-{source}-{stage}-{days_ago}-{n}"
+            counted += health.record_funnel_event(planet.id, stage, source, key, at)
+    return counted
