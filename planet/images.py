@@ -133,3 +133,9 @@ def image_input(limit: int | None = None, max_files: int = 1) -> dict[str, str]:
 def image_mb(limit: int | None = None) -> str:
     """Template global: the image limit in MB (UPLOAD_MAX_BYTES unless `limit` is given)."""
     return megabytes(limit or upload_max_bytes())
+
+
+def init_app(app) -> None:
+    """The image inputs' limits for every template (image_input, image_mb)."""
+    app.add_template_global(image_input)
+    app.add_template_global(image_mb)

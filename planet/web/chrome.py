@@ -15,7 +15,6 @@ from flask_login import current_user
 from flask_wtf.csrf import generate_csrf
 from markupsafe import Markup
 
-from planet.images import image_input, image_mb
 from planet.web.forms import new_request_key
 from planet.web.fragments import render_fragment
 
@@ -50,5 +49,3 @@ def init_app(app: Flask) -> None:
     app.add_template_global(static_url)
     app.add_template_global(topbar)
     app.add_template_global(new_request_key)
-    app.add_template_global(image_input)
-    app.add_template_global(image_mb)
