@@ -80,9 +80,11 @@ def create_app(overrides: dict | None = None) -> Flask:
         if init is not None:
             init(app)
 
+    from planet import images
     from planet.web import lifecycle
 
     lifecycle.init_app(app)
+    images.init_app(app)
     return app
 
 

@@ -58,7 +58,13 @@ def load_config() -> dict:
         "REDIS_URL": redis_url,
         "VAR_DIR": str(var_dir),
         "UPLOAD_DIR": os.environ.get("UPLOAD_DIR", str(var_dir / "uploads")),
-        "MAX_CONTENT_LENGTH": _int("MAX_UPLOAD_BYTES", 5 * 1024 * 1024),
+        # One image (topic, check-in): refused beside its field with the limit in MB. The whole
+        # request may hold a topic's nine images and its text, so a form page answers with the
+        # form and the reason rather than a bare 413 (planet/images.py).
+        "UPLOAD_MAX_BYTES": _int("MAX_UPLOAD_BYTES", 5 * 1024 * 1024),
+        "MAX_CONTENT_LENGTH": _int(
+            "MAX_REQUEST_BYTES", 10 * _int("MAX_UPLOAD_BYTES", 5 * 1024 * 1024) + 1024 * 1024
+        ),
         "MAX_IMAGE_PIXELS": _int("MAX_IMAGE_PIXELS", 40_000_000),
         "BASE_URL": os.environ.get("BASE_URL", "http://127.0.0.1:5000"),
         # Sessions and cookies

@@ -5,15 +5,20 @@ from __future__ import annotations
 
 
 class ServiceError(Exception):
-    """A refused operation, with the user-facing reason (translated) and an HTTP status."""
+    """A refused operation, with the user-facing reason (translated) and an HTTP status;
+    `field` names the form field the reason belongs beside (planet.web.forms.apply_service_error),
+    when there is one."""
 
     status = 400
+    field: str | None = None
 
-    def __init__(self, reason, status: int | None = None):
+    def __init__(self, reason, status: int | None = None, *, field: str | None = None):
         super().__init__(str(reason))
         self.reason = reason
         if status is not None:
             self.status = status
+        if field is not None:
+            self.field = field
 
 
 class NotAllowed(ServiceError):

@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from io import BytesIO
 
 from flask import current_app, has_app_context
+from flask_babel import lazy_gettext as _l
 from PIL import Image, UnidentifiedImageError
 
 FORMATS = {
@@ -76,3 +77,65 @@ def check_image(data: bytes) -> ImageInfo:
     except (UnidentifiedImageError, OSError, SyntaxError, ValueError):
         raise BadImage() from None
     return info
+
+
+# ---------------------------------------------------------------- limits (server and page)
+
+ACCEPT = "image/png,image/jpeg,image/webp,image/gif"
+"""The `accept` of every image input: the formats check_image takes."""
+
+
+def upload_max_bytes() -> int:
+    """The largest image a topic, a check-in or a planet avatar may upload (UPLOAD_MAX_BYTES)."""
+    return int(current_app.config["UPLOAD_MAX_BYTES"])
+
+
+def megabytes(limit: int) -> str:
+    """A byte limit as people read it: 5242880 -> "5", 1572864 -> "1.5"."""
+    value = limit / (1024 * 1024)
+    return f"{value:.1f}".rstrip("0").rstrip(".")
+
+
+def too_large_reason(limit: int):
+    return _l("That image is too large (at most %(mb)s MB).", mb=megabytes(limit))
+
+
+def wrong_type_reason():
+    return _l("Only PNG, JPEG, WebP and GIF images can be uploaded.")
+
+
+def too_many_reason(count: int):
+    return _l("At most %(n)d images.", n=count)
+
+
+def input_attrs(limit: int, max_files: int = 1) -> dict[str, str]:
+    """The attributes of an image input that static/js/uploads.js checks before anything is
+    sent (the server checks the same again): the accepted types, the size and count limits,
+    and the reasons in the page's language."""
+    attrs = {
+        "accept": ACCEPT,
+        "data-max-bytes": str(limit),
+        "data-too-large": str(too_large_reason(limit)),
+        "data-wrong-type": str(wrong_type_reason()),
+    }
+    if max_files > 1:
+        attrs["data-max-files"] = str(max_files)
+        attrs["data-too-many"] = str(too_many_reason(max_files))
+    return attrs
+
+
+def image_input(limit: int | None = None, max_files: int = 1) -> dict[str, str]:
+    """Template global: `{{ field(form.images, **image_input(max_files=9)) }}`; `limit`
+    defaults to UPLOAD_MAX_BYTES (an avatar passes its own)."""
+    return input_attrs(limit or upload_max_bytes(), max_files)
+
+
+def image_mb(limit: int | None = None) -> str:
+    """Template global: the image limit in MB (UPLOAD_MAX_BYTES unless `limit` is given)."""
+    return megabytes(limit or upload_max_bytes())
+
+
+def init_app(app) -> None:
+    """The image inputs' limits for every template (image_input, image_mb)."""
+    app.add_template_global(image_input)
+    app.add_template_global(image_mb)

@@ -28,8 +28,9 @@ from payments.models import (
     PaymentStatus,
     Refund,
 )
-from payments.views import bp, minor_units
+from payments.views import bp, minor_units, money
 from planet import policy
+from planet.accounts.models import User
 from planet.errors import ServiceError
 from planet.extensions import db
 from planet.members.forms import ActionForm
@@ -107,10 +108,21 @@ def refund(payment_id):
     if not form.validate():
         abort(400)
     amount = minor_units(form.amount.data) if form.amount.data is not None else None
-    refunds.refund_payment(payment, current_user, amount, request_key=form.request_key.data or None)
-    flash(_("The refund was made. It reaches the card in a few days."))
+    refund = refunds.refund_payment(
+        payment, current_user, amount, request_key=form.request_key.data or None
+    )
     if payment.user_id == current_user.id:
+        flash(_("The refund was made. It reaches the card in a few days."), "success")
         return redirect(url_for("payments.my_memberships"))
+    buyer = db.session.get(User, payment.user_id)
+    flash(
+        _(
+            "%(amount)s refunded to %(name)s. It reaches their card in a few days.",
+            amount=money(refund.amount, payment.currency),
+            name=buyer.display_name if buyer else "",
+        ),
+        "success",
+    )
     planet = db.session.get(Planet, payment.planet_id)
     return redirect(url_for("payments.income", slug=planet.slug))
 

@@ -343,7 +343,7 @@ def save_avatar_file(stream) -> str:
     data = stream.read(limit + 1)
     if len(data) > limit:
         raise InvalidInput(
-            _l("The image is too large (at most %(mb)s MB).", mb=_megabytes(limit)),
+            images.too_large_reason(limit),
             "avatar",
             status=413,
         )
@@ -397,8 +397,3 @@ def delete_avatar_file(key: str) -> None:
         select(func.count()).where(User.avatar_path == key)
     ):
         path.unlink(missing_ok=True)
-
-
-def _megabytes(limit: int) -> str:
-    value = limit / (1024 * 1024)
-    return f"{value:.1f}".rstrip("0").rstrip(".")

@@ -18,6 +18,7 @@ from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
+from planet import images
 from planet.accounts import (
     emails,  # noqa: F401 - registers the mail job handlers
     services,
@@ -249,7 +250,8 @@ def _settings_page(status=200, profile_form=None, avatar_form=None):
         profile_form=profile_form,
         avatar_form=avatar_form or AvatarForm(formdata=None),
         confirm_form=ConfirmForm(formdata=None),
-        avatar_max_mb=services._megabytes(services.avatar_max_bytes()),
+        avatar_max_bytes=services.avatar_max_bytes(),
+        avatar_max_mb=images.megabytes(services.avatar_max_bytes()),
     )
 
 

@@ -32,33 +32,31 @@ def path_for(key: str) -> Path:
     return storage_root() / key[:2] / key
 
 
-def _read_limited(stream, limit: int) -> bytes:
+def _read_limited(stream, limit: int, field: str | None = None) -> bytes:
     data = stream.read(limit + 1)
     if len(data) > limit:
-        raise ServiceError(
-            _l("That image is too large (at most %(mb)s MB).", mb=round(limit / 1048576, 1)), 413
-        )
+        raise ServiceError(images.too_large_reason(limit), 413, field=field)
     return data
 
 
-def inspect_image(data: bytes) -> tuple[str, str]:
+def inspect_image(data: bytes, field: str | None = None) -> tuple[str, str]:
     """Return (content_type, extension) if `data` is a PNG, JPEG, WebP or GIF image."""
     if not data:
-        raise ServiceError(_l("The file is empty."))
+        raise ServiceError(_l("The file is empty."), field=field)
     try:
         info = images.check_image(data)
     except images.BadImage as error:
         if error.too_large:
-            raise ServiceError(_l("That image has too many pixels.")) from None
-        raise ServiceError(_l("Only PNG, JPEG, WebP and GIF images can be uploaded.")) from None
+            raise ServiceError(_l("That image has too many pixels."), field=field) from None
+        raise ServiceError(images.wrong_type_reason(), field=field) from None
     return info.content_type, info.extension
 
 
-def store_image(planet_id: int, uploader_id: int, file_storage) -> Attachment:
-    """Verify and store one uploaded image; returns the (flushed) Attachment, not yet attached."""
-    limit = current_app.config["MAX_CONTENT_LENGTH"] or 5 * 1024 * 1024
-    data = _read_limited(file_storage.stream, limit)
-    content_type, extension = inspect_image(data)
+def store_image(planet_id: int, uploader_id: int, file_storage, field: str | None = None):
+    """Verify and store one uploaded image; returns the (flushed) Attachment, not yet attached.
+    A refusal names `field`, the form field the image came from, to be shown beside it."""
+    data = _read_limited(file_storage.stream, images.upload_max_bytes(), field)
+    content_type, extension = inspect_image(data, field)
     key = secrets.token_urlsafe(24)
     path = path_for(key)
     path.parent.mkdir(parents=True, exist_ok=True)

@@ -4,7 +4,7 @@ empty (CSRF-only) form."""
 
 from __future__ import annotations
 
-from flask import Blueprint, redirect, render_template, request, url_for
+from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 from flask_wtf import FlaskForm
 
@@ -64,10 +64,15 @@ def after_cursor() -> int | None:
     return decode_int_cursor(request.args.get("after"))
 
 
-def show_created(planet, endpoint: str, id_name: str):
-    """A form_page `done`: redirect to the created item's page (`endpoint`, the item's id as
-    its `id_name` argument)."""
-    return lambda item: redirect(url_for(endpoint, slug=planet.slug, **{id_name: item.id}))
+def show_created(planet, endpoint: str, id_name: str, message: str):
+    """A form_page `done`: say what happened (`message`, a flash) and redirect to the created
+    item's page (`endpoint`, the item's id as its `id_name` argument)."""
+
+    def done(item):
+        flash(message, "success")
+        return redirect(url_for(endpoint, slug=planet.slug, **{id_name: item.id}))
+
+    return done
 
 
 def next_cursor(cursor: int | tuple[int, ...] | None) -> str | None:

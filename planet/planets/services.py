@@ -360,9 +360,13 @@ def avatar_dir() -> Path:
 def save_avatar(stream) -> str:
     """Verify an uploaded image with Pillow, re-encode it as a PNG thumbnail, return its key.
 
-    Re-encoding drops metadata and anything smuggled after the image data.
+    Re-encoding drops metadata and anything smuggled after the image data. At most
+    UPLOAD_MAX_BYTES (refused beside the field with the limit, 413).
     """
-    data = stream.read()
+    limit = images.upload_max_bytes()
+    data = stream.read(limit + 1)
+    if len(data) > limit:
+        raise InvalidInput(images.too_large_reason(limit), "avatar", status=413)
     try:
         images.check_image(data)
     except images.BadImage:

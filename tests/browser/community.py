@@ -40,8 +40,12 @@ def flash(page) -> str:
 
 
 def refusal(page) -> str:
-    """The reason on an error page (4xx)."""
-    return page.locator(".error-reason").inner_text()
+    """The reason of a 4xx answer: on an error page, or with the form shown again (above it
+    or beside its field)."""
+    reason = page.locator(
+        '.error-reason, main .flash-error[role="alert"], main .field small.error'
+    ).first
+    return reason.inner_text().strip()
 
 
 def refused(page, status: int, post) -> str:

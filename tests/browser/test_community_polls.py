@@ -132,10 +132,12 @@ def test_lottery_commits_to_its_seed_and_the_draw_can_be_checked(people, planet_
 
     stale = owner.context.new_page()
     stale.goto(f"/p/{SLUG}/lotteries/{lid}")
+    owner.once("dialog", lambda dialog: dialog.accept())  # drawing asks first (data-confirm)
     owner.locator("main button", has_text="立即开奖").click()
     owner.wait_for_load_state()
     assert owner.locator("main h3", has_text="中奖者").count() == 1
     shot(owner, "drawn")
+    stale.once("dialog", lambda dialog: dialog.accept())
     assert "这个抽奖已经开奖了" in refused(
         stale, 409, lambda: stale.locator("main button", has_text="立即开奖").click()
     )

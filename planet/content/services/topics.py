@@ -41,7 +41,7 @@ def _attach_images(planet: Planet, author, topic: Topic, images, attachment_keys
     files = [image for image in images or () if uploads.has_file(image)]
     keys = [key for key in (attachment_keys or ()) if key]
     if len(files) + len(keys) > MAX_IMAGES:
-        raise ServiceError(_l("At most %(n)d images per topic.", n=MAX_IMAGES))
+        raise ServiceError(_l("At most %(n)d images per topic.", n=MAX_IMAGES), field="images")
     if keys:
         found = db.session.scalars(
             select(Attachment).where(
@@ -56,7 +56,7 @@ def _attach_images(planet: Planet, author, topic: Topic, images, attachment_keys
         for attachment in found:
             attachment.topic_id = topic.id
     for image in files:
-        attachment = uploads.store_image(planet.id, author.id, image)
+        attachment = uploads.store_image(planet.id, author.id, image, field="images")
         attachment.topic_id = topic.id
 
 

@@ -26,6 +26,7 @@ from planet.errors import ServiceError
 from planet.extensions import db
 from planet.policy import Action
 from planet.text import render_markdown
+from planet.web.forms import apply_service_error
 from planet.web.redirects import redirect_back
 
 _KEY_SPLIT = re.compile(r"[\s,]+")
@@ -36,21 +37,30 @@ def new_topic(slug):
     planet = writing(slug)
     policy.require(current_user, Action.POST_TOPIC, planet)
     form = TopicForm()
+    status = 400 if form.is_submitted() else 200
     if form.validate_on_submit():
         keys = [key for key in _KEY_SPLIT.split(form.attachment_keys.data or "") if key]
-        created = topics.create_topic(
-            planet,
-            current_user,
-            title=form.title.data,
-            body=form.body.data,
-            images=request.files.getlist("images"),
-            attachment_keys=keys,
-            announce=bool(form.announce.data),
-        )
-        flash(_("Published."), "success")
-        return redirect(topic_url(planet, created))
-    status = 400 if form.is_submitted() else 200
-    return render_template("content/topic_form.html", planet=planet, form=form), status
+        try:
+            created = topics.create_topic(
+                planet,
+                current_user,
+                title=form.title.data,
+                body=form.body.data,
+                images=request.files.getlist("images"),
+                attachment_keys=keys,
+                announce=bool(form.announce.data),
+            )
+        except ServiceError as error:
+            # An image too large, not an image, too many: the form again, the text kept and
+            # the reason beside the images (the request rolls back, nothing is half-written).
+            status = apply_service_error(form, error)
+        else:
+            flash(_("Published."), "success")
+            return redirect(topic_url(planet, created))
+    page = render_template(
+        "content/topic_form.html", planet=planet, form=form, max_images=topics.MAX_IMAGES
+    )
+    return page, status
 
 
 PREVIEW_LIMIT = 20_000

@@ -110,9 +110,9 @@ def check_in(
     body = (body or "").strip()
     has_image = image_key is not None or uploads.has_file(image)
     if not body and not has_image:
-        raise ServiceError(_l("Write a few words or add an image to check in."))
+        raise ServiceError(_l("Write a few words or add an image to check in."), field="body")
     if len(body) > BODY_MAX:
-        raise ServiceError(_l("A check-in may have at most 2000 characters."))
+        raise ServiceError(_l("A check-in may have at most 2000 characters."), field="body")
     wall = local.time().replace(tzinfo=None)
     if wall < challenge.window_start:
         raise ServiceError(
@@ -129,7 +129,7 @@ def check_in(
     if checkin_of(challenge, user.id, day) is not None:
         raise Conflict(_l("You have already checked in today."))
     if uploads.has_file(image):
-        image_key = uploads.store_image(planet.id, user.id, image).key
+        image_key = uploads.store_image(planet.id, user.id, image, field="image").key
     checkin = CheckIn(
         challenge_id=challenge.id,
         planet_id=planet.id,

@@ -30,8 +30,10 @@ from planet.engagement.common import (
     render,
     show_created,
 )
+from planet.errors import Refused, ServiceError
 from planet.extensions import db
 from planet.models import utcnow
+from planet.web.forms import apply_service_error
 
 
 @bp.route("/challenges")
@@ -73,7 +75,12 @@ def new_challenge(slug):
             data.window_end = form.window_end.data
         return services.create_challenge(planet, current_user, data)
 
-    done = show_created(planet, "engagement.challenge", "cid")
+    done = show_created(
+        planet,
+        "engagement.challenge",
+        "cid",
+        _("The check-in challenge is created. Members can check in from its first day."),
+    )
 
     template = "checkins/challenge_form.html"
     return form_page(form, save, done, template, planet, active_tab="engagement.challenges")
@@ -82,6 +89,12 @@ def new_challenge(slug):
 @bp.route("/challenges/<int:cid>")
 def challenge(slug, cid):
     planet, item = load_item(slug, Action.READ, Challenge, cid)
+    return _challenge_page(planet, item, CheckInForm(formdata=None))
+
+
+def _challenge_page(planet, item, form, status: int = 200):
+    """The day feed with the check-in form (`form`: empty, or the refused check-in with its
+    text and the reason beside its field)."""
     now = utcnow()
     today = local_day(planet, now)
     day = today
@@ -96,6 +109,7 @@ def challenge(slug, cid):
     return render(
         "checkins/challenge.html",
         planet,
+        status,
         challenge=item,
         today=today,
         day=day,
@@ -110,7 +124,7 @@ def challenge(slug, cid):
         total_board=services.leaderboard(item, "total", today, 20, now),
         completion=services.completion_rate(item, today),
         chart=bar_chart([(d.strftime("%m-%d"), n) for d, n in stats], title=_("Check-ins per day")),
-        form=CheckInForm(),
+        form=form,
         active_tab="engagement.challenges",
     )
 
@@ -119,7 +133,14 @@ def challenge(slug, cid):
 def check_in(slug, cid):
     planet, item = load_item(slug, Action.CHECK_IN, Challenge, cid)
     form = CheckInForm()
-    services.check_in(planet, item, current_user, form.body.data or "", image=form.image.data)
+    try:
+        services.check_in(planet, item, current_user, form.body.data or "", image=form.image.data)
+    except Refused:
+        raise
+    except ServiceError as error:
+        # The page again with what was typed and the reason beside its field (an image too
+        # large or not an image, no text): nothing is saved (the request rolls back).
+        return _challenge_page(planet, item, form, apply_service_error(form, error))
     flash(_("Checked in. Keep it up!"), "success")
     return redirect(url_for("engagement.challenge", slug=planet.slug, cid=item.id))
 

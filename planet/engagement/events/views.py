@@ -55,7 +55,8 @@ def new_event(slug):
             remind_minutes=form.remind_minutes.data,
         )
 
-    done = show_created(planet, "engagement.event", "eid")
+    created = _("The event is created. Members can now say they are going.")
+    done = show_created(planet, "engagement.event", "eid", created)
 
     return form_page(
         form,
@@ -99,6 +100,7 @@ def rsvp(slug, eid):
 def cancel_rsvp(slug, eid):
     planet, item = load_item(slug, Action.RSVP, Event, eid)
     services.cancel_rsvp(planet, item, current_user)
+    flash(_("You are no longer going."), "success")
     return redirect(url_for("engagement.event", slug=planet.slug, eid=item.id))
 
 

@@ -58,7 +58,8 @@ def new_assignment(slug):
             form.late_days.data,
         )
 
-    done = show_created(planet, "engagement.assignment", "aid")
+    posted = _("The homework is posted. Members can hand it in now.")
+    done = show_created(planet, "engagement.assignment", "aid", posted)
 
     template = "homework/assignment_form.html"
     return form_page(form, save, done, template, planet, active_tab="engagement.homework")
