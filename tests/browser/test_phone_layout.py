@@ -16,8 +16,8 @@ pytestmark = pytest.mark.browser
 PHONE = {"width": 360, "height": 760}
 
 WORDS = {
-    "zh-CN": {"amount": "金额", "upload": "上传"},
-    "en": {"amount": "Amount", "upload": "Upload"},
+    "zh-CN": {"amount": "金额", "upload": "上传", "member": "成员"},
+    "en": {"amount": "Amount", "upload": "Upload", "member": "Member"},
 }
 
 
@@ -90,6 +90,12 @@ def test_money_pages_fit_a_phone_and_avatars_stay_round(
     owner.goto(f"/p/{SLUG}/money")
     fits(owner)
     shot(owner, "prices, coupons and partners")
+    for page in ("health", "points/inactive", "points/history", "homework"):
+        owner.goto(f"/p/{SLUG}/{page}")  # the community's tables (demo data fills them)
+        fits(owner)
+        shot(owner, page)
+    owner.goto(f"/p/{SLUG}/health")
+    cards(owner, ".eng-table.stack", words["member"])
 
     admin = people.new(viewport=PHONE, locale=locale)
     email = people.sign_up(admin, f"平台管理{locale[:2]}")
