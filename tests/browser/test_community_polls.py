@@ -101,8 +101,8 @@ def test_poll_refusals_and_results_after_close(people, planet_server, shot):
     results = member.locator(".eng-results li")
     assert results.count() == 3
     assert results.filter(has_text="周一").locator("svg.icon-check").count() == 1
-    assert "1 (100%)" in results.filter(has_text="周五").inner_text()
-    assert "0 (0%)" in results.filter(has_text="周三").inner_text()
+    assert "1（100%）" in results.filter(has_text="周五").inner_text()
+    assert "0（0%）" in results.filter(has_text="周三").inner_text()
     assert member.locator('form[action$="/vote"]').count() == 0
     shot(member, "results after the close")
     assert member.goto(f"/p/{OTHER}/polls/{pid}").status == 404

@@ -45,7 +45,7 @@ def test_owner_creates_poll_and_member_votes(people, shot):
     results = member.locator(".eng-results li")
     assert results.count() == 3
     chosen = results.filter(has_text="上海")
-    assert chosen.locator("svg.icon-check").count() == 1 and "1 (100%)" in chosen.inner_text()
+    assert chosen.locator("svg.icon-check").count() == 1 and "1（100%）" in chosen.inner_text()
     assert member.locator('input[name="option"]').count() == 0  # one ballot per member
     shot(member, "results after voting")
 

@@ -16,7 +16,7 @@ from sqlalchemy import select
 
 from payments import pricing
 from payments.models import LedgerEntry, Party, Payment
-from planet.engagement.insights import health
+from planet.engagement.insights import health, landing_views
 from planet.engagement.insights.models import FunnelSource, FunnelStage
 from planet.extensions import db
 from planet.models import utcnow
@@ -117,7 +117,7 @@ def ledger_rows(payment_id):
 def test_a_shared_landing_link_pays_the_referrer_commission_and_a_tampered_one_nobody(
     app, make, card_token, live_server, register_webhook
 ):
-    health.flush_landing_views()  # views another test left in this process's buffer
+    landing_views.flush_landing_views()  # views another test left in this process's buffer
     db.session.commit()
     planet = make.planet(price_amount=PRICE, currency="cny")
     pricing.update_pricing(planet, Who(planet.owner), referral_rate_bps=RATE_BPS)
@@ -173,7 +173,7 @@ def test_a_shared_landing_link_pays_the_referrer_commission_and_a_tampered_one_n
 
     # The owner's funnel counts one referral all the way, the tampered visit as direct (the
     # funnel's jobs run after the webhook's commit: wait for them).
-    health.flush_landing_views()
+    landing_views.flush_landing_views()
     db.session.commit()
 
     def funnel_row(source):
