@@ -70,7 +70,8 @@ def test_owner_pages_through_a_members_points_history(world, as_user):
     link = older.group(1).replace("&amp;", "&")
     assert f"user={world.member.id}" in link
     second = client.get(link).get_data(as_text=True)
-    assert "Mia" in second and second.count("<td>+1</td>") == 6  # 36 awards, 30 a page
+    awards = re.findall(r"<td[^>]*>\+1</td>", second)
+    assert "Mia" in second and len(awards) == 6  # 36 awards, 30 a page
     assert (
         as_user(world.member).get(f"/p/alpha/points/history?user={world.owner.id}").status_code
         == 403
