@@ -20,7 +20,7 @@ from babel.messages.pofile import read_po
 
 ROOT = Path(__file__).resolve().parent.parent
 AREAS: dict[str, list[str]] = {
-    "core": ["planet/__init__.py", "planet/policy.py", "planet/web", "planet/text.py",
+    "core": ["planet/__init__.py", "planet/policy", "planet/web", "planet/text.py",
              "planet/i18n.py", "planet/images.py", "templates/base", "templates/errors",
              "templates/base.html"],
     "accounts": ["planet/accounts", "templates/accounts"],

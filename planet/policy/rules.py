@@ -1,0 +1,231 @@
+"""The rules: one per `Action`, composed from small named predicates that carry their reasons."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from flask_babel import lazy_gettext as _l
+
+from planet.members import entitlement
+from planet.models import utcnow
+from planet.planets.models import Membership, PostingPolicy, Role
+from planet.policy.core import (
+    _NOT_ACTIVE,
+    _ROLE_NAMES,
+    ALLOW,
+    MODERATORS,
+    STAFF,
+    Action,
+    All,
+    Any,
+    Check,
+    Context,
+    Decision,
+    MemberState,
+    OnTarget,
+    Rule,
+    deny,
+    membership_state,
+)
+
+
+def ActiveMember(ctx: Context) -> Decision:
+    """An active membership, or the reason the person has none."""
+    if ctx.standing.state is MemberState.ACTIVE:
+        return ALLOW
+    return deny(*_NOT_ACTIVE[ctx.standing.state])
+
+
+def HasRole(*roles: Role) -> Rule:
+    """One of `roles` in an active membership."""
+
+    def rule(ctx: Context) -> Decision:
+        if ctx.standing.has_role(*roles):
+            return ALLOW
+        allowed = ", ".join(str(_ROLE_NAMES.get(role, role)) for role in roles)
+        return deny(_l("Only %(roles)s can do this.", roles=allowed))
+
+    return rule
+
+
+def PlanetSetting(name: str, reason="") -> Rule:
+    """The planet's switch `name` is on."""
+    return Check(lambda ctx: getattr(ctx.planet, name), reason)
+
+
+def IsAuthor(reason="") -> Rule:
+    """The target is the person's own content."""
+    return Check(lambda ctx: getattr(ctx.target, "author_id", None) == ctx.standing.user_id, reason)
+
+
+def _active_now(membership: Membership) -> bool:
+    return membership_state(membership, utcnow())[0] is MemberState.ACTIVE
+
+
+def _sees_open_question(topic, ctx: Context) -> bool:
+    """An unanswered question is for its asker, the one asked and moderators only."""
+    if not getattr(topic, "is_question", False) or topic.answered_at is not None:
+        return True
+    involved = ctx.standing.user_id in (topic.author_id, topic.addressee_id)
+    return involved or ctx.standing.has_role(*MODERATORS)
+
+
+@dataclass(frozen=True)
+class Recipient:
+    """SEND_MESSAGE's target inside a conversation: the recipient's membership and whether
+    they wrote to the sender in this planet (planet/messages/services.py:recipient)."""
+
+    membership: Membership
+    wrote_to_sender: bool = False
+
+
+def _recipient(target) -> Membership:
+    return target.membership if isinstance(target, Recipient) else target
+
+
+def RepliesToStaff(ctx: Context) -> Decision:
+    """A reply to an owner or admin who wrote to the person first (with messages off)."""
+    to = ctx.target
+    staff = isinstance(to, Recipient) and to.membership.role in MODERATORS
+    return Decision(staff and to.wrote_to_sender and _active_now(to.membership))
+
+
+SignedIn = Check(lambda ctx: ctx.standing.state is not MemberState.ANONYMOUS,
+                 _l("Please sign in first."), 401)  # fmt: skip
+NotDissolved = Check(lambda ctx: not ctx.planet.is_dissolved,
+                     _l("This planet has been dissolved and is read-only."))  # fmt: skip
+NotBanned = Check(lambda ctx: ctx.standing.state is not MemberState.BANNED,
+                  _l("You have been banned from this planet."))  # fmt: skip
+PublicFile = Check(lambda ctx: ctx.target is not None and ctx.target.planet_id is None)  # avatars
+MemberWrites = All(ActiveMember, NotDissolved)
+MayPay = All(SignedIn, NotDissolved, NotBanned)
+
+
+def RoleWrites(*roles: Role) -> Rule:
+    """One of `roles`, in a planet that is not dissolved."""
+    return All(NotDissolved, HasRole(*roles))
+
+
+ReadTopic = All(
+    ActiveMember,
+    OnTarget(lambda topic, ctx: getattr(topic, "deleted_at", None) is None,
+             _l("This content was deleted."), 404),
+    OnTarget(_sees_open_question, _l("This question has not been answered yet."), 404),
+)  # fmt: skip
+ViewRoster = All(
+    ActiveMember,
+    Any(PlanetSetting("roster_visible"), HasRole(*MODERATORS),
+        reason=_l("The owner has hidden the member list.")),
+)  # fmt: skip
+
+
+def ActOnMember(*roles: Role) -> Rule:
+    """Remove or ban the target membership: never oneself or the owner; admins by the owner."""
+    return All(
+        RoleWrites(*roles),
+        OnTarget(lambda member, ctx: member.user_id != ctx.standing.user_id,
+                 _l("You cannot do this to yourself."), 400),
+        OnTarget(lambda member, ctx: member.role is not Role.OWNER,
+                 _l("The owner cannot be removed.")),
+        OnTarget(lambda member, ctx: member.role is not Role.ADMIN
+                 or ctx.standing.role is Role.OWNER, _l("Only the owner can remove an admin.")),
+    )  # fmt: skip
+
+
+RULES: dict[Action, Rule] = {
+    Action.VIEW_LANDING: Check(lambda ctx: True),
+    Action.JOIN: All(MayPay, Check(lambda ctx: not ctx.standing.active,
+                                   _l("You are already a member of this planet."), 409)),
+    Action.RENEW: All(
+        MayPay,
+        Check(lambda ctx: ctx.standing.role is not Role.OWNER,
+              _l("The owner does not pay for their own planet."), 400),
+        Check(lambda ctx: entitlement.renewable(ctx.standing.membership),
+              _l("Only members can renew. Join the planet instead."), 400),
+    ),
+    Action.READ: ActiveMember,
+    Action.READ_TOPIC: ReadTopic,
+    Action.DOWNLOAD_ATTACHMENT: Any(PublicFile, ActiveMember),
+    Action.POST_TOPIC: All(
+        MemberWrites,
+        Any(Check(lambda ctx: ctx.planet.posting_policy is PostingPolicy.MEMBERS),
+            HasRole(*STAFF),
+            reason=_l("In this planet only the owner, admins and guests publish topics.")),
+    ),
+    Action.ASK_QUESTION: All(  # target: the Membership of the one asked
+        MemberWrites,
+        PlanetSetting("questions_enabled", _l("Questions are switched off in this planet.")),
+        OnTarget(lambda asked, ctx: _active_now(asked) and asked.role in (Role.OWNER, Role.GUEST),
+                 _l("Questions can only be asked to the owner or a guest."), 400),
+        OnTarget(lambda asked, ctx: asked.user_id != ctx.standing.user_id,
+                 _l("You cannot ask yourself a question."), 400),
+    ),
+    Action.ANSWER_QUESTION: All(
+        MemberWrites,
+        # Without a target: "may answer questions here at all?" (the Q&A tab's waiting list)
+        Any(Check(lambda ctx: ctx.target is not None), HasRole(Role.OWNER, Role.GUEST),
+            reason=_l("Questions can only be asked to the owner or a guest.")),
+        OnTarget(lambda topic, ctx: topic.is_question and topic.deleted_at is None,
+                 _l("This is not an open question."), 404),
+        OnTarget(lambda topic, ctx: topic.addressee_id == ctx.standing.user_id,
+                 _l("Only the person asked can answer this question.")),
+        OnTarget(lambda topic, ctx: topic.answered_at is None,
+                 _l("This question has already been answered."), 409),
+    ),
+    Action.COMMENT: All(MemberWrites, ReadTopic, PlanetSetting(
+        "comments_enabled", _l("Comments are switched off in this planet."))),
+    Action.LIKE: All(MemberWrites, ReadTopic),
+    Action.REPORT: All(ActiveMember, OnTarget(
+        lambda item, ctx: getattr(item, "author_id", None) != ctx.standing.user_id,
+        _l("You cannot report your own content."), 400)),
+    Action.EDIT_CONTENT: All(MemberWrites, IsAuthor(_l("You can only edit what you wrote."))),
+    Action.DELETE_CONTENT: All(
+        ActiveMember,
+        Any(IsAuthor(), HasRole(*MODERATORS),
+            reason=_l("Only the author, the owner or an admin can delete this.")),
+    ),
+    Action.FEATURE_TOPIC: RoleWrites(*MODERATORS),
+    Action.MODERATE: HasRole(*MODERATORS),
+    Action.ANNOUNCE: RoleWrites(Role.OWNER),
+    Action.VIEW_ROSTER: ViewRoster,
+    Action.SEND_MESSAGE: All(  # target: the recipient's Membership (or a Recipient)
+        MemberWrites,
+        OnTarget(lambda to, ctx: _recipient(to).user_id != ctx.standing.user_id,
+                 _l("You cannot message yourself."), 400),
+        OnTarget(lambda to, ctx: _active_now(_recipient(to)),
+                 _l("That person is not a member of this planet."), 404),
+        # Messages off: owners and admins still write to members, who may answer them.
+        Any(PlanetSetting("private_messages_enabled"), HasRole(*MODERATORS), RepliesToStaff,
+            reason=_l("The owner has switched off private messages in this planet.")),
+    ),
+    Action.LEAVE: All(ActiveMember, Check(lambda ctx: ctx.standing.role is not Role.OWNER,
+                                          _l("The owner cannot leave their own planet."), 400)),
+    Action.REMOVE_MEMBER: ActOnMember(*MODERATORS),
+    Action.BAN_MEMBER: ActOnMember(Role.OWNER),
+    Action.MANAGE_ROLES: All(  # target: Membership (optional)
+        RoleWrites(Role.OWNER),
+        OnTarget(lambda member, ctx: member.role is not Role.OWNER,
+                 _l("The owner role cannot be given or taken here.")),
+        OnTarget(lambda member, ctx: _active_now(member),
+                 _l("Only active members can be given a role."), 409),
+    ),
+    Action.EDIT_SETTINGS: RoleWrites(Role.OWNER),
+    Action.DISSOLVE: RoleWrites(Role.OWNER),
+    Action.VIEW_INCOME: HasRole(Role.OWNER),
+    Action.MANAGE_MONEY: HasRole(Role.OWNER),
+    Action.WRITE_INTRODUCTION: MemberWrites,
+    # A public directory shows visitors (not the banned) what members see with a hidden roster.
+    Action.VIEW_DIRECTORY: Any(All(PlanetSetting("public_directory"), NotBanned), ViewRoster),
+    Action.VIEW_CONTACTS: ViewRoster,
+    Action.MANAGE_CHALLENGES: RoleWrites(*MODERATORS),
+    Action.CHECK_IN: MemberWrites,
+    Action.POST_HOMEWORK: RoleWrites(Role.OWNER, Role.GUEST),
+    Action.SUBMIT_HOMEWORK: MemberWrites,
+    Action.GRADE_HOMEWORK: RoleWrites(Role.OWNER, Role.GUEST),
+    Action.MANAGE_EVENTS: RoleWrites(*MODERATORS),
+    Action.RSVP: MemberWrites,
+    Action.CREATE_POLL: RoleWrites(*STAFF),
+    Action.VOTE: MemberWrites,
+    Action.RUN_LOTTERY: RoleWrites(*MODERATORS),
+    Action.VIEW_HEALTH: HasRole(Role.OWNER),
+}  # fmt: skip
