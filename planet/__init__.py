@@ -8,10 +8,10 @@ from __future__ import annotations
 
 import importlib
 import logging
-from pathlib import Path
 
 from flask import Flask
 
+from planet import storage
 from planet.config import ROOT, check_production_safety, load_config
 from planet.web import converters
 
@@ -64,7 +64,7 @@ def create_app(overrides: dict | None = None) -> Flask:
     if overrides:
         app.config.update(overrides)
     check_production_safety(app.config)
-    Path(app.config["UPLOAD_DIR"]).mkdir(parents=True, exist_ok=True)
+    storage.init_app(app)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
     logging.getLogger("alembic").setLevel(logging.WARNING)
 

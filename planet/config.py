@@ -58,6 +58,16 @@ def load_config() -> dict:
         "REDIS_URL": redis_url,
         "VAR_DIR": str(var_dir),
         "UPLOAD_DIR": os.environ.get("UPLOAD_DIR", str(var_dir / "uploads")),
+        # Where uploads live (planet/storage.py): this machine's UPLOAD_DIR, or an S3 bucket.
+        "STORAGE_BACKEND": _str("STORAGE_BACKEND", "local"),
+        "S3_ENDPOINT_URL": _str("S3_ENDPOINT_URL", ""),
+        "S3_BUCKET": _str("S3_BUCKET", ""),
+        "S3_REGION": _str("S3_REGION", "us-east-1"),
+        "S3_ACCESS_KEY_ID": _str("S3_ACCESS_KEY_ID", ""),
+        "S3_SECRET_ACCESS_KEY": _str("S3_SECRET_ACCESS_KEY", ""),
+        "S3_ADDRESSING_STYLE": _str("S3_ADDRESSING_STYLE", "path"),
+        # How many web processes serve this database (gunicorn reads it too).
+        "WEB_CONCURRENCY": _int("WEB_CONCURRENCY", 1),
         # One image (topic, check-in): refused beside its field with the limit in MB. The whole
         # request may hold a topic's nine images and its text, so a form page answers with the
         # form and the reason rather than a bare 413 (planet/images.py).
@@ -155,3 +165,8 @@ def check_production_safety(config: dict) -> None:
         )
     if config["SQLALCHEMY_DATABASE_URI"].startswith("sqlite"):
         raise ConfigError("production needs DATABASE_URL pointing at PostgreSQL")
+    if config.get("STORAGE_BACKEND", "local") == "local" and config.get("WEB_CONCURRENCY", 1) > 1:
+        raise ConfigError(
+            "several web processes cannot share local uploads: set STORAGE_BACKEND=s3 "
+            "(or WEB_CONCURRENCY=1 on a single machine)"
+        )

@@ -143,8 +143,8 @@ def app_config():
 
 
 @pytest.fixture
-def app(database_url, tmp_path, app_config):
-    app = make_test_app(database_url, tmp_path, **app_config)
+def app(database_url, tmp_path, app_config, storage_overrides):
+    app = make_test_app(database_url, tmp_path, **{**storage_overrides, **app_config})
     with app.app_context():
         if database_url.startswith("sqlite"):
             db.create_all()

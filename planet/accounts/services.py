@@ -11,7 +11,6 @@ import io
 import re
 import secrets
 import unicodedata
-from pathlib import Path
 
 from email_validator import EmailNotValidError, validate_email
 from flask import current_app
@@ -31,6 +30,7 @@ from planet.accounts.passwords import (
 from planet.errors import Conflict, ServiceError
 from planet.extensions import db
 from planet.models import utcnow
+from planet.storage import storage
 
 DISPLAY_NAME_MAX = 60
 BIO_MAX = 2000
@@ -328,10 +328,6 @@ def remove_avatar(user: User) -> None:
 # ---------------------------------------------------------------- avatar files
 
 
-def avatar_dir() -> Path:
-    return Path(current_app.config["UPLOAD_DIR"]) / AVATAR_FOLDER
-
-
 def avatar_max_bytes() -> int:
     return int(current_app.config["AVATAR_MAX_BYTES"])
 
@@ -378,22 +374,21 @@ def save_avatar_file(stream) -> str:
     except (UnidentifiedImageError, OSError, SyntaxError, ValueError, Image.DecompressionBombError):
         raise not_an_image from None
     key = f"{secrets.token_hex(16)}.{extension}"
-    folder = avatar_dir()
-    folder.mkdir(parents=True, exist_ok=True)
-    (folder / key).write_bytes(output.getvalue())
+    content_type = "image/png" if extension == "png" else "image/jpeg"
+    storage().put(f"{AVATAR_FOLDER}/{key}", output.getvalue(), content_type)
     return key
 
 
-def avatar_file(key: str) -> Path | None:
+def avatar_storage_key(key: str) -> str | None:
+    """Where an avatar with this key is stored (None for a malformed key)."""
     if not key or not AVATAR_KEY.match(key):
         return None
-    path = avatar_dir() / key
-    return path if path.is_file() else None
+    return f"{AVATAR_FOLDER}/{key}"
 
 
 def delete_avatar_file(key: str) -> None:
-    path = avatar_file(key)
-    if path is not None and not db.session.scalar(
+    stored = avatar_storage_key(key)
+    if stored is not None and not db.session.scalar(
         select(func.count()).where(User.avatar_path == key)
     ):
-        path.unlink(missing_ok=True)
+        storage().delete(stored)

@@ -11,7 +11,6 @@ from flask import (
     redirect,
     render_template,
     request,
-    send_file,
     url_for,
 )
 from flask_babel import get_locale
@@ -35,6 +34,7 @@ from planet.accounts.forms import (
 )
 from planet.accounts.models import User
 from planet.extensions import db, limiter
+from planet.storage import storage
 from planet.text import render_markdown
 from planet.web.forms import apply_service_error
 from planet.web.redirects import safe_next
@@ -318,11 +318,11 @@ def change_password():
 
 @bp.get("/accounts/avatars/<key>")
 def avatar(key):
-    path = services.avatar_file(key)
-    if path is None:
-        abort(404)
+    stored = services.avatar_storage_key(key)
     mimetype = "image/png" if key.endswith(".png") else "image/jpeg"
-    response = send_file(path, mimetype=mimetype, max_age=365 * 24 * 3600, conditional=True)
+    response = storage().send(stored, mimetype, max_age=365 * 24 * 3600) if stored else None
+    if response is None:
+        abort(404)
     response.headers["Content-Security-Policy"] = "default-src 'none'; sandbox"
     response.headers["Content-Disposition"] = "inline"
     return response

@@ -1,4 +1,4 @@
-"""Image attachments: verified with Pillow, stored under UPLOAD_DIR/attachments by a random key.
+"""Image attachments: verified with Pillow, stored as `attachments/<2>/<key>` (planet/storage.py).
 
 Files are never served from static/: content.attachment streams them after the access policy.
 The stored content type comes from what Pillow found, never from the browser.
@@ -9,27 +9,23 @@ from __future__ import annotations
 import os
 import re
 import secrets
-from pathlib import Path
 
-from flask import abort, current_app, send_file
+from flask import abort
 from flask_babel import lazy_gettext as _l
 
 from planet import images
 from planet.content.models import Attachment
 from planet.errors import ServiceError
 from planet.extensions import db
+from planet.storage import storage
 
 KEY_PATTERN = re.compile(r"^[A-Za-z0-9_-]{20,64}$")
 
 
-def storage_root() -> Path:
-    return Path(current_app.config["UPLOAD_DIR"]) / "attachments"
-
-
-def path_for(key: str) -> Path:
+def storage_key(key: str) -> str:
     if not KEY_PATTERN.match(key):
         raise ValueError("bad attachment key")
-    return storage_root() / key[:2] / key
+    return f"attachments/{key[:2]}/{key}"
 
 
 def _read_limited(stream, limit: int, field: str | None = None) -> bytes:
@@ -58,11 +54,7 @@ def store_image(planet_id: int, uploader_id: int, file_storage, field: str | Non
     data = _read_limited(file_storage.stream, images.upload_max_bytes(), field)
     content_type, extension = inspect_image(data, field)
     key = secrets.token_urlsafe(24)
-    path = path_for(key)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    temporary = path.with_name(f".{key}.tmp")
-    temporary.write_bytes(data)
-    os.replace(temporary, path)
+    storage().put(storage_key(key), data, content_type)
     filename = os.path.basename(file_storage.filename or "")[:200] or f"image.{extension}"
     attachment = Attachment(
         key=key,
@@ -93,12 +85,9 @@ def stored_in_planet(planet_id: int, key: str) -> Attachment | None:
 def send_stored(attachment: Attachment):
     """The file as a response the browser never caches, sniffs or runs (404 when missing).
     Call it only after the access policy allowed this viewer to see `attachment`."""
-    path = path_for(attachment.key)
-    if not path.is_file():
+    response = storage().send(storage_key(attachment.key), attachment.content_type)
+    if response is None:
         abort(404)
-    response = send_file(
-        path, mimetype=attachment.content_type, conditional=True, etag=True, max_age=0
-    )
     response.headers["Cache-Control"] = "private, no-store"
     response.headers["X-Content-Type-Options"] = "nosniff"
     response.headers["Content-Security-Policy"] = "default-src 'none'; sandbox"

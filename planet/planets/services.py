@@ -12,7 +12,6 @@ from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
 from functools import cache
 from io import BytesIO
-from pathlib import Path
 from zoneinfo import available_timezones as _zoneinfo_names
 
 from flask import current_app
@@ -33,6 +32,7 @@ from planet.planets.models import (
     PostingPolicy,
     Role,
 )
+from planet.storage import storage
 from planet.web.forms import MAX_PRICE, max_price_text, price_problem
 
 SLUG_PATTERN = re.compile(r"^[a-z0-9](?:[a-z0-9-]*[a-z0-9])?$")
@@ -353,10 +353,6 @@ def dissolve_planet(planet: Planet, actor) -> Planet:
 # ---------------------------------------------------------------- avatars
 
 
-def avatar_dir() -> Path:
-    return Path(current_app.config["UPLOAD_DIR"]) / AVATAR_FOLDER
-
-
 def save_avatar(stream) -> str:
     """Verify an uploaded image with Pillow, re-encode it as a PNG thumbnail, return its key.
 
@@ -379,22 +375,22 @@ def save_avatar(stream) -> str:
             image = image.convert("RGBA") if image.mode not in ("RGB", "RGBA") else image
             image.thumbnail((AVATAR_MAX_SIDE, AVATAR_MAX_SIDE))
             key = secrets.token_hex(16) + ".png"
-            folder = avatar_dir()
-            folder.mkdir(parents=True, exist_ok=True)
-            image.save(folder / key, format="PNG", optimize=True)
+            output = BytesIO()
+            image.save(output, format="PNG", optimize=True)
     except (UnidentifiedImageError, OSError, SyntaxError, ValueError, Image.DecompressionBombError):
         raise InvalidInput(
             _l("The avatar must be an image (PNG, JPEG, GIF or WebP)."), "avatar"
         ) from None
+    storage().put(f"{AVATAR_FOLDER}/{key}", output.getvalue(), "image/png")
     return key
 
 
 AVATAR_KEY = re.compile(r"^[0-9a-f]{32}\.png$")
 
 
-def avatar_file(planet: Planet) -> Path | None:
+def avatar_storage_key(planet: Planet) -> str | None:
+    """Where the planet's avatar is stored, or None when it has none (or a malformed one)."""
     key = planet.avatar_path
     if not key or not AVATAR_KEY.match(key):
         return None
-    path = avatar_dir() / key
-    return path if path.is_file() else None
+    return f"{AVATAR_FOLDER}/{key}"

@@ -10,7 +10,6 @@ from flask import (
     redirect,
     render_template,
     request,
-    send_file,
     url_for,
 )
 from flask_babel import gettext as _
@@ -28,6 +27,7 @@ from planet.planets.forms import CATEGORY_LABELS, CreatePlanetForm, DissolveForm
 from planet.planets.header import planet_header
 from planet.planets.lookup import planet_or_404
 from planet.planets.models import Membership, MembershipStatus, Planet
+from planet.storage import storage
 from planet.text import plain_excerpt, render_markdown
 from planet.web.cursors import decode_int_cursor
 from planet.web.forms import apply_service_error
@@ -213,10 +213,10 @@ def landing(slug):
 @bp.get("/p/<slug>/avatar")
 def avatar(slug):
     planet = planet_or_404(slug)
-    path = services.avatar_file(planet)
-    if path is None:
+    key = services.avatar_storage_key(planet)
+    response = storage().send(key, "image/png", max_age=3600) if key else None
+    if response is None:
         abort(404)
-    response = send_file(path, mimetype="image/png", max_age=3600)
     response.headers["X-Content-Type-Options"] = "nosniff"
     return response
 

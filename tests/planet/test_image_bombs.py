@@ -6,7 +6,6 @@ from __future__ import annotations
 import io
 import struct
 import zlib
-from pathlib import Path
 
 import pytest
 from PIL import Image
@@ -17,6 +16,10 @@ from planet.accounts import services as accounts
 from planet.content import uploads
 from planet.errors import ServiceError
 from planet.planets import services as planets
+from planet.storage import storage
+
+# Files are stored on this machine and in an S3 bucket (tests/plugins/s3.py): both must work.
+pytestmark = pytest.mark.usefixtures("storage_backend")
 
 
 def _chunk(kind: bytes, data: bytes) -> bytes:
@@ -62,8 +65,8 @@ def no_decoding(monkeypatch, request):
     monkeypatch.setattr("PIL.ImageFile.ImageFile.load", refuse)
 
 
-def _files(app) -> list[Path]:
-    return [path for path in Path(app.config["UPLOAD_DIR"]).rglob("*") if path.is_file()]
+def _files(app) -> list[str]:
+    return [stored.key for stored in storage().iter_keys()]
 
 
 @pytest.mark.parametrize("kind", sorted(BOMBS))

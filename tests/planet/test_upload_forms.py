@@ -21,6 +21,9 @@ from planet.models import utcnow
 from planet.planets.models import Planet, Role
 from tests.planet.content.conftest import image_bytes
 
+# Files are stored on this machine and in an S3 bucket (tests/plugins/s3.py): both must work.
+pytestmark = pytest.mark.usefixtures("storage_backend")
+
 SMALL_LIMIT = 104_858  # 0.1 MB
 BIG = image_bytes(size=(200, 200), noisy=True)  # a real PNG over SMALL_LIMIT
 NOT_AN_IMAGE = b"%PDF-1.4 this is not an image"

@@ -12,8 +12,12 @@ from sqlalchemy import select
 from planet.accounts import services
 from planet.accounts.models import User
 from planet.extensions import db
+from planet.storage import storage
 from tests.factories import PASSWORD
 from tests.planet.accounts.conftest import NEW_PASSWORD, login, signup
+
+# Files are stored on this machine and in an S3 bucket (tests/plugins/s3.py): both must work.
+pytestmark = pytest.mark.usefixtures("storage_backend")
 
 
 @pytest.fixture
@@ -44,8 +48,7 @@ def _upload(client, data: bytes, filename="me.png"):
 
 
 def _stored_files(app) -> list:
-    folder = services.avatar_dir()
-    return sorted(os.listdir(folder)) if folder.exists() else []
+    return sorted(stored.key.removeprefix("avatars/") for stored in storage().iter_keys("avatars/"))
 
 
 def _reload(user: User) -> User:

@@ -12,6 +12,9 @@ from planet.extensions import db
 from planet.jobs import commit
 from tests.planet.content.conftest import ROLES, image_bytes
 
+# Files are stored on this machine and in an S3 bucket (tests/plugins/s3.py): both must work.
+pytestmark = pytest.mark.usefixtures("storage_backend")
+
 READERS = ("owner", "admin", "guest", "member")
 NON_READERS = ("expired", "banned", "outsider", "anonymous")
 

@@ -10,6 +10,9 @@ from planet.extensions import db
 from planet.planets.models import PostingPolicy
 from tests.planet.content.conftest import EXPECT_WRITE_DENIED, ROLES, image_bytes
 
+# Files are stored on this machine and in an S3 bucket (tests/plugins/s3.py): both must work.
+pytestmark = pytest.mark.usefixtures("storage_backend")
+
 
 def _post(world, who, **data):
     data.setdefault("body", "Hello from the moon")

@@ -10,6 +10,9 @@ from planet.extensions import db
 from planet.planets.models import Membership, Planet, PostingPolicy, Role
 from planet.planets.services import parse_price
 
+# Files are stored on this machine and in an S3 bucket (tests/plugins/s3.py): both must work.
+pytestmark = pytest.mark.usefixtures("storage_backend")
+
 
 def _form(**overrides):
     data = {

@@ -1,7 +1,6 @@
 """Check-ins: once per local day, windows, late rules, streaks, time zones, reminders."""
 
 from datetime import UTC, date, datetime, time
-from pathlib import Path
 
 import pytest
 
@@ -10,6 +9,10 @@ from planet.engagement.checkins import services as checkins
 from planet.engagement.checkins.models import CheckIn, CheckInReminder
 from planet.errors import Conflict, ServiceError
 from planet.extensions import db
+from planet.storage import storage
+
+# Files are stored on this machine and in an S3 bucket (tests/plugins/s3.py): both must work.
+pytestmark = pytest.mark.usefixtures("storage_backend")
 
 
 def _challenge(world, start=date(2025, 3, 1), length=21, **kw):
@@ -228,7 +231,7 @@ def test_check_in_image_is_shown_to_the_other_members_only(world, make, as_user,
         == 404
     )
     # A refused second check-in with an image stores neither a row nor a file.
-    files_before = sorted((Path(app.config["UPLOAD_DIR"])).rglob("*"))
+    files_before = list(storage().iter_keys())
     again = as_user(world.member).post(
         f"/p/alpha/challenges/{challenge.id}/checkin",
         data={"body": "again", "image": (BytesIO(_png()), "again.png")},
@@ -236,7 +239,7 @@ def test_check_in_image_is_shown_to_the_other_members_only(world, make, as_user,
     )
     assert again.status_code == 409
     assert db.session.scalar(db.select(db.func.count()).select_from(Attachment)) == 1
-    assert sorted((Path(app.config["UPLOAD_DIR"])).rglob("*")) == files_before
+    assert list(storage().iter_keys()) == files_before
 
 
 def test_check_in_with_a_file_that_is_not_an_image_is_400(world, as_user):
