@@ -11,13 +11,16 @@ either way: a view asks the access policy first, then `send()` streams the file 
 
 from __future__ import annotations
 
+import mimetypes
 import os
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
+import click
 from flask import Response, current_app, request, send_file
+from flask.cli import with_appcontext
 
 from planet.config import ConfigError
 
@@ -226,3 +229,53 @@ def init_app(app) -> None:
 
 def storage() -> Storage:
     return current_app.extensions["planet.storage"]
+
+
+# ---------------------------------------------------------------- moving to a bucket
+
+
+@dataclass
+class MigrationReport:
+    copied: int = 0
+    skipped: int = 0
+
+
+def copy_missing(source: Storage, target: Storage, progress=None) -> MigrationReport:
+    """Copy every object of `source` that `target` lacks (or holds with another size).
+    Resumable and idempotent: a second run after a kill copies only what is still missing."""
+    report = MigrationReport()
+    for stored in source.iter_keys():
+        if target.size(stored.key) == stored.size:
+            report.skipped += 1
+        else:
+            data = source.read(stored.key)
+            if data is not None:
+                content_type = mimetypes.guess_type(stored.key)[0] or "application/octet-stream"
+                target.put(stored.key, data, content_type)
+                report.copied += 1
+        if progress is not None:
+            progress.update(1)
+    return report
+
+
+@click.group("storage", help="Where uploaded files live.")
+def storage_cli():
+    pass
+
+
+@storage_cli.command("migrate")
+@click.option("--source", "source_dir", default=None, help="Local folder (default UPLOAD_DIR).")
+@with_appcontext
+def migrate_command(source_dir):
+    """Copy the local upload folder into the configured bucket (resumable)."""
+    target = storage()
+    if isinstance(target, LocalStorage):
+        raise click.ClickException("STORAGE_BACKEND is local: set it to s3 and the S3_* settings")
+    source = LocalStorage(source_dir or current_app.config["UPLOAD_DIR"])
+    total = sum(1 for _ in source.iter_keys())
+    with click.progressbar(length=total, label=f"Copying to {target.bucket}") as progress:
+        report = copy_missing(source, target, progress)
+    click.echo(f"{report.copied} copied, {report.skipped} already there.")
+
+
+cli_commands = [storage_cli]
