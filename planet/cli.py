@@ -9,7 +9,7 @@ def init_app(app: Flask) -> None:
     """Register CLI commands. Area modules expose `cli_commands` lists collected here."""
     import importlib
 
-    for dotted in ("planet.demo", "planet.storage"):
+    for dotted in ("planet.demo", "planet.storage", "planet.ops"):
         try:
             module = importlib.import_module(dotted)
         except ModuleNotFoundError as error:
