@@ -69,6 +69,7 @@ def create_app(overrides: dict | None = None) -> Flask:
     logging.getLogger("alembic").setLevel(logging.WARNING)
 
     _init_extensions(app)
+    _trust_proxies(app)
     for dotted in JOB_HANDLER_MODULES + SIDE_EFFECT_MODULES:
         importlib.import_module(dotted)
     for dotted in BLUEPRINTS:
@@ -130,3 +131,15 @@ def _import_models() -> None:
         "workers.models",
     ):
         importlib.import_module(dotted)
+
+
+def _trust_proxies(app: Flask) -> None:
+    """Take the client's address, scheme and host from the reverse proxy's headers, trusting
+    exactly as many proxies as configured (rate limits and logs need the real address)."""
+    hops = {name: app.config[f"PROXY_FIX_X_{name.upper()}"] for name in ("for", "proto", "host")}
+    if any(hops.values()):
+        from werkzeug.middleware.proxy_fix import ProxyFix
+
+        app.wsgi_app = ProxyFix(
+            app.wsgi_app, x_for=hops["for"], x_proto=hops["proto"], x_host=hops["host"]
+        )

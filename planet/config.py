@@ -66,6 +66,11 @@ def load_config() -> dict:
         "S3_ACCESS_KEY_ID": _str("S3_ACCESS_KEY_ID", ""),
         "S3_SECRET_ACCESS_KEY": _str("S3_SECRET_ACCESS_KEY", ""),
         "S3_ADDRESSING_STYLE": _str("S3_ADDRESSING_STYLE", "path"),
+        # Proxies in front of the app that set X-Forwarded-For/-Proto/-Host (0: none trusted).
+        # Behind exactly one reverse proxy (docker-compose's Caddy) all three are 1.
+        "PROXY_FIX_X_FOR": _int("PROXY_FIX_X_FOR", 0),
+        "PROXY_FIX_X_PROTO": _int("PROXY_FIX_X_PROTO", 0),
+        "PROXY_FIX_X_HOST": _int("PROXY_FIX_X_HOST", 0),
         # How many web processes serve this database (gunicorn reads it too).
         "WEB_CONCURRENCY": _int("WEB_CONCURRENCY", 1),
         # One image (topic, check-in): refused beside its field with the limit in MB. The whole
