@@ -222,17 +222,20 @@ def make_handler(log_format: str, stream=None) -> logging.Handler:
 
 
 def configure(config: dict) -> None:
-    """Install (once per process) the root handler in the configured format and level."""
+    """Install (once per process) the root handler in the configured format and level. Under
+    TESTING the test runner captures records itself, so no stderr handler is added."""
     root = logging.getLogger()
+    root.setLevel(config["LOG_LEVEL"])
+    logging.getLogger("alembic").setLevel(logging.WARNING)
     handler = next((h for h in root.handlers if getattr(h, "planet_handler", False)), None)
+    if handler is None and config.get("TESTING"):
+        return
     if handler is None:
         handler = make_handler(config["LOG_FORMAT"])
         handler.planet_handler = True
         root.addHandler(handler)
     else:
         handler.setFormatter(formatter_for(config["LOG_FORMAT"]))
-    root.setLevel(config["LOG_LEVEL"])
-    logging.getLogger("alembic").setLevel(logging.WARNING)
 
 
 # ---------------------------------------------------------------- the request id

@@ -121,6 +121,7 @@ def run_handlers_inline(name: str, kwargs: dict) -> None:
             metrics.JOBS.labels(name, "failed").inc()
             log.exception("job %s handler %s failed", name, handler.__qualname__)
             return
+        log.info("job %s done", name)
         metrics.JOBS.labels(name, "done").inc()
 
 
@@ -167,6 +168,7 @@ def _run_locked(row: PendingJob) -> str:
         db.session.commit()
         log.exception("job %s #%s failed; retry in %s", name, pending_id, delay)
         return "failed"
+    log.info("job %s #%s done", name, pending_id)
     outbox.deliver_new()
     return "done"
 
