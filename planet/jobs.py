@@ -43,8 +43,9 @@ class DuplicateJob(RuntimeError):
 class Job:
     name: str
     kwargs: dict = field(default_factory=dict)
-    request_id: str | None = None
-    """The request that deferred the job (planet.logs): its lines and the job's share it."""
+    request_id: str | None = field(default=None, compare=False)
+    """The request that deferred the job (planet.logs): its lines and the job's share it.
+    Not part of what the job is: the same name and ids are the same job."""
 
 
 Handler = Callable[..., object]
