@@ -31,6 +31,10 @@ REQUEST_ID_HEADER = "X-Request-ID"
 _WELL_FORMED_ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9._:@=+/-]{7,127}")
 CONTEXT_FIELDS = ("request_id", "user_id", "planet_id", "job", "pending_job_id", "task", "task_id")
 REDACTED = "[redacted]"
+SAFE_FIELDS = frozenset(
+    {"time", "level", "logger", "request_id", "job", "task", "task_id", "endpoint", "method"}
+)
+"""Fields whose values we set ourselves (ids, names, a well-formed request id): not scanned."""
 
 _context: contextvars.ContextVar[dict] = contextvars.ContextVar("planet_log_context", default={})  # noqa: B039 - never mutated: bind() sets a new dict
 
@@ -140,8 +144,17 @@ def _mask_card(match: re.Match) -> str:
     return "[card]" if 13 <= len(digits) <= 19 and _luhn_ok(digits) else match.group(0)
 
 
+_SUSPECT = re.compile(
+    r"\d[\d -]{11,}|_|bearer|basic|/(verify|reset|unsubscribe)/|pass|secret|token|cvc|cvv|card",
+    re.IGNORECASE,
+)
+"""Anything a mask below could match matches this: text without it is left alone (one scan)."""
+
+
 def redact_text(text: str) -> str:
     """Mask known secret shapes in free text (messages, tracebacks)."""
+    if not _SUSPECT.search(text):
+        return text
     for pattern, replacement in _MASKS:
         text = pattern.sub(replacement, text)
     return _CARD_CANDIDATE.sub(_mask_card, text)
@@ -175,7 +188,8 @@ class JsonLineFormatter(JsonFormatter):
 
     def process_log_record(self, log_data: dict) -> dict:
         return {
-            key: redact(value, "" if key == "message" else key) for key, value in log_data.items()
+            key: value if key in SAFE_FIELDS else redact(value, "" if key == "message" else key)
+            for key, value in log_data.items()
         }
 
 
