@@ -93,6 +93,18 @@ def _serve_metrics(**_) -> None:
         log.info("worker metrics on port %s", port)
 
 
+@signals.worker_process_init.connect
+def _forget_parents_connections(**_) -> None:
+    """A prefork child inherits the main process's app if a scrape created it there before
+    the pool started: the pooled connections belong to the parent, so the child drops them
+    (without closing them) and opens its own."""
+    from workers import app as celery_app
+
+    if celery_app._flask_app is not None:
+        with celery_app._flask_app.app_context():
+            db.engine.dispose(close=False)
+
+
 @signals.worker_process_shutdown.connect
 def _child_exited(pid=None, **_) -> None:
     metrics.process_exited(pid or os.getpid())

@@ -6,6 +6,7 @@ from __future__ import annotations
 from datetime import timedelta
 
 import pytest
+from prometheus_client import REGISTRY
 from prometheus_client.parser import text_string_to_metric_families
 
 from planet import jobs
@@ -160,3 +161,19 @@ def test_without_a_token_open_in_development_and_absent_in_production(app, clien
     app.config.update(METRICS_TOKEN=TOKEN)
     assert client.get("/metrics").status_code == 401
     assert scrape(client, TOKEN)
+
+
+@pytest.mark.postgres  # a real QueuePool (the SQLite tests share one static connection)
+def test_the_pool_gauge_follows_checkouts_and_checkins(app, client):
+    def in_use() -> float:
+        return REGISTRY.get_sample_value("planet_db_pool_checked_out_connections")
+
+    idle = in_use()
+    with db.engine.connect():
+        assert in_use() == idle + 1
+        with db.engine.connect():
+            assert in_use() == idle + 2
+    assert in_use() == idle
+    assert REGISTRY.get_sample_value("planet_db_pool_size_connections") == db.engine.pool.size()
+    client.get("/healthz")  # a request returns what it took
+    assert in_use() == idle
