@@ -22,6 +22,7 @@ from payments.renewals import (
     grace_period,
     retry_due_at,
 )
+from planet import metrics
 from planet.dbutil import insert_ignore
 from planet.extensions import db
 from planet.members import services as members
@@ -185,6 +186,7 @@ def sweep_renewals(now: datetime | None = None, batch: int = BATCH, progress: Pr
         except ProviderUnavailable:
             outcome = "provider_error"
         commit_batch()
+        metrics.RENEWALS.labels(outcome).inc()
         outcomes[outcome] = outcomes.get(outcome, 0) + 1
         if progress:
             progress(1)

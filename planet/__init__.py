@@ -7,11 +7,10 @@ would shadow Python's standard `platform` module).
 from __future__ import annotations
 
 import importlib
-import logging
 
 from flask import Flask
 
-from planet import storage
+from planet import logs, metrics, storage
 from planet.config import ROOT, check_production_safety, load_config
 from planet.web import converters
 
@@ -65,11 +64,12 @@ def create_app(overrides: dict | None = None) -> Flask:
         app.config.update(overrides)
     check_production_safety(app.config)
     storage.init_app(app)
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
-    logging.getLogger("alembic").setLevel(logging.WARNING)
 
+    # First: their after-request hooks then run last, after the lifecycle's commit.
+    logs.init_app(app)
     _init_extensions(app)
     _trust_proxies(app)
+    metrics.init_app(app)
     for dotted in JOB_HANDLER_MODULES + SIDE_EFFECT_MODULES:
         importlib.import_module(dotted)
     for dotted in BLUEPRINTS:

@@ -7,6 +7,7 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_SECRET_KEY = "dev-only-insecure-secret-key"  # noqa: S105 - refused in production
+LOG_FORMATS = ("json", "text")
 
 
 class ConfigError(RuntimeError):
@@ -156,7 +157,17 @@ def load_config() -> dict:
         "PAGE_SIZE": _int("PAGE_SIZE", 20),
         "FRAGMENT_CACHE_SIZE": _int("FRAGMENT_CACHE_SIZE", 4096),  # 0 switches it off
         "HEALTH_LIVE_MAX_MEMBERS": _int("HEALTH_LIVE_MAX_MEMBERS", 2000),
+        # Logs and metrics (planet/logs.py, planet/metrics.py, workers/metrics.py)
+        "LOG_FORMAT": _str("LOG_FORMAT", "json" if env == "production" else "text").lower(),
+        "LOG_LEVEL": _str("LOG_LEVEL", "INFO").upper(),
+        "METRICS_TOKEN": _str("METRICS_TOKEN", ""),
+        "WORKER_METRICS_PORT": _int("WORKER_METRICS_PORT", 0),  # 0: no worker endpoint
+        # Read by prometheus_client itself when it is imported; here so it is documented and
+        # visible in the config. One empty directory per service (web, worker).
+        "PROMETHEUS_MULTIPROC_DIR": _str("PROMETHEUS_MULTIPROC_DIR", ""),
     }
+    if config["LOG_FORMAT"] not in LOG_FORMATS:
+        raise ConfigError(f"LOG_FORMAT must be one of {', '.join(LOG_FORMATS)}")
     return config
 
 

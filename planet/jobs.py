@@ -25,6 +25,8 @@ from flask import current_app
 from sqlalchemy import event
 from sqlalchemy.orm import Session
 
+from planet import logs
+
 log = logging.getLogger(__name__)
 _PENDING_KEY = "planet_pending_jobs"
 
@@ -41,6 +43,9 @@ class DuplicateJob(RuntimeError):
 class Job:
     name: str
     kwargs: dict = field(default_factory=dict)
+    request_id: str | None = field(default=None, compare=False)
+    """The request that deferred the job (planet.logs): its lines and the job's share it.
+    Not part of what the job is: the same name and ids are the same job."""
 
 
 Handler = Callable[..., object]
@@ -86,7 +91,8 @@ def defer(name: str, **kwargs) -> None:
     from planet.extensions import db
 
     handler_for(name)
-    db.session().info.setdefault(_PENDING_KEY, []).append(Job(name, kwargs))
+    job = Job(name, kwargs, logs.current_request_id())
+    db.session().info.setdefault(_PENDING_KEY, []).append(job)
 
 
 def has_pending(session: Session) -> bool:

@@ -146,7 +146,8 @@ class MailConnection:
         except Exception:
             self.close()  # the conversation's state is unknown: start afresh next time
             raise
-        log.info("sent mail %r to %s", message["Subject"], message["To"])
+        # Never the subject or body (they may quote what a member wrote).
+        log.info("sent mail %s", message["Message-ID"] or "")
 
     def close(self) -> None:
         smtp, self._smtp = self._smtp, None

@@ -14,12 +14,13 @@ def init_app(app: Flask) -> None:
     from payments import notices  # noqa: F401 - registers the money notices' jobs
     from planet.notifications import handlers  # noqa: F401 - registers jobs
     from workers import app as celery_app
-    from workers import cli, digests, health, relay, tasks  # noqa: F401
+    from workers import cli, digests, health, metrics, relay, tasks  # noqa: F401
 
     celery_app.bind(app)
     app.extensions["planet_job_outbox"] = not app.config.get("CELERY_ALWAYS_EAGER")
     app.extensions["planet_dispatcher"] = relay.dispatch
     health.init_app(app)
+    metrics.init_app(app)
     cli.init_app(app)
     app.context_processor(_unread_notifications)
 

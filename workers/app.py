@@ -136,3 +136,6 @@ def bind(app: Flask) -> None:
 celery = Celery("planet", task_cls=FlaskTask, include=list(TASK_MODULES))
 celery.conf.update(celery_settings(load_config()))
 app = celery  # `celery -A workers.app` finds either name
+
+# The task signals, the worker's metrics port and its logging (after `celery` exists).
+from workers import metrics as _metrics  # noqa: E402, F401

@@ -31,6 +31,8 @@ class PendingJob(CreatedAtMixin, db.Model):
     next_attempt_at: Mapped[datetime] = mapped_column(UTCDateTime())
     done_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     last_error: Mapped[str] = mapped_column(String(500), default="")
+    request_id: Mapped[str | None] = mapped_column(String(128))
+    """The id of the request that deferred the job: the worker logs under it too."""
 
     def __repr__(self) -> str:
         return model_repr(self, "name", "done_at")

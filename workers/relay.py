@@ -22,7 +22,7 @@ from flask import current_app, has_app_context
 from sqlalchemy import event, select, update
 from sqlalchemy.orm import Session
 
-from planet import jobs
+from planet import jobs, logs, metrics
 from planet.extensions import db
 from planet.models import utcnow
 from planet.notifications import outbox
@@ -64,13 +64,16 @@ def _persist_jobs(session: Session) -> None:
         row = PendingJob(
             name=job.name,
             kwargs=json.dumps(job.kwargs, sort_keys=True),
+            request_id=job.request_id,
             next_attempt_at=now + FIRST_RETRY,
             created_at=now,
         )
         session.add(row)
         rows.append((job, row))
     session.flush()
-    persisted.extend(PersistedJob(job.name, job.kwargs, row.id) for job, row in rows)
+    persisted.extend(
+        PersistedJob(job.name, job.kwargs, job.request_id, pending_id=row.id) for job, row in rows
+    )
     session.info[jobs._PENDING_KEY] = persisted
 
 
@@ -94,7 +97,8 @@ def dispatch(job: jobs.Job) -> None:
                 error,
             )
         return
-    run_handlers_inline(job.name, job.kwargs)
+    with logs.bound(request_id=job.request_id):
+        run_handlers_inline(job.name, job.kwargs)
 
 
 def send(pending_id: int, name: str) -> None:
@@ -106,14 +110,19 @@ def send(pending_id: int, name: str) -> None:
 def run_handlers_inline(name: str, kwargs: dict) -> None:
     """Eager mode: run the job's handler after the commit, in its own transaction."""
     handler = jobs.handler_for(name)
-    try:
-        handler(**kwargs)
-        jobs.commit()
-        outbox.deliver_new()
-    except Exception:
-        db.session.rollback()
-        outbox.forget_new()
-        log.exception("job %s handler %s failed", name, handler.__qualname__)
+    with logs.bound(job=name):
+        try:
+            handler(**kwargs)
+            jobs.commit()
+            outbox.deliver_new()
+        except Exception:
+            db.session.rollback()
+            outbox.forget_new()
+            metrics.JOBS.labels(name, "failed").inc()
+            log.exception("job %s handler %s failed", name, handler.__qualname__)
+            return
+        log.info("job %s done", name)
+        metrics.JOBS.labels(name, "done").inc()
 
 
 def run_pending(pending_id: int) -> str:
@@ -126,7 +135,16 @@ def run_pending(pending_id: int) -> str:
     if row is None:
         db.session.rollback()
         return "skipped"
-    name, kwargs = row.name, json.loads(row.kwargs)
+    name = row.name
+    # The job's lines carry the id of the request that deferred it.
+    with logs.bound(request_id=row.request_id, job=name, pending_job_id=pending_id):
+        outcome = _run_locked(row)
+    metrics.JOBS.labels(name, outcome).inc()
+    return outcome
+
+
+def _run_locked(row: PendingJob) -> str:
+    pending_id, name, kwargs = row.id, row.name, json.loads(row.kwargs)
     try:
         jobs.handler_for(name)(**kwargs)
         row = db.session.get(PendingJob, pending_id)
@@ -150,6 +168,7 @@ def run_pending(pending_id: int) -> str:
         db.session.commit()
         log.exception("job %s #%s failed; retry in %s", name, pending_id, delay)
         return "failed"
+    log.info("job %s #%s done", name, pending_id)
     outbox.deliver_new()
     return "done"
 

@@ -18,6 +18,7 @@ from datetime import datetime, timedelta
 from flask import current_app
 from sqlalchemy import select, text, update
 
+from planet import metrics
 from planet.dbutil import dialect_insert
 from planet.extensions import db
 from planet.models import utcnow
@@ -204,11 +205,13 @@ def _deliver_one(conn, row, mail) -> str:
             last_error=last_error,
             next_attempt_at=utcnow() + BACKOFF[min(attempts, len(BACKOFF) - 1)],
         )
-        log.warning("outbox %s to %s failed: %s", row.id, row.recipient, last_error)
+        log.warning("outbox %s failed: %s", row.id, last_error)
+        metrics.MAIL.labels("failed").inc()
         return "failed"
     if async_marks():
         conn.execute(text("SET LOCAL synchronous_commit = off"))
     _store(conn, row.id, attempts=attempts + 1, sent_at=utcnow())
+    metrics.MAIL.labels("sent").inc()
     return "sent"
 
 

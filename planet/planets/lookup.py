@@ -9,7 +9,7 @@ from flask_login import current_user
 from sqlalchemy import and_, bindparam, select
 from sqlalchemy.orm import lazyload
 
-from planet import policy
+from planet import logs, policy
 from planet.extensions import db
 from planet.planets.models import Membership, Planet
 from planet.web import clock
@@ -39,12 +39,14 @@ def planet_or_404(slug: str) -> Planet:
         planet = db.session.scalar(_planet_statement(False), {"slug": slug})
         if planet is None:
             abort(404)
+        logs.bind(planet_id=planet.id)
         clock.remember_planet_zone(planet)
         return planet
     row = db.session.execute(_planet_statement(True), {"slug": slug, "user_id": user.id}).first()
     if row is None:
         abort(404)
     planet, membership = row
+    logs.bind(planet_id=planet.id)
     policy.prime_standing(user, planet, membership)
     clock.remember_planet_zone(planet)
     return planet

@@ -6,6 +6,7 @@ from __future__ import annotations
 from datetime import timedelta
 
 import pytest
+from prometheus_client import REGISTRY
 from sqlalchemy import select
 
 from payments import dunning, grant, renewals
@@ -137,3 +138,17 @@ def test_a_new_planet_gets_the_default_grace(make):
     planet = make.planet()
     db.session.commit()
     assert planet.renewal_grace_days == DEFAULT_RENEWAL_GRACE_DAYS == 7
+
+
+def test_renewal_outcomes_are_counted_for_metrics(make, provider, paid_planet):
+    def counted(outcome: str) -> float:
+        value = REGISTRY.get_sample_value("planet_renewal_attempts_total", {"outcome": outcome})
+        return value or 0.0
+
+    failed_before = counted("failed")
+    succeeded_before = counted("succeeded")
+    _declining_renewer(make, provider, paid_planet)
+    summary = dunning.sweep_renewals(utcnow())
+    assert summary.get("failed") == 1
+    assert counted("failed") == failed_before + 1
+    assert counted("succeeded") == succeeded_before

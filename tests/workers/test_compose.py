@@ -123,9 +123,10 @@ def test_every_long_running_service_has_a_health_check():
 
 def test_the_environment_sets_what_the_code_reads_and_nothing_else():
     services = _compose()["services"]
+    shared = _compose()["x-planet"]["environment"]
     environments = [services[name]["environment"] for name in PLANET_SERVICES]
-    assert all(env == environments[0] for env in environments)
-    set_by_compose = set(environments[0])
+    assert all(shared.items() <= env.items() for env in environments)
+    set_by_compose = set().union(*environments)
     read_by_code = settings_read_by_code()
     unknown = sorted(set_by_compose - read_by_code)
     assert not unknown, f"compose sets variables the code never reads: {unknown}"
@@ -156,3 +157,15 @@ def test_the_bucket_is_created_private():
     assert "mc mb --ignore-existing planet/planet-uploads" in command
     assert "mc anonymous set none planet/planet-uploads" in command
     assert _compose()["x-planet"]["environment"]["S3_BUCKET"] == "planet-uploads"
+
+
+def test_compose_runs_metrics_in_multiprocess_mode_with_a_private_worker_port():
+    compose = yaml.safe_load((ROOT / "docker-compose.yml").read_text())
+    services = compose["services"]
+    for name in ("web", "worker"):
+        assert services[name]["environment"]["PROMETHEUS_MULTIPROC_DIR"]
+    worker = services["worker"]
+    port = worker["environment"]["WORKER_METRICS_PORT"]
+    assert int(port) > 0 and port in worker["expose"] and "ports" not in worker
+    assert "METRICS_TOKEN" in services["web"]["environment"]
+    assert (ROOT / "gunicorn.conf.py").exists()
