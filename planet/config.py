@@ -95,6 +95,8 @@ def load_config() -> dict:
         "RATELIMIT_ENABLED": _bool("RATELIMIT_ENABLED", True),
         "RATELIMIT_STORAGE_URI": os.environ.get("RATELIMIT_STORAGE_URI", redis_url or "memory://"),
         "RATELIMIT_HEADERS_ENABLED": True,
+        # Namespaces the counters when several Planet installations share one Redis.
+        "RATELIMIT_KEY_PREFIX": _str("RATELIMIT_KEY_PREFIX", "planet"),
         # Redis down must not take log-in down: count in memory until it is back.
         "RATELIMIT_IN_MEMORY_FALLBACK_ENABLED": True,
         "RATELIMIT_SWALLOW_ERRORS": True,

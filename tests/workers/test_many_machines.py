@@ -15,6 +15,7 @@ import socket
 import subprocess
 import sys
 import time
+import uuid
 from html.parser import HTMLParser
 
 import pytest
@@ -170,6 +171,7 @@ def test_two_web_and_two_worker_processes_share_nothing_local(
         WEB_CONCURRENCY=2,
         RATELIMIT_ENABLED=1,
         RATELIMIT_STORAGE_URI=worker_broker_url,
+        RATELIMIT_KEY_PREFIX=f"many-{uuid.uuid4().hex[:8]}",  # apart from concurrent tests
         LOGIN_RATE_LIMIT="5 per minute",
     )
     workers = [real_worker(), real_worker()]
