@@ -20,7 +20,7 @@ from __future__ import annotations
 
 import os
 
-from payments import notices, tasks  # noqa: F401  register the inline job handlers
+from payments import exports, notices, tasks  # noqa: F401  register job handlers, export sections
 
 
 def _bool(name: str, default: bool) -> bool:

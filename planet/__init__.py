@@ -26,6 +26,7 @@ BLUEPRINTS = [
     "planet.messages.views:bp",
     "planet.engagement.views:bp",
     "planet.notifications.views:bp",
+    "planet.exports.views:bp",
     "payments.views:bp",
 ]
 
@@ -36,6 +37,7 @@ JOB_HANDLER_MODULES = [
     "planet.notifications.handlers",
     "planet.engagement.insights.activity",
     "planet.engagement.insights.health_snapshot",
+    "planet.exports.services",
     "payments.tasks",
     "payments.notices",
 ]
@@ -127,6 +129,7 @@ def _import_models() -> None:
         "planet.engagement.insights.models",
         "planet.notifications.models",
         "planet.members.models",
+        "planet.exports.models",
         "payments.models",
         "workers.models",
     ):

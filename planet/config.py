@@ -157,6 +157,8 @@ def load_config() -> dict:
         "DIGEST_BATCH_SIZE": _int("DIGEST_BATCH_SIZE", 500),  # members per digest task
         # Pages
         "PAGE_SIZE": _int("PAGE_SIZE", 20),
+        # How long a prepared export (a ZIP of a planet or of one person's data) can be downloaded.
+        "EXPORT_RETENTION_DAYS": _int("EXPORT_RETENTION_DAYS", 7),
         "FRAGMENT_CACHE_SIZE": _int("FRAGMENT_CACHE_SIZE", 4096),  # 0 switches it off
         "HEALTH_LIVE_MAX_MEMBERS": _int("HEALTH_LIVE_MAX_MEMBERS", 2000),
         # Logs and metrics (planet/logs.py, planet/metrics.py, workers/metrics.py)

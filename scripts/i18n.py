@@ -26,7 +26,7 @@ AREAS: dict[str, list[str]] = {
     "accounts": ["planet/accounts", "templates/accounts"],
     "planets": ["planet/planets", "planet/members", "planet/messages", "planet/discovery",
                 "planet/demo.py", "templates/planets", "templates/members", "templates/messages",
-                "templates/discovery"],
+                "templates/discovery", "planet/exports", "templates/exports"],
     "content": ["planet/content", "templates/content"],
     "engagement": ["planet/engagement", "templates/engagement"],
     "payments": ["payments", "templates/payments"],

@@ -60,6 +60,7 @@ PERIODIC: dict[str, Periodic] = {
             "billing",
         ),
         Periodic("settlement", "payments.settlement:sweep_settlement", 3600.0, HOUR, "billing"),
+        Periodic("exports", "planet.exports.services:expire_due", 3600.0, HOUR),
         # Weekly payouts, Monday 02:00 UTC.
         Periodic(
             "payouts",

@@ -35,6 +35,7 @@ TABS = (
     ("content.reports", Action.MODERATE),
     ("payments.income", Action.VIEW_INCOME),
     ("engagement.health", Action.VIEW_HEALTH),
+    ("exports.planet_export", Action.EXPORT_PLANET),
     ("planets.settings", Action.EDIT_SETTINGS),
 )
 

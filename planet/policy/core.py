@@ -66,6 +66,7 @@ class Action(enum.StrEnum):
     VOTE = "vote"
     RUN_LOTTERY = "run_lottery"
     VIEW_HEALTH = "view_health"
+    EXPORT_PLANET = "export_planet"
 
 
 class MemberState(enum.StrEnum):

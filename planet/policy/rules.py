@@ -228,4 +228,6 @@ RULES: dict[Action, Rule] = {
     Action.VOTE: MemberWrites,
     Action.RUN_LOTTERY: RoleWrites(*MODERATORS),
     Action.VIEW_HEALTH: HasRole(Role.OWNER),
+    # The whole planet, members and money included: its owner only (admins have no money).
+    Action.EXPORT_PLANET: HasRole(Role.OWNER),
 }  # fmt: skip

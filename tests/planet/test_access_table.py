@@ -19,6 +19,7 @@ import pytest
 from sqlalchemy import func, select
 
 from planet.content.models import Answer, Comment, Report, Topic, TopicKind
+from planet.exports.models import DataExport
 from planet.extensions import db
 from planet.messages.models import Message
 from planet.models import utcnow
@@ -119,6 +120,7 @@ EXPECTED: dict[str, dict[str, frozenset]] = {
     "events": {"default": ACTIVE},
     "points": {"default": ACTIVE},
     "health": {"default": OWNER},
+    "export_planet": {"default": OWNER},
 }
 
 
@@ -287,6 +289,15 @@ ROUTES: dict[str, Route] = {
     "events": Route("GET", lambda w, who: w.url("events")),
     "points": Route("GET", lambda w, who: w.url("points")),
     "health": Route("GET", lambda w, who: w.url("health")),
+    "export_planet": Route(
+        "POST",
+        lambda w, who: w.url("export"),
+        done=lambda w, who: bool(
+            _count(
+                DataExport, DataExport.user_id == w.uid(who), DataExport.planet_id == w.planet_id
+            )
+        ),
+    ),
 }
 
 
