@@ -137,6 +137,10 @@ def load_config() -> dict:
         "CELERY_UNACKED_RESTORE_INTERVAL": _int("CELERY_UNACKED_RESTORE_INTERVAL", 10),
         "CELERY_BROKER_KEYPREFIX": _str("CELERY_BROKER_KEYPREFIX", ""),
         "DIGEST_BATCH_SIZE": _int("DIGEST_BATCH_SIZE", 500),  # members per digest task
+        # Importing existing members (planet/members/imports.py)
+        "IMPORT_MAX_ROWS": _int("IMPORT_MAX_ROWS", 10_000),
+        "IMPORT_MAX_BYTES": _int("IMPORT_MAX_BYTES", 2 * 1024 * 1024),
+        "IMPORT_CHUNK_SIZE": _int("IMPORT_CHUNK_SIZE", 500),  # invitations per worker job
         # Pages
         "PAGE_SIZE": _int("PAGE_SIZE", 20),
         "FRAGMENT_CACHE_SIZE": _int("FRAGMENT_CACHE_SIZE", 4096),  # 0 switches it off

@@ -36,6 +36,8 @@ TABS = (
     ("payments.income", Action.VIEW_INCOME),
     ("engagement.health", Action.VIEW_HEALTH),
     ("planets.settings", Action.EDIT_SETTINGS),
+    ("members.import_members", Action.IMPORT_MEMBERS),
+    ("members.comp_seats", Action.GRANT_COMP_SEAT),
 )
 
 

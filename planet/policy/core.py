@@ -46,6 +46,9 @@ class Action(enum.StrEnum):
     REMOVE_MEMBER = "remove_member"  # target: Membership
     BAN_MEMBER = "ban_member"  # target: Membership
     MANAGE_ROLES = "manage_roles"  # target: Membership (optional)
+    IMPORT_MEMBERS = "import_members"  # invite people who paid elsewhere
+    GRANT_COMP_SEAT = "grant_comp_seat"  # a free membership for a guest, a partner, a prize
+    ACCEPT_INVITATION = "accept_invitation"  # a one-time link from an import
     # Planet and money
     EDIT_SETTINGS = "edit_settings"
     DISSOLVE = "dissolve"

@@ -116,6 +116,7 @@ def _values(world, variant: int = 0) -> dict:
         "pid": 1,
         "lid": 1,
         "sid": 1,
+        "import_id": 1,
     }
 
 
