@@ -1,4 +1,5 @@
-"""Imports of existing members, their one-time invitations, and where a membership came from
+"""Imports of existing members, their one-time invitations, gift codes, and where a
+membership came from
 
 Revision ID: f3a9c2d81e64
 Revises: edd599ebd203
@@ -86,6 +87,40 @@ def upgrade():
     )  # fmt: skip
     with op.batch_alter_table("member_invitations", schema=None) as batch_op:
         batch_op.create_index("ix_member_invitations_import", ["import_id", "id"], unique=False)
+    op.create_table(
+        "payment_gift_codes",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("planet_id", sa.Integer(), nullable=False),
+        sa.Column("payment_id", sa.Integer(), nullable=False),
+        sa.Column("buyer_id", sa.Integer(), nullable=False),
+        sa.Column("code", sa.String(length=32), nullable=False),
+        sa.Column("recipient_email", sa.String(length=254), nullable=False),
+        sa.Column("paid_at", sa.DateTime(timezone=True), nullable=True),
+        sa.Column("redeemed_at", sa.DateTime(timezone=True), nullable=True),
+        sa.Column("redeemed_by_id", sa.Integer(), nullable=True),
+        sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
+        sa.ForeignKeyConstraint(
+            ["buyer_id"], ["users.id"],
+            name=op.f("fk_payment_gift_codes_buyer_id_users"), ondelete="CASCADE",
+        ),
+        sa.ForeignKeyConstraint(
+            ["payment_id"], ["payments.id"],
+            name=op.f("fk_payment_gift_codes_payment_id_payments"), ondelete="CASCADE",
+        ),
+        sa.ForeignKeyConstraint(
+            ["planet_id"], ["planets.id"],
+            name=op.f("fk_payment_gift_codes_planet_id_planets"), ondelete="CASCADE",
+        ),
+        sa.ForeignKeyConstraint(
+            ["redeemed_by_id"], ["users.id"],
+            name=op.f("fk_payment_gift_codes_redeemed_by_id_users"), ondelete="SET NULL",
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_payment_gift_codes")),
+        sa.UniqueConstraint("code", name=op.f("uq_payment_gift_codes_code")),
+        sa.UniqueConstraint("payment_id", name=op.f("uq_payment_gift_codes_payment_id")),
+    )  # fmt: skip
+    with op.batch_alter_table("payment_gift_codes", schema=None) as batch_op:
+        batch_op.create_index("ix_payment_gift_codes_buyer", ["buyer_id", "id"], unique=False)
     with op.batch_alter_table("memberships", schema=None) as batch_op:
         batch_op.add_column(
             sa.Column(
@@ -103,6 +138,9 @@ def downgrade():
     with op.batch_alter_table("memberships", schema=None) as batch_op:
         batch_op.drop_index("ix_memberships_planet_source")
         batch_op.drop_column("source")
+    with op.batch_alter_table("payment_gift_codes", schema=None) as batch_op:
+        batch_op.drop_index("ix_payment_gift_codes_buyer")
+    op.drop_table("payment_gift_codes")
     with op.batch_alter_table("member_invitations", schema=None) as batch_op:
         batch_op.drop_index("ix_member_invitations_import")
     op.drop_table("member_invitations")

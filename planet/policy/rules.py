@@ -214,6 +214,10 @@ RULES: dict[Action, Rule] = {
     Action.ACCEPT_INVITATION: All(MayPay, Check(lambda ctx: ctx.standing.role is not Role.OWNER
                                                 or not ctx.standing.active,
                                                 _l("You own this planet."), 409)),
+    Action.GIVE_GIFT: MayPay,
+    Action.JOIN_BY_GIFT: All(MayPay, Check(lambda ctx: ctx.standing.role is not Role.OWNER
+                                           or not ctx.standing.active,
+                                           _l("You own this planet."), 409)),
     Action.EDIT_SETTINGS: RoleWrites(Role.OWNER),
     Action.DISSOLVE: RoleWrites(Role.OWNER),
     Action.VIEW_INCOME: HasRole(Role.OWNER),

@@ -105,6 +105,8 @@ EXPECTED: dict[str, dict[str, frozenset]] = {
     # Bringing in people who paid elsewhere, or granting free seats: the owner's alone.
     "import_members": {"default": OWNER, "dissolved": NOBODY},
     "grant_comp_seat": {"default": OWNER, "dissolved": NOBODY},
+    # Anyone signed in and not banned may buy a year of a paid planet for someone else.
+    "give_gift": {"default": NOT_BANNED - {"anonymous"}, "dissolved": NOBODY},
     "remove": {"default": MODS},
     "ban": {"default": OWNER},
     "dissolve": {"default": OWNER, "dissolved": NOBODY},
@@ -266,6 +268,7 @@ ROUTES: dict[str, Route] = {
         done=lambda w, who: w.membership("author").role is Role.ADMIN,
     ),
     "import_members": Route("GET", lambda w, who: w.url("members/import")),
+    "give_gift": Route("GET", lambda w, who: w.url("gift")),
     "grant_comp_seat": Route(
         "POST",
         lambda w, who: w.url("members/free-seats"),

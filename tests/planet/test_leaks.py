@@ -269,6 +269,7 @@ VISITOR_ROUTES = {
     "members.join",
     "payments.join_free",
     "payments.trial",
+    "payments.gift",  # buying a year of B for someone else, like its checkout
     "messages.thread",  # a conversation with B's owner: A's owner's own messages
     "messages.mark_read",
 }
