@@ -137,6 +137,10 @@ def redeem_gift(user, raw_code, *, rules_accepted: bool) -> tuple[Planet, object
     )
     gift.redeemed_at = now
     gift.redeemed_by_id = user.id
+    # The payment now pays for this period: a refund of it takes the period back
+    # (payments/refunds.py:take_back_period), as for any paid year.
+    payment.membership_id = membership.id
+    payment.period_start, payment.period_end = start, membership.expires_at
     db.session.flush()
     return planet, membership
 

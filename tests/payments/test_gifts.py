@@ -5,13 +5,15 @@ membership); unknown and used codes answer alike; attempts are rate-limited."""
 from __future__ import annotations
 
 import threading
+from datetime import timedelta
 
 import pytest
 from sqlalchemy import func, select
 
-from payments import checkout, gifts, grant
+from payments import checkout, gifts, grant, refunds
 from payments.models import GiftCode, LedgerEntry, Payment, PaymentKind, PaymentStatus
 from planet import jobs
+from planet.accounts.models import User
 from planet.extensions import db
 from planet.models import utcnow
 from planet.planets.models import Membership, MembershipSource
@@ -31,7 +33,9 @@ def count(model, *where) -> int:
 def buy_gift(client, planet, recipient=""):
     response = client.post(f"/p/{planet.slug}/gift", data={"recipient_email": recipient})
     assert response.status_code == 302, response.get_data(as_text=True)[:500]
-    return db.session.scalar(select(Payment).where(Payment.kind == PaymentKind.GIFT))
+    return db.session.scalar(
+        select(Payment).where(Payment.kind == PaymentKind.GIFT).order_by(Payment.id.desc())
+    )
 
 
 def paid_gift(app, make, planet, provider, recipient="") -> GiftCode:
@@ -73,6 +77,8 @@ def test_a_gift_grants_the_buyer_nothing_and_its_code_works_once(
     assert db.session.scalar(select(func.sum(LedgerEntry.amount))) == paid_planet.price_amount
     status_page = client.get(f"/payments/{payment.id}").get_data(as_text=True)
     assert code in status_page
+    mine = client.get("/me/memberships").get_data(as_text=True)
+    assert f'/payments/{payment.id}">Gift code' in mine and "Redeem a gift code" in mine
 
     assert tab.post("/gifts/redeem", data={"code": code.lower()}).status_code == 302
     membership = db.session.scalar(select(Membership).where(Membership.user_id == bob.id))
@@ -126,3 +132,33 @@ def test_one_code_redeemed_by_20_requests_at_once_makes_one_membership(
     db.session.expire_all()
     assert count(Membership, Membership.source == MembershipSource.GIFT) == 1
     assert db.session.get(GiftCode, gift_id).redeemed_by_id is not None
+
+
+def test_a_refunded_gift_takes_its_year_back_and_its_code_stops(app, make, provider, paid_planet):
+    gift = paid_gift(app, make, paid_planet, provider)
+    payment = db.session.get(Payment, gift.payment_id)
+    rita = make.user(email="rita@example.com")
+    db.session.commit()
+    tab = app.test_client()
+    login(tab, rita)
+    assert tab.post("/gifts/redeem", data={"code": gift.code}).status_code == 302
+    owner = db.session.get(User, paid_planet.owner_id)
+    refunds.refund_payment(payment, Who(owner))
+    jobs.commit()
+    membership = db.session.scalar(select(Membership).where(Membership.user_id == rita.id))
+    assert not membership.is_entitled_at(utcnow() + timedelta(days=2))
+    unused = paid_gift(app, make, paid_planet, provider)
+    refunds.refund_payment(db.session.get(Payment, unused.payment_id), Who(owner))
+    jobs.commit()
+    other = app.test_client()
+    login(other, make.user())
+    assert other.post("/gifts/redeem", data={"code": unused.code}).status_code == 400
+
+
+def test_gift_links_where_a_person_would_look(client, make, paid_planet):
+    login(client, make.user())
+    gift_link = f'href="/p/{paid_planet.slug}/gift"'
+    for page in (f"/p/{paid_planet.slug}/about", f"/p/{paid_planet.slug}/checkout"):
+        text = client.get(page).get_data(as_text=True)
+        assert gift_link in text and 'href="/gifts/redeem"' in text, page
+    assert 'href="/gifts/redeem"' in client.get("/me/memberships").get_data(as_text=True)

@@ -311,3 +311,15 @@ def test_one_link_used_from_ten_tabs_at_once_makes_one_membership(app, make, log
     assert count(Membership, Membership.user_id == gail.id) == 1
     assert db.session.get(type(planet), planet.id).member_count == members_before + 1
     assert db.session.get(Invitation, invitation.id).accepted_by_id == gail.id
+
+
+def test_a_file_of_100000_rows_is_refused_whole_with_a_clear_reason(app, client, owner_planet):
+    data = csv_bytes([[f"P{n}", f"p{n}@example.com", NEXT_YEAR, ""] for n in range(100_000)])
+    too_big = upload(client, data)
+    assert too_big.status_code == 400
+    assert "larger than 2.0 MB" in too_big.get_data(as_text=True)
+    app.config["IMPORT_MAX_BYTES"] = 10 * 1024 * 1024  # past the size limit: the row limit
+    too_long = upload(client, data)
+    assert too_long.status_code == 400
+    assert "100,000 rows; at most 10,000" in too_long.get_data(as_text=True)
+    assert count(MemberImport) == 0 and count(Invitation) == 0
