@@ -70,3 +70,17 @@ class PayoutAccountForm(FlaskForm):
     account_id = StringField(
         _l("Stripe connected account id (acct_...)"), validators=[Optional(), Length(max=64)]
     )
+
+
+class GiftForm(FlaskForm):
+    """Buy a year of a planet for someone else (payments/gifts.py)."""
+
+    recipient_email = StringField(
+        _l("Their email address (optional: we mail them the code)"),
+        validators=[Optional(), Length(max=254)],
+    )
+
+
+class RedeemGiftForm(FlaskForm):
+    code = StringField(_l("Gift code"), validators=[DataRequired(), Length(max=40)])
+    accept_rules = accept_rules_field()

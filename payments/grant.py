@@ -76,6 +76,8 @@ def apply_payment_success(payment: Payment, intent: dict | None, now: datetime) 
         log.warning("payment %s does not match the provider's intent; ignored", payment.id)
         return "mismatch"
     planet = db.session.get(Planet, payment.planet_id)
+    if payment.kind is PaymentKind.GIFT:
+        return _apply_gift(payment, planet, intent, now)
     membership = members.get_membership(planet.id, payment.user_id, lock=True)
     if membership is not None:
         db.session.refresh(membership)
@@ -133,6 +135,28 @@ def apply_payment_success(payment: Payment, intent: dict | None, now: datetime) 
                 user_id=payment.user_id,
             )
     return "granted"
+
+
+def _apply_gift(payment: Payment, planet: Planet, intent: dict | None, now: datetime) -> str:
+    """A gift grants the buyer nothing: the split is written and the gift code starts to work
+    (payments/gifts.py)."""
+    from payments.gifts import gift_paid
+
+    states.transition(payment, PaymentStatus.SUCCEEDED)
+    payment.paid_at = now
+    if intent is not None:
+        payment.payment_method_id = intent.get("payment_method") or payment.payment_method_id
+    shares = ledger.split(
+        payment.amount,
+        fee_bps=ledger.fee_bps(),
+        referral_bps=0,
+        referrer_id=None,
+        owner_id=planet.owner_id,
+        partners=[(p.user_id, p.share_bps) for p in partners_of(planet)],
+    )
+    ledger.write_payment_split(payment, shares, now)
+    gift_paid(payment, now)
+    return "gift"
 
 
 def mark_payment_failed(payment: Payment, message: str) -> None:

@@ -146,6 +146,8 @@ class PaymentKind(enum.StrEnum):
     JOIN = "join"
     RENEWAL = "renewal"
     AUTO_RENEWAL = "auto_renewal"
+    GIFT = "gift"
+    """A year bought for someone else: makes a gift code, grants the buyer nothing."""
 
 
 class PaymentStatus(enum.StrEnum):
@@ -439,3 +441,27 @@ class ProviderMismatch(CreatedAtMixin, db.Model):
 
     def __repr__(self) -> str:
         return model_repr(self, "kind", "provider_object_id", "action")
+
+
+class GiftCode(CreatedAtMixin, db.Model):
+    """A year of a planet bought as a gift (payments/gifts.py): the code is made with the
+    payment, usable once the verified payment succeeded, and redeemed once, under its row lock."""
+
+    __tablename__ = "payment_gift_codes"
+    __table_args__ = (Index("ix_payment_gift_codes_buyer", "buyer_id", "id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    planet_id: Mapped[int] = mapped_column(ForeignKey("planets.id", ondelete="CASCADE"))
+    payment_id: Mapped[int] = mapped_column(
+        ForeignKey("payments.id", ondelete="CASCADE"), unique=True
+    )
+    buyer_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"))
+    code: Mapped[str] = mapped_column(String(32), unique=True)
+    """Random and unguessable (about 80 bits); what the recipient types."""
+    recipient_email: Mapped[str] = mapped_column(String(254), default="")
+    paid_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    redeemed_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    redeemed_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+
+    def __repr__(self) -> str:
+        return model_repr(self, "planet_id", "payment_id", "redeemed_at")

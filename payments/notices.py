@@ -1,4 +1,5 @@
-"""Notifications about money: payment received, refund done, a dispute, renewal failed.
+"""Notifications about money: payment received, refund done, a dispute, renewal failed, a
+gift's code for its recipient.
 
 Handlers of jobs that payments defers; they live here because they read payment data
 (planet's core never imports payments).
@@ -6,11 +7,17 @@ Handlers of jobs that payments defers; they live here because they read payment 
 
 from __future__ import annotations
 
+from flask import render_template
+from flask_babel import gettext as _
+from sqlalchemy import select
+
 from payments.dunning import latest_attempt_number
-from payments.models import Dispute, Payment, Refund
+from payments.models import Dispute, GiftCode, Payment, Refund
 from planet import jobs
+from planet.accounts.models import User
 from planet.extensions import db
-from planet.notifications import services
+from planet.mail import in_recipient_language
+from planet.notifications import outbox, services
 from planet.notifications.models import Kind
 from planet.planets.models import Membership, Planet
 from planet.web.links import external_url
@@ -90,3 +97,42 @@ def renewal_failed(membership_id: int, **_ignored) -> None:
             "memberships_link": external_url("payments.my_memberships"),
         },
     )
+
+
+@jobs.handler("payments.gift_mail")
+def gift_mail(gift_id: int, **_ignored) -> None:
+    """Mail a paid gift's code to the recipient the buyer named, once (keyed by the gift), in
+    the recipient's language if they have an account, else the buyer's."""
+    gift = db.session.get(GiftCode, gift_id)
+    if gift is None or not gift.recipient_email or gift.paid_at is None:
+        return
+    planet = db.session.get(Planet, gift.planet_id)
+    buyer = db.session.get(User, gift.buyer_id)
+    reader = db.session.scalar(select(User).where(User.email == gift.recipient_email))
+    with in_recipient_language(reader, buyer.locale):
+        subject = _("%(name)s gives you a year of %(planet)s", name=buyer.display_name,
+                    planet=planet.name)  # fmt: skip
+        context = {
+            "subject": subject,
+            "greeting": _("Hello,"),
+            "intro": _(
+                "%(name)s bought you a year of membership of %(planet)s. Your gift code is "
+                "%(code)s: open the link below and enter it, with your Planet account or a "
+                "new one.",
+                name=buyer.display_name,
+                planet=planet.name,
+                code=gift.code,
+            ),
+            "button": _("Redeem my gift"),
+            "link": external_url("payments.redeem_gift", code=gift.code),
+            "expiry": _("The code works once."),
+            "ignore": _("If you do not know this person, you can ignore this mail."),
+            "signature": _("— The Planet team"),
+        }
+        outbox.queue_email(
+            gift.recipient_email,
+            f"gift:{gift.id}",
+            subject,
+            render_template("email/accounts/action.txt", **context),
+            render_template("email/accounts/action.html", **context),
+        )

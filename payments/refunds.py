@@ -55,6 +55,7 @@ def refundable_payment(planet_id: int, user_id: int, now: datetime) -> Payment |
             Payment.planet_id == planet_id,
             Payment.user_id == user_id,
             Payment.status == PaymentStatus.SUCCEEDED,
+            Payment.kind != PaymentKind.GIFT,  # a gift is not the buyer's own membership
         )
         .order_by(Payment.id.desc())
         .limit(5)

@@ -34,6 +34,8 @@ BLUEPRINTS = [
 # `jobs.defer` knows every name before the first request.
 JOB_HANDLER_MODULES = [
     "planet.accounts.emails",
+    "planet.members.imports",
+    "planet.members.invitations",
     "planet.notifications.handlers",
     "planet.engagement.insights.activity",
     "planet.engagement.insights.health_snapshot",

@@ -155,6 +155,10 @@ def load_config() -> dict:
         "CELERY_UNACKED_RESTORE_INTERVAL": _int("CELERY_UNACKED_RESTORE_INTERVAL", 10),
         "CELERY_BROKER_KEYPREFIX": _str("CELERY_BROKER_KEYPREFIX", ""),
         "DIGEST_BATCH_SIZE": _int("DIGEST_BATCH_SIZE", 500),  # members per digest task
+        # Importing existing members (planet/members/imports.py)
+        "IMPORT_MAX_ROWS": _int("IMPORT_MAX_ROWS", 10_000),
+        "IMPORT_MAX_BYTES": _int("IMPORT_MAX_BYTES", 2 * 1024 * 1024),
+        "IMPORT_CHUNK_SIZE": _int("IMPORT_CHUNK_SIZE", 500),  # invitations per worker job
         # Pages
         "PAGE_SIZE": _int("PAGE_SIZE", 20),
         # How long a prepared export (a ZIP of a planet or of one person's data) can be downloaded.

@@ -197,3 +197,14 @@ ALLOWED_ATTRIBUTES["a"] = {"href", "title", "class"}
 def render_content(text: str, tag_url=None) -> str:
     """Like render_markdown, with each #hashtag linked to `tag_url(name)` when given."""
     return sanitize_html(_markdown.render(text or "", {"tag_url": tag_url} if tag_url else {}))
+
+
+_FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+
+
+def csv_safe(value: str) -> str:
+    """A cell for a CSV file someone opens in a spreadsheet: a value that would start a formula
+    (`=cmd|' /C calc'!A0`, `+`, `-`, `@`, a tab or a carriage return) gets a leading
+    apostrophe, so it is shown as text (OWASP's advice on CSV injection)."""
+    value = "" if value is None else str(value)
+    return "'" + value if value.startswith(_FORMULA_STARTS) else value

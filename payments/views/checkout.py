@@ -18,13 +18,14 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_required
 
-from payments import abandoned, coupon_audit, grant, pricing
+from payments import abandoned, coupon_audit, gifts, grant, pricing
 from payments import checkout as checkouts
 from payments.forms import (
     CheckoutForm,
 )
 from payments.gateway import GatewayError
 from payments.models import (
+    PaymentKind,
     PaymentStatus,
 )
 from payments.views import bp, int_or_400
@@ -240,6 +241,7 @@ def payment_status(payment_id):
         "payments/status.html",
         planet=planet,
         payment=payment,
+        gift=gifts.gift_of(payment) if payment.kind is PaymentKind.GIFT else None,
         stripe_js_url=current_app.config["STRIPE_JS_URL"],
         publishable_key=current_app.config["STRIPE_PUBLISHABLE_KEY"],
         timeout_minutes=current_app.config["PAYMENT_ACTION_TIMEOUT_MINUTES"],

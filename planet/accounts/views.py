@@ -101,6 +101,8 @@ def _entry_form(form, target: str, template: str):
 def signup():
     form = SignupForm()
     target = safe_next(form.next.data or request.args.get("next"))
+    if request.method == "GET":  # an invitation link prefills the address it was sent to
+        form.email.data = (request.args.get("email") or "")[: services.EMAIL_MAX]
     early = _entry_form(form, target, "accounts/signup.html")
     if early is not None:
         return early

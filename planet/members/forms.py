@@ -4,10 +4,13 @@ from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import BooleanField, SelectField
+from flask_wtf.file import FileAllowed, FileField, FileRequired
+from wtforms import BooleanField, EmailField, SelectField, StringField
 from wtforms.fields.choices import SelectChoice
+from wtforms.validators import DataRequired, InputRequired, Length, Optional
 
 from planet.planets.models import Role
+from planet.web.forms import DateField
 
 
 def accept_rules_field() -> BooleanField:
@@ -33,3 +36,29 @@ class RoleForm(FlaskForm):
 
 class ActionForm(FlaskForm):
     """A bare POST form (remove, ban, leave): only the CSRF token."""
+
+
+class ImportForm(FlaskForm):
+    """A CSV of people who already paid elsewhere (planet/members/import_file.py)."""
+
+    file = FileField(
+        _l("CSV file (UTF-8 or GBK)"),
+        validators=[FileRequired(_l("Please choose a CSV file.")),
+                    FileAllowed(["csv", "txt"], _l("Please choose a .csv file."))],
+    )  # fmt: skip
+
+
+class InvitationForm(FlaskForm):
+    accept_rules = accept_rules_field()
+
+
+class CompSeatForm(FlaskForm):
+    """A free membership the owner grants (planet/members/comp.py)."""
+
+    email = EmailField(_l("Their email address"), validators=[DataRequired(), Length(max=254)])
+    until = DateField(_l("Free until (inclusive)"), validators=[InputRequired()])
+    note = StringField(
+        _l("Why (only you see it)"),
+        validators=[Optional(), Length(max=120)],
+        description=_l("A guest, a partner, a prize…"),
+    )

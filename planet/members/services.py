@@ -19,7 +19,7 @@ from planet.errors import Conflict, NotAllowed, ServiceError
 from planet.extensions import db
 from planet.members.entitlement import paid_term_left, renewal_start
 from planet.models import utcnow
-from planet.planets.models import Membership, MembershipStatus, Planet, Role
+from planet.planets.models import Membership, MembershipSource, MembershipStatus, Planet, Role
 
 YEAR = timedelta(days=365)
 
@@ -55,11 +55,13 @@ def grant_membership(
     *,
     is_trial: bool = False,
     rules_accepted: bool = True,
+    source: MembershipSource = MembershipSource.PAID,
 ) -> Membership:
     """Make `user_id` an active member until `expires_at` (None: no expiry).
 
     Reuses the one row per (planet, user); a banned user is refused. Used by free joins,
-    confirmed payments and trials.
+    confirmed payments, trials, imports, complimentary seats and gifts (`source` says which,
+    so income and health count the free ones apart).
     """
     membership = get_membership(planet.id, user_id, lock=True)
     now = utcnow()
@@ -77,6 +79,7 @@ def grant_membership(
     membership.expires_at = expires_at
     membership.grace_until = None
     membership.is_trial = is_trial
+    membership.source = source
     membership.ended_at = None
     if rules_accepted:
         membership.rules_accepted_at = now

@@ -14,7 +14,7 @@ from sqlalchemy.orm import joinedload
 from planet import policy
 from planet.errors import Conflict
 from planet.extensions import db
-from planet.members import entitlement, services
+from planet.members import comp, entitlement, services
 from planet.members.forms import ActionForm, JoinForm, RoleForm
 from planet.models import utcnow
 from planet.planets.lookup import in_planet_or_404, planet_or_404
@@ -41,6 +41,12 @@ def _valid_post(form) -> None:
 def planet_rules_html(planet) -> str:
     """The planet's rules as sanitized HTML (templates/members/_rules.html)."""
     return render_markdown(planet.rules or "")
+
+
+@bp.app_template_global("seat_counts")
+def seat_counts(planet) -> dict[str, int]:
+    """Active members by seat: paid here, imported, complimentary, gifts (members/comp.py)."""
+    return comp.seat_counts(planet)
 
 
 @bp.app_template_global("paid_term_left")
@@ -151,3 +157,6 @@ def set_role(slug, membership_id):
     planet, membership = _member_action(slug, membership_id, policy.Action.MANAGE_ROLES, form)
     services.set_role(planet, current_user, membership, Role(form.role.data))
     return _back_to_roster(planet, _("The role was changed."))
+
+
+from planet.members import import_views  # noqa: E402, F401 - its routes are on this blueprint

@@ -37,6 +37,8 @@ TABS = (
     ("engagement.health", Action.VIEW_HEALTH),
     ("exports.planet_export", Action.EXPORT_PLANET),
     ("planets.settings", Action.EDIT_SETTINGS),
+    ("members.import_members", Action.IMPORT_MEMBERS),
+    ("members.comp_seats", Action.GRANT_COMP_SEAT),
 )
 
 

@@ -51,6 +51,19 @@ class MembershipStatus(enum.StrEnum):
     """Recorded by the expiry sweep; the request path already treats a past expiry as expired."""
 
 
+class MembershipSource(enum.StrEnum):
+    """How the current period was obtained: income and health count the free ones apart."""
+
+    PAID = "paid"
+    """Paid through checkout (or joined a free planet)."""
+    IMPORT = "import"
+    """Paid elsewhere, brought in by the owner's import (planet/members/imports.py)."""
+    COMP = "comp"
+    """A complimentary seat the owner granted (a guest, a partner, a prize)."""
+    GIFT = "gift"
+    """A year someone else bought and the member redeemed with a gift code."""
+
+
 DEFAULT_RENEWAL_GRACE_DAYS = 7
 MIN_RENEWAL_GRACE_DAYS = 7
 """The dunning grace must cover the last auto-renewal retry (payments.renewals.RETRY_AFTER)."""
@@ -154,6 +167,7 @@ class Membership(CreatedAtMixin, db.Model):
         Index("ix_memberships_user_id", "user_id"),
         Index("ix_memberships_planet_status", "planet_id", "status", "id"),
         Index("ix_memberships_expires_at", "status", "expires_at"),
+        Index("ix_memberships_planet_source", "planet_id", "source"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -171,6 +185,11 @@ class Membership(CreatedAtMixin, db.Model):
     grace_until: Mapped[datetime | None] = mapped_column(UTCDateTime())
     """Set while an auto-renewal is being retried: access continues until then."""
     is_trial: Mapped[bool] = mapped_column(Boolean, default=False)
+    source: Mapped[MembershipSource] = mapped_column(
+        Enum(MembershipSource, native_enum=False, length=16),
+        default=MembershipSource.PAID,
+        server_default=MembershipSource.PAID.name,
+    )
     rules_accepted_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     ended_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
 

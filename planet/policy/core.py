@@ -46,6 +46,11 @@ class Action(enum.StrEnum):
     REMOVE_MEMBER = "remove_member"  # target: Membership
     BAN_MEMBER = "ban_member"  # target: Membership
     MANAGE_ROLES = "manage_roles"  # target: Membership (optional)
+    IMPORT_MEMBERS = "import_members"  # invite people who paid elsewhere
+    GRANT_COMP_SEAT = "grant_comp_seat"  # a free membership for a guest, a partner, a prize
+    ACCEPT_INVITATION = "accept_invitation"  # a one-time link from an import
+    GIVE_GIFT = "give_gift"  # buy a year of the planet for someone else
+    JOIN_BY_GIFT = "join_by_gift"  # redeem a gift code
     # Planet and money
     EDIT_SETTINGS = "edit_settings"
     DISSOLVE = "dissolve"

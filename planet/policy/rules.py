@@ -209,6 +209,15 @@ RULES: dict[Action, Rule] = {
         OnTarget(lambda member, ctx: _active_now(member),
                  _l("Only active members can be given a role."), 409),
     ),
+    Action.IMPORT_MEMBERS: RoleWrites(Role.OWNER),
+    Action.GRANT_COMP_SEAT: RoleWrites(Role.OWNER),
+    Action.ACCEPT_INVITATION: All(MayPay, Check(lambda ctx: ctx.standing.role is not Role.OWNER
+                                                or not ctx.standing.active,
+                                                _l("You own this planet."), 409)),
+    Action.GIVE_GIFT: MayPay,
+    Action.JOIN_BY_GIFT: All(MayPay, Check(lambda ctx: ctx.standing.role is not Role.OWNER
+                                           or not ctx.standing.active,
+                                           _l("You own this planet."), 409)),
     Action.EDIT_SETTINGS: RoleWrites(Role.OWNER),
     Action.DISSOLVE: RoleWrites(Role.OWNER),
     Action.VIEW_INCOME: HasRole(Role.OWNER),

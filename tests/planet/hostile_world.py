@@ -21,6 +21,7 @@ from planet.engagement.events.models import Event
 from planet.engagement.homework.models import Assignment, Submission
 from planet.engagement.polls.models import Lottery, Poll, PollOption
 from planet.extensions import db
+from planet.members.models import MemberImport
 from planet.models import utcnow
 from tests.planet.access_helpers import SecurityWorld
 
@@ -224,6 +225,13 @@ class HostileWorld(SecurityWorld):
         assert apply_payment_success(payment, intent, utcnow()) != "mismatch"
         db.session.commit()
         self.ids["payment"] = payment.id
+        member_import = MemberImport(
+            planet_id=self.planet_id, created_by_id=self.uid("owner"), content_hash="0" * 64,
+            rows_json="[]", report_json="{}", total_rows=0,
+        )  # fmt: skip
+        db.session.add(member_import)
+        db.session.commit()
+        self.ids["import"] = member_import.id
         assert all(self.ids.values()), self.ids
 
     def url_values(self, endpoint: str) -> dict[str, object]:
@@ -245,6 +253,7 @@ class HostileWorld(SecurityWorld):
             "mid": self.mid("member"),
             "membership_id": self.mid("member"),
             "payment_id": self.ids["payment"],
+            "import_id": self.ids["import"],
             "user_id": self.uid("member"),
             "token": "not-a-token",
         }

@@ -21,6 +21,7 @@ from sqlalchemy import func, select
 from planet.content.models import Answer, Comment, Report, Topic, TopicKind
 from planet.exports.models import DataExport
 from planet.extensions import db
+from planet.members.models import Invitation
 from planet.messages.models import Message
 from planet.models import utcnow
 from planet.planets.models import Membership, MembershipStatus, Planet, PostingPolicy, Role
@@ -102,6 +103,11 @@ EXPECTED: dict[str, dict[str, frozenset]] = {
     "reply_to_staff": {"default": ACTIVE, "messages_off": ACTIVE, "dissolved": NOBODY},
     "settings": {"default": OWNER, "dissolved": NOBODY},
     "manage_roles": {"default": OWNER, "dissolved": NOBODY},
+    # Bringing in people who paid elsewhere, or granting free seats: the owner's alone.
+    "import_members": {"default": OWNER, "dissolved": NOBODY},
+    "grant_comp_seat": {"default": OWNER, "dissolved": NOBODY},
+    # Anyone signed in and not banned may buy a year of a paid planet for someone else.
+    "give_gift": {"default": NOT_BANNED - {"anonymous"}, "dissolved": NOBODY},
     "remove": {"default": MODS},
     "ban": {"default": OWNER},
     "dissolve": {"default": OWNER, "dissolved": NOBODY},
@@ -262,6 +268,19 @@ ROUTES: dict[str, Route] = {
         lambda w, who: w.url(f"members/{w.mid('author')}/role"),
         data=lambda w, who: {"role": "admin"},
         done=lambda w, who: w.membership("author").role is Role.ADMIN,
+    ),
+    "import_members": Route("GET", lambda w, who: w.url("members/import")),
+    "give_gift": Route("GET", lambda w, who: w.url("gift")),
+    "grant_comp_seat": Route(
+        "POST",
+        lambda w, who: w.url("members/free-seats"),
+        data=lambda w, who: {
+            "email": f"seat-{who}@example.com",
+            "until": (utcnow() + timedelta(days=200)).date().isoformat(),
+        },
+        done=lambda w, who: (
+            _count(Invitation, Invitation.contact == f"seat-{who}@example.com") == 1
+        ),
     ),
     "remove": Route(
         "POST",

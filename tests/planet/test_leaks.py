@@ -117,6 +117,7 @@ def _values(world, variant: int = 0) -> dict:
         "lid": 1,
         "sid": 1,
         "export_id": 1,
+        "import_id": 1,
     }
 
 
@@ -269,6 +270,7 @@ VISITOR_ROUTES = {
     "members.join",
     "payments.join_free",
     "payments.trial",
+    "payments.gift",  # buying a year of B for someone else, like its checkout
     "messages.thread",  # a conversation with B's owner: A's owner's own messages
     "messages.mark_read",
 }

@@ -27,6 +27,7 @@ from planet.engagement.insights import health, health_snapshot
 from planet.members.services import remove_member
 from planet.models import utcnow
 from planet.planets.models import Membership
+from planet.text import csv_safe
 from planet.web.cursors import decode_ints
 
 
@@ -145,12 +146,12 @@ def health_csv(slug, table):
     elif table == "members":
         writer.writerow(["user_id", "name", "topics", "answers", "comments", "other", "total"])
         for user_id, name, *counts in health.by_member_export(planet, now):
-            writer.writerow([user_id, _csv_safe(name), *counts])
+            writer.writerow([user_id, csv_safe(name), *counts])
     elif table == "cooling":
         report = health.cooling(planet, now, limit=100_000)
         writer.writerow(["user_id", "name", "baseline_activity", "recent_activity", "alert"])
         for user, base, recent in report.quiet:
-            writer.writerow([user.id, _csv_safe(user.display_name), base, recent, report.alert])
+            writer.writerow([user.id, csv_safe(user.display_name), base, recent, report.alert])
     elif table == "unanswered":
         writer.writerow(["topic_id", "asked_at", "asker", "addressee"])
         for topic in health.unanswered_questions(planet, now, limit=1000):
@@ -158,8 +159,8 @@ def health_csv(slug, table):
                 [
                     topic.id,
                     topic.created_at.isoformat(),
-                    _csv_safe(topic.author.display_name),
-                    _csv_safe(topic.addressee.display_name if topic.addressee else ""),
+                    csv_safe(topic.author.display_name),
+                    csv_safe(topic.addressee.display_name if topic.addressee else ""),
                 ]
             )
     elif table == "retention":
@@ -174,14 +175,9 @@ def health_csv(slug, table):
     else:
         writer.writerow(["user_id", "name", "activity"])
         for user_id, name, activity in health.least_active_export(planet, now):
-            writer.writerow([user_id, _csv_safe(name), activity])
+            writer.writerow([user_id, csv_safe(name), activity])
     return Response(
         out.getvalue(),
         mimetype="text/csv",
         headers={"Content-Disposition": f'attachment; filename="{planet.slug}-{table}.csv"'},
     )
-
-
-def _csv_safe(value: str) -> str:
-    """Defuse spreadsheet formulas in user-chosen names."""
-    return "'" + value if value[:1] in ("=", "+", "-", "@") else value
