@@ -28,12 +28,13 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 
 from payments import ledger, states
-from payments.models import Payment, PaymentKind, PaymentStatus
+from payments.models import Payment, PaymentKind, PaymentStatus, PlanetPricing
 from payments.pricing import check_currency, check_price, partners_of, pricing_of
 from payments.refunds import refund_at_provider, refund_in_full
 from planet import jobs, policy
 from planet.content.models import PaidStatus, Topic
 from planet.content.services import paid_questions as paid
+from planet.content.services.paid_questions import check_question_price
 from planet.errors import Conflict, NotFound, ServiceError
 from planet.extensions import db
 from planet.members.expiry import claim
@@ -50,7 +51,36 @@ def request_key(topic_id: int) -> str:
 
 
 def deadline_for(planet: Planet, paid_at: datetime) -> datetime:
-    return paid_at + timedelta(hours=pricing_of(planet).question_deadline_hours or 48)
+    return paid_at + timedelta(hours=pricing_of(planet).question_deadline_hours)
+
+
+# ---------------------------------------------------------------- the owner's settings
+
+
+def update_question_settings(
+    planet: Planet, actor, *, deadline_hours: int, guest_share_bps: int, peek_price: int
+) -> PlanetPricing:
+    """The owner's rules for paid questions: hours to answer, a guest's share, the peek price.
+    A deadline that would already have passed (0 or fewer hours) is refused."""
+    policy.require(actor, policy.Action.MANAGE_MONEY, planet)
+    if not isinstance(deadline_hours, int) or not 1 <= deadline_hours <= 720:
+        raise ServiceError(_l("The time to answer is between 1 and 720 hours."))
+    if not isinstance(guest_share_bps, int) or not 0 <= guest_share_bps <= 10000:
+        raise ServiceError(_l("A guest's share is between 0% and 100%."))
+    check_question_price(peek_price)
+    pricing = db.session.scalar(select(PlanetPricing).where(PlanetPricing.planet_id == planet.id))
+    if pricing is None:
+        pricing = PlanetPricing(planet_id=planet.id)
+        db.session.add(pricing)
+    pricing.question_deadline_hours = deadline_hours
+    pricing.guest_question_share_bps = guest_share_bps
+    pricing.peek_price = peek_price
+    db.session.flush()
+    return pricing
+
+
+def peek_price(planet: Planet) -> int:
+    return pricing_of(planet).peek_price
 
 
 # ---------------------------------------------------------------- paying
@@ -141,7 +171,7 @@ def start_peek(planet: Planet, user, topic: Topic, now: datetime | None = None) 
         if existing.status in UNFINISHED:
             return existing
         raise Conflict(_l("You have already paid to read this answer."))
-    return _new_payment(planet, user, PaymentKind.PEEK, topic, pricing_of(planet).peek_price, now)
+    return _new_payment(planet, user, PaymentKind.PEEK, topic, peek_price(planet), now)
 
 
 # ---------------------------------------------------------------- the verified payment

@@ -15,7 +15,7 @@ from datetime import datetime
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 
-from planet import jobs
+from planet import jobs, policy
 from planet.accounts.models import User
 from planet.content.models import (
     AnswerPeek,
@@ -96,6 +96,31 @@ def set_offer(planet: Planet, user, price: int | None, audience: Audience) -> Qu
     offer.audience = audience
     db.session.flush()
     return offer
+
+
+def visitor_offers(planet: Planet) -> list[tuple[QuestionOffer, User]]:
+    """The offers that take questions from visitors (the landing page shows them)."""
+    return [(o, u) for o, u in offers(planet) if o.audience in (Audience.VISITORS, Audience.BOTH)]
+
+
+def own_paid_questions(planet: Planet, user_id: int | None, limit: int = 20) -> list[Topic]:
+    """A person's paid questions in this planet, newest first (a visitor's way back to them)."""
+    if user_id is None:
+        return []
+    return list(
+        db.session.scalars(
+            select(Topic)
+            .where(
+                Topic.planet_id == planet.id,
+                Topic.author_id == user_id,
+                Topic.kind == TopicKind.QUESTION,
+                Topic.paid_status.is_not(None),
+                Topic.deleted_at.is_(None),
+            )
+            .order_by(Topic.id.desc())
+            .limit(limit)
+        )
+    )
 
 
 def priced_offer(planet: Planet, addressee_id) -> QuestionOffer:
@@ -216,6 +241,35 @@ def answer_access(topic, user_id: int | None) -> AnswerAccess:
     """The policy's target for reading (or peeking at) this topic's answer."""
     private = getattr(topic, "answer_private", False)
     return AnswerAccess(topic, peeked=bool(private and has_peeked(topic.id, user_id)))
+
+
+def hide_private_answers(planet: Planet, user, cards: list) -> list:
+    """The cards as this viewer may see them: a private answer they may not read is removed
+    (READ_ANSWER, with one query for their peeks among the cards)."""
+    private = [c for c in cards if getattr(c, "answer_private", False) and c.answer is not None]
+    if not private:
+        return cards
+    user_id = getattr(user, "id", None) if getattr(user, "is_authenticated", False) else None
+    peeked = set()
+    if user_id is not None:
+        peeked = set(
+            db.session.scalars(
+                select(AnswerPeek.topic_id).where(
+                    AnswerPeek.user_id == user_id,
+                    AnswerPeek.topic_id.in_([c.id for c in private]),
+                )
+            )
+        )
+    standing = policy.standing_of(user, planet)
+    shown = []
+    private_ids = {c.id for c in private}
+    for card in cards:
+        if card.id in private_ids:
+            access = AnswerAccess(card, peeked=card.id in peeked)
+            if not policy.decide_with_standing(standing, user, Action.READ_ANSWER, planet, access):
+                card = card.without_answer()
+        shown.append(card)
+    return shown
 
 
 def grant_peek(topic: Topic, user_id: int) -> bool:
