@@ -34,6 +34,7 @@ from planet.extensions import db
 from planet.messages.models import Message
 from planet.models import utcnow
 from planet.planets.models import Membership, MembershipStatus, Planet, PostingPolicy, Role
+from tests.payments.conftest import FakeProvider
 from tests.planet.access_helpers import (
     ANSWER_CANARY,
     COMMENT_CANARY,
@@ -50,7 +51,6 @@ from tests.planet.access_helpers import (
     module_app,
     refused_status,
 )
-from tests.payments.conftest import FakeProvider
 
 # ---------------------------------------------------------------- who
 
