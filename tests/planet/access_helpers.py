@@ -179,8 +179,9 @@ class SecurityWorld:
         payment = Payment(
             planet_id=planet.id, user_id=member.id, kind=PaymentKind.QUESTION,
             status=PaymentStatus.SUCCEEDED, amount=PAID_PRICE, list_price=PAID_PRICE,
-            currency=planet.currency, topic_id=waiting.id, provider_intent_id=f"pi_paid_waiting_{self.slug}",
-            paid_at=now, attempts=1, refunded_amount=0, created_at=now,
+            currency=planet.currency, topic_id=waiting.id,
+            provider_intent_id=f"pi_paid_waiting_{self.slug}", paid_at=now, attempts=1,
+            refunded_amount=0, created_at=now,
         )  # fmt: skip
         db.session.add(payment)
         db.session.flush()
