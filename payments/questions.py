@@ -282,7 +282,9 @@ def overdue(now: datetime):
     )
 
 
-def sweep_question_deadlines(now: datetime | None = None, limit: int | None = None, **_) -> dict:
+def sweep_question_deadlines(
+    now: datetime | None = None, limit: int | None = None, progress=None, **_
+) -> dict:
     """The periodic job: refund every paid question not answered by its deadline, each in its
     own transaction under its row lock (claimed with FOR UPDATE SKIP LOCKED, so a second
     sweep or worker takes other rows). A provider failure leaves that question for the next
@@ -301,6 +303,8 @@ def sweep_question_deadlines(now: datetime | None = None, limit: int | None = No
             _close_and_refund(topic, PaidStatus.EXPIRED, now)
             jobs.commit()
             report["refunded"] += 1
+            if progress:
+                progress(1)
         except ServiceError as error:
             db.session.rollback()
             log.warning("paid question %s: refund failed, retried next run: %s", topic.id, error)
