@@ -19,7 +19,6 @@ import argparse
 import itertools
 import json
 import logging
-from datetime import timedelta
 
 import sqlalchemy as sa
 import stripe
@@ -124,9 +123,7 @@ def generate(conn, *, total: int, due: int) -> None:
             ),
             {"n": total, "every": every, "due": due, "now": NOW, "price": PRICE},
         )
-    waiting_due = (
-        "FROM topics WHERE paid_status = :waiting AND due_at <= :now"  # the due ones only
-    )
+    waiting_due = "FROM topics WHERE paid_status = :waiting AND due_at <= :now"  # the due ones only
     conn.execute(
         sa.text(
             "INSERT INTO payments (planet_id, user_id, kind, status, amount, list_price, "
@@ -185,9 +182,7 @@ def measure(total: int, due: int) -> dict:
             with timed(f"re-run {total:,}") as rerun:
                 again = questions.sweep_question_deadlines(NOW)
             refunded = db.session.scalar(
-                sa.select(sa.func.count(Payment.id)).where(
-                    Payment.status == PaymentStatus.REFUNDED
-                )
+                sa.select(sa.func.count(Payment.id)).where(Payment.status == PaymentStatus.REFUNDED)
             )
             result = {
                 "total": total,
