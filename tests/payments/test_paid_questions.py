@@ -338,3 +338,26 @@ def test_split_parts_add_up_for_random_cases():
         )
         assert sum(s.amount for s in shares) == gross
         assert all(s.amount >= 0 for s in shares)
+
+
+def test_only_paid_questions_still_waiting_count_for_the_answerer(world):
+    """The Q&A tab's badge and the health page's unanswered list: a question not paid yet, or
+    refunded, waits for nobody."""
+    from planet.engagement.insights.health import unanswered_questions
+    from planet.planets import inbox
+
+    questions.ask_with_payment(world.planet, Who(world.member), addressee_id=world.guest.id,
+                               body="Not paid")  # fmt: skip
+    db.session.commit()
+    waiting = ask_and_pay(world, world.member)
+    verified(waiting)
+    declined = ask_and_pay(world, world.visitor)
+    verified(declined)
+    questions.decline(world.planet, Who(world.guest), db.session.get(Topic, declined.topic_id))
+    db.session.commit()
+    guest = Who(world.guest)
+    standing = policy.standing_of(guest, world.planet)
+    counts = inbox.waiting_counts(world.planet, guest, standing, {"content.questions"})
+    assert counts == {"content.questions": 1}
+    later = utcnow() + timedelta(days=3)
+    assert [t.id for t in unanswered_questions(world.planet, later)] == [waiting.topic_id]
