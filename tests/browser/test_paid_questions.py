@@ -1,7 +1,7 @@
 """Paid questions (付费提问): the guest sets a price open to visitors; a visitor (signed in, not
 a member) pays to ask the guest with localstripe's card element; the guest sees it first in the
-waiting list with its deadline and answers; the asker reads the answer. In Chinese on a phone
-and in English on a desktop (the guest on the other one)."""
+waiting list with its deadline and answers; the asker reads the answer. In Chinese and in
+English, the asker on a phone and on a desktop (the guest on the other one)."""
 
 from __future__ import annotations
 
@@ -16,7 +16,9 @@ pytestmark = pytest.mark.browser
 
 JOURNEYS = [
     pytest.param("growth-club", "zh-CN", MOBILE, DESKTOP, id="zh-phone"),
+    pytest.param("growth-club", "zh-CN", DESKTOP, MOBILE, id="zh-desktop"),
     pytest.param("indie-builders", "en", DESKTOP, MOBILE, id="en-desktop"),
+    pytest.param("indie-builders", "en", MOBILE, DESKTOP, id="en-phone"),
 ]
 PRICE = re.compile(r"\D12(\.00)?\b")  # ¥12, $12.00
 TEXT = {
