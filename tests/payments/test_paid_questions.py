@@ -361,3 +361,22 @@ def test_only_paid_questions_still_waiting_count_for_the_answerer(world):
     assert counts == {"content.questions": 1}
     later = utcnow() + timedelta(days=3)
     assert [t.id for t in unanswered_questions(world.planet, later)] == [waiting.topic_id]
+
+
+def test_late_and_replayed_events_change_nothing_after_a_refund(world, provider):
+    """A success event replayed after the decline, and the refund's own events, in any order:
+    one refund, the question stays closed, the ledger at zero."""
+    from payments import refunds
+
+    payment = ask_and_pay(world, world.member)
+    verified(payment)
+    questions.decline(world.planet, Who(world.guest), db.session.get(Topic, payment.topic_id))
+    db.session.commit()
+    for _ in range(3):
+        assert verified(db.session.get(Payment, payment.id)) == "already applied"
+        assert refunds.sync_refunds(db.session.get(Payment, payment.id)) == 0
+        db.session.commit()
+    assert len(provider_refunds(provider, payment)) == 1
+    assert db.session.scalar(select(func.count(Refund.id))) == 1
+    assert db.session.get(Topic, payment.topic_id).paid_status is PaidStatus.DECLINED
+    assert total(payment.id) == 0
