@@ -13,14 +13,16 @@ payments.reminders.sweep_reminders, payments.settlement.sweep_settlement / sweep
 payments.reconcile.sweep_reconcile(now, last_started).
 Jobs this package handles: "payments.process_event"(event_id), "planets.dissolved"(planet_id),
 and (payments.notices) "payments.payment_succeeded"(payment_id),
-"payments.refund_completed"(refund_id), "payments.renewal_failed"(membership_id).
+"payments.refund_completed"(refund_id), "payments.renewal_failed"(membership_id), and
+(payments.questions) "payments.question_answered"(topic_id); its periodic body
+payments.questions.sweep_question_deadlines refunds paid questions past their deadline.
 """
 
 from __future__ import annotations
 
 import os
 
-from payments import exports, notices, tasks  # noqa: F401  register job handlers, export sections
+from payments import exports, notices, questions, tasks  # noqa: F401  job handlers, export sections
 
 
 def _bool(name: str, default: bool) -> bool:

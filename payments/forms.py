@@ -4,11 +4,18 @@ from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import BooleanField, HiddenField, SelectField, StringField
+from wtforms import BooleanField, HiddenField, SelectField, StringField, TextAreaField
 from wtforms.validators import DataRequired, Length, NumberRange, Optional
 
+from planet.content.services.text import BODY_MAX
 from planet.members.forms import accept_rules_field
-from planet.web.forms import DateTimeLocalField, DecimalField, IntegerField, RequestKeyField
+from planet.web.forms import (
+    DateTimeLocalField,
+    DecimalField,
+    IntegerField,
+    PriceField,
+    RequestKeyField,
+)
 
 
 class CheckoutForm(FlaskForm):
@@ -84,3 +91,49 @@ class GiftForm(FlaskForm):
 class RedeemGiftForm(FlaskForm):
     code = StringField(_l("Gift code"), validators=[DataRequired(), Length(max=40)])
     accept_rules = accept_rules_field()
+
+
+class PaidAskForm(FlaskForm):
+    """A question to someone with a price: paid before the one asked sees it."""
+
+    body = TextAreaField(
+        _l("Your question"),
+        filters=[lambda value: value.strip() if isinstance(value, str) else value],
+        validators=[DataRequired(message=_l("This cannot be empty.")), Length(max=BODY_MAX)],
+    )
+    answer_private = BooleanField(
+        _l("Keep the answer private: only I can read it (others may pay a little to peek)")
+    )
+    anonymous = BooleanField(_l("Ask anonymously"))
+    expected_amount = HiddenField()
+
+
+class QuestionPriceForm(FlaskForm):
+    """The owner's or a guest's own price for a question (empty: questions stay free)."""
+
+    price = PriceField(_l("Price of a question to me (empty: free for members)"))
+    audience = SelectField(
+        _l("Who may ask"),
+        choices=[
+            ("members", _l("Members")),
+            ("visitors", _l("Visitors (signed in, not members)")),
+            ("both", _l("Members and visitors")),
+        ],
+    )
+
+
+class QuestionSettingsForm(FlaskForm):
+    """The owner's rules for every paid question in the planet."""
+
+    deadline_hours = IntegerField(
+        _l("Hours to answer a paid question before it is refunded"),
+        default=48,
+        validators=[NumberRange(1, 720, message=_l("Between 1 and 720 hours."))],
+    )
+    guest_share = DecimalField(
+        _l("A guest's share of their paid questions, after the platform fee (%)"),
+        places=2,
+        default=70,
+        validators=[NumberRange(0, 100, message=_l("Between 0% and 100%."))],
+    )
+    peek_price = PriceField(_l("Price to peek at a private answer"))

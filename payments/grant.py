@@ -15,6 +15,7 @@ from payments import ledger, states
 from payments.declines import decline_code, failure_text
 from payments.gateway import get_gateway
 from payments.models import (
+    QUESTION_KINDS,
     AutoRenewal,
     BillingCustomer,
     Payment,
@@ -75,6 +76,8 @@ def apply_payment_success(payment: Payment, intent: dict | None, now: datetime) 
     if not _intent_matches(payment, intent):
         log.warning("payment %s does not match the provider's intent; ignored", payment.id)
         return "mismatch"
+    if payment.kind in QUESTION_KINDS:
+        return _apply_question_payment(payment, intent, now)
     planet = db.session.get(Planet, payment.planet_id)
     if payment.kind is PaymentKind.GIFT:
         return _apply_gift(payment, planet, intent, now)
@@ -157,6 +160,20 @@ def _apply_gift(payment: Payment, planet: Planet, intent: dict | None, now: date
     ledger.write_payment_split(payment, shares, now)
     gift_paid(payment, now)
     return "gift"
+
+
+def _apply_question_payment(payment: Payment, intent: dict | None, now: datetime) -> str:
+    """A paid question or a peek: it buys no membership (payments/questions.py)."""
+    from payments.questions import apply_question_success
+
+    states.transition(payment, PaymentStatus.SUCCEEDED)
+    payment.paid_at = now
+    if intent is not None:
+        payment.payment_method_id = intent.get("payment_method") or payment.payment_method_id
+    outcome = apply_question_success(payment, now)
+    db.session.flush()
+    jobs.defer("payments.payment_succeeded", payment_id=payment.id)
+    return outcome
 
 
 def mark_payment_failed(payment: Payment, message: str) -> None:

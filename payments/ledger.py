@@ -11,6 +11,10 @@ The split rule (fixed, documented, property-tested):
 Every part rounds down and the owner receives the rounding remainder, so the parts add up to the
 gross exactly and none is negative (partners' shares add up to at most 100%).
 
+A paid question's money is first held in escrow (one row, party ESCROW) and split only when the
+question is answered in time (`question_split`, `write_escrow_release`); a refund before that
+reverses the escrow row alone.
+
 A refund of R is reversed across the parties in proportion to what each still holds from that
 payment (floor), and the few remaining minor units go, one at a time, to the owner first and then
 to the other parties in split order, never beyond what a party still holds. A refund of everything
@@ -73,6 +77,42 @@ def split(
     return shares
 
 
+def question_split(
+    gross: int,
+    *,
+    fee_bps: int,
+    answerer_id: int,
+    owner_id: int,
+    guest_share_bps: int,
+    partners: list[tuple[int, int]],
+) -> list[Share]:
+    """Split a paid question (or a peek at its answer) like a membership, with the guest who
+    answered in the referrer's place:
+
+    1. platform fee = floor(gross * fee_bps / 10000)
+    2. guest        = floor((gross - platform) * guest_share_bps / 10000), when a guest answered
+    3. partners and the owner share the rest exactly as for a membership (the owner receives
+       every rounding remainder), so the parts add up to the gross and none is negative.
+    """
+    if gross < 0 or not 0 <= guest_share_bps <= BPS:
+        raise ValueError("gross or guest share out of range")
+    shares = split(
+        gross, fee_bps=fee_bps, referral_bps=0, referrer_id=None, owner_id=owner_id, partners=[]
+    )
+    platform = shares[0].amount
+    guest = 0 if answerer_id == owner_id else (gross - platform) * guest_share_bps // BPS
+    creator = split(
+        gross - platform - guest,
+        fee_bps=0,
+        referral_bps=0,
+        referrer_id=None,
+        owner_id=owner_id,
+        partners=partners,
+    )[1:]
+    guest_part = [Share(Party.GUEST, answerer_id, guest)] if answerer_id != owner_id else []
+    return [shares[0], *guest_part, *creator]
+
+
 def reverse(holdings: list[Share], amount: int) -> list[Share]:
     """How much each party gives back for a refund of `amount` (positive numbers).
 
@@ -105,6 +145,36 @@ def refund_window() -> timedelta:
 
 def write_payment_split(payment: Payment, shares: list[Share], now: datetime) -> None:
     available_at = (payment.paid_at or now) + refund_window()
+    for share in shares:
+        key = f"pay:{payment.id}:{share.key}"
+        _add_entry(payment, key, share.party, share.user_id, share.amount, available_at, now)
+    db.session.flush()
+
+
+def write_escrow(payment: Payment, now: datetime) -> None:
+    """A paid question's money, held until it is answered (split) or refunded (reversed)."""
+    _add_entry(
+        payment, f"pay:{payment.id}:{Party.ESCROW}:0", Party.ESCROW, None, payment.amount, now, now
+    )
+    db.session.flush()
+
+
+def released(payment: Payment) -> bool:
+    key = f"rel:{payment.id}:{Party.ESCROW}:0"
+    return db.session.scalar(select(LedgerEntry.id).where(LedgerEntry.entry_key == key)) is not None
+
+
+def write_escrow_release(
+    payment: Payment, shares: list[Share], answered_at: datetime, now: datetime
+) -> None:
+    """The answer in time: the escrow goes back to zero and the split is written, pending
+    through the refund window counted from the answer."""
+    held = next(s for s in holdings(payment) if s.party is Party.ESCROW)
+    if sum(share.amount for share in shares) != held.amount:
+        raise ValueError("the split must add up to what the escrow holds")
+    key = f"rel:{payment.id}:{Party.ESCROW}:0"
+    _add_entry(payment, key, Party.ESCROW, None, -held.amount, now, now)
+    available_at = answered_at + refund_window()
     for share in shares:
         key = f"pay:{payment.id}:{share.key}"
         _add_entry(payment, key, share.party, share.user_id, share.amount, available_at, now)

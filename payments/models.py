@@ -40,6 +40,12 @@ class PlanetPricing(db.Model):
         CheckConstraint("referral_rate_bps >= 0 AND referral_rate_bps <= 5000", name="ref_rate"),
         CheckConstraint("trial_days >= 0 AND trial_days <= 60", name="trial_days"),
         CheckConstraint("grace_days >= 0 AND grace_days <= 90", name="grace_days"),
+        CheckConstraint(
+            "question_deadline_hours >= 1 AND question_deadline_hours <= 720", name="q_deadline"
+        ),
+        CheckConstraint(
+            "guest_question_share_bps >= 0 AND guest_question_share_bps <= 10000", name="q_share"
+        ),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -58,6 +64,12 @@ class PlanetPricing(db.Model):
     trial_requires_card: Mapped[bool] = mapped_column(Boolean, default=False)
     referral_rate_bps: Mapped[int] = mapped_column(Integer, default=0)
     """Commission to the referring member, in basis points of the gross (0..5000)."""
+    question_deadline_hours: Mapped[int] = mapped_column(Integer, default=48)
+    """How long the one asked has to answer a paid question before it is refunded."""
+    guest_question_share_bps: Mapped[int] = mapped_column(Integer, default=7000)
+    """A guest's share of their paid questions and peeks, after the platform fee."""
+    peek_price: Mapped[int] = mapped_column(Integer, default=100)
+    """What reading someone else's private answer costs (偷看), minor units."""
 
     def __repr__(self) -> str:
         return model_repr(self, "planet_id")
@@ -148,6 +160,13 @@ class PaymentKind(enum.StrEnum):
     AUTO_RENEWAL = "auto_renewal"
     GIFT = "gift"
     """A year bought for someone else: makes a gift code, grants the buyer nothing."""
+    QUESTION = "question"
+    """A paid question (付费提问): `topic_id` is the question it pays for."""
+    PEEK = "peek"
+    """Reading a private answer (偷看): `topic_id` is the question whose answer it opens."""
+
+
+QUESTION_KINDS = (PaymentKind.QUESTION, PaymentKind.PEEK)
 
 
 class PaymentStatus(enum.StrEnum):
@@ -185,6 +204,9 @@ class Payment(CreatedAtMixin, db.Model):
         Index("ix_payments_planet_created", "planet_id", "id"),
         Index("ix_payments_status_created", "status", "id"),
         Index("ix_payments_membership", "membership_id", "status"),
+        # One payment per question and asker, one per private answer and reader: paying twice
+        # for the same thing is impossible (join payments have no topic: NULLs never clash).
+        UniqueConstraint("topic_id", "user_id", "kind", name="uq_payments_topic_user_kind"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -216,6 +238,8 @@ class Payment(CreatedAtMixin, db.Model):
     period_end: Mapped[datetime | None] = mapped_column(UTCDateTime())
     duplicate: Mapped[bool] = mapped_column(Boolean, default=False)
     """Paid while already a member (two checkouts at once): refunded, grants nothing."""
+    topic_id: Mapped[int | None] = mapped_column(ForeignKey("topics.id", ondelete="SET NULL"))
+    """What a question or peek payment buys (None for memberships)."""
 
     @property
     def refundable_amount(self) -> int:
@@ -293,6 +317,10 @@ class Party(enum.StrEnum):
     OWNER = "owner"
     PROVIDER = "provider"
     """The provider's processing fee (borne by the platform's part)."""
+    GUEST = "guest"
+    """A guest's share of a paid question they answered (or of a peek at their answer)."""
+    ESCROW = "escrow"
+    """A paid question's money held until it is answered (split) or refunded; never settled."""
 
 
 class LedgerEntry(CreatedAtMixin, db.Model):

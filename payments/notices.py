@@ -24,9 +24,13 @@ from planet.web.links import external_url
 
 
 def _money_notice(payment: Payment, kind: Kind, dedupe_key: str, amount: int) -> None:
-    """Tell the payer about money moved on `payment`, linking to the planet's timeline and to
-    their memberships (receipts, renewal, refunds)."""
+    """Tell the payer about money moved on `payment`, linking to the planet's timeline (or to
+    the question a paid question or peek was for) and to their memberships (receipts,
+    renewal, refunds)."""
     planet = db.session.get(Planet, payment.planet_id)
+    link = external_url("content.timeline", slug=planet.slug)
+    if payment.topic_id is not None:
+        link = external_url("content.topic", slug=planet.slug, topic_id=payment.topic_id)
     services.notify(
         payment.user_id,
         kind,
@@ -34,7 +38,7 @@ def _money_notice(payment: Payment, kind: Kind, dedupe_key: str, amount: int) ->
         planet=planet,
         data={
             "amount": services.format_amount(amount, payment.currency),
-            "link": external_url("content.timeline", slug=planet.slug),
+            "link": link,
             "memberships_link": external_url("payments.my_memberships"),
         },
     )

@@ -43,6 +43,9 @@ def pricing_of(planet: Planet) -> PlanetPricing:
         trial_days=0,
         trial_requires_card=False,
         referral_rate_bps=0,
+        question_deadline_hours=48,
+        guest_question_share_bps=7000,
+        peek_price=100,
     )
 
 

@@ -15,6 +15,7 @@ from payments import ledger, states
 from payments.gateway import GatewayError, get_gateway
 from payments.models import (
     PAID_STATUSES,
+    QUESTION_KINDS,
     Payment,
     PaymentKind,
     PaymentStatus,
@@ -39,7 +40,8 @@ def refund_deadline(payment: Payment) -> datetime | None:
 
 def member_may_refund(payment: Payment, now: datetime) -> bool:
     return (
-        payment.status is PaymentStatus.SUCCEEDED
+        payment.kind not in QUESTION_KINDS
+        and payment.status is PaymentStatus.SUCCEEDED
         and payment.refunded_amount == 0
         and payment.amount > 0
         and now < refund_deadline(payment)
@@ -56,6 +58,7 @@ def refundable_payment(planet_id: int, user_id: int, now: datetime) -> Payment |
             Payment.user_id == user_id,
             Payment.status == PaymentStatus.SUCCEEDED,
             Payment.kind != PaymentKind.GIFT,  # a gift is not the buyer's own membership
+            Payment.kind.not_in(QUESTION_KINDS),
         )
         .order_by(Payment.id.desc())
         .limit(5)
@@ -82,6 +85,10 @@ def refund_payment(
     is_owner = policy.may(actor, policy.Action.MANAGE_MONEY, planet)
     if payment.user_id != actor.id and not is_owner:
         raise NotFound(_l("We could not find that payment."))
+    if payment.kind in QUESTION_KINDS:
+        raise Conflict(
+            _l("A paid question is refunded by itself when it is declined or not answered in time.")
+        )
     payment = states.lock(payment)
     done = _catch_up_with_provider(payment, amount, now)
     if done is not None:
@@ -124,6 +131,27 @@ def refund_payment(
         now=now,
         owner_bears=not in_window,
         request_key=request_key,
+    )
+
+
+def refund_in_full(payment: Payment, *, reason: str, request_key: str, now: datetime) -> Refund:
+    """The system's full refund of one payment (a declined or overdue paid question), exactly
+    once: under the payment's lock, after importing what the provider already refunded (a run
+    killed after the provider call), and by `request_key` (the provider's idempotency key and
+    our refund's key). A second call answers with the refund the first one made."""
+    payment = states.lock(payment)
+    done = _catch_up_with_provider(payment, None, now)
+    if done is not None:
+        return done
+    made = db.session.scalar(
+        select(Refund).where(Refund.payment_id == payment.id, Refund.request_key == request_key)
+    )
+    if made is not None:
+        return made
+    if payment.status is not PaymentStatus.SUCCEEDED or payment.refunded_amount:
+        raise Conflict(_l("This payment cannot be refunded."))
+    return refund_at_provider(
+        payment, payment.amount, reason=reason, actor_id=None, now=now, request_key=request_key
     )
 
 

@@ -64,7 +64,7 @@ def planet_income(planet, now: datetime, days: int = 30) -> IncomeSummary:
             summary.processing_fees += total
         elif party is Party.REFERRER:
             summary.commissions += total
-        elif party is Party.PARTNER:
+        elif party in (Party.PARTNER, Party.GUEST):  # the creator's part shared with others
             summary.partners += total
         elif party is Party.OWNER and is_owner:
             summary.owner_net += total
@@ -84,7 +84,11 @@ def income_by_day(planet_id: int, now: datetime, days: int = 30) -> list[dict]:
             func.sum(case((LedgerEntry.amount < 0, -LedgerEntry.amount), else_=0)),
             func.sum(case((LedgerEntry.party == Party.OWNER, LedgerEntry.amount), else_=0)),
         )
-        .where(LedgerEntry.planet_id == planet_id, LedgerEntry.created_at >= since)
+        .where(
+            LedgerEntry.planet_id == planet_id,
+            LedgerEntry.created_at >= since,
+            LedgerEntry.party != Party.ESCROW,  # held money is income once it is split
+        )
         .group_by(day)
         .order_by(day)
     ).all()

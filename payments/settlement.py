@@ -25,11 +25,16 @@ PAID_OUT = (PayoutStatus.PENDING, PayoutStatus.PAID, PayoutStatus.PAYABLE)
 
 
 def settle_due_earnings(now: datetime | None = None) -> int:
-    """Pending -> available for every ledger row whose refund window has closed."""
+    """Pending -> available for every ledger row whose refund window has closed (a paid
+    question's escrow is never settled: it is released by the split or by the refund)."""
     now = now or utcnow()
     result = db.session.execute(
         update(LedgerEntry)
-        .where(LedgerEntry.settled_at.is_(None), LedgerEntry.available_at <= now)
+        .where(
+            LedgerEntry.settled_at.is_(None),
+            LedgerEntry.available_at <= now,
+            LedgerEntry.party != Party.ESCROW,
+        )
         .values(settled_at=now)
         .execution_options(synchronize_session=False)
     )
@@ -81,7 +86,7 @@ def create_due_payouts(now: datetime | None = None) -> list[int]:
         .where(
             LedgerEntry.settled_at.is_not(None),
             LedgerEntry.user_id.is_not(None),
-            LedgerEntry.party.in_([Party.OWNER, Party.PARTNER, Party.REFERRER]),
+            LedgerEntry.party.in_([Party.OWNER, Party.PARTNER, Party.REFERRER, Party.GUEST]),
         )
         .group_by(LedgerEntry.user_id, LedgerEntry.currency)
         .subquery()

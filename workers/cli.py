@@ -40,6 +40,7 @@ def _run(label: str, func, now: datetime, total: int | None = None) -> None:
             "payouts",
             "reconcile",
             "abandoned",
+            "question-deadlines",
             "digest-daily",
             "digest-weekly",
             "relay",

@@ -61,6 +61,14 @@ PERIODIC: dict[str, Periodic] = {
         ),
         Periodic("settlement", "payments.settlement:sweep_settlement", 3600.0, HOUR, "billing"),
         Periodic("exports", "planet.exports.services:expire_due", 3600.0, HOUR),
+        # Paid questions past their deadline: refunded in full, one transaction each.
+        Periodic(
+            "question_deadlines",
+            "payments.questions:sweep_question_deadlines",
+            300.0,
+            timedelta(minutes=5),
+            "billing",
+        ),
         # Weekly payouts, Monday 02:00 UTC.
         Periodic(
             "payouts",

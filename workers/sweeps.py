@@ -1,14 +1,14 @@
 """The periodic jobs' entry points, by name. Each is a thin call into the service that holds
 the sweep's body: membership expiry in planet.members.expiry, reminders and auto-renewal in
-payments.reminders and payments.dunning, settlement, payouts, reconciliation and abandoned
-3-D Secure checks in payments.
+payments.reminders and payments.dunning, settlement, payouts, reconciliation, abandoned
+3-D Secure checks and paid questions' deadlines in payments.
 """
 
 from __future__ import annotations
 
 from datetime import datetime
 
-from payments import abandoned, dunning, reconcile, reminders, settlement
+from payments import abandoned, dunning, questions, reconcile, reminders, settlement
 from planet.members import expiry
 from workers import locks
 
@@ -19,6 +19,7 @@ sweep_renewals = dunning.sweep_renewals
 sweep_settlement = settlement.sweep_settlement
 sweep_payouts = settlement.sweep_payouts
 sweep_abandoned = abandoned.sweep_abandoned
+sweep_question_deadlines = questions.sweep_question_deadlines
 
 
 def sweep_reconcile(now: datetime | None = None, **_) -> dict:
@@ -35,4 +36,5 @@ SWEEPS = {
     "payouts": sweep_payouts,
     "reconcile": sweep_reconcile,
     "abandoned": sweep_abandoned,
+    "question-deadlines": sweep_question_deadlines,
 }

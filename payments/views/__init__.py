@@ -94,4 +94,4 @@ def int_or_400(value) -> int | None:
         abort(400)
 
 
-from payments.views import checkout, gifts, member, owner, webhook  # noqa: E402, F401  (routes)
+from payments.views import checkout, gifts, member, owner, questions, webhook  # noqa: E402, F401

@@ -11,7 +11,7 @@ anything on the card changes, so does the key.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 
 from planet.content.models import TopicKind
@@ -66,6 +66,13 @@ class TopicCard:
     comment_count: int
     answer: AnswerCard | None
     images: tuple[Image, ...] = ()
+    paid_status: str | None = None
+    """A paid question's state (planet.content.models.PaidStatus), else None."""
+    price: int | None = None
+    due_at: datetime | None = None
+    answer_private: bool = False
+    answer_hidden: bool = False
+    """The viewer may not read this private answer (the view removed it from the card)."""
 
     @property
     def author_id(self) -> int:
@@ -78,6 +85,10 @@ class TopicCard:
     @property
     def is_question(self) -> bool:
         return self.kind == TopicKind.QUESTION
+
+    def without_answer(self) -> TopicCard:
+        """This card for a viewer who may not read its private answer."""
+        return replace(self, answer=None, answer_hidden=True)
 
 
 @dataclass(frozen=True, slots=True)

@@ -37,6 +37,32 @@ class TopicKind(enum.StrEnum):
     QUESTION = "question"
 
 
+class PaidStatus(enum.StrEnum):
+    """Where a paid question (付费提问) stands; None on every other topic."""
+
+    UNPAID = "unpaid"
+    """Asked, not paid yet: only the asker sees it."""
+    WAITING = "waiting"
+    """Paid (a verified payment): waiting for the answer until `due_at`."""
+    ANSWERED = "answered"
+    """Answered in time: the money is split and settles after the refund window."""
+    EXPIRED = "expired"
+    """Not answered by `due_at`: refunded in full and closed."""
+    DECLINED = "declined"
+    """Declined by the one asked: refunded in full and closed."""
+
+
+CLOSED_PAID = (PaidStatus.EXPIRED, PaidStatus.DECLINED)
+
+
+class Audience(enum.StrEnum):
+    """Who may ask a paid question of one person."""
+
+    MEMBERS = "members"
+    VISITORS = "visitors"
+    BOTH = "both"
+
+
 class Topic(CreatedAtMixin, db.Model):
     """A post, or a member's question to the owner or a guest.
 
@@ -53,6 +79,8 @@ class Topic(CreatedAtMixin, db.Model):
         Index("ix_topics_pinned", "planet_id", "pinned_at"),
         Index("ix_topics_kind", "planet_id", "kind", "in_feed", "feed_at", "id"),
         Index("ix_topics_asker", "planet_id", "author_id", "kind", "id"),
+        # The paid-question deadline sweep: WAITING rows in deadline order.
+        Index("ix_topics_paid_due", "paid_status", "due_at"),
         # Search (PostgreSQL): trigram indexes serve ILIKE '%...%' for any language.
         _trigram_index("ix_topics_title_trgm", "title"),
         _trigram_index("ix_topics_body_trgm", "body"),
@@ -82,6 +110,16 @@ class Topic(CreatedAtMixin, db.Model):
     deleted_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     like_count: Mapped[int] = mapped_column(Integer, default=0)
     comment_count: Mapped[int] = mapped_column(Integer, default=0)
+    paid_status: Mapped[PaidStatus | None] = mapped_column(
+        Enum(PaidStatus, native_enum=False, length=16)
+    )
+    """Set on a paid question only."""
+    price: Mapped[int | None] = mapped_column(Integer)
+    """A paid question's price (minor units of the planet's currency)."""
+    due_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    """A paid question's deadline for the answer (set once paid)."""
+    answer_private: Mapped[bool] = mapped_column(Boolean, default=False)
+    """The asker's choice: the answer is for the asker only (others may pay to peek)."""
 
     author: Mapped[User] = relationship(foreign_keys=[author_id], lazy="raise")
     addressee: Mapped[User | None] = relationship(foreign_keys=[addressee_id], lazy="raise")
@@ -100,8 +138,48 @@ class Topic(CreatedAtMixin, db.Model):
     def is_deleted(self) -> bool:
         return self.deleted_at is not None
 
+    @property
+    def is_paid_question(self) -> bool:
+        return self.paid_status is not None
+
     def __repr__(self) -> str:
         return model_repr(self, "planet_id", "kind")
+
+
+class QuestionOffer(CreatedAtMixin, db.Model):
+    """The price the owner or a guest asks for a question addressed to them, and who may ask.
+    No row (or no price) means free questions from members, as before."""
+
+    __tablename__ = "question_offers"
+    __table_args__ = (
+        UniqueConstraint("planet_id", "user_id"),
+        CheckConstraint("price > 0", name="price_positive"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    planet_id: Mapped[int] = mapped_column(ForeignKey("planets.id", ondelete="CASCADE"))
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"))
+    price: Mapped[int] = mapped_column(Integer)
+    audience: Mapped[Audience] = mapped_column(
+        Enum(Audience, native_enum=False, length=16), default=Audience.MEMBERS
+    )
+
+    def __repr__(self) -> str:
+        return model_repr(self, "planet_id", "user_id", "price")
+
+
+class AnswerPeek(CreatedAtMixin, db.Model):
+    """Someone paid to read a private answer (偷看): granted once, by the verified payment."""
+
+    __tablename__ = "answer_peeks"
+    __table_args__ = (UniqueConstraint("topic_id", "user_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    topic_id: Mapped[int] = mapped_column(ForeignKey("topics.id", ondelete="CASCADE"))
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"))
+
+    def __repr__(self) -> str:
+        return model_repr(self, "topic_id", "user_id")
 
 
 class Answer(CreatedAtMixin, db.Model):

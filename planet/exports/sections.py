@@ -31,6 +31,7 @@ class Scope:
 
     planet_id: int | None = None
     user_id: int | None = None
+    viewer_id: int | None = None  # who asked for it: a private answer goes only to its readers
 
 
 Section = Callable[[Scope], Iterator[tuple[str, bytes]]]
@@ -111,6 +112,8 @@ def content(scope: Scope) -> Iterator[tuple[str, bytes]]:
         statement = statement.where(Topic.author_id == scope.user_id)
     for topic in _pages(statement, Topic.id):
         answer = db.session.scalar(select(Answer).where(Answer.topic_id == topic.id))
+        if answer is not None and not _may_read_answer(topic, scope):
+            answer = None
         comments = list(
             db.session.scalars(
                 select(Comment)
@@ -135,6 +138,19 @@ def content(scope: Scope) -> Iterator[tuple[str, bytes]]:
         yield f"{folder}/{topic.id}.json", as_json(record)
     if scope.user_id is not None:
         yield from _own_writing_elsewhere(scope.user_id)
+
+
+def _may_read_answer(topic: Topic, scope: Scope) -> bool:
+    """A private answer (付费提问) is the asker's and the answerer's, and a peeker's: the
+    export holds it only for them, as the topic page does (READ_ANSWER)."""
+    if not getattr(topic, "answer_private", False):
+        return True
+    from planet import policy
+    from planet.content.services.paid_questions import answer_access
+
+    viewer = db.session.get(User, scope.viewer_id or scope.user_id)
+    planet = db.session.get(Planet, topic.planet_id)
+    return policy.may(viewer, policy.Action.READ_ANSWER, planet, answer_access(topic, viewer.id))
 
 
 def _own_writing_elsewhere(user_id: int) -> Iterator[tuple[str, bytes]]:

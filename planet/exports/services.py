@@ -98,7 +98,10 @@ def build(export_id: int, now: datetime | None = None) -> DataExport | None:
     if export is None or export.status is not ExportStatus.QUEUED:
         return export
     now = now or utcnow()
-    scope = Scope(planet_id=export.planet_id) if export.planet_id else Scope(user_id=export.user_id)
+    if export.planet_id:
+        scope = Scope(planet_id=export.planet_id, viewer_id=export.user_id)
+    else:
+        scope = Scope(user_id=export.user_id)
     with tempfile.SpooledTemporaryFile(max_size=32 * 1024 * 1024) as spool:
         write_zip(scope, spool)
         spool.seek(0)

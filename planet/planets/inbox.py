@@ -10,10 +10,10 @@ from __future__ import annotations
 
 import functools
 
-from sqlalchemy import Integer, bindparam, func, select
+from sqlalchemy import Integer, bindparam, func, or_, select
 
 from planet import policy
-from planet.content.models import Report, ReportStatus, Topic, TopicKind
+from planet.content.models import PaidStatus, Report, ReportStatus, Topic, TopicKind
 from planet.engagement.homework.models import Submission
 from planet.extensions import db
 from planet.planets.models import Planet
@@ -37,6 +37,8 @@ def _statements():
         Topic.answered_at.is_(None),
         Topic.kind == TopicKind.QUESTION,
         Topic.deleted_at.is_(None),
+        # A paid question waits for its answer only once paid, and until it is refunded.
+        or_(Topic.paid_status.is_(None), Topic.paid_status == PaidStatus.WAITING),
     )
     reports = select(Report.id).where(
         Report.planet_id == planet_id, Report.status == ReportStatus.OPEN

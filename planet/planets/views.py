@@ -19,6 +19,7 @@ from sqlalchemy.orm import contains_eager
 
 from planet import policy
 from planet.content.models import Topic
+from planet.content.services import paid_questions
 from planet.extensions import db
 from planet.members import referrals
 from planet.models import utcnow
@@ -207,6 +208,8 @@ def landing(slug):
         rules_html=render_markdown(planet.rules),
         meta_description=plain_excerpt(planet.description, 160),
         ref=ref,
+        visitor_offers=paid_questions.visitor_offers(planet),
+        own_questions=paid_questions.own_paid_questions(planet, getattr(current_user, "id", None)),
     )
 
 

@@ -32,7 +32,7 @@ from planet.policy.core import (  # noqa: F401 - the policy's public vocabulary
     prime_standings,
     standing_of,
 )
-from planet.policy.rules import RULES, Recipient  # noqa: F401
+from planet.policy.rules import RULES, AnswerAccess, Recipient  # noqa: F401
 
 
 def decide(user, action: Action, planet: Planet, target=None, now: datetime | None = None):

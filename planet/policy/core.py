@@ -30,6 +30,11 @@ class Action(enum.StrEnum):
     POST_TOPIC = "post_topic"
     ASK_QUESTION = "ask_question"  # target: Membership of the one asked (optional)
     ANSWER_QUESTION = "answer_question"  # target: Topic (a question)
+    ASK_PAID_QUESTION = "ask_paid_question"  # target: QuestionOffer of the one asked
+    SET_QUESTION_PRICE = "set_question_price"  # the owner or a guest: their own offer
+    DECLINE_QUESTION = "decline_question"  # target: Topic (a paid question)
+    READ_ANSWER = "read_answer"  # target: AnswerAccess (a private answer and its reader)
+    PEEK_ANSWER = "peek_answer"  # target: AnswerAccess (pay to read a private answer)
     COMMENT = "comment"  # target: Topic
     LIKE = "like"  # target: Topic (optional)
     REPORT = "report"  # target: anything with author_id

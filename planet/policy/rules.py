@@ -63,11 +63,54 @@ def _active_now(membership: Membership) -> bool:
 
 
 def _sees_open_question(topic, ctx: Context) -> bool:
-    """An unanswered question is for its asker, the one asked and moderators only."""
+    """An unanswered question is for its asker, the one asked and moderators only; a paid
+    question not paid yet is for its asker alone."""
+    if getattr(topic, "paid_status", None) == "unpaid":
+        return ctx.standing.user_id == topic.author_id
     if not getattr(topic, "is_question", False) or topic.answered_at is not None:
         return True
     involved = ctx.standing.user_id in (topic.author_id, topic.addressee_id)
     return involved or ctx.standing.has_role(*MODERATORS)
+
+
+def _own_paid_question(topic, ctx: Context) -> bool:
+    """A visitor who paid to ask sees that question and its answer (nothing else)."""
+    return (
+        ctx.standing.user_id is not None
+        and getattr(topic, "paid_status", None) is not None
+        and topic.author_id == ctx.standing.user_id
+        and getattr(topic, "deleted_at", None) is None
+    )
+
+
+@dataclass(frozen=True)
+class AnswerAccess:
+    """READ_ANSWER's and PEEK_ANSWER's target: a question (topic or card) and whether this
+    reader already paid to peek at its answer (planet/content/services/paid_questions.py)."""
+
+    topic: object
+    peeked: bool = False
+
+
+def _answer_is_theirs(access: AnswerAccess, ctx: Context) -> bool:
+    topic = access.topic
+    return ctx.standing.user_id in (topic.author_id, topic.addressee_id)
+
+
+def _answer_open_to(access: AnswerAccess, ctx: Context) -> bool:
+    topic = access.topic
+    return (
+        not getattr(topic, "answer_private", False)
+        or access.peeked
+        or _answer_is_theirs(access, ctx)
+    )
+
+
+def _asker_allowed(offer, ctx: Context) -> bool:
+    """The answerer's audience: members (active), visitors (signed in, not a member), both."""
+    member = ctx.standing.state is MemberState.ACTIVE
+    audience = str(offer.audience)
+    return audience == "both" or (audience == "members") == member
 
 
 @dataclass(frozen=True)
@@ -106,12 +149,31 @@ def RoleWrites(*roles: Role) -> Rule:
     return All(NotDissolved, HasRole(*roles))
 
 
-ReadTopic = All(
-    ActiveMember,
-    OnTarget(lambda topic, ctx: getattr(topic, "deleted_at", None) is None,
-             _l("This content was deleted."), 404),
-    OnTarget(_sees_open_question, _l("This question has not been answered yet."), 404),
+ReadTopic = Any(
+    Check(lambda ctx: ctx.target is not None and _own_paid_question(ctx.target, ctx)),
+    All(
+        ActiveMember,
+        OnTarget(lambda topic, ctx: getattr(topic, "deleted_at", None) is None,
+                 _l("This content was deleted."), 404),
+        OnTarget(_sees_open_question, _l("This question has not been answered yet."), 404),
+    ),
 )  # fmt: skip
+_PAID_CLOSED = {"expired": _l("This question was not answered in time; it was refunded and "
+                              "is closed."),
+                "declined": _l("This question was declined and refunded; it is closed."),
+                "unpaid": _l("This question has not been paid for yet.")}  # fmt: skip
+
+
+def PaidQuestionOpen(ctx: Context) -> Decision:
+    """A paid question can be answered (or declined) only while it is paid and waiting."""
+    status = getattr(ctx.target, "paid_status", None) if ctx.target is not None else None
+    if status is None or str(status) == "waiting":
+        return ALLOW
+    if str(status) == "answered":
+        return deny(_l("This question has already been answered."), 409)
+    return deny(_PAID_CLOSED[str(status)], 409)
+
+
 ViewRoster = All(
     ActiveMember,
     Any(PlanetSetting("roster_visible"), HasRole(*MODERATORS),
@@ -171,6 +233,35 @@ RULES: dict[Action, Rule] = {
                  _l("Only the person asked can answer this question.")),
         OnTarget(lambda topic, ctx: topic.answered_at is None,
                  _l("This question has already been answered."), 409),
+        PaidQuestionOpen,
+    ),
+    Action.ASK_PAID_QUESTION: All(  # target: the QuestionOffer of the one asked
+        MayPay,
+        PlanetSetting("questions_enabled", _l("Questions are switched off in this planet.")),
+        OnTarget(lambda offer, ctx: offer.user_id != ctx.standing.user_id,
+                 _l("You cannot ask yourself a question."), 400),
+        OnTarget(_asker_allowed, _l("This person does not take paid questions from you here.")),
+    ),
+    Action.SET_QUESTION_PRICE: RoleWrites(Role.OWNER, Role.GUEST),
+    Action.DECLINE_QUESTION: All(  # target: a paid question
+        SignedIn,
+        OnTarget(lambda topic, ctx: getattr(topic, "paid_status", None) is not None
+                 and topic.deleted_at is None, _l("This is not a paid question."), 404),
+        OnTarget(lambda topic, ctx: topic.addressee_id == ctx.standing.user_id,
+                 _l("Only the person asked can decline this question.")),
+        PaidQuestionOpen,
+    ),
+    Action.READ_ANSWER: Check(lambda ctx: ctx.target is None or _answer_open_to(ctx.target, ctx),
+                              _l("This answer is private: only the asker can read it.")),
+    Action.PEEK_ANSWER: All(  # target: AnswerAccess
+        MemberWrites,
+        OnTarget(lambda access, ctx: getattr(access.topic, "answer_private", False)
+                 and str(access.topic.paid_status) == "answered",
+                 _l("There is no private answer to read here."), 404),
+        OnTarget(lambda access, ctx: not _answer_is_theirs(access, ctx),
+                 _l("You can already read this answer."), 409),
+        OnTarget(lambda access, ctx: not access.peeked,
+                 _l("You have already paid to read this answer."), 409),
     ),
     Action.COMMENT: All(MemberWrites, ReadTopic, PlanetSetting(
         "comments_enabled", _l("Comments are switched off in this planet."))),

@@ -4,7 +4,7 @@ cookie static/js/app.js keeps), else the planet's the page belongs to, else Asia
 Every page time goes through these filters (and Flask-Babel's `datetimeformat`, whose time
 zone is the same choice): `local_time` for a plain time, `viewer_time` for one that matters to
 a person (a deadline, a refund window, an event), labelled with the zone's name; `local_date`
-for a day. Nothing on a page is printed in UTC.
+for a day; `time_until` for how long is left (a deadline). Nothing on a page is printed in UTC.
 """
 
 from __future__ import annotations
@@ -14,6 +14,9 @@ from urllib.parse import unquote
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from flask import Flask, g, has_request_context, request
+from flask_babel import format_timedelta
+
+from planet.models import utcnow
 
 COOKIE = "tz"
 DEFAULT_ZONE = "Asia/Shanghai"
@@ -66,6 +69,14 @@ def viewer_time(moment: datetime | None, fallback: str | None = None) -> str:
     return f"{moment.astimezone(zone):%Y-%m-%d %H:%M} ({zone.key})"
 
 
+def time_until(moment: datetime | None, now: datetime | None = None) -> str:
+    """How long until `moment`, in the page's language ("in 2 days", "2天后"); a moment
+    already past reads as such ("1 hour ago")."""
+    if moment is None:
+        return ""
+    return format_timedelta(moment - (now or utcnow()), add_direction=True)
+
+
 def viewer_zone_name(planet=None) -> str:
     return viewer_zone(getattr(planet, "timezone", None)).key
 
@@ -77,4 +88,5 @@ def init_app(app: Flask) -> None:
     )
     app.add_template_filter(local_time, "local_time")
     app.add_template_filter(local_date, "local_date")
+    app.add_template_filter(time_until, "time_until")
     app.add_template_global(viewer_zone_name)

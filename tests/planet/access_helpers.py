@@ -17,7 +17,7 @@ from sqlalchemy import select
 from werkzeug.datastructures import FileStorage
 
 from planet.accounts.models import User
-from planet.content.models import Attachment, Topic
+from planet.content.models import Attachment, Audience, PaidStatus, QuestionOffer, Topic
 from planet.content.services import topics as content_services
 from planet.extensions import db
 from planet.models import utcnow
@@ -48,6 +48,9 @@ QUESTION_CANARY = f"{CANARY}Question"
 ANSWER_CANARY = f"{CANARY}Answer"
 OPEN_QUESTION_CANARY = f"{CANARY}OpenQuestion"
 COMMENT_CANARY = f"{CANARY}Comment"
+PRIVATE_ANSWER_CANARY = f"{CANARY}PrivateAnswer"
+OWN_PAID_QUESTION_CANARY = f"{CANARY}OwnPaidQuestion"
+PAID_PRICE = 500
 FILE_NAME_CANARY = f"{CANARY}FileName"
 FILE_BODY_CANARY = f"{CANARY}FileBody"
 TAG = "qzcanarytag"
@@ -153,6 +156,46 @@ class SecurityWorld:
         ).id
         topic = db.session.get(Topic, self.ids["topic"])
         self.ids["comment"] = factories.comment(topic, self.user("author"), COMMENT_CANARY).id
+
+    def add_paid_questions(self):
+        """Paid questions (付费提问): the member's answered one with a private answer, the
+        member's one waiting for the owner (paid: a succeeded payment and its escrow), and the
+        outsider's (a visitor's) one waiting for the owner."""
+        from payments import ledger
+        from payments.models import Payment, PaymentKind, PaymentStatus
+
+        planet, now = self.planet, utcnow()
+        member, owner = self.user("member"), self.user("owner")
+        private = factories.question(planet, member, owner, "Paid?", answer=PRIVATE_ANSWER_CANARY)
+        private.paid_status, private.price = PaidStatus.ANSWERED, PAID_PRICE
+        private.answer_private, private.in_feed = True, False
+        self.ids["private_question"] = private.id
+        waiting = factories.question(planet, member, owner, "Paid and waiting?")
+        own = factories.question(planet, self.user("outsider"), owner, OWN_PAID_QUESTION_CANARY)
+        for topic in (waiting, own):
+            topic.paid_status, topic.price = PaidStatus.WAITING, PAID_PRICE
+            topic.due_at = now + timedelta(hours=48)
+        self.ids["paid_waiting"], self.ids["own_paid_question"] = waiting.id, own.id
+        payment = Payment(
+            planet_id=planet.id, user_id=member.id, kind=PaymentKind.QUESTION,
+            status=PaymentStatus.SUCCEEDED, amount=PAID_PRICE, list_price=PAID_PRICE,
+            currency=planet.currency, topic_id=waiting.id,
+            provider_intent_id=f"pi_paid_waiting_{self.slug}", paid_at=now, attempts=1,
+            refunded_amount=0, created_at=now,
+        )  # fmt: skip
+        db.session.add(payment)
+        db.session.flush()
+        ledger.write_escrow(payment, now)
+        db.session.commit()
+
+    def set_offers(self, audience: Audience) -> None:
+        """The owner and the guest ask `PAID_PRICE` for a question, from `audience`."""
+        for who in ("owner", "guest"):
+            db.session.add(
+                QuestionOffer(planet_id=self.planet_id, user_id=self.uid(who), price=PAID_PRICE,
+                              audience=audience, created_at=utcnow())
+            )  # fmt: skip
+        db.session.commit()
 
     def set(self, **settings):
         planet = self.planet

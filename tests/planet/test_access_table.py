@@ -18,18 +18,33 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import func, select
 
-from planet.content.models import Answer, Comment, Report, Topic, TopicKind
+from payments.gateway import StripeGateway
+from payments.models import Payment, PaymentKind
+from planet.content.models import (
+    Answer,
+    Audience,
+    Comment,
+    PaidStatus,
+    QuestionOffer,
+    Report,
+    Topic,
+    TopicKind,
+)
 from planet.exports.models import DataExport
 from planet.extensions import db
 from planet.members.models import Invitation
 from planet.messages.models import Message
 from planet.models import utcnow
 from planet.planets.models import Membership, MembershipStatus, Planet, PostingPolicy, Role
+from tests.payments.conftest import FakeProvider
 from tests.planet.access_helpers import (
     ANSWER_CANARY,
     COMMENT_CANARY,
     FILE_BODY_CANARY,
     OPEN_QUESTION_CANARY,
+    OWN_PAID_QUESTION_CANARY,
+    PAID_PRICE,
+    PRIVATE_ANSWER_CANARY,
     ROLES,
     TAG,
     TOPIC_CANARY,
@@ -61,7 +76,15 @@ SETTINGS = {
     "public_directory": {"public_directory": True},
     "public_directory_roster_hidden": {"public_directory": True, "roster_visible": False},
     "dissolved": {"dissolved_at": "now"},
+    # Paid questions: the owner and the guest set a price, for members, visitors or both.
+    "paid_both": {"offers": Audience.BOTH},
+    "paid_members": {"offers": Audience.MEMBERS},
+    "paid_visitors": {"offers": Audience.VISITORS},
+    "paid_questions_off": {"offers": Audience.BOTH, "questions_enabled": False},
+    "paid_dissolved": {"offers": Audience.BOTH, "dissolved_at": "now"},
 }
+SIGNED_IN_NOT_BANNED = NOT_BANNED - {"anonymous"}
+NOT_ACTIVE_SIGNED_IN = frozenset({"outsider", "expired", "refunded"})
 
 # ---------------------------------------------------------------- the table (product rules)
 # action -> {setting: who is allowed}. "default" applies to every setting not named.
@@ -127,6 +150,28 @@ EXPECTED: dict[str, dict[str, frozenset]] = {
     "points": {"default": ACTIVE},
     "health": {"default": OWNER},
     "export_planet": {"default": OWNER},
+    # Paid questions (付费提问). Without a price nobody asks with one; with a price, whoever
+    # the answerer allows (members: active ones; visitors: signed-in people who are not active
+    # members), never the banned, in a planet taking questions and not dissolved.
+    "ask_paid_question": {
+        "default": NOBODY,
+        "paid_both": SIGNED_IN_NOT_BANNED,
+        "paid_members": ACTIVE,
+        "paid_visitors": NOT_ACTIVE_SIGNED_IN,
+        "paid_questions_off": NOBODY,
+        "paid_dissolved": NOBODY,
+    },
+    # The owner and guests set their own price (not in a dissolved planet).
+    "set_question_price": {"default": frozenset({"owner", "guest"}), "dissolved": NOBODY},
+    # Only the one asked (the owner) declines a paid question waiting for them (a refund: also
+    # in a dissolved planet).
+    "decline_question": {"default": OWNER, "dissolved": OWNER},
+    # A private answer: the asker (member) and the one asked (owner) read it; every other
+    # active member may pay to peek (not in a dissolved planet); nobody else sees it.
+    "read_private_answer": {"default": frozenset({"member", "owner"})},
+    "peek_answer": {"default": ACTIVE - {"member", "owner"}, "dissolved": NOBODY},
+    # A visitor's paid question: its asker (the outsider), the one asked and moderators.
+    "read_own_paid_question": {"default": frozenset({"outsider", "owner", "admin"})},
 }
 
 
@@ -142,6 +187,10 @@ class Route:
     bytes_canary: bool = False
     done: callable | None = None  # (world, who) -> bool: the write happened
     tags: list = field(default_factory=list)
+    hidden_when_refused: bool = False
+    """A page readers get, with the canary left out for those refused (a private answer)."""
+    also_refused: tuple = ()
+    """Statuses besides 401/403/404 that refuse this action (a 409 where it makes sense)."""
 
 
 def _mark(action: str, who: str) -> str:
@@ -317,6 +366,54 @@ ROUTES: dict[str, Route] = {
             )
         ),
     ),
+    "ask_paid_question": Route(
+        "POST",
+        lambda w, who: w.url(f"ask/{w.uid(_asked(w, who))}/paid"),
+        data=lambda w, who: {"body": _mark("paid-ask", who), "expected_amount": PAID_PRICE},
+        done=lambda w, who: _topic_with(_mark("paid-ask", who), paid_status=PaidStatus.UNPAID) == 1,
+    ),
+    "set_question_price": Route(
+        "POST",
+        lambda w, who: w.url("question-price"),
+        data=lambda w, who: {"which": "price", "price-price": "7", "price-audience": "both"},
+        done=lambda w, who: (
+            _count(
+                QuestionOffer,
+                QuestionOffer.user_id == w.user_ids.get(who),
+                QuestionOffer.price == 700,
+            )
+            == 1
+        ),
+    ),
+    "decline_question": Route(
+        "POST",
+        lambda w, who: w.url(f"t/{w.ids['paid_waiting']}/decline"),
+        done=lambda w, who: (
+            db.session.get(Topic, w.ids["paid_waiting"]).paid_status is PaidStatus.DECLINED
+        ),
+    ),
+    "read_private_answer": Route(
+        "GET",
+        lambda w, who: w.url(f"t/{w.ids['private_question']}"),
+        canary=PRIVATE_ANSWER_CANARY,
+        hidden_when_refused=True,
+    ),
+    "peek_answer": Route(
+        "POST",
+        lambda w, who: w.url(f"t/{w.ids['private_question']}/peek"),
+        done=lambda w, who: (
+            _count(
+                Payment, Payment.user_id == w.user_ids.get(who), Payment.kind == PaymentKind.PEEK
+            )
+            == 1
+        ),
+        also_refused=(409,),  # the asker and the one asked: "you can already read this answer"
+    ),
+    "read_own_paid_question": Route(
+        "GET",
+        lambda w, who: w.url(f"t/{w.ids['own_paid_question']}"),
+        canary=OWN_PAID_QUESTION_CANARY,
+    ),
 }
 
 
@@ -342,7 +439,11 @@ assert len(CASES) >= 300
 @pytest.fixture(scope="module")
 def world(tmp_path_factory):
     with module_app(tmp_path_factory, "access-table") as app:
+        app.extensions["payments_gateway"] = StripeGateway(
+            "sk_test_fake", "http://fake.invalid", http_client=FakeProvider(), max_network_retries=0
+        )  # a declined paid question is refunded at the (fake) provider
         world = SecurityWorld(app)
+        world.add_paid_questions()
         world.sign_in_everyone()
         _staff_wrote_first(world)
         world.snapshot = Snapshot()
@@ -352,6 +453,8 @@ def world(tmp_path_factory):
 def _apply(world, setting: str):
     world.snapshot.restore()
     values = dict(SETTINGS[setting])
+    if "offers" in values:
+        world.set_offers(values.pop("offers"))
     world.dissolved_at = None
     if values.get("dissolved_at") == "now":
         values["dissolved_at"] = utcnow() - timedelta(minutes=5)
@@ -388,14 +491,17 @@ def test_access_table(world, setting, action, who, allowed):
             assert FILE_BODY_CANARY.encode() in raw
         if route.done:
             assert route.done(world, who), f"{action} by {who} answered {status} but wrote nothing"
+    elif route.hidden_when_refused and status == 200:
+        assert route.canary not in text, f"{route.canary} reached {who} on {action} ({setting})"
     else:
-        assert refused_status(response, world.slug), (
+        assert status in route.also_refused or refused_status(response, world.slug), (
             f"{who} must not {action} ({setting}): {status} {response.headers.get('Location')}"
         )
         if route.done:
             assert not route.done(world, who), f"{action} by {who} was refused but written"
         assert FILE_BODY_CANARY.encode() not in raw
-        for canary in (TOPIC_CANARY, ANSWER_CANARY, COMMENT_CANARY, OPEN_QUESTION_CANARY):
+        canaries = (TOPIC_CANARY, ANSWER_CANARY, COMMENT_CANARY, OPEN_QUESTION_CANARY)
+        for canary in (*canaries, PRIVATE_ANSWER_CANARY, OWN_PAID_QUESTION_CANARY):
             assert canary not in text, f"{canary} reached {who} on {action} ({setting})"
 
 

@@ -29,6 +29,7 @@ from tests.planet.access_helpers import (
     FILE_BODY_CANARY,
     FILE_NAME_CANARY,
     OPEN_QUESTION_CANARY,
+    PRIVATE_ANSWER_CANARY,
     QUESTION_CANARY,
     TAG,
     TITLE_CANARY,
@@ -49,6 +50,7 @@ TEXT_CANARIES = (
     COMMENT_CANARY,
     FILE_NAME_CANARY,
     FILE_BODY_CANARY,
+    PRIVATE_ANSWER_CANARY,
 )
 LEAVERS = ("removed", "left")
 NON_MEMBERS = ("anonymous", "outsider", "expired", "refunded", "banned", *LEAVERS)
@@ -71,10 +73,12 @@ class Worlds:
     def __init__(self, app):
         self.app = app
         self.a = SecurityWorld(app, slug="moon")
+        self.a.add_paid_questions()  # a private answer (付费提问) among the canaries
         # removed and left: were members, are not any more
         for who, status in (("removed", MembershipStatus.REMOVED), ("left", MembershipStatus.LEFT)):
             self.a._add(self.a.planet, who, status=status)
         self.b = SecurityWorld(app, slug="mars")
+        self.b.add_paid_questions()
         self.a.sign_in_everyone()  # before the snapshot (see SecurityWorld.sign_in_everyone)
         for who in LEAVERS:
             self.a.client(who)
@@ -99,7 +103,9 @@ def _values(world, variant: int = 0) -> dict:
     ids = world.ids
     return {
         "slug": world.slug,
-        "topic_id": (ids["topic"], ids["question"], ids["open_question"])[variant % 3],
+        "topic_id": (ids["topic"], ids["question"], ids["open_question"], ids["private_question"])[
+            variant % 4
+        ],
         "comment_id": ids["comment"],
         "user_id": world.uid("owner") if variant % 2 == 0 else world.uid("author"),
         "membership_id": world.mid("author"),
@@ -130,7 +136,7 @@ def _urls(app, world, methods=("GET",), only_slug: bool = False):
         if only_slug and "slug" not in rule.arguments:
             continue
         for variant in range(
-            3 if "topic_id" in rule.arguments or "user_id" in rule.arguments else 1
+            4 if "topic_id" in rule.arguments or "user_id" in rule.arguments else 1
         ):
             values = _values(world, variant)
             missing = [
@@ -157,6 +163,29 @@ def test_no_canary_reaches_a_non_member_by_any_get_route(fresh, who):
             assert not _leaks(response.get_data()), (who, url, accept, _leaks(response.get_data()))
             seen += 1
     assert seen > 80
+
+
+# Active members who neither asked nor were asked the private question, nor paid to peek.
+NOT_PRIVY = ("admin", "guest", "author", "trial", "grace")
+
+
+@pytest.mark.parametrize("who", NOT_PRIVY)
+def test_a_private_answer_reaches_only_its_asker_and_the_one_asked(fresh, who):
+    """A paid question's private answer: not on the timeline, the topic page, the Q&A lists,
+    search, tags, authors' pages or any JSON, for a member who did not pay to peek."""
+    world = fresh.a
+    client = world.client(who)
+    seen = 0
+    for _endpoint, url in _urls(fresh.app, world):
+        response = client.get(url)
+        assert response.status_code < 500, (who, url, response.status_code)
+        assert PRIVATE_ANSWER_CANARY.encode() not in response.get_data(), (who, url)
+        seen += 1
+    assert seen > 80
+    # The control: the asker and the one asked read it on the question's page.
+    page = world.url(f"t/{world.ids['private_question']}")
+    for privy in ("member", "owner"):
+        assert PRIVATE_ANSWER_CANARY in world.client(privy).get(page).get_data(as_text=True)
 
 
 def test_the_walk_would_see_a_leak(fresh):
@@ -384,6 +413,7 @@ def test_digest_email_reaches_only_members(app, smtp_catcher):
     from workers import digests
 
     world = SecurityWorld(app, slug="moon")
+    world.add_paid_questions()
     for who, status in (("removed", MembershipStatus.REMOVED), ("left", MembershipStatus.LEFT)):
         world._add(world.planet, who, status=status)
     emails = {who: world.user(who).email for who in world.user_ids}
@@ -400,6 +430,7 @@ def test_digest_email_reaches_only_members(app, smtp_catcher):
             pytest.fail(f"{who} received a digest")
         if who != "owner" and who != "member":
             assert OPEN_QUESTION_CANARY not in body, who
+            assert PRIVATE_ANSWER_CANARY not in body, who
     assert current_app.config["MAIL_SERVER"] == "127.0.0.1"
     assert not smtp_catcher.to(emails["expired"])
 

@@ -7,7 +7,7 @@ import functools
 
 from sqlalchemy import Integer, bindparam, select
 
-from planet.content.models import Hashtag, TopicKind
+from planet.content.models import Hashtag, PaidStatus, TopicKind
 from planet.content.queries.paging import (
     Page,
     id_cursor,
@@ -156,8 +156,16 @@ def _questions_statement(whose: str, with_cursor: bool):
         topics.c.kind == TopicKind.QUESTION,
         topics.c.deleted_at.is_(None),
     )
-    if whose == "waiting":
-        statement = statement.where(topics.c.addressee_id == person, topics.c.answered_at.is_(None))
+    if whose == "waiting":  # free questions (paid ones are listed first, by deadline)
+        statement = statement.where(
+            topics.c.addressee_id == person,
+            topics.c.answered_at.is_(None),
+            topics.c.paid_status.is_(None),
+        )
+    elif whose == "private":  # answered paid questions with a private answer (to peek at)
+        statement = statement.where(
+            topics.c.paid_status == PaidStatus.ANSWERED, topics.c.answer_private.is_(True)
+        )
     else:
         statement = statement.where(topics.c.author_id == person)
     if with_cursor:
@@ -181,6 +189,36 @@ def _questions_page(whose: str, planet: Planet, person_id: int, viewer_id, after
 def waiting_questions(planet: Planet, user_id: int, after=None, size=None) -> Page:
     """Open questions addressed to `user_id` (the viewer), newest first."""
     return _questions_page("waiting", planet, user_id, user_id, after, size)
+
+
+def private_answers(planet: Planet, viewer_id, after=None, size=None) -> Page:
+    """Answered paid questions whose answer is private, newest first."""
+    return _questions_page("private", planet, 0, viewer_id, after, size)
+
+
+PAID_WAITING_LIMIT = 100
+
+
+@functools.cache
+def _paid_waiting_statement():
+    return (
+        cards_select()
+        .where(
+            topics.c.planet_id == bindparam("planet_id", type_=Integer),
+            topics.c.addressee_id == bindparam("person_id", type_=Integer),
+            topics.c.paid_status == PaidStatus.WAITING,
+            topics.c.deleted_at.is_(None),
+        )
+        .order_by(topics.c.due_at, topics.c.id)
+        .limit(LIMIT)
+    )
+
+
+def paid_waiting(planet: Planet, user_id: int) -> list:
+    """Paid questions waiting for `user_id`'s answer, the nearest deadline first."""
+    params = {"planet_id": planet.id, "person_id": user_id, "viewer_id": user_id}
+    found = fetch(_paid_waiting_statement(), params | {"limit": PAID_WAITING_LIMIT})
+    return cards_page(found, PAID_WAITING_LIMIT, id_cursor).items
 
 
 def my_questions(planet: Planet, user_id: int, after=None, size=None) -> Page:

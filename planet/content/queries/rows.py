@@ -67,6 +67,10 @@ def card_columns():
         topics.c.deleted_at,
         topics.c.like_count,
         topics.c.comment_count,
+        topics.c.paid_status,
+        topics.c.price,
+        topics.c.due_at,
+        topics.c.answer_private,
         *person_columns(author, "author"),
         *person_columns(addressee, "addressee"),
         answers.c.id.label("answer_id"),
@@ -168,6 +172,10 @@ def to_card(row, images: dict[int, tuple[Image, ...]]) -> TopicCard:
         comment_count=row.comment_count,
         answer=answer,
         images=images.get(row.id, ()),
+        paid_status=row.paid_status,
+        price=row.price,
+        due_at=row.due_at,
+        answer_private=bool(row.answer_private),
     )
 
 

@@ -8,6 +8,7 @@ from sqlalchemy import select
 from planet import jobs
 from planet.accounts.models import User
 from planet.content.models import Answer, Topic, TopicKind
+from planet.content.services import paid_questions as paid
 from planet.content.services.common import add_topic, check_same_planet, require
 from planet.content.services.feed import enter_feed, leave_feed, sync_hashtags
 from planet.content.services.text import (
@@ -17,7 +18,7 @@ from planet.content.services.text import (
     clean_text,
     render_topic_body,
 )
-from planet.errors import NotFound, ServiceError
+from planet.errors import Conflict, NotFound, ServiceError
 from planet.extensions import db
 from planet.models import utcnow
 from planet.planets.models import Membership, MembershipStatus, Planet, Role
@@ -55,6 +56,8 @@ def ask_question(
     if addressee is None:
         raise ServiceError(_l("Questions can only be asked to the owner or a guest."))
     require(asker, Action.ASK_QUESTION, planet, addressee)
+    if paid.offer_of(planet.id, addressee_id) is not None:
+        raise ServiceError(_l("This person answers paid questions only: ask with the price."))
     if anonymous and not planet.anonymous_questions:
         raise ServiceError(_l("Anonymous questions are switched off in this planet."))
     body = clean_text(body, BODY_MAX)
@@ -76,11 +79,15 @@ def ask_question(
 
 
 def answer_question(planet: Planet, user, topic: Topic, body: str) -> Answer:
-    """Only the one asked answers, once; the question then enters the feed."""
+    """Only the one asked answers, once; the question then enters the feed (a private answer
+    to a paid question stays out of it: it is for the asker and those who paid to peek)."""
     check_same_planet(planet, topic)
+    if topic.paid_status is not None:
+        topic = paid.lock_question(topic.id)  # the answer and the deadline refund exclude
     require(user, Action.ANSWER_QUESTION, planet, topic)
     body = clean_text(body, ANSWER_MAX)
     now = utcnow()
+    paid.take_answer(topic, now)
     answer = Answer(
         topic_id=topic.id,
         author_id=user.id,
@@ -90,7 +97,8 @@ def answer_question(planet: Planet, user, topic: Topic, body: str) -> Answer:
     )
     db.session.add(answer)
     topic.answered_at = now
-    enter_feed(planet, topic, now)
+    if not topic.answer_private:
+        enter_feed(planet, topic, now)
     db.session.flush()
     jobs.defer("notifications.question_answered", topic_id=topic.id)
     jobs.defer("engagement.question_answered", topic_id=topic.id)
@@ -114,9 +122,12 @@ def edit_answer(planet: Planet, user, topic: Topic, answer: Answer, body: str) -
 
 
 def delete_answer(planet: Planet, user, topic: Topic, answer: Answer) -> Topic:
-    """Withdraw an answer: the question is open again and leaves the feed."""
+    """Withdraw an answer: the question is open again and leaves the feed. A paid question's
+    answer stays: it was paid for (and its money is split)."""
     _check_answer(planet, topic, answer)
     require(user, Action.DELETE_CONTENT, planet, answer)
+    if topic.paid_status is not None:
+        raise Conflict(_l("A paid question's answer cannot be withdrawn; edit it instead."))
     db.session.delete(answer)
     topic.answered_at = None
     topic.pinned_at = None

@@ -13,6 +13,7 @@ from flask_login import current_user
 from planet import policy
 from planet.content.models import Comment, Topic
 from planet.content.queries.topic_page import load_topic
+from planet.content.services import paid_questions as paid
 from planet.extensions import db
 from planet.members import referrals
 from planet.planets.lookup import in_planet_or_404, planet_or_404
@@ -90,8 +91,10 @@ def viewer_id():
 def feed_context(planet, page):
     pinned = readable(planet, page.pinned)
     shown_above = {topic.id for topic in pinned}  # a pinned topic is not repeated below
+    user = current_user._get_current_object()
+    topics = [t for t in readable(planet, page.items) if t.id not in shown_above]
     return {
-        "topics": [t for t in readable(planet, page.items) if t.id not in shown_above],
+        "topics": paid.hide_private_answers(planet, user, topics),
         "pinned": pinned,
         "liked": page.liked,
         "next_cursor": page.next_cursor,

@@ -8,7 +8,14 @@ from flask_login import current_user
 
 from planet import policy
 from planet.content.forms import AnswerForm, AskForm
-from planet.content.queries.feed import feed_page, my_questions, waiting_questions
+from planet.content.queries.feed import (
+    feed_page,
+    my_questions,
+    paid_waiting,
+    private_answers,
+    waiting_questions,
+)
+from planet.content.services import paid_questions as paid
 from planet.content.services import questions as qa
 from planet.content.views.common import (
     bp,
@@ -22,6 +29,9 @@ from planet.content.views.common import (
     viewer_id,
     writing,
 )
+from planet.content.views.common import (
+    readable as policy_readable,
+)
 from planet.policy import Action
 
 _LISTS = {
@@ -30,6 +40,7 @@ _LISTS = {
     ),
     "waiting": lambda planet, after: waiting_questions(planet, viewer_id(), after=after),
     "mine": lambda planet, after: my_questions(planet, viewer_id(), after=after),
+    "private": lambda planet, after: private_answers(planet, viewer_id(), after=after),
 }
 
 
@@ -43,7 +54,7 @@ def questions(slug):
         # Open on the questions waiting for the viewer's answer when there are any.
         if after is None and policy.may(current_user, Action.ANSWER_QUESTION, planet):
             waiting = _LISTS["waiting"](planet, None)
-            if waiting.items:
+            if waiting.items or paid_waiting(planet, viewer_id()):
                 return _questions_page(planet, "waiting", waiting)
         show = "answered"
     if show not in _LISTS:
@@ -52,8 +63,17 @@ def questions(slug):
 
 
 def _questions_page(planet, show: str, page):
+    paid_first = []
+    if show == "waiting" and request.args.get("after") is None:
+        # Paid questions first, the nearest deadline first.
+        paid_first = policy_readable(planet, paid_waiting(planet, viewer_id()))
     return render_template(
-        "content/questions.html", planet=planet, show=show, **feed_context(planet, page)
+        "content/questions.html",
+        planet=planet,
+        show=show,
+        paid_waiting=paid_first,
+        offers=paid.offers(planet),
+        **feed_context(planet, page),
     )
 
 
@@ -61,10 +81,12 @@ def _questions_page(planet, show: str, page):
 def ask(slug):
     planet = writing(slug)
     policy.require(current_user, Action.ASK_QUESTION, planet)
+    offers = [(o, person) for o, person in paid.offers(planet) if person.id != current_user.id]
+    priced = {o.user_id for o, _person in paid.offers(planet)}
     people = [
         (membership, person)
         for membership, person in qa.question_addressees(planet)
-        if person.id != current_user.id
+        if person.id != current_user.id and person.id not in priced
     ]
     form = AskForm()
     form.addressee.choices = [(person.id, person.display_name) for _m, person in people]
@@ -81,7 +103,10 @@ def ask(slug):
         flash(_("Your question was sent."), "success")
         return redirect(topic_url(planet, created))
     status = 400 if form.is_submitted() else 200
-    return render_template("content/ask.html", planet=planet, form=form, people=people), status
+    page = render_template(
+        "content/ask.html", planet=planet, form=form, people=people, offers=offers
+    )
+    return page, status
 
 
 @bp.post("/t/<int:topic_id>/answer")

@@ -11,8 +11,10 @@ from planet.accounts.models import User
 from planet.content import uploads
 from planet.content.forms import AnswerForm, CommentForm
 from planet.content.queries.feed import feed_page, hashtag_by_name, popular_hashtags, tag_page
+from planet.content.queries.paging import Page
 from planet.content.queries.search import clean_query, search_page
 from planet.content.queries.topic_page import comments_page, topic_card
+from planet.content.services import paid_questions as paid
 from planet.content.views.common import (
     bp,
     feed_context,
@@ -54,13 +56,21 @@ def timeline(slug):
 @bp.get("/t/<int:topic_id>")
 def topic(slug, topic_id):
     planet, away = reading(slug)
-    if away:
-        return away
     topic, liked = topic_card(topic_id, viewer_id())
+    if away and not (topic and policy.may(current_user, Action.READ_TOPIC, planet, topic)):
+        return away  # only a visitor's own paid question is open to them
     if topic is None or topic.planet_id != planet.id:
         abort(404)
     policy.require(current_user, Action.READ_TOPIC, planet, topic)
-    page = comments_page(topic, viewer_id=viewer_id(), after=request.args.get("after"))
+    access = paid.answer_access(topic, viewer_id())
+    if topic.answer is not None and not policy.may(
+        current_user, Action.READ_ANSWER, planet, access
+    ):
+        topic = topic.without_answer()
+    if away:  # a visitor reads their question and its answer, nothing else of the planet
+        page = Page(items=[])
+    else:
+        page = comments_page(topic, viewer_id=viewer_id(), after=request.args.get("after"))
     return render_template(
         "content/topic.html",
         planet=planet,
@@ -72,6 +82,8 @@ def topic(slug, topic_id):
         liked_comments=page.liked,
         comment_form=CommentForm(),
         answer_form=AnswerForm() if topic.is_question and not topic.answered_at else None,
+        visitor=bool(away),
+        peek=access,
     )
 
 

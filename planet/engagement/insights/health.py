@@ -13,7 +13,7 @@ from sqlalchemy import and_, case, exists, func, literal, or_, select, true
 from sqlalchemy.orm import joinedload
 
 from planet.accounts.models import User
-from planet.content.models import Topic, TopicKind
+from planet.content.models import PaidStatus, Topic, TopicKind
 from planet.dbutil import insert_ignore, upsert_add
 from planet.engagement.clock import local_day, week_start
 from planet.engagement.insights.models import (
@@ -231,6 +231,7 @@ def unanswered_questions(planet: Planet, now: datetime, limit: int = 50):
             Topic.in_feed.is_(False),
             Topic.answered_at.is_(None),
             Topic.deleted_at.is_(None),
+            or_(Topic.paid_status.is_(None), Topic.paid_status == PaidStatus.WAITING),
             Topic.created_at < now - UNANSWERED_AFTER,
         )
         .options(joinedload(Topic.author), joinedload(Topic.addressee))
