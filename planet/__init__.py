@@ -116,6 +116,7 @@ def _import_models() -> None:
         "planet.accounts.models",
         "planet.planets.models",
         "planet.content.models",
+        "planet.content.columns.models",
         "planet.messages.models",
         "planet.engagement.introductions.models",
         "planet.engagement.checkins.models",

@@ -19,6 +19,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import contains_eager
 
 from planet import policy
+from planet.content.columns.queries import landing_columns
 from planet.content.models import Topic
 from planet.extensions import db
 from planet.members import referrals
@@ -203,6 +204,7 @@ def landing(slug):
         planet=planet,
         standing=standing,
         previews=preview_items,
+        columns=landing_columns(planet),
         description_html=render_markdown(planet.description),
         rules_html=render_markdown(planet.rules),
         meta_description=plain_excerpt(planet.description, 160),

@@ -50,6 +50,10 @@ OPEN_QUESTION_CANARY = f"{CANARY}OpenQuestion"
 COMMENT_CANARY = f"{CANARY}Comment"
 FILE_NAME_CANARY = f"{CANARY}FileName"
 FILE_BODY_CANARY = f"{CANARY}FileBody"
+COLUMN_CANARY = f"{CANARY}ColumnLesson"
+"""The text of a topic in a column: visitors see the column's contents list, never this."""
+COLUMN_TITLE = "Orbital mechanics course"
+LESSON_TITLE = "Lesson one: escape velocity"
 TAG = "qzcanarytag"
 
 
@@ -153,6 +157,22 @@ class SecurityWorld:
         ).id
         topic = db.session.get(Topic, self.ids["topic"])
         self.ids["comment"] = factories.comment(topic, self.user("author"), COMMENT_CANARY).id
+
+    def add_column(self):
+        """A column holding one topic (a lesson whose text carries COLUMN_CANARY); its title
+        and the lesson's title are public on the landing page by design."""
+        from planet.content.columns.models import Column, ColumnEntry
+
+        owner = self.user("owner")
+        lesson = factories.topic(self.planet, owner, COLUMN_CANARY, title=LESSON_TITLE)
+        column = Column(planet_id=self.planet_id, author_id=owner.id, title=COLUMN_TITLE)
+        db.session.add(column)
+        db.session.flush()
+        db.session.add(ColumnEntry(column_id=column.id, topic_id=lesson.id, position=0))
+        column.entry_count = 1
+        db.session.commit()
+        self.ids["column"] = column.id
+        self.ids["lesson"] = lesson.id
 
     def set(self, **settings):
         planet = self.planet

@@ -70,6 +70,9 @@ HAND_VALID = {
     "engagement.remind_introductions": {"user_id": "{member_uid}"},
     "notifications.mark_read": {"id": "1"},
     "engagement.points_settings": {"topic": "2", "level_threshold": "10", "level_name": "One"},
+    "content.add_to_column": {"column_id": "{column}"},
+    "content.reorder": {"topic_id": "{lesson}"},
+    "content.mark_read": {"go": "next"},
 }
 
 _FORM_CALL = re.compile(r"\b(?:(\w+)\.)?(\w+Form)\(([^()]*)\)")
@@ -172,6 +175,7 @@ class HostileWorld(SecurityWorld):
 
     def __init__(self, app):
         super().__init__(app, slug=SLUG)
+        self.add_column()
         self._add_engagement()
 
     def _add_engagement(self):
@@ -231,10 +235,13 @@ class HostileWorld(SecurityWorld):
         topic = self.ids["topic"]
         if endpoint in ("content.answer", "content.edit_answer", "content.delete_answer"):
             topic = self.ids["open_question" if endpoint == "content.answer" else "question"]
+        if endpoint in ("content.remove_topic", "content.move_topic", "content.mark_read"):
+            topic = self.ids["lesson"]  # the topic in the column
         return {
             "slug": self.slug,
             "topic_id": topic,
             "comment_id": self.ids["comment"],
+            "column_id": self.ids["column"],
             "report_id": self.ids["report"],
             "cid": self.ids["challenge"],
             "eid": self.ids["event"],
@@ -255,6 +262,8 @@ class HostileWorld(SecurityWorld):
             "option": self.ids.get("option", 1),
             "member_uid": self.uid("member"),
             "owner_uid": self.uid("owner"),
+            "column": self.ids.get("column", 1),
+            "lesson": self.ids.get("lesson", 1),
         }
         for name, real in known.items():
             value = value.replace("{" + name + "}", str(real))

@@ -18,6 +18,7 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import func, select
 
+from planet.content.columns.models import Column, ColumnEntry, ColumnRead
 from planet.content.models import Answer, Comment, Report, Topic, TopicKind
 from planet.extensions import db
 from planet.messages.models import Message
@@ -27,6 +28,7 @@ from tests.planet.access_helpers import (
     ANSWER_CANARY,
     COMMENT_CANARY,
     FILE_BODY_CANARY,
+    LESSON_TITLE,
     OPEN_QUESTION_CANARY,
     ROLES,
     TAG,
@@ -119,6 +121,14 @@ EXPECTED: dict[str, dict[str, frozenset]] = {
     "events": {"default": ACTIVE},
     "points": {"default": ACTIVE},
     "health": {"default": OWNER},
+    # Columns (专栏): members read them (and note their progress, also in a dissolved planet);
+    # the owner and admins make and fill them.
+    "columns": {"default": ACTIVE, "dissolved": ACTIVE},
+    "column_page": {"default": ACTIVE},
+    "mark_read": {"default": ACTIVE, "dissolved": ACTIVE},
+    "manage_columns": {"default": MODS, "dissolved": NOBODY},
+    "add_to_column": {"default": MODS, "dissolved": NOBODY},
+    "edit_column": {"default": MODS, "dissolved": NOBODY},
 }
 
 
@@ -287,6 +297,33 @@ ROUTES: dict[str, Route] = {
     "events": Route("GET", lambda w, who: w.url("events")),
     "points": Route("GET", lambda w, who: w.url("points")),
     "health": Route("GET", lambda w, who: w.url("health")),
+    "columns": Route("GET", lambda w, who: w.url("columns")),
+    "column_page": Route(
+        "GET", lambda w, who: w.url(f"columns/{w.ids['column']}"), canary=LESSON_TITLE
+    ),
+    "mark_read": Route(
+        "POST",
+        lambda w, who: w.url(f"columns/{w.ids['column']}/read/{w.ids['lesson']}"),
+        done=lambda w, who: _count(ColumnRead, ColumnRead.topic_id == w.ids["lesson"]) == 1,
+    ),
+    "manage_columns": Route(
+        "POST",
+        lambda w, who: w.url("columns/new"),
+        data=lambda w, who: {"title": _mark("column", who)},
+        done=lambda w, who: _count(Column, Column.title == _mark("column", who)) == 1,
+    ),
+    "add_to_column": Route(
+        "POST",
+        lambda w, who: w.url(f"t/{w.ids['topic']}/column"),
+        data=lambda w, who: {"column_id": str(w.ids["column"])},
+        done=lambda w, who: _count(ColumnEntry, ColumnEntry.topic_id == w.ids["topic"]) == 1,
+    ),
+    "edit_column": Route(
+        "POST",
+        lambda w, who: w.url(f"columns/{w.ids['column']}/edit"),
+        data=lambda w, who: {"title": _mark("renamed", who)},
+        done=lambda w, who: _count(Column, Column.title == _mark("renamed", who)) == 1,
+    ),
 }
 
 
@@ -313,6 +350,7 @@ assert len(CASES) >= 300
 def world(tmp_path_factory):
     with module_app(tmp_path_factory, "access-table") as app:
         world = SecurityWorld(app)
+        world.add_column()
         world.sign_in_everyone()
         _staff_wrote_first(world)
         world.snapshot = Snapshot()

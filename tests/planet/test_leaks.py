@@ -25,9 +25,12 @@ from planet.planets.models import Membership, MembershipStatus, Planet
 from tests.conftest import login
 from tests.planet.access_helpers import (
     ANSWER_CANARY,
+    COLUMN_CANARY,
+    COLUMN_TITLE,
     COMMENT_CANARY,
     FILE_BODY_CANARY,
     FILE_NAME_CANARY,
+    LESSON_TITLE,
     OPEN_QUESTION_CANARY,
     QUESTION_CANARY,
     TAG,
@@ -49,6 +52,7 @@ TEXT_CANARIES = (
     COMMENT_CANARY,
     FILE_NAME_CANARY,
     FILE_BODY_CANARY,
+    COLUMN_CANARY,
 )
 LEAVERS = ("removed", "left")
 NON_MEMBERS = ("anonymous", "outsider", "expired", "refunded", "banned", *LEAVERS)
@@ -75,6 +79,8 @@ class Worlds:
         for who, status in (("removed", MembershipStatus.REMOVED), ("left", MembershipStatus.LEFT)):
             self.a._add(self.a.planet, who, status=status)
         self.b = SecurityWorld(app, slug="mars")
+        self.a.add_column()
+        self.b.add_column()
         self.a.sign_in_everyone()  # before the snapshot (see SecurityWorld.sign_in_everyone)
         for who in LEAVERS:
             self.a.client(who)
@@ -101,6 +107,7 @@ def _values(world, variant: int = 0) -> dict:
         "slug": world.slug,
         "topic_id": (ids["topic"], ids["question"], ids["open_question"])[variant % 3],
         "comment_id": ids["comment"],
+        "column_id": ids["column"],
         "user_id": world.uid("owner") if variant % 2 == 0 else world.uid("author"),
         "membership_id": world.mid("author"),
         "mid": world.mid("author"),
@@ -182,6 +189,18 @@ def test_only_essence_previews_reach_the_landing_page(fresh):
     landing = world.client("anonymous").get(world.url("about")).get_data(as_text=True)
     assert TITLE_CANARY in landing or TOPIC_CANARY in landing  # the control: previews work
     assert COMMENT_CANARY not in landing and FILE_BODY_CANARY not in landing
+
+
+def test_visitors_see_a_columns_contents_not_its_text(fresh):
+    """The landing page lists a column's title and its topics' titles (a product feature), never
+    their text; members read the text."""
+    world = fresh.a
+    for who in NON_MEMBERS:
+        landing = world.client(who).get(world.url("about")).get_data(as_text=True)
+        assert COLUMN_TITLE in landing and LESSON_TITLE in landing, who  # the control
+        assert not _leaks(landing.encode()), who
+    lesson = world.client("member").get(world.url(f"t/{world.ids['lesson']}"))
+    assert COLUMN_CANARY in lesson.get_data(as_text=True)
 
 
 @pytest.mark.parametrize("who", GUESSES)

@@ -9,6 +9,7 @@ from flask_login import current_user
 from planet import policy
 from planet.accounts.models import User
 from planet.content import uploads
+from planet.content.columns import queries as column_queries
 from planet.content.forms import AnswerForm, CommentForm
 from planet.content.queries.feed import feed_page, hashtag_by_name, popular_hashtags, tag_page
 from planet.content.queries.search import clean_query, search_page
@@ -61,6 +62,7 @@ def topic(slug, topic_id):
         abort(404)
     policy.require(current_user, Action.READ_TOPIC, planet, topic)
     page = comments_page(topic, viewer_id=viewer_id(), after=request.args.get("after"))
+    place = column_queries.place_of(topic.id)
     return render_template(
         "content/topic.html",
         planet=planet,
@@ -72,6 +74,7 @@ def topic(slug, topic_id):
         liked_comments=page.liked,
         comment_form=CommentForm(),
         answer_form=AnswerForm() if topic.is_question and not topic.answered_at else None,
+        place=place,
     )
 
 
