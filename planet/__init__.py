@@ -117,6 +117,7 @@ def _import_models() -> None:
         "planet.planets.models",
         "planet.content.models",
         "planet.content.columns.models",
+        "planet.content.drafts.models",
         "planet.messages.models",
         "planet.engagement.introductions.models",
         "planet.engagement.checkins.models",

@@ -44,6 +44,7 @@ class Texts:
     lottery: tuple[str, str]  # title, prize
     report: str
     column: tuple[str, str, tuple[tuple[str, str], ...]]  # title, description, lessons
+    scheduled: tuple[str, str]  # an announcement scheduled two days ahead: title, body
 
 
 ZH = Texts(
@@ -102,6 +103,7 @@ ZH = Texts(
             ("第三讲：设计新人欢迎仪式", "欢迎帖、自我介绍模板、第一周的小任务。"),
         ),
     ),
+    scheduled=("下周直播预告", "下周三晚八点直播答疑，欢迎提前提问。"),
 )
 EN = Texts(
     intros={
@@ -159,6 +161,7 @@ EN = Texts(
             ("Lesson 3: your first price", "Charge from day one and ask why people paid."),
         ),
     ),
+    scheduled=("Office hours next week", "Live Q&A next Wednesday at 8 pm: send questions."),
 )
 
 # Days ago each person checked in (consecutive days make a streak; today is 0).
@@ -211,6 +214,7 @@ def seed_community(planet: Planet, users: dict[str, User], now: datetime) -> dic
     polls.draw_lottery(planet, lottery, owner, now=now)
     _report(planet, users, texts)
     _column(planet, users, texts)
+    _scheduled_announcement(planet, owner, texts, now)
     funnel = _funnel(planet, now)
     return {"check-ins": checkins_made, "graded": graded, "funnel": funnel}
 
@@ -275,6 +279,15 @@ def _column(planet: Planet, users: dict[str, User], texts: Texts) -> None:
     for topic in topics:
         columns.add_topic(planet, owner, column, topic.id)
     columns.mark_read(planet, users["member"], column, topics[0])
+
+
+def _scheduled_announcement(planet: Planet, owner: User, texts: Texts, now: datetime) -> None:
+    """An announcement the owner scheduled for two days from now (on their drafts page)."""
+    from planet.content.drafts import services as drafts
+
+    title, body = texts.scheduled
+    draft = drafts.save_draft(planet, owner, title=title, body=body, announce=True)
+    drafts.schedule(planet, owner, draft, now + timedelta(days=2), now=now)
 
 
 def _report(planet: Planet, users: dict[str, User], texts: Texts) -> None:

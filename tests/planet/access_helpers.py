@@ -54,6 +54,11 @@ COLUMN_CANARY = f"{CANARY}ColumnLesson"
 """The text of a topic in a column: visitors see the column's contents list, never this."""
 COLUMN_TITLE = "Orbital mechanics course"
 LESSON_TITLE = "Lesson one: escape velocity"
+DRAFT_CANARY = f"{CANARY}Draft"
+SCHEDULED_CANARY = f"{CANARY}Scheduled"
+SCHEDULED_ANNOUNCEMENT_CANARY = f"{CANARY}LaterAnnouncement"
+"""The owner's unpublished writing: a draft and a scheduled topic (only the owner may see
+them) and a scheduled announcement (the owner and the admins)."""
 TAG = "qzcanarytag"
 
 
@@ -173,6 +178,26 @@ class SecurityWorld:
         db.session.commit()
         self.ids["column"] = column.id
         self.ids["lesson"] = lesson.id
+
+    def add_drafts(self):
+        """The owner's draft, scheduled topic and scheduled announcement (see the canaries),
+        each with the planet's hashtag."""
+        from planet.content.drafts.models import Draft, DraftState
+
+        later = utcnow() + timedelta(days=3)
+        rows = {
+            "draft": Draft(body=f"{DRAFT_CANARY} #{TAG}", title=f"{DRAFT_CANARY}Title"),
+            "scheduled": Draft(body=f"{SCHEDULED_CANARY} #{TAG}", state=DraftState.SCHEDULED,
+                               publish_at=later),
+            "scheduled_announcement": Draft(body=SCHEDULED_ANNOUNCEMENT_CANARY, announce=True,
+                                            state=DraftState.SCHEDULED, publish_at=later),
+        }  # fmt: skip
+        for name, draft in rows.items():
+            draft.planet_id, draft.author_id = self.planet_id, self.uid("owner")
+            db.session.add(draft)
+            db.session.flush()
+            self.ids[name] = draft.id
+        db.session.commit()
 
     def set(self, **settings):
         planet = self.planet

@@ -8,6 +8,7 @@ from __future__ import annotations
 import inspect
 import re
 from dataclasses import dataclass, field
+from datetime import timedelta
 
 from flask_wtf import FlaskForm
 from sqlalchemy import func, select
@@ -58,6 +59,8 @@ VALID_BY_NAME = {
     "parent_id": "",
     "window_start": "06:00",
     "window_end": "22:00",
+    # a month ahead: the schedule field refuses the past and more than two years ahead
+    "publish_at": (utcnow() + timedelta(days=30)).strftime("%Y-%m-%dT10:00"),
 }
 # What views read from request.form by hand, with a value they accept ("{prefix}": the prefix
 # of the form being fuzzed, for views that hold several forms and a `form` discriminator).
@@ -73,6 +76,8 @@ HAND_VALID = {
     "content.add_to_column": {"column_id": "{column}"},
     "content.reorder": {"topic_id": "{lesson}"},
     "content.mark_read": {"go": "next"},
+    "content.new_topic": {"intent": "schedule"},
+    "content.edit_draft": {"intent": "schedule"},
 }
 
 _FORM_CALL = re.compile(r"\b(?:(\w+)\.)?(\w+Form)\(([^()]*)\)")
@@ -176,6 +181,7 @@ class HostileWorld(SecurityWorld):
     def __init__(self, app):
         super().__init__(app, slug=SLUG)
         self.add_column()
+        self.add_drafts()
         self._add_engagement()
 
     def _add_engagement(self):
@@ -242,6 +248,7 @@ class HostileWorld(SecurityWorld):
             "topic_id": topic,
             "comment_id": self.ids["comment"],
             "column_id": self.ids["column"],
+            "draft_id": self.ids["draft"],
             "report_id": self.ids["report"],
             "cid": self.ids["challenge"],
             "eid": self.ids["event"],

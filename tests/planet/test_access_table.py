@@ -19,6 +19,7 @@ import pytest
 from sqlalchemy import func, select
 
 from planet.content.columns.models import Column, ColumnEntry, ColumnRead
+from planet.content.drafts.models import Draft, DraftState
 from planet.content.models import Answer, Comment, Report, Topic, TopicKind
 from planet.extensions import db
 from planet.messages.models import Message
@@ -27,6 +28,7 @@ from planet.planets.models import Membership, MembershipStatus, Planet, PostingP
 from tests.planet.access_helpers import (
     ANSWER_CANARY,
     COMMENT_CANARY,
+    DRAFT_CANARY,
     FILE_BODY_CANARY,
     LESSON_TITLE,
     OPEN_QUESTION_CANARY,
@@ -129,6 +131,17 @@ EXPECTED: dict[str, dict[str, frozenset]] = {
     "manage_columns": {"default": MODS, "dissolved": NOBODY},
     "add_to_column": {"default": MODS, "dissolved": NOBODY},
     "edit_column": {"default": MODS, "dissolved": NOBODY},
+    # Drafts and scheduled posts: the owner, admins and guests (not members, even where
+    # members may post); announcements the owner. A draft is its author's alone: the owner's
+    # draft is edited, published and deleted by the owner only. Every member may open their
+    # own (empty) drafts list.
+    "drafts_page": {"default": ACTIVE, "dissolved": ACTIVE},
+    "save_draft": {"default": STAFF, "posting_members": STAFF, "dissolved": NOBODY},
+    "schedule_post": {"default": STAFF, "dissolved": NOBODY},
+    "schedule_announcement": {"default": OWNER, "dissolved": NOBODY},
+    "edit_draft": {"default": OWNER, "dissolved": NOBODY},
+    "publish_draft": {"default": OWNER, "dissolved": NOBODY},
+    "delete_draft": {"default": OWNER, "dissolved": OWNER},
 }
 
 
@@ -156,6 +169,11 @@ def _count(model, *where) -> int:
 
 def _topic_with(body: str, **extra):
     return _count(Topic, Topic.body == body, *[getattr(Topic, k) == v for k, v in extra.items()])
+
+
+def _in_a_month() -> str:
+    """A wall-clock time a month ahead, as the schedule field sends it."""
+    return (utcnow() + timedelta(days=30)).strftime("%Y-%m-%dT10:00")
 
 
 def _asked(world, who):
@@ -318,6 +336,55 @@ ROUTES: dict[str, Route] = {
         data=lambda w, who: {"column_id": str(w.ids["column"])},
         done=lambda w, who: _count(ColumnEntry, ColumnEntry.topic_id == w.ids["topic"]) == 1,
     ),
+    "drafts_page": Route("GET", lambda w, who: w.url("drafts")),
+    "save_draft": Route(
+        "POST",
+        lambda w, who: w.url("new"),
+        data=lambda w, who: {"body": _mark("draft", who), "intent": "draft"},
+        done=lambda w, who: _count(Draft, Draft.body == _mark("draft", who)) == 1,
+    ),
+    "schedule_post": Route(
+        "POST",
+        lambda w, who: w.url("new"),
+        data=lambda w, who: {
+            "body": _mark("schedule", who),
+            "intent": "schedule",
+            "publish_at": _in_a_month(),
+        },
+        done=lambda w, who: (
+            _count(Draft, Draft.body == _mark("schedule", who), Draft.state == DraftState.SCHEDULED)
+            == 1
+        ),
+    ),  # fmt: skip
+    "schedule_announcement": Route(
+        "POST",
+        lambda w, who: w.url("new"),
+        data=lambda w, who: {
+            "body": _mark("later", who),
+            "intent": "schedule",
+            "announce": "y",
+            "publish_at": _in_a_month(),
+        },
+        done=lambda w, who: (
+            _count(Draft, Draft.body == _mark("later", who), Draft.announce.is_(True)) == 1
+        ),
+    ),  # fmt: skip
+    "edit_draft": Route(
+        "POST",
+        lambda w, who: w.url(f"drafts/{w.ids['draft']}/edit"),
+        data=lambda w, who: {"body": _mark("edited", who), "intent": "draft"},
+        done=lambda w, who: _count(Draft, Draft.body == _mark("edited", who)) == 1,
+    ),
+    "publish_draft": Route(
+        "POST",
+        lambda w, who: w.url(f"drafts/{w.ids['draft']}/publish"),
+        done=lambda w, who: _count(Topic, Topic.body.like(f"{DRAFT_CANARY}%")) == 1,
+    ),
+    "delete_draft": Route(
+        "POST",
+        lambda w, who: w.url(f"drafts/{w.ids['draft']}/delete"),
+        done=lambda w, who: _count(Draft, Draft.id == w.ids["draft"]) == 0,
+    ),
     "edit_column": Route(
         "POST",
         lambda w, who: w.url(f"columns/{w.ids['column']}/edit"),
@@ -351,6 +418,7 @@ def world(tmp_path_factory):
     with module_app(tmp_path_factory, "access-table") as app:
         world = SecurityWorld(app)
         world.add_column()
+        world.add_drafts()
         world.sign_in_everyone()
         _staff_wrote_first(world)
         world.snapshot = Snapshot()
@@ -403,7 +471,9 @@ def test_access_table(world, setting, action, who, allowed):
         if route.done:
             assert not route.done(world, who), f"{action} by {who} was refused but written"
         assert FILE_BODY_CANARY.encode() not in raw
-        for canary in (TOPIC_CANARY, ANSWER_CANARY, COMMENT_CANARY, OPEN_QUESTION_CANARY):
+        hidden = (TOPIC_CANARY, ANSWER_CANARY, COMMENT_CANARY, OPEN_QUESTION_CANARY)
+        hidden += (DRAFT_CANARY,) if who != "owner" else ()  # the owner wrote the draft
+        for canary in hidden:
             assert canary not in text, f"{canary} reached {who} on {action} ({setting})"
 
 

@@ -8,6 +8,7 @@ from flask import url_for
 from sqlalchemy import select
 
 from planet.accounts.models import User
+from planet.content.columns.models import Column
 from planet.engagement.checkins.models import ChallengeProgress
 from planet.engagement.polls.models import Lottery, Poll
 from planet.extensions import db
@@ -78,3 +79,18 @@ def test_the_community_is_running_and_seeding_is_deterministic(seeded):
     assert all(lottery.drawn_at for lottery in lotteries)
     # The fixed seed draws the same winner from the same entrants every time.
     assert len({tuple(lottery.winners) for lottery in lotteries}) == 1
+
+
+def test_the_demo_has_a_column_in_progress_and_a_scheduled_announcement(app, client, seeded):
+    login(client, seeded["member"])
+    client.environ_base["HTTP_ACCEPT_LANGUAGE"] = "en"
+    columns = client.get("/p/indie-builders/columns").get_data(as_text=True)
+    assert "Launch in five lessons" in columns
+    column_id = db.session.scalar(select(Column.id).where(Column.title == "Launch in five lessons"))
+    page = client.get(f"/p/indie-builders/columns/{column_id}").get_data(as_text=True)
+    assert "Read 1 of 3" in page and "Continue where you stopped" in page
+    login(client, seeded["owner"])
+    drafts = client.get("/p/indie-builders/drafts").get_data(as_text=True)
+    assert "Office hours next week" in drafts and "Scheduled for" in drafts
+    timeline = client.get("/p/indie-builders/").get_data(as_text=True)
+    assert "Office hours next week" not in timeline  # not before its time
