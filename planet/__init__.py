@@ -121,6 +121,8 @@ def _import_models() -> None:
         "planet.accounts.models",
         "planet.planets.models",
         "planet.content.models",
+        "planet.content.columns.models",
+        "planet.content.drafts.models",
         "planet.messages.models",
         "planet.engagement.introductions.models",
         "planet.engagement.checkins.models",

@@ -43,6 +43,8 @@ class Texts:
     poll: tuple[str, tuple[str, ...]]
     lottery: tuple[str, str]  # title, prize
     report: str
+    column: tuple[str, str, tuple[tuple[str, str], ...]]  # title, description, lessons
+    scheduled: tuple[str, str]  # an announcement scheduled two days ahead: title, body
 
 
 ZH = Texts(
@@ -92,6 +94,16 @@ ZH = Texts(
     poll=("下次直播想聊什么？", ("社群冷启动", "活动复盘", "付费转化")),
     lottery=("打卡抽奖：送一本《社群运营手册》", "《社群运营手册》一本"),
     report="疑似广告（演示举报）",
+    column=(
+        "社群冷启动七讲",
+        "从零到第一百位成员，按顺序读。",
+        (
+            ("第一讲：找到你的第一批成员", "先从身边的十个人开始，问他们最想解决的问题。"),
+            ("第二讲：写好星球介绍", "一句话说清：谁适合加入，加入后能得到什么。"),
+            ("第三讲：设计新人欢迎仪式", "欢迎帖、自我介绍模板、第一周的小任务。"),
+        ),
+    ),
+    scheduled=("下周直播预告", "下周三晚八点直播答疑，欢迎提前提问。"),
 )
 EN = Texts(
     intros={
@@ -140,6 +152,16 @@ EN = Texts(
     poll=("What should the next office hours cover?", ("Pricing", "First customers", "SEO")),
     lottery=("Check-in raffle: a year of hosting", "A year of hosting"),
     report="Looks like spam (a demo report)",
+    column=(
+        "Launch in five lessons",
+        "From idea to first paying customers, in order.",
+        (
+            ("Lesson 1: pick a painful problem", "Talk to ten people before you write any code."),
+            ("Lesson 2: a landing page that sells", "One promise, one picture, one button."),
+            ("Lesson 3: your first price", "Charge from day one and ask why people paid."),
+        ),
+    ),
+    scheduled=("Office hours next week", "Live Q&A next Wednesday at 8 pm: send questions."),
 )
 
 # Days ago each person checked in (consecutive days make a streak; today is 0).
@@ -191,6 +213,8 @@ def seed_community(planet: Planet, users: dict[str, User], now: datetime) -> dic
     lottery.seed, lottery.seed_hash = LOTTERY_SEED, polls.seed_hash(LOTTERY_SEED)
     polls.draw_lottery(planet, lottery, owner, now=now)
     _report(planet, users, texts)
+    _column(planet, users, texts)
+    _scheduled_announcement(planet, owner, texts, now)
     funnel = _funnel(planet, now)
     return {"check-ins": checkins_made, "graded": graded, "funnel": funnel}
 
@@ -240,6 +264,30 @@ def _homework(planet: Planet, users: dict[str, User], texts: Texts, now: datetim
     )
     homework.hand_in(planet, open_one, users["admin"], texts.hand_in, now=now)
     return graded
+
+
+def _column(planet: Planet, users: dict[str, User], texts: Texts) -> None:
+    """A column of lessons; the member has read the first one (the column page shows where
+    they stopped)."""
+    from planet.content.columns import services as columns
+    from planet.content.services.topics import create_topic
+
+    owner = users["owner"]
+    title, description, lessons = texts.column
+    column = columns.create_column(planet, owner, title=title, description=description)
+    topics = [create_topic(planet, owner, title=name, body=body) for name, body in lessons]
+    for topic in topics:
+        columns.add_topic(planet, owner, column, topic.id)
+    columns.mark_read(planet, users["member"], column, topics[0])
+
+
+def _scheduled_announcement(planet: Planet, owner: User, texts: Texts, now: datetime) -> None:
+    """An announcement the owner scheduled for two days from now (on their drafts page)."""
+    from planet.content.drafts import services as drafts
+
+    title, body = texts.scheduled
+    draft = drafts.save_draft(planet, owner, title=title, body=body, announce=True)
+    drafts.schedule(planet, owner, draft, now + timedelta(days=2), now=now)
 
 
 def _report(planet: Planet, users: dict[str, User], texts: Texts) -> None:

@@ -96,6 +96,8 @@ PERIODIC: dict[str, Periodic] = {
             timedelta(minutes=5),
             "mail",
         ),
+        # Scheduled topics and announcements, published at their minute (each once).
+        Periodic("scheduled_posts", "planet.content.drafts.publish:publish_due", 60.0, MINUTE),
         Periodic("landing_views", "workers.engagement_tasks:landing_views", 60.0, MINUTE),
         # Community health: recompute the due snapshots (only planets that changed).
         Periodic(

@@ -17,7 +17,7 @@ from planet.content.services.text import (
     REPORT_REASON_MAX,
     TITLE_MAX,
 )
-from planet.web.forms import IntegerField, db_id
+from planet.web.forms import DateTimeLocalField, IntegerField, db_id
 
 
 def _strip(value):
@@ -39,6 +39,10 @@ class TopicForm(FlaskForm):
     attachment_keys = HiddenField()
     """Keys of images already uploaded through content.upload (space or comma separated)."""
     announce = BooleanField(_l("Announcement: pin it and notify every member"))
+    publish_at = DateTimeLocalField(
+        _l("Publish at"), format=["%Y-%m-%dT%H:%M", "%Y-%m-%dT%H:%M:%S"], validators=[Optional()]
+    )
+    """For "Schedule": a wall-clock time in the viewer's zone (planet/web/clock.py)."""
 
 
 class EditTopicForm(FlaskForm):

@@ -25,6 +25,7 @@ from planet.web.links import planet_links
 TABS = (
     ("content.timeline", Action.READ),
     ("content.questions", Action.READ),
+    ("content.columns", Action.VIEW_COLUMN),
     ("members.roster", Action.VIEW_ROSTER),
     ("engagement.directory", Action.VIEW_DIRECTORY),
     ("engagement.challenges", Action.READ),

@@ -18,6 +18,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import contains_eager
 
 from planet import policy
+from planet.content.columns.queries import landing_columns
 from planet.content.models import Topic
 from planet.content.services import paid_questions
 from planet.extensions import db
@@ -204,6 +205,7 @@ def landing(slug):
         planet=planet,
         standing=standing,
         previews=preview_items,
+        columns=landing_columns(planet),
         description_html=render_markdown(planet.description),
         rules_html=render_markdown(planet.rules),
         meta_description=plain_excerpt(planet.description, 160),

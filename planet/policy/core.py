@@ -77,6 +77,11 @@ class Action(enum.StrEnum):
     RUN_LOTTERY = "run_lottery"
     VIEW_HEALTH = "view_health"
     EXPORT_PLANET = "export_planet"
+    # Columns (专栏) and drafts
+    VIEW_COLUMN = "view_column"  # a column page, its contents and one's reading progress
+    MANAGE_COLUMNS = "manage_columns"  # create, edit, fill, reorder and delete columns
+    SCHEDULE_POST = "schedule_post"  # save drafts, schedule topics (announcements: ANNOUNCE)
+    VIEW_DRAFT = "view_draft"  # target: Draft (the author's; a scheduled announcement: moderators)
 
 
 class MemberState(enum.StrEnum):

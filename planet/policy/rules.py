@@ -330,4 +330,11 @@ RULES: dict[Action, Rule] = {
     Action.VIEW_HEALTH: HasRole(Role.OWNER),
     # The whole planet, members and money included: its owner only (admins have no money).
     Action.EXPORT_PLANET: HasRole(Role.OWNER),
+    Action.VIEW_COLUMN: ActiveMember,
+    Action.MANAGE_COLUMNS: RoleWrites(*MODERATORS),
+    Action.SCHEDULE_POST: RoleWrites(*STAFF),
+    Action.VIEW_DRAFT: All(ActiveMember, Any(
+        IsAuthor(),
+        All(OnTarget(lambda draft, ctx: draft.announce, ""), HasRole(*MODERATORS)),
+        reason=_l("Only its author can see a draft."), status=404)),
 }  # fmt: skip

@@ -9,7 +9,7 @@ for a day; `time_until` for how long is left (a deadline). Nothing on a page is 
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import UTC, datetime
 from urllib.parse import unquote
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
@@ -43,6 +43,23 @@ def viewer_zone(fallback: str | None = None) -> ZoneInfo:
     browser = unquote(request.cookies.get(COOKIE, "")) if has_request_context() else None
     planet = g.get("planet_zone") if has_request_context() else None
     return _zone(browser) or _zone(fallback) or _zone(planet) or ZoneInfo(DEFAULT_ZONE)
+
+
+class NonexistentLocalTime(ValueError):
+    """A wall-clock time its zone skips (clocks going forward for daylight saving)."""
+
+
+def utc_from_local(naive: datetime, planet=None) -> datetime:
+    """The UTC instant of a wall-clock time the viewer typed, read in the viewer's zone (the
+    one the page showed). zoneinfo quietly moves a skipped time (a daylight-saving gap), so a
+    time that does not come back unchanged from UTC raises NonexistentLocalTime. A repeated
+    time (clocks going back) is its first occurrence."""
+    zone = viewer_zone(getattr(planet, "timezone", None))
+    local = naive.replace(tzinfo=zone, fold=0)
+    instant = local.astimezone(UTC)
+    if instant.astimezone(zone).replace(tzinfo=None) != naive.replace(tzinfo=None):
+        raise NonexistentLocalTime(naive)
+    return instant
 
 
 def select_timezone() -> str:

@@ -53,6 +53,15 @@ OWN_PAID_QUESTION_CANARY = f"{CANARY}OwnPaidQuestion"
 PAID_PRICE = 500
 FILE_NAME_CANARY = f"{CANARY}FileName"
 FILE_BODY_CANARY = f"{CANARY}FileBody"
+COLUMN_CANARY = f"{CANARY}ColumnLesson"
+"""The text of a topic in a column: visitors see the column's contents list, never this."""
+COLUMN_TITLE = "Orbital mechanics course"
+LESSON_TITLE = "Lesson one: escape velocity"
+DRAFT_CANARY = f"{CANARY}Draft"
+SCHEDULED_CANARY = f"{CANARY}Scheduled"
+SCHEDULED_ANNOUNCEMENT_CANARY = f"{CANARY}LaterAnnouncement"
+"""The owner's unpublished writing: a draft and a scheduled topic (only the owner may see
+them) and a scheduled announcement (the owner and the admins)."""
 TAG = "qzcanarytag"
 
 
@@ -195,6 +204,41 @@ class SecurityWorld:
                 QuestionOffer(planet_id=self.planet_id, user_id=self.uid(who), price=PAID_PRICE,
                               audience=audience, created_at=utcnow())
             )  # fmt: skip
+
+    def add_column(self):
+        """A column holding one topic (a lesson whose text carries COLUMN_CANARY); its title
+        and the lesson's title are public on the landing page by design."""
+        from planet.content.columns.models import Column, ColumnEntry
+
+        owner = self.user("owner")
+        lesson = factories.topic(self.planet, owner, COLUMN_CANARY, title=LESSON_TITLE)
+        column = Column(planet_id=self.planet_id, author_id=owner.id, title=COLUMN_TITLE)
+        db.session.add(column)
+        db.session.flush()
+        db.session.add(ColumnEntry(column_id=column.id, topic_id=lesson.id, position=0))
+        column.entry_count = 1
+        db.session.commit()
+        self.ids["column"] = column.id
+        self.ids["lesson"] = lesson.id
+
+    def add_drafts(self):
+        """The owner's draft, scheduled topic and scheduled announcement (see the canaries),
+        each with the planet's hashtag."""
+        from planet.content.drafts.models import Draft, DraftState
+
+        later = utcnow() + timedelta(days=3)
+        rows = {
+            "draft": Draft(body=f"{DRAFT_CANARY} #{TAG}", title=f"{DRAFT_CANARY}Title"),
+            "scheduled": Draft(body=f"{SCHEDULED_CANARY} #{TAG}", state=DraftState.SCHEDULED,
+                               publish_at=later),
+            "scheduled_announcement": Draft(body=SCHEDULED_ANNOUNCEMENT_CANARY, announce=True,
+                                            state=DraftState.SCHEDULED, publish_at=later),
+        }  # fmt: skip
+        for name, draft in rows.items():
+            draft.planet_id, draft.author_id = self.planet_id, self.uid("owner")
+            db.session.add(draft)
+            db.session.flush()
+            self.ids[name] = draft.id
         db.session.commit()
 
     def set(self, **settings):

@@ -8,6 +8,7 @@ from __future__ import annotations
 import inspect
 import re
 from dataclasses import dataclass, field
+from datetime import timedelta
 
 from flask_wtf import FlaskForm
 from sqlalchemy import func, select
@@ -59,6 +60,8 @@ VALID_BY_NAME = {
     "parent_id": "",
     "window_start": "06:00",
     "window_end": "22:00",
+    # a month ahead: the schedule field refuses the past and more than two years ahead
+    "publish_at": (utcnow() + timedelta(days=30)).strftime("%Y-%m-%dT10:00"),
 }
 # What views read from request.form by hand, with a value they accept ("{prefix}": the prefix
 # of the form being fuzzed, for views that hold several forms and a `form` discriminator).
@@ -71,6 +74,11 @@ HAND_VALID = {
     "engagement.remind_introductions": {"user_id": "{member_uid}"},
     "notifications.mark_read": {"id": "1"},
     "engagement.points_settings": {"topic": "2", "level_threshold": "10", "level_name": "One"},
+    "content.add_to_column": {"column_id": "{column}"},
+    "content.reorder": {"topic_id": "{lesson}"},
+    "content.mark_read": {"go": "next"},
+    "content.new_topic": {"intent": "schedule"},
+    "content.edit_draft": {"intent": "schedule"},
 }
 
 _FORM_CALL = re.compile(r"\b(?:(\w+)\.)?(\w+Form)\(([^()]*)\)")
@@ -173,6 +181,8 @@ class HostileWorld(SecurityWorld):
 
     def __init__(self, app):
         super().__init__(app, slug=SLUG)
+        self.add_column()
+        self.add_drafts()
         self._add_engagement()
 
     def _add_engagement(self):
@@ -239,10 +249,14 @@ class HostileWorld(SecurityWorld):
         topic = self.ids["topic"]
         if endpoint in ("content.answer", "content.edit_answer", "content.delete_answer"):
             topic = self.ids["open_question" if endpoint == "content.answer" else "question"]
+        if endpoint in ("content.remove_topic", "content.move_topic", "content.mark_read"):
+            topic = self.ids["lesson"]  # the topic in the column
         return {
             "slug": self.slug,
             "topic_id": topic,
             "comment_id": self.ids["comment"],
+            "column_id": self.ids["column"],
+            "draft_id": self.ids["draft"],
             "report_id": self.ids["report"],
             "cid": self.ids["challenge"],
             "eid": self.ids["event"],
@@ -264,6 +278,8 @@ class HostileWorld(SecurityWorld):
             "option": self.ids.get("option", 1),
             "member_uid": self.uid("member"),
             "owner_uid": self.uid("owner"),
+            "column": self.ids.get("column", 1),
+            "lesson": self.ids.get("lesson", 1),
         }
         for name, real in known.items():
             value = value.replace("{" + name + "}", str(real))

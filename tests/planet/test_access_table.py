@@ -20,6 +20,8 @@ from sqlalchemy import func, select
 
 from payments.gateway import StripeGateway
 from payments.models import Payment, PaymentKind
+from planet.content.columns.models import Column, ColumnEntry, ColumnRead
+from planet.content.drafts.models import Draft, DraftState
 from planet.content.models import (
     Answer,
     Audience,
@@ -40,7 +42,9 @@ from tests.payments.conftest import FakeProvider
 from tests.planet.access_helpers import (
     ANSWER_CANARY,
     COMMENT_CANARY,
+    DRAFT_CANARY,
     FILE_BODY_CANARY,
+    LESSON_TITLE,
     OPEN_QUESTION_CANARY,
     OWN_PAID_QUESTION_CANARY,
     PAID_PRICE,
@@ -172,6 +176,25 @@ EXPECTED: dict[str, dict[str, frozenset]] = {
     "peek_answer": {"default": ACTIVE - {"member", "owner"}, "dissolved": NOBODY},
     # A visitor's paid question: its asker (the outsider), the one asked and moderators.
     "read_own_paid_question": {"default": frozenset({"outsider", "owner", "admin"})},
+    # Columns (专栏): members read them (and note their progress, also in a dissolved planet);
+    # the owner and admins make and fill them.
+    "columns": {"default": ACTIVE, "dissolved": ACTIVE},
+    "column_page": {"default": ACTIVE},
+    "mark_read": {"default": ACTIVE, "dissolved": ACTIVE},
+    "manage_columns": {"default": MODS, "dissolved": NOBODY},
+    "add_to_column": {"default": MODS, "dissolved": NOBODY},
+    "edit_column": {"default": MODS, "dissolved": NOBODY},
+    # Drafts and scheduled posts: the owner, admins and guests (not members, even where
+    # members may post); announcements the owner. A draft is its author's alone: the owner's
+    # draft is edited, published and deleted by the owner only. Every member may open their
+    # own (empty) drafts list.
+    "drafts_page": {"default": ACTIVE, "dissolved": ACTIVE},
+    "save_draft": {"default": STAFF, "posting_members": STAFF, "dissolved": NOBODY},
+    "schedule_post": {"default": STAFF, "dissolved": NOBODY},
+    "schedule_announcement": {"default": OWNER, "dissolved": NOBODY},
+    "edit_draft": {"default": OWNER, "dissolved": NOBODY},
+    "publish_draft": {"default": OWNER, "dissolved": NOBODY},
+    "delete_draft": {"default": OWNER, "dissolved": OWNER},
 }
 
 
@@ -203,6 +226,11 @@ def _count(model, *where) -> int:
 
 def _topic_with(body: str, **extra):
     return _count(Topic, Topic.body == body, *[getattr(Topic, k) == v for k, v in extra.items()])
+
+
+def _in_a_month() -> str:
+    """A wall-clock time a month ahead, as the schedule field sends it."""
+    return (utcnow() + timedelta(days=30)).strftime("%Y-%m-%dT10:00")
 
 
 def _asked(world, who):
@@ -414,6 +442,82 @@ ROUTES: dict[str, Route] = {
         lambda w, who: w.url(f"t/{w.ids['own_paid_question']}"),
         canary=OWN_PAID_QUESTION_CANARY,
     ),
+    "columns": Route("GET", lambda w, who: w.url("columns")),
+    "column_page": Route(
+        "GET", lambda w, who: w.url(f"columns/{w.ids['column']}"), canary=LESSON_TITLE
+    ),
+    "mark_read": Route(
+        "POST",
+        lambda w, who: w.url(f"columns/{w.ids['column']}/read/{w.ids['lesson']}"),
+        done=lambda w, who: _count(ColumnRead, ColumnRead.topic_id == w.ids["lesson"]) == 1,
+    ),
+    "manage_columns": Route(
+        "POST",
+        lambda w, who: w.url("columns/new"),
+        data=lambda w, who: {"title": _mark("column", who)},
+        done=lambda w, who: _count(Column, Column.title == _mark("column", who)) == 1,
+    ),
+    "add_to_column": Route(
+        "POST",
+        lambda w, who: w.url(f"t/{w.ids['topic']}/column"),
+        data=lambda w, who: {"column_id": str(w.ids["column"])},
+        done=lambda w, who: _count(ColumnEntry, ColumnEntry.topic_id == w.ids["topic"]) == 1,
+    ),
+    "drafts_page": Route("GET", lambda w, who: w.url("drafts")),
+    "save_draft": Route(
+        "POST",
+        lambda w, who: w.url("new"),
+        data=lambda w, who: {"body": _mark("draft", who), "intent": "draft"},
+        done=lambda w, who: _count(Draft, Draft.body == _mark("draft", who)) == 1,
+    ),
+    "schedule_post": Route(
+        "POST",
+        lambda w, who: w.url("new"),
+        data=lambda w, who: {
+            "body": _mark("schedule", who),
+            "intent": "schedule",
+            "publish_at": _in_a_month(),
+        },
+        done=lambda w, who: (
+            _count(Draft, Draft.body == _mark("schedule", who), Draft.state == DraftState.SCHEDULED)
+            == 1
+        ),
+    ),  # fmt: skip
+    "schedule_announcement": Route(
+        "POST",
+        lambda w, who: w.url("new"),
+        data=lambda w, who: {
+            "body": _mark("later", who),
+            "intent": "schedule",
+            "announce": "y",
+            "publish_at": _in_a_month(),
+        },
+        done=lambda w, who: (
+            _count(Draft, Draft.body == _mark("later", who), Draft.announce.is_(True)) == 1
+        ),
+    ),  # fmt: skip
+    "edit_draft": Route(
+        "POST",
+        lambda w, who: w.url(f"drafts/{w.ids['draft']}/edit"),
+        data=lambda w, who: {"body": _mark("edited", who), "intent": "draft"},
+        done=lambda w, who: _count(Draft, Draft.body == _mark("edited", who)) == 1,
+    ),
+    "publish_draft": Route(
+        "POST",
+        lambda w, who: w.url(f"drafts/{w.ids['draft']}/publish"),
+        done=lambda w, who: _count(Topic, Topic.body.like(f"{DRAFT_CANARY}%")) == 1,
+    ),
+    "delete_draft": Route(
+        "POST",
+        lambda w, who: w.url(f"drafts/{w.ids['draft']}/delete"),
+        done=lambda w, who: _count(Draft, Draft.id == w.ids["draft"]) == 0,
+    ),
+    "edit_column": Route(
+        "POST",
+        lambda w, who: w.url(f"columns/{w.ids['column']}/edit"),
+        data=lambda w, who: {"title": _mark("renamed", who)},
+        done=lambda w, who: _count(Column, Column.title == _mark("renamed", who)) == 1,
+    ),
 }
 
 
@@ -444,6 +548,8 @@ def world(tmp_path_factory):
         )  # a declined paid question is refunded at the (fake) provider
         world = SecurityWorld(app)
         world.add_paid_questions()
+        world.add_column()
+        world.add_drafts()
         world.sign_in_everyone()
         _staff_wrote_first(world)
         world.snapshot = Snapshot()
@@ -500,8 +606,10 @@ def test_access_table(world, setting, action, who, allowed):
         if route.done:
             assert not route.done(world, who), f"{action} by {who} was refused but written"
         assert FILE_BODY_CANARY.encode() not in raw
-        canaries = (TOPIC_CANARY, ANSWER_CANARY, COMMENT_CANARY, OPEN_QUESTION_CANARY)
-        for canary in (*canaries, PRIVATE_ANSWER_CANARY, OWN_PAID_QUESTION_CANARY):
+        hidden = (TOPIC_CANARY, ANSWER_CANARY, COMMENT_CANARY, OPEN_QUESTION_CANARY)
+        hidden += (PRIVATE_ANSWER_CANARY, OWN_PAID_QUESTION_CANARY)
+        hidden += (DRAFT_CANARY,) if who != "owner" else ()  # the owner wrote the draft
+        for canary in hidden:
             assert canary not in text, f"{canary} reached {who} on {action} ({setting})"
 
 

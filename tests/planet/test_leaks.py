@@ -18,19 +18,25 @@ import pytest
 from flask import current_app
 from sqlalchemy import func, select
 
-from planet.content.models import Comment, Topic
+from planet.content.models import Comment, Hashtag, Topic
 from planet.extensions import db
 from planet.models import utcnow
 from planet.planets.models import Membership, MembershipStatus, Planet
 from tests.conftest import login
 from tests.planet.access_helpers import (
     ANSWER_CANARY,
+    COLUMN_CANARY,
+    COLUMN_TITLE,
     COMMENT_CANARY,
+    DRAFT_CANARY,
     FILE_BODY_CANARY,
     FILE_NAME_CANARY,
+    LESSON_TITLE,
     OPEN_QUESTION_CANARY,
     PRIVATE_ANSWER_CANARY,
     QUESTION_CANARY,
+    SCHEDULED_ANNOUNCEMENT_CANARY,
+    SCHEDULED_CANARY,
     TAG,
     TITLE_CANARY,
     TOPIC_CANARY,
@@ -51,7 +57,12 @@ TEXT_CANARIES = (
     FILE_NAME_CANARY,
     FILE_BODY_CANARY,
     PRIVATE_ANSWER_CANARY,
+    COLUMN_CANARY,
+    DRAFT_CANARY,
+    SCHEDULED_CANARY,
+    SCHEDULED_ANNOUNCEMENT_CANARY,
 )
+UNPUBLISHED = (DRAFT_CANARY, SCHEDULED_CANARY, SCHEDULED_ANNOUNCEMENT_CANARY)
 LEAVERS = ("removed", "left")
 NON_MEMBERS = ("anonymous", "outsider", "expired", "refunded", "banned", *LEAVERS)
 JSON_WALKERS = ("anonymous", "outsider", "expired")  # the walk again asking for JSON
@@ -79,6 +90,10 @@ class Worlds:
             self.a._add(self.a.planet, who, status=status)
         self.b = SecurityWorld(app, slug="mars")
         self.b.add_paid_questions()
+        self.a.add_column()
+        self.b.add_column()
+        self.a.add_drafts()
+        self.b.add_drafts()
         self.a.sign_in_everyone()  # before the snapshot (see SecurityWorld.sign_in_everyone)
         for who in LEAVERS:
             self.a.client(who)
@@ -107,6 +122,8 @@ def _values(world, variant: int = 0) -> dict:
             variant % 4
         ],
         "comment_id": ids["comment"],
+        "column_id": ids["column"],
+        "draft_id": ids["draft"],
         "user_id": world.uid("owner") if variant % 2 == 0 else world.uid("author"),
         "membership_id": world.mid("author"),
         "mid": world.mid("author"),
@@ -213,6 +230,66 @@ def test_only_essence_previews_reach_the_landing_page(fresh):
     landing = world.client("anonymous").get(world.url("about")).get_data(as_text=True)
     assert TITLE_CANARY in landing or TOPIC_CANARY in landing  # the control: previews work
     assert COMMENT_CANARY not in landing and FILE_BODY_CANARY not in landing
+
+
+# Who may see the owner's unpublished writing: the draft and the scheduled topic are the
+# owner's alone; a scheduled announcement also the admins (who moderate what members see).
+SEES_UNPUBLISHED = {
+    DRAFT_CANARY: {"owner"},
+    SCHEDULED_CANARY: {"owner"},
+    SCHEDULED_ANNOUNCEMENT_CANARY: {"owner", "admin"},
+}
+
+
+@pytest.mark.parametrize("who", ["admin", "guest", "member", "trial", "grace", "author"])
+def test_unpublished_writing_reaches_nobody_but_its_author_by_any_get_route(fresh, who):
+    """Drafts and scheduled posts are in no timeline, search, tag or author page, count,
+    notification or feed: members and staff walk every GET route of the app."""
+    world = fresh.a
+    client = world.client(who)
+    seen = 0
+    for _endpoint, url in _urls(fresh.app, world):
+        if url.endswith("/search"):
+            url += "?q=QzCanary7731"
+        body = client.get(url).get_data().decode("utf-8", "replace")
+        for canary, allowed in SEES_UNPUBLISHED.items():
+            assert who in allowed or canary not in body, (who, url, canary)
+        seen += 1
+    assert seen > 80
+
+
+def test_unpublished_writing_is_counted_nowhere(fresh):
+    world = fresh.a
+    topics = db.session.scalar(
+        select(func.count()).select_from(Topic).where(Topic.planet_id == world.planet_id)
+    )
+    assert topics == 4  # the canary topic, two questions and the column's lesson: no draft
+    assert world.planet.topic_count == topics
+    tag = db.session.scalar(select(Hashtag).where(Hashtag.planet_id == world.planet_id,
+                                                  Hashtag.name == TAG))  # fmt: skip
+    assert tag.topic_count == 1  # the published canary topic; not the two drafts with the tag
+
+
+def test_the_unpublished_walk_would_see_a_leak(fresh):
+    """Positive control: the author sees every one on their drafts page, an admin the
+    scheduled announcement."""
+    world = fresh.a
+    mine = world.client("owner").get(world.url("drafts")).get_data(as_text=True)
+    assert all(canary in mine for canary in SEES_UNPUBLISHED)
+    admin = world.client("admin").get(world.url("drafts")).get_data(as_text=True)
+    assert SCHEDULED_ANNOUNCEMENT_CANARY in admin and DRAFT_CANARY not in admin
+
+
+def test_visitors_see_a_columns_contents_not_its_text(fresh):
+    """The landing page lists a column's title and its topics' titles (a product feature), never
+    their text; members read the text."""
+    world = fresh.a
+    for who in NON_MEMBERS:
+        landing = world.client(who).get(world.url("about")).get_data(as_text=True)
+        assert COLUMN_TITLE in landing and LESSON_TITLE in landing, who  # the control
+        assert not _leaks(landing.encode()), who
+    lesson = world.client("member").get(world.url(f"t/{world.ids['lesson']}"))
+    assert COLUMN_CANARY in lesson.get_data(as_text=True)
 
 
 @pytest.mark.parametrize("who", GUESSES)
@@ -442,3 +519,27 @@ def test_signed_in_user_is_a_fresh_client(fresh):
     login(client, world.user("outsider"))
     assert client.get(world.url("")).status_code == 302
     assert world.client("member").get(world.url("")).status_code == 200
+
+
+def test_unpublished_writing_is_in_no_digest_or_notification_until_published(app, smtp_catcher):
+    from planet.content.drafts.publish import publish_due
+    from planet.notifications.models import Kind, Notification
+    from workers import digests
+
+    world = SecurityWorld(app, slug="moon")
+    world.add_drafts()
+    digests.fan_out_weekly(utcnow() + timedelta(days=7))
+    assert smtp_catcher.messages, "the control: members get this week's digest"
+    for message in smtp_catcher.messages:
+        body = smtp_catcher.text(message) + (smtp_catcher.html(message) or "")
+        assert not [c for c in UNPUBLISHED if c in body], message["To"]
+
+    def announced() -> set[int]:
+        rows = select(Notification.user_id).where(Notification.kind == Kind.ANNOUNCEMENT)
+        return set(db.session.scalars(rows))
+
+    assert announced() == set()
+    assert publish_due(utcnow() + timedelta(days=4))["published"] == 2
+    db.session.remove()
+    assert world.uid("member") in announced()  # at its publication, not at its writing
+    assert world.uid("outsider") not in announced()

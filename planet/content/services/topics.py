@@ -6,6 +6,8 @@ request (or task) commits once.
 
 from __future__ import annotations
 
+from datetime import datetime
+
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 
@@ -69,12 +71,15 @@ def create_topic(
     images=(),
     attachment_keys=(),
     announce: bool = False,
+    now: datetime | None = None,
 ) -> Topic:
-    """Publish a topic (with up to 9 images); an announcement is pinned and notifies everyone."""
+    """Publish a topic (with up to 9 images); an announcement is pinned and notifies everyone.
+    A scheduled topic is published through here too, at its time (planet/content/drafts): its
+    notifications, points and digest place are the publication's, not the writing's."""
     require(author, Action.ANNOUNCE if announce else Action.POST_TOPIC, planet)
     title = clean_text(title, TITLE_MAX, required=False)
     body = clean_text(body, BODY_MAX)
-    now = utcnow()
+    now = now or utcnow()
     topic = add_topic(
         planet,
         author,

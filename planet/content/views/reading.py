@@ -9,6 +9,7 @@ from flask_login import current_user
 from planet import policy
 from planet.accounts.models import User
 from planet.content import uploads
+from planet.content.columns import queries as column_queries
 from planet.content.forms import AnswerForm, CommentForm
 from planet.content.queries.feed import feed_page, hashtag_by_name, popular_hashtags, tag_page
 from planet.content.queries.paging import Page
@@ -71,6 +72,7 @@ def topic(slug, topic_id):
         page = Page(items=[])
     else:
         page = comments_page(topic, viewer_id=viewer_id(), after=request.args.get("after"))
+    place = column_queries.place_of(topic.id)
     return render_template(
         "content/topic.html",
         planet=planet,
@@ -84,6 +86,7 @@ def topic(slug, topic_id):
         answer_form=AnswerForm() if topic.is_question and not topic.answered_at else None,
         visitor=bool(away),
         peek=access,
+        place=place,
     )
 
 

@@ -10,6 +10,7 @@ from flask_login import current_user
 
 from planet import policy
 from planet.content import uploads
+from planet.content.drafts import views as drafts
 from planet.content.forms import CommentForm, EditTopicForm, TopicForm
 from planet.content.services import comments, likes, topics
 from planet.content.views.common import (
@@ -26,6 +27,7 @@ from planet.errors import ServiceError
 from planet.extensions import db
 from planet.policy import Action
 from planet.text import render_markdown
+from planet.web.clock import viewer_zone_name
 from planet.web.forms import apply_service_error
 from planet.web.redirects import redirect_back
 
@@ -39,6 +41,15 @@ def new_topic(slug):
     form = TopicForm()
     status = 400 if form.is_submitted() else 200
     if form.validate_on_submit():
+        chosen = drafts.intent()
+        if chosen != "publish":
+            try:
+                saved = drafts.save_from_form(planet, form, chosen)
+            except ServiceError as error:
+                status = apply_service_error(form, error)
+            else:
+                return drafts.saved_redirect(planet, saved)
+            return _topic_form(planet, form, status)
         keys = [key for key in _KEY_SPLIT.split(form.attachment_keys.data or "") if key]
         try:
             created = topics.create_topic(
@@ -57,8 +68,16 @@ def new_topic(slug):
         else:
             flash(_("Published."), "success")
             return redirect(topic_url(planet, created))
+    return _topic_form(planet, form, status)
+
+
+def _topic_form(planet, form, status: int):
     page = render_template(
-        "content/topic_form.html", planet=planet, form=form, max_images=topics.MAX_IMAGES
+        "content/topic_form.html",
+        planet=planet,
+        form=form,
+        max_images=topics.MAX_IMAGES,
+        zone=viewer_zone_name(planet),
     )
     return page, status
 

@@ -8,6 +8,7 @@ from flask import url_for
 from sqlalchemy import select
 
 from planet.accounts.models import User
+from planet.content.columns.models import Column
 from planet.engagement.checkins.models import ChallengeProgress
 from planet.engagement.polls.models import Lottery, Poll
 from planet.extensions import db
@@ -27,6 +28,8 @@ EMPTY = (
     "No lotteries yet.",
     "No points yet in this period.",
     "No open reports.",
+    "No columns yet.",
+    "No topics in this column yet.",
 )
 # Forms and money: nothing to seed.
 NO_LIST = {"payments.income", "planets.settings", "members.import_members", "members.comp_seats"}
@@ -49,7 +52,7 @@ def test_every_tab_of_a_demo_planet_has_something_in_it(app, client, seeded, slu
         tabs = {endpoint: url_for(endpoint, slug=slug) for endpoint, _ in TABS}
     timeline = client.get(tabs["content.timeline"]).get_data(as_text=True)
     shown = [e for e in tabs if f'href="{tabs[e]}"' in timeline]
-    expected = 16 if who == "owner" else 9
+    expected = 17 if who == "owner" else 10
     assert len(shown) == expected, shown
     for endpoint in shown:
         response = client.get(tabs[endpoint])
@@ -77,3 +80,18 @@ def test_the_community_is_running_and_seeding_is_deterministic(seeded):
     assert all(lottery.drawn_at for lottery in lotteries)
     # The fixed seed draws the same winner from the same entrants every time.
     assert len({tuple(lottery.winners) for lottery in lotteries}) == 1
+
+
+def test_the_demo_has_a_column_in_progress_and_a_scheduled_announcement(app, client, seeded):
+    login(client, seeded["member"])
+    client.environ_base["HTTP_ACCEPT_LANGUAGE"] = "en"
+    columns = client.get("/p/indie-builders/columns").get_data(as_text=True)
+    assert "Launch in five lessons" in columns
+    column_id = db.session.scalar(select(Column.id).where(Column.title == "Launch in five lessons"))
+    page = client.get(f"/p/indie-builders/columns/{column_id}").get_data(as_text=True)
+    assert "Read 1 of 3" in page and "Continue where you stopped" in page
+    login(client, seeded["owner"])
+    drafts = client.get("/p/indie-builders/drafts").get_data(as_text=True)
+    assert "Office hours next week" in drafts and "Scheduled for" in drafts
+    timeline = client.get("/p/indie-builders/").get_data(as_text=True)
+    assert "Office hours next week" not in timeline  # not before its time
