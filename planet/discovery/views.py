@@ -7,7 +7,6 @@ from sqlalchemy import and_, func, or_, select
 
 from planet.extensions import db
 from planet.planets.models import Planet, PlanetTag
-from planet.text import plain_excerpt
 from planet.web.cursors import decode_ints, encode, from_micros, to_micros
 
 bp = Blueprint("discovery", __name__)
@@ -60,7 +59,7 @@ def discover():
     sort = request.args.get("sort") if request.args.get("sort") in SORTS else "members"
     after = decode_ints(request.args.get("after"), 2)
     planets, next_cursor = listed_planets(q, tag, sort, after, current_app.config["PAGE_SIZE"])
-    excerpts = {planet.id: plain_excerpt(planet.description, 120) for planet in planets}
+    excerpts = {planet.id: planet.short_excerpt(120) for planet in planets}
     return render_template(
         "discovery/discover.html",
         planets=planets,

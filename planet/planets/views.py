@@ -205,7 +205,7 @@ def landing(slug):
         previews=preview_items,
         description_html=render_markdown(planet.description),
         rules_html=render_markdown(planet.rules),
-        meta_description=plain_excerpt(planet.description, 160),
+        meta_description=planet.excerpt,
         ref=ref,
     )
 
