@@ -140,6 +140,8 @@ def load_config() -> dict:
         # Pages
         "PAGE_SIZE": _int("PAGE_SIZE", 20),
         "FRAGMENT_CACHE_SIZE": _int("FRAGMENT_CACHE_SIZE", 4096),  # 0 switches it off
+        # Next-event strip and popular hashtags, per planet and process (web/shortcache.py)
+        "SHORT_CACHE_SECONDS": _int("SHORT_CACHE_SECONDS", 10),
         "HEALTH_LIVE_MAX_MEMBERS": _int("HEALTH_LIVE_MAX_MEMBERS", 2000),
     }
     return config
