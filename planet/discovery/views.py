@@ -7,6 +7,7 @@ from sqlalchemy import and_, func, or_, select
 
 from planet.extensions import db
 from planet.planets.models import Planet, PlanetTag
+from planet.web import anoncache
 from planet.web.cursors import decode_ints, encode, from_micros, to_micros
 
 bp = Blueprint("discovery", __name__)
@@ -54,6 +55,11 @@ def listed_planets(q: str = "", tag: str = "", sort: str = "members", after=None
 
 @bp.get("/discover")
 def discover():
+    """Visitors without a session share a copy kept for a short time (planet/web/anoncache.py)."""
+    return anoncache.serve(_render_discover)
+
+
+def _render_discover():
     q = (request.args.get("q") or "").strip()[:QUERY_MAX]
     tag = (request.args.get("tag") or "").strip().lstrip("#").lower()[:30]
     sort = request.args.get("sort") if request.args.get("sort") in SORTS else "members"
