@@ -204,7 +204,7 @@ def landing(slug):
 
 
 def _render_landing(slug):
-    planet = planet_or_404(slug)
+    planet = planet_or_404(slug, with_tags=True)
     policy.require(current_user, policy.Action.VIEW_LANDING, planet)
     anoncache.remember(planet_id=planet.id, timezone=planet.timezone)
     standing = policy.standing_of(current_user, planet)
