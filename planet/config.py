@@ -164,6 +164,10 @@ def load_config() -> dict:
         # How long a prepared export (a ZIP of a planet or of one person's data) can be downloaded.
         "EXPORT_RETENTION_DAYS": _int("EXPORT_RETENTION_DAYS", 7),
         "FRAGMENT_CACHE_SIZE": _int("FRAGMENT_CACHE_SIZE", 4096),  # 0 switches it off
+        # Next-event strip and popular hashtags, per planet and process (web/shortcache.py)
+        "SHORT_CACHE_SECONDS": _int("SHORT_CACHE_SECONDS", 10),
+        # Public pages for visitors without a session (planet/web/anoncache.py)
+        "ANON_CACHE_SECONDS": _int("ANON_CACHE_SECONDS", 30),
         "HEALTH_LIVE_MAX_MEMBERS": _int("HEALTH_LIVE_MAX_MEMBERS", 2000),
         # Logs and metrics (planet/logs.py, planet/metrics.py, workers/metrics.py)
         "LOG_FORMAT": _str("LOG_FORMAT", "json" if env == "production" else "text").lower(),

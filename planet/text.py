@@ -50,7 +50,12 @@ def plain_excerpt(text: str, limit: int = 140) -> str:
     stripped = nh3.clean(_markdown.render(text or ""), tags=set())
     stripped = _WHITESPACE.sub(" ", stripped).strip()
     stripped = stripped.replace("&amp;", "&").replace("&lt;", "<").replace("&gt;", ">")
-    return stripped if len(stripped) <= limit else stripped[: limit - 1].rstrip() + "…"
+    return shorten_plain(stripped, limit)
+
+
+def shorten_plain(text: str, limit: int) -> str:
+    """Plain text of at most `limit` characters, ending in "…" when cut."""
+    return text if len(text) <= limit else text[: limit - 1].rstrip() + "…"
 
 
 def shorten_markdown(text: str, limit: int) -> tuple[str, bool]:

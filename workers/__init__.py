@@ -25,38 +25,11 @@ def init_app(app: Flask) -> None:
     app.context_processor(_unread_notifications)
 
 
-class _LazyUnread:
-    """Counted only when a template shows it (one indexed, capped count)."""
-
-    def __init__(self, user_id: int):
-        self.user_id = user_id
-        self._value: int | None = None
-
-    def _count(self) -> int:
-        if self._value is None:
-            from planet.notifications.services import unread_count
-
-            self._value = unread_count(self.user_id)
-        return self._value
-
-    def __bool__(self) -> bool:
-        return self._count() > 0
-
-    def __int__(self) -> int:
-        return self._count()
-
-    def __str__(self) -> str:
-        from planet.notifications.services import UNREAD_CAP
-
-        count = self._count()
-        return f"{UNREAD_CAP}+" if count > UNREAD_CAP else str(count)
-
-    __html__ = __str__
-
-
 def _unread_notifications():
     from flask_login import current_user
 
+    from planet.notifications.services import badge
+
     if not getattr(current_user, "is_authenticated", False):
-        return {"unread_notifications": 0}
-    return {"unread_notifications": _LazyUnread(current_user.id)}
+        return {"unread_notifications": ""}
+    return {"unread_notifications": badge(current_user.unread_notifications)}

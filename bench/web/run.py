@@ -277,6 +277,11 @@ def main() -> None:
             ("topic", f"http://127.0.0.1:{planet_port}{info['topic_url']}", cookie),
             ("hello (3)", hello_url, None),
             ("timeline p500", f"http://127.0.0.1:{planet_port}{info['page500_url']}", cookie),
+            ("hello (4)", hello_url, None),
+            # Public pages as a visitor without cookies sees them (the anonymous cache).
+            ("discover", f"http://127.0.0.1:{planet_port}/discover", None),
+            ("hello (5)", hello_url, None),
+            ("landing", f"http://127.0.0.1:{planet_port}/p/{SLUG}/about", None),
             ("hello (after)", hello_url, None),
         ]
         for name, url, url_cookie in targets:

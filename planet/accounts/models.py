@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 
 from flask_login import UserMixin
-from sqlalchemy import Boolean, ForeignKey, Index, String, Text
+from sqlalchemy import Boolean, ForeignKey, Index, Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from planet.extensions import db
@@ -28,6 +28,9 @@ class User(CreatedAtMixin, UserMixin, db.Model):
     """Preferred UI language; None means follow the browser."""
     is_platform_admin: Mapped[bool] = mapped_column(Boolean, default=False)
     password_changed_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    unread_notifications: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    """The top bar's badge, kept by planet/notifications/services.py in the same transaction
+    as the notifications it counts (loaded with the login, so no page counts them)."""
 
     sessions: Mapped[list[AuthSession]] = relationship(back_populates="user", lazy="raise")
 

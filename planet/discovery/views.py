@@ -7,7 +7,7 @@ from sqlalchemy import and_, func, or_, select
 
 from planet.extensions import db
 from planet.planets.models import Planet, PlanetTag
-from planet.text import plain_excerpt
+from planet.web import anoncache
 from planet.web.cursors import decode_ints, encode, from_micros, to_micros
 
 bp = Blueprint("discovery", __name__)
@@ -55,12 +55,17 @@ def listed_planets(q: str = "", tag: str = "", sort: str = "members", after=None
 
 @bp.get("/discover")
 def discover():
+    """Visitors without a session share a copy kept for a short time (planet/web/anoncache.py)."""
+    return anoncache.serve(_render_discover)
+
+
+def _render_discover():
     q = (request.args.get("q") or "").strip()[:QUERY_MAX]
     tag = (request.args.get("tag") or "").strip().lstrip("#").lower()[:30]
     sort = request.args.get("sort") if request.args.get("sort") in SORTS else "members"
     after = decode_ints(request.args.get("after"), 2)
     planets, next_cursor = listed_planets(q, tag, sort, after, current_app.config["PAGE_SIZE"])
-    excerpts = {planet.id: plain_excerpt(planet.description, 120) for planet in planets}
+    excerpts = {planet.id: planet.short_excerpt(120) for planet in planets}
     return render_template(
         "discovery/discover.html",
         planets=planets,

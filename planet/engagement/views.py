@@ -12,8 +12,8 @@ from flask_login import current_user
 
 from planet import policy
 from planet.engagement.common import Action, bp
-from planet.engagement.events.services import countdown, upcoming, upcoming_with
-from planet.engagement.introductions.services import has_introduction
+from planet.engagement.events.services import countdown, next_events
+from planet.engagement.introductions.services import is_introduced
 from planet.engagement.introductions.views import INVITE_LATER
 from planet.models import utcnow
 from planet.web import clock
@@ -31,8 +31,8 @@ def community_strip(planet) -> dict:
     """Under the planet header: the countdown to the next event ("next": event, start,
     countdown, or None) and whether to invite the viewer to introduce themselves ("invite":
     on the planet's home page, where joining lands, to a member without an introduction who
-    has not said "not now"). One SQL statement, as the header is on every planet page. Reads
-    only."""
+    has not said "not now"). The events and the introduction flag are kept a few seconds per
+    process (planet/web/shortcache.py), so most pages run no SQL for it. Reads only."""
     strip = {"next": None, "invite": False}
     if not policy.may(current_user, Action.READ, planet):
         return strip
@@ -43,14 +43,10 @@ def community_strip(planet) -> dict:
         and policy.may(current_user, Action.WRITE_INTRODUCTION, planet)
     )
     if may_invite:
-        next_events, introduced = upcoming_with(
-            planet, now, has_introduction(planet.id, current_user.id), limit=5
-        )
-        strip["invite"] = not introduced
-    else:
-        next_events = upcoming(planet, now, limit=5)
-    if next_events:
-        event, start = next_events[0]
+        strip["invite"] = not is_introduced(planet.id, current_user.id)
+    soonest = next_events(planet, now)
+    if soonest:
+        event, start = soonest[0]
         strip["next"] = {"event": event, "start": start, "countdown": countdown(start, now)}
     return strip
 

@@ -11,12 +11,13 @@ from __future__ import annotations
 
 import functools
 import json
+from collections import Counter
 from dataclasses import dataclass
 
 from flask import current_app, render_template
 from flask_babel import lazy_gettext as _l
 from flask_babel import ngettext
-from sqlalchemy import bindparam, func, select, update
+from sqlalchemy import bindparam, case, func, select, update
 
 from planet.accounts.models import User
 from planet.content.models import Topic
@@ -160,10 +161,39 @@ def notify_many(kind: Kind, notices: list[Notice], *, email: bool = True) -> lis
         .returning(Notification),
         [_notification_row(kind, notice, now) for notice in notices],
     ).all()
+    _add_unread(Counter(n.user_id for n in created))
     if email and created:
         wanted = emails_wanted({n.user_id for n in created}, kind)
         email_notifications([n for n in created if n.user_id in wanted])
     return created
+
+
+_users = User.__table__
+
+
+def _add_unread(added: Counter) -> None:
+    """Raise each recipient's badge by the notifications just created (one statement for a
+    batch; an increment, so concurrent writers add up)."""
+    if not added:
+        return
+    db.session.execute(
+        update(_users)
+        .where(_users.c.id == bindparam("recipient"))
+        .values(unread_notifications=_users.c.unread_notifications + bindparam("added")),
+        [{"recipient": user_id, "added": count} for user_id, count in sorted(added.items())],
+    )
+
+
+def _subtract_unread(user_id: int, read: int) -> None:
+    """Lower the badge by notifications just marked read (never below zero)."""
+    if read <= 0:
+        return
+    column = _users.c.unread_notifications
+    db.session.execute(
+        update(_users)
+        .where(_users.c.id == user_id)
+        .values(unread_notifications=case((column > read, column - read), else_=0))
+    )
 
 
 def _notification_row(kind: Kind, notice: Notice, now) -> dict:
@@ -326,6 +356,14 @@ def _unread_count_statement():
     return select(func.count()).select_from(inner)
 
 
+def badge(unread: int) -> str:
+    """The top bar's badge for a count of unread notifications ("" for none, "99+" past the
+    cap); the count is the user's `unread_notifications` column, loaded with the login."""
+    if unread <= 0:
+        return ""
+    return f"{UNREAD_CAP}+" if unread > UNREAD_CAP else str(unread)
+
+
 def unread_count(user_id: int) -> int:
     """Unread notifications, counted up to UNREAD_CAP + 1 (an index range, never a table)."""
     return db.session.scalar(_unread_count_statement(), {"user_id": user_id}) or 0
@@ -348,6 +386,7 @@ def mark_read(user_id: int, notification_ids: list[int] | None = None) -> int:
     result = db.session.execute(
         statement.values(read_at=utcnow()).execution_options(synchronize_session=False)
     )
+    _subtract_unread(user_id, result.rowcount)
     return result.rowcount
 
 
@@ -366,6 +405,7 @@ def mark_messages_read(user_id: int, planet_id: int, sender_id: int) -> int:
         .values(read_at=utcnow())
         .execution_options(synchronize_session=False)
     )
+    _subtract_unread(user_id, result.rowcount)
     return result.rowcount
 
 

@@ -7,7 +7,7 @@ import functools
 from flask import abort
 from flask_login import current_user
 from sqlalchemy import and_, bindparam, select
-from sqlalchemy.orm import lazyload
+from sqlalchemy.orm import joinedload, lazyload
 
 from planet import logs, policy
 from planet.extensions import db
@@ -16,12 +16,12 @@ from planet.web import clock
 
 
 @functools.cache
-def _planet_statement(with_membership: bool):
+def _planet_statement(with_membership: bool, with_tags: bool = False):
     """Built once: a statement object keeps its SQLAlchemy cache key, so running it again
-    costs no construction (about half an ORM query's CPU)."""
-    statement = (
-        select(Planet).where(Planet.slug == bindparam("slug")).options(lazyload(Planet.tags))
-    )
+    costs no construction (about half an ORM query's CPU). The discovery tags are joined in
+    for the page that shows them (the landing), left unloaded for the others."""
+    tags = joinedload(Planet.tags) if with_tags else lazyload(Planet.tags)
+    statement = select(Planet).where(Planet.slug == bindparam("slug")).options(tags)
     if with_membership:
         statement = statement.add_columns(Membership).outerjoin(
             Membership,
@@ -30,19 +30,24 @@ def _planet_statement(with_membership: bool):
     return statement
 
 
-def planet_or_404(slug: str) -> Planet:
+def planet_or_404(slug: str, with_tags: bool = False) -> Planet:
     """The planet, with the signed-in viewer's membership read in the same query and handed
-    to the policy (which would otherwise ask for it next). Its discovery tags load only if a
-    page reads them."""
+    to the policy (which would otherwise ask for it next). Its discovery tags come in the
+    same query `with_tags`, else load only if a page reads them."""
     user = current_user._get_current_object()
     if not user.is_authenticated:
-        planet = db.session.scalar(_planet_statement(False), {"slug": slug})
+        result = db.session.execute(_planet_statement(False, with_tags), {"slug": slug})
+        planet = result.unique().scalar()
         if planet is None:
             abort(404)
         logs.bind(planet_id=planet.id)
         clock.remember_planet_zone(planet)
         return planet
-    row = db.session.execute(_planet_statement(True), {"slug": slug, "user_id": user.id}).first()
+    row = (
+        db.session.execute(_planet_statement(True, with_tags), {"slug": slug, "user_id": user.id})
+        .unique()
+        .first()
+    )
     if row is None:
         abort(404)
     planet, membership = row

@@ -17,6 +17,7 @@ from sqlalchemy import (
     Text,
     UniqueConstraint,
     and_,
+    event,
     or_,
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
@@ -24,6 +25,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 from planet.accounts.models import User
 from planet.extensions import db
 from planet.models import CreatedAtMixin, UTCDateTime, model_repr, utcnow
+from planet.text import plain_excerpt, shorten_plain
 
 
 class PostingPolicy(enum.StrEnum):
@@ -70,6 +72,9 @@ MIN_RENEWAL_GRACE_DAYS = 7
 MAX_RENEWAL_GRACE_DAYS = 30
 
 
+EXCERPT_CHARS = 160
+
+
 class Planet(CreatedAtMixin, db.Model):
     __tablename__ = "planets"
     __table_args__ = (
@@ -83,6 +88,9 @@ class Planet(CreatedAtMixin, db.Model):
     slug: Mapped[str] = mapped_column(String(40), unique=True)
     name: Mapped[str] = mapped_column(String(80))
     description: Mapped[str] = mapped_column(Text, default="")
+    excerpt: Mapped[str] = mapped_column(String(EXCERPT_CHARS), default="", server_default="")
+    """The description as plain text, cut to EXCERPT_CHARS; stored whenever the description is
+    set (a `set` event below), so discover and the landing never render Markdown for it."""
     avatar_path: Mapped[str | None] = mapped_column(String(255))
     category: Mapped[str] = mapped_column(String(40), default="")
     owner_id: Mapped[int] = mapped_column(ForeignKey("users.id"), index=True)
@@ -136,6 +144,16 @@ class Planet(CreatedAtMixin, db.Model):
 
     def __repr__(self) -> str:
         return model_repr(self, "slug")
+
+    def short_excerpt(self, limit: int) -> str:
+        """The stored excerpt cut to `limit` characters, the same text as
+        `plain_excerpt(description, limit)` for any limit up to EXCERPT_CHARS."""
+        return shorten_plain(self.excerpt, limit)
+
+
+@event.listens_for(Planet.description, "set")
+def _store_excerpt(planet: Planet, value, _old, _initiator) -> None:
+    planet.excerpt = plain_excerpt(value or "", EXCERPT_CHARS)
 
 
 class PlanetTag(db.Model):

@@ -33,6 +33,7 @@ from planet.planets.models import (
     Role,
 )
 from planet.storage import storage
+from planet.web import anoncache
 from planet.web.forms import MAX_PRICE, max_price_text, price_problem
 
 SLUG_PATTERN = re.compile(r"^[a-z0-9](?:[a-z0-9-]*[a-z0-9])?$")
@@ -282,6 +283,7 @@ def _clean(settings: PlanetSettings) -> PlanetSettings:
 
 
 def _apply(planet: Planet, settings: PlanetSettings) -> None:
+    anoncache.clear()  # the public pages showing it (landing, discover) in this process
     for name in _SCALAR_FIELDS:
         value = getattr(settings, name)
         if value is None and name in _KEEP_WHEN_NONE:
@@ -346,6 +348,7 @@ def dissolve_planet(planet: Planet, actor) -> Planet:
     planet.dissolved_at = utcnow()
     planet.is_listed = False
     db.session.flush()
+    anoncache.clear()
     jobs.defer("planets.dissolved", planet_id=planet.id)
     return planet
 

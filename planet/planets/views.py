@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 from flask import (
     Blueprint,
     abort,
@@ -31,6 +33,7 @@ from planet.planets.lookup import planet_or_404
 from planet.planets.models import Membership, MembershipStatus, Planet
 from planet.storage import storage
 from planet.text import plain_excerpt, render_markdown
+from planet.web import anoncache
 from planet.web.cursors import decode_int_cursor
 from planet.web.forms import apply_service_error
 from planet.web.redirects import redirect_back
@@ -170,10 +173,42 @@ def _count_landing_view(planet, ref: str | None) -> None:
     )
 
 
+@dataclass(frozen=True)
+class _CachedPlanet:
+    """What counting a view needs of the planet of a landing served from the cache."""
+
+    id: int
+    timezone: str
+
+
+def _count_cached_landing_view(saved: dict) -> None:
+    """A direct visit served from the visitors' cache is counted like any other."""
+    _count_landing_view(_CachedPlanet(saved["planet_id"], saved["timezone"]), None)
+
+
+def _remembers_its_source() -> bool:
+    """A visit by a referral link or from discover is remembered in the visitor's session
+    (for its checkout), so it is rendered for that visitor, never from the cache."""
+    from planet.engagement.insights import health
+
+    return bool(request.args.get("ref")) or (
+        health.funnel_source(None, request.referrer) is not health.FunnelSource.DIRECT
+    )
+
+
 @bp.get("/p/<slug>/about")
 def landing(slug):
-    planet = planet_or_404(slug)
+    """The planet's public page. Visitors without a session share a copy kept for a short
+    time (planet/web/anoncache.py); their views are counted on every request, hits included."""
+    if _remembers_its_source():
+        return _render_landing(slug)
+    return anoncache.serve(lambda: _render_landing(slug), on_hit=_count_cached_landing_view)
+
+
+def _render_landing(slug):
+    planet = planet_or_404(slug, with_tags=True)
     policy.require(current_user, policy.Action.VIEW_LANDING, planet)
+    anoncache.remember(planet_id=planet.id, timezone=planet.timezone)
     standing = policy.standing_of(current_user, planet)
     # A member's share link: the signed code goes on to the Join link (and this session);
     # an edited one is ignored.
@@ -208,7 +243,7 @@ def landing(slug):
         columns=landing_columns(planet),
         description_html=render_markdown(planet.description),
         rules_html=render_markdown(planet.rules),
-        meta_description=plain_excerpt(planet.description, 160),
+        meta_description=planet.excerpt,
         ref=ref,
         visitor_offers=paid_questions.visitor_offers(planet),
         own_questions=paid_questions.own_paid_questions(planet, getattr(current_user, "id", None)),

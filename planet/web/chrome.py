@@ -16,6 +16,7 @@ from flask_wtf.csrf import generate_csrf
 from markupsafe import Markup
 
 from planet import i18n
+from planet.web.anoncache import rendering_for_cache
 from planet.web.forms import new_request_key
 from planet.web.fragments import render_fragment
 
@@ -41,7 +42,9 @@ def topbar(unread_notifications=0) -> Markup:
         "notifications.index" in endpoints,
         "payments.my_memberships" in endpoints,
         str(get_locale()),
-        csrf=generate_csrf(),
+        # A page kept for every visitor carries no token: the form fetches one when sent.
+        shared := rendering_for_cache(),
+        csrf="" if shared else generate_csrf(),
     )
 
 

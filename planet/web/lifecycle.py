@@ -22,7 +22,7 @@ from werkzeug.exceptions import HTTPException, InternalServerError
 from planet import jobs, policy
 from planet.errors import ServiceError
 from planet.extensions import db
-from planet.web import chrome, clock, fragments, links
+from planet.web import anoncache, chrome, clock, fragments, links, shortcache
 
 log = logging.getLogger(__name__)
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
@@ -101,32 +101,43 @@ def _unexpected_error(error: InternalServerError):
     return error_response(500)
 
 
+READ_ONLY_DEFAULT = "SET SESSION CHARACTERISTICS AS TRANSACTION READ ONLY"
+
+
 def _begin_read_only() -> None:
-    """On PostgreSQL a GET, HEAD or OPTIONS runs in a READ ONLY transaction: the database
-    itself refuses a write, and the transaction can end with COMMIT (see _end_read_only)."""
+    """On PostgreSQL a GET, HEAD or OPTIONS runs without BEGIN/COMMIT (autocommit) on a
+    connection whose transactions are read only by default, so the database itself refuses a
+    write and the page saves two round trips.
+
+    The default is set once per pooled connection (`SET SESSION CHARACTERISTICS`, remembered
+    in the connection's info); psycopg is told at the same moment to begin every later
+    transaction on it with BEGIN READ WRITE (no extra round trip), so the POSTs, jobs and
+    separate write connections that reuse it write as before. Prepared statements survive,
+    since nothing is rolled back.
+    """
     if request.method not in SAFE_METHODS or request.endpoint == "static":
         return
     if db.engine.dialect.name != "postgresql" or db.session().in_transaction():
         return  # e.g. a test that holds the session open between requests
-    db.session.connection(execution_options={"postgresql_readonly": True})
+    connection = db.session.connection(execution_options={"isolation_level": "AUTOCOMMIT"})
+    pooled = connection.connection
+    if not pooled.info.get("planet_read_only_default"):
+        connection.exec_driver_sql(READ_ONLY_DEFAULT)
+        pooled.dbapi_connection.read_only = False
+        pooled.info["planet_read_only_default"] = True
     g.planet_read_only = True
 
 
 def _end_read_only() -> None:
-    """End a safe request's read-only transaction with COMMIT, unless something was staged.
-
-    COMMIT writes nothing here (the database refused any write), and unlike ROLLBACK it keeps
-    psycopg's prepared statements (it drops them all on every rollback), so from a
-    connection's sixth request on, PostgreSQL runs the page's queries without planning them
-    again. A request that staged ORM changes or jobs is rolled back, as before, and so is any
-    transaction that is not the read-only one (say, one begun after a rollback).
-    """
+    """End a safe request: nothing to commit in autocommit; staged ORM changes or jobs are
+    dropped (a GET never writes). Any transaction begun on another connection (say, after a
+    view's explicit commit) is rolled back, as before."""
     session = db.session()
     if not session.in_transaction():
         return
+    autocommit = getattr(session.connection().connection.dbapi_connection, "autocommit", False)
     staged = session.new or session.dirty or session.deleted or jobs.has_pending(session)
-    dbapi_connection = session.connection().connection.dbapi_connection
-    if staged or not getattr(dbapi_connection, "read_only", False):
+    if staged or not autocommit:
         session.rollback()
     else:
         session.commit()
@@ -191,6 +202,8 @@ def _template_globals():
 
 def init_app(app: Flask) -> None:
     fragments.init_app(app)
+    shortcache.init_app(app)
+    anoncache.init_app(app)
     links.init_app(app)
     clock.init_app(app)
     chrome.init_app(app)

@@ -12,6 +12,7 @@ from flask import (
     url_for,
 )
 from flask_login import current_user
+from flask_wtf.csrf import generate_csrf
 from sqlalchemy import select, text
 
 from planet.extensions import db
@@ -38,6 +39,13 @@ def set_language():
     referrer = request.referrer or ""
     back = "/" + referrer[len(request.host_url) :] if referrer.startswith(request.host_url) else ""
     return redirect(safe_next(back))
+
+
+@bp.get("/csrf-token")
+def csrf_token():
+    """A token for a form on a page served from the visitors' cache (planet/web/anoncache.py),
+    fetched when the form is sent; it sets this browser's own session cookie."""
+    return jsonify(token=generate_csrf())
 
 
 @bp.get("/healthz")

@@ -9,6 +9,24 @@ document.addEventListener("submit", (event) => {
   }
 });
 
+// A page served from the visitors' cache (planet/web/anoncache.py) carries no CSRF token: its
+// forms name where to fetch this browser's own token, and get it when they are sent. (Without
+// JavaScript the server answers "reload the page"; the page it answers with has a token.)
+document.addEventListener("submit", async (event) => {
+  const form = event.target;
+  const field = form.querySelector("input[name=csrf_token]");
+  if (!form.dataset.csrfUrl || !field || field.value) return;
+  event.preventDefault();
+  const submitter = event.submitter;
+  try {
+    const answer = await fetch(form.dataset.csrfUrl, { credentials: "same-origin" });
+    field.value = (await answer.json()).token;
+  } catch (error) {
+    field.value = "-";  // the server then explains, in the visitor's language
+  }
+  form.requestSubmit(submitter);
+});
+
 // Tell the server the browser's time zone (a `tz` cookie, planet/web/clock.py), so deadlines
 // and paid-until dates show in local time; without it the planet's time zone is used.
 (() => {

@@ -53,3 +53,40 @@ def test_a_read_only_get_still_serves_pages(app, make, client):
     _idle_session()
     assert client.get("/healthz").status_code == 200
     assert client.get("/discover").status_code == 200
+
+
+@pytest.fixture
+def probes(app):
+    """A GET that reports whether its statements ran inside a transaction, and a POST that
+    writes, to run on the same pooled connection after it."""
+
+    @app.get("/_test/transaction-status")
+    def transaction_status():
+        connection = db.session.connection()
+        connection.execute(select(User.id).limit(1)).all()
+        status = connection.connection.dbapi_connection.info.transaction_status
+        return status.name
+
+    @app.post("/_test/write-bio/<int:user_id>")
+    def write_bio(user_id):
+        db.session.execute(sa.update(User).where(User.id == user_id).values(bio="posted"))
+        return "written"
+
+
+def test_a_get_sends_no_begin(app, probes, make, client):
+    """Autocommit: a GET's statements run outside any transaction block (no BEGIN/COMMIT)."""
+    make.user()
+    _idle_session()
+    assert client.get("/_test/transaction-status").text == "IDLE"
+
+
+def test_a_post_after_a_get_on_the_same_connection_writes(app, probes, make, client):
+    """The read-only default the GET left on the pooled connection does not refuse a POST:
+    psycopg begins its transaction with READ WRITE."""
+    user_id = make.user().id
+    _idle_session()
+    for _ in range(3):  # every pooled connection has served a GET
+        assert client.get("/_test/transaction-status").status_code == 200
+        assert client.post(f"/_test/write-bio/{user_id}").text == "written"
+    db.session.close()
+    assert db.session.scalar(select(User.bio).where(User.id == user_id)) == "posted"

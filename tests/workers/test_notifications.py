@@ -192,3 +192,59 @@ def test_checkin_reminder_job_notifies_an_active_member_once(app, make):
     assert _count(Notification, user_id=lapsed.id, kind=Kind.CHECKIN_REMINDER) == 0
     note = db.session.scalar(select(Notification).where(Notification.user_id == member.id))
     assert "21 days of writing" in services.title_of(note)
+
+
+def _badge_column(user) -> int:
+    from planet.accounts.models import User
+
+    return db.session.scalar(select(User.unread_notifications).where(User.id == user.id))
+
+
+def _live_unread(user) -> int:
+    return _count(Notification, user_id=user.id, read_at=None)
+
+
+def test_the_badge_counter_follows_every_write(app, make, client, login_as, query_counter):
+    """users.unread_notifications equals the live count after creating (a re-run adds
+    nothing), a batch, marking some read, all read, and a conversation read."""
+    user, other = make.user(), make.user()
+    planet = make.planet()
+    for n in range(3):
+        services.notify(user.id, Kind.ANNOUNCEMENT, f"b:{n}", email=False)
+    services.notify(user.id, Kind.ANNOUNCEMENT, "b:0", email=False)  # a re-run
+    batch = [services.Notice(u.id, f"batch:{u.id}:{n}") for u in (user, other) for n in range(2)]
+    services.notify_many(Kind.MENTION, batch, email=False)
+    services.notify(user.id, Kind.MESSAGE_RECEIVED, "m:1", planet=planet, actor=other, email=False)
+    db.session.commit()
+    assert (_badge_column(user), _badge_column(other)) == (6, 2)
+    assert _badge_column(user) == _live_unread(user)
+    some = db.session.scalars(
+        select(Notification.id).where(Notification.user_id == user.id).limit(2)
+    ).all()
+    services.mark_read(user.id, [*some, some[0]])
+    services.mark_read(user.id, some)  # already read: no change
+    db.session.commit()
+    assert _badge_column(user) == _live_unread(user) == 4
+    services.mark_messages_read(user.id, planet.id, other.id)
+    db.session.commit()
+    assert _badge_column(user) == _live_unread(user)
+    login_as(user)
+    with query_counter() as counter:
+        page = client.get("/discover").get_data(as_text=True)
+    assert f'<span class="badge">{_live_unread(user)}</span>' in page
+    assert not [sql for sql in counter.statements if "FROM notifications" in sql]
+    services.mark_read(user.id)
+    db.session.commit()
+    assert _badge_column(user) == 0 and _badge_column(other) == 2
+    assert 'class="badge"' not in client.get("/discover").get_data(as_text=True)
+
+
+def test_the_badge_shows_the_cap(app, make, client, login_as):
+    user = make.user()
+    for n in range(services.UNREAD_CAP + 5):
+        services.notify(user.id, Kind.ANNOUNCEMENT, f"cap:{n}", email=False)
+    db.session.commit()
+    assert _badge_column(user) == services.UNREAD_CAP + 5
+    login_as(user)
+    page = client.get("/discover").get_data(as_text=True)
+    assert f'<span class="badge">{services.UNREAD_CAP}+</span>' in page

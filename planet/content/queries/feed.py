@@ -30,8 +30,10 @@ from planet.content.queries.rows import (
     topic_hashtags,
     topics,
 )
+from planet.content.services.feed import POPULAR_HASHTAGS
 from planet.extensions import db
 from planet.planets.models import Planet
+from planet.web import shortcache
 
 PINNED_MAX = 5
 
@@ -106,9 +108,19 @@ def _popular_hashtags_statement():
     )
 
 
-def popular_hashtags(planet: Planet, limit: int = 12) -> list:
-    """(name, topic_count) rows of the planet's most used hashtags."""
-    return fetch(_popular_hashtags_statement(), {"planet_id": planet.id, "limit": limit})
+POPULAR_LIMIT = 12
+
+
+def popular_hashtags(planet: Planet) -> tuple:
+    """(name, topic_count) rows of the planet's most used hashtags, kept a few seconds per
+    process (planet/web/shortcache.py; a change of counts invalidates it)."""
+    return shortcache.cached(
+        POPULAR_HASHTAGS,
+        planet.id,
+        lambda: tuple(
+            fetch(_popular_hashtags_statement(), {"planet_id": planet.id, "limit": POPULAR_LIMIT})
+        ),
+    )
 
 
 def hashtag_by_name(planet: Planet, name: str) -> Hashtag | None:

@@ -14,6 +14,10 @@ from planet.content.services.common import bump
 from planet.dbutil import insert_ignore
 from planet.extensions import db
 from planet.planets.models import Planet
+from planet.web import shortcache
+
+POPULAR_HASHTAGS = "popular_hashtags"
+"""The short cache's name for planet/content/queries/feed.py:popular_hashtags."""
 
 MAX_HASHTAGS = 20
 
@@ -36,7 +40,7 @@ def sync_hashtags(topic: Topic, names: Iterable[str]) -> None:
             )
         )
         if counted:
-            _bump_tags(removed, -1)
+            _bump_tags(topic.planet_id, removed, -1)
     added = [name for name in wanted if name not in current]
     if not added:
         return
@@ -55,11 +59,12 @@ def sync_hashtags(topic: Topic, names: Iterable[str]) -> None:
         )
     db.session.flush()
     if counted:
-        _bump_tags(ids, +1)
+        _bump_tags(topic.planet_id, ids, +1)
 
 
-def _bump_tags(hashtag_ids, delta: int) -> None:
+def _bump_tags(planet_id: int, hashtag_ids, delta: int) -> None:
     if hashtag_ids:
+        shortcache.invalidate(POPULAR_HASHTAGS, planet_id)
         db.session.execute(
             update(Hashtag)
             .where(Hashtag.id.in_(list(hashtag_ids)))
@@ -81,7 +86,7 @@ def enter_feed(planet: Planet, topic: Topic, at) -> None:
     db.session.execute(
         update(TopicHashtag).where(TopicHashtag.topic_id == topic.id).values(feed_at=at)
     )
-    _bump_tags(_topic_hashtag_ids(topic), +1)
+    _bump_tags(planet.id, _topic_hashtag_ids(topic), +1)
     db.session.execute(
         update(Planet)
         .where(Planet.id == planet.id)
@@ -95,5 +100,5 @@ def leave_feed(planet: Planet, topic: Topic) -> None:
     if not topic.in_feed:
         return
     topic.in_feed = False
-    _bump_tags(_topic_hashtag_ids(topic), -1)
+    _bump_tags(planet.id, _topic_hashtag_ids(topic), -1)
     bump(Planet, planet.id, topic_count=-1)

@@ -3,10 +3,12 @@ sweep, the countdown and an .ics file."""
 
 from __future__ import annotations
 
+import functools
+from dataclasses import dataclass, fields
 from datetime import date, datetime, time, timedelta
 
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import and_, literal, select
+from sqlalchemy import bindparam, select
 from sqlalchemy.orm import joinedload
 
 from planet import jobs, policy
@@ -18,6 +20,7 @@ from planet.extensions import db
 from planet.models import utcnow
 from planet.planets.models import Planet
 from planet.text import render_markdown
+from planet.web import shortcache
 
 MAX_DURATION = 24 * 60
 MAX_REMIND = 24 * 60
@@ -89,6 +92,7 @@ def create_event(
     event.next_start_at = next_occurrence(planet, event, now)
     db.session.add(event)
     db.session.flush()
+    shortcache.invalidate(STRIP, planet.id)
     return event
 
 
@@ -97,6 +101,7 @@ def cancel_event(planet: Planet, event: Event, actor, now: datetime | None = Non
     event.cancelled_at = now or utcnow()
     event.next_start_at = None
     db.session.flush()
+    shortcache.invalidate(STRIP, planet.id)
     return event
 
 
@@ -149,6 +154,48 @@ def attendees(event: Event, start: datetime, limit: int = 100):
     ).all()
 
 
+@dataclass(frozen=True)
+class EventRecord:
+    """What the strip under the header needs of an event (and next_occurrence reads)."""
+
+    id: int
+    title: str
+    recurrence: Recurrence
+    local_start: datetime
+    duration_minutes: int
+    cancelled_at: datetime | None
+
+
+STRIP = "next_events"
+STRIP_EVENTS = 5
+
+
+@functools.cache
+def _strip_statement():
+    """Built once (every planet page runs it when its cache has expired)."""
+    return (
+        select(*(getattr(Event, field.name) for field in fields(EventRecord)))
+        .where(Event.planet_id == bindparam("planet_id"), Event.next_start_at.is_not(None))
+        .order_by(Event.next_start_at, Event.id)
+        .limit(STRIP_EVENTS)
+    )
+
+
+def next_events(planet: Planet, now: datetime) -> list[tuple[EventRecord, datetime]]:
+    """The strip's soonest events with their next start, computed live from records kept a few
+    seconds per process (planet/web/shortcache.py; creating or cancelling an event, or the
+    sweep moving one on, invalidates them)."""
+    records = shortcache.cached(
+        STRIP,
+        planet.id,
+        lambda: tuple(
+            EventRecord(*row)
+            for row in db.session.execute(_strip_statement(), {"planet_id": planet.id})
+        ),
+    )
+    return _live(planet, records, now)
+
+
 def upcoming(planet: Planet, now: datetime, limit: int = 50) -> list[tuple[Event, datetime]]:
     """Events with an occurrence not yet over, soonest first (computed live, so a late sweep
     never shows a stale time)."""
@@ -159,22 +206,6 @@ def upcoming(planet: Planet, now: datetime, limit: int = 50) -> list[tuple[Event
         .limit(limit)
     ).all()
     return _live(planet, events, now)
-
-
-def upcoming_with(planet: Planet, now: datetime, also, limit: int = 50):
-    """`upcoming()` and the value of the scalar SQL expression `also` (e.g. an EXISTS), in one
-    statement: a one-row select outer-joined to the events, so the value comes back even when
-    there is no event. Returns (pairs, value)."""
-    one = select(literal(1).label("one")).subquery()
-    rows = db.session.execute(
-        select(Event, also.label("also"))
-        .select_from(one)
-        .outerjoin(Event, and_(Event.planet_id == planet.id, Event.next_start_at.is_not(None)))
-        .order_by(Event.next_start_at, Event.id)
-        .limit(limit)
-    ).all()
-    value = bool(rows[0].also) if rows else False
-    return _live(planet, [row.Event for row in rows if row.Event is not None], now), value
 
 
 def _live(planet: Planet, events, now: datetime) -> list[tuple[Event, datetime]]:
@@ -209,6 +240,7 @@ def send_event_reminders(now: datetime | None = None) -> dict:
         start = next_occurrence(planet, event, now)
         if start != event.next_start_at:
             event.next_start_at = start
+            shortcache.invalidate(STRIP, planet.id)
             advanced += 1
         if start is None or start <= now or event.reminded_start_at == start:
             continue

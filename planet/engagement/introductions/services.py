@@ -24,6 +24,7 @@ from planet.errors import ServiceError
 from planet.extensions import db
 from planet.models import utcnow
 from planet.planets.models import Membership, Planet
+from planet.web import shortcache
 
 SECTIONS = ("who", "work", "offer", "seeking")
 DEFAULT_PROMPTS = {
@@ -97,6 +98,20 @@ def has_introduction(planet_id: int, user_id: int):
     )
 
 
+INTRODUCED = "introduced"
+
+
+def is_introduced(planet_id: int, user_id: int) -> bool:
+    """Has the user introduced themselves here (kept a few seconds per process for the strip
+    under the header; writing an introduction invalidates it)."""
+    return shortcache.cached(
+        INTRODUCED,
+        planet_id,
+        lambda: bool(db.session.scalar(select(has_introduction(planet_id, user_id)))),
+        user_id,
+    )
+
+
 def write_introduction(planet: Planet, user, fields: dict) -> Introduction:
     """Create or update the user's introduction in this planet."""
     policy.require(user, policy.Action.WRITE_INTRODUCTION, planet)
@@ -129,6 +144,7 @@ def write_introduction(planet: Planet, user, fields: dict) -> Introduction:
             IntroductionTag(planet_id=planet.id, introduction_id=intro.id, tag=tag.lower())
         )
     db.session.flush()
+    shortcache.invalidate(INTRODUCED, planet.id, user.id)
     return intro
 
 

@@ -23,6 +23,7 @@ from planet.engagement.common import (
 )
 from planet.engagement.introductions import services
 from planet.engagement.introductions.forms import IntroductionForm, TemplateForm
+from planet.web import anoncache
 from planet.web.forms import db_id
 from planet.web.redirects import safe_next
 
@@ -32,6 +33,12 @@ INVITE_LATER = "intro_later"
 
 @bp.route("/directory")
 def directory(slug):
+    """A public directory's visitors without a session share a copy kept for a short time
+    (planet/web/anoncache.py)."""
+    return anoncache.serve(lambda: _render_directory(slug))
+
+
+def _render_directory(slug):
     planet = load_planet(slug, Action.VIEW_DIRECTORY)
     text = request.args.get("q", "")[:100]
     tag = request.args.get("tag", "")[:40]

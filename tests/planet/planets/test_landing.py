@@ -115,3 +115,17 @@ def test_expired_member_sees_renew_and_dissolved_planet_offers_nothing(
     html = client.get("/p/home-planet/about").get_data(as_text=True)
     assert "checkout" not in html and 'action="/p/home-planet/join"' not in html
     assert "dissolved" in html
+
+
+@pytest.mark.parametrize("signed_in", [False, True])
+def test_the_landing_loads_its_tags_with_the_planet(
+    client, world, login_as, query_counter, signed_in
+):
+    if signed_in:
+        login_as(world.member)
+    with query_counter() as counter:
+        page = client.get("/p/home-planet/about").get_data(as_text=True)
+    assert "社群运营</a>" in page
+    planet_queries = [sql for sql in counter.statements if "FROM planets" in sql]
+    assert len(planet_queries) == 1 and "planet_tags" in planet_queries[0]
+    assert not [sql for sql in counter.statements if "FROM planet_tags" in sql]
