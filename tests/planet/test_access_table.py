@@ -390,7 +390,9 @@ ROUTES: dict[str, Route] = {
         lambda w, who: w.url("export"),
         done=lambda w, who: bool(
             _count(
-                DataExport, DataExport.user_id == w.uid(who), DataExport.planet_id == w.planet_id
+                DataExport,
+                DataExport.user_id == w.user_ids.get(who),
+                DataExport.planet_id == w.planet_id,
             )
         ),
     ),
