@@ -8,8 +8,9 @@ from pathlib import Path
 from planet.config import load_config
 
 ROOT = Path(__file__).resolve().parents[2]
-# Flask's own settings.
-NOT_OURS = {"TESTING", "DEBUG", "SERVER_NAME", "WTF_CSRF_ENABLED"}
+# Flask's and Flask-Login's own settings (their defaults come with them).
+NOT_OURS = {"TESTING", "DEBUG", "SERVER_NAME", "WTF_CSRF_ENABLED", "SESSION_COOKIE_NAME",
+            "REMEMBER_COOKIE_NAME"}  # fmt: skip
 # Replaced by a per-planet setting in another change (issue 9): left where it is.
 PENDING = {"RENEWAL_GRACE_DAYS"}
 

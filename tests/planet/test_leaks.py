@@ -263,7 +263,8 @@ def test_unpublished_writing_is_counted_nowhere(fresh):
     topics = db.session.scalar(
         select(func.count()).select_from(Topic).where(Topic.planet_id == world.planet_id)
     )
-    assert topics == 4  # the canary topic, two questions and the column's lesson: no draft
+    # The canary topic, two questions, the column's lesson and three paid questions: no draft.
+    assert topics == 7
     assert world.planet.topic_count == topics
     tag = db.session.scalar(select(Hashtag).where(Hashtag.planet_id == world.planet_id,
                                                   Hashtag.name == TAG))  # fmt: skip
