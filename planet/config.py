@@ -161,6 +161,8 @@ def load_config() -> dict:
         "IMPORT_CHUNK_SIZE": _int("IMPORT_CHUNK_SIZE", 500),  # invitations per worker job
         # Pages
         "PAGE_SIZE": _int("PAGE_SIZE", 20),
+        # A font with Chinese glyphs for the invitation poster (empty: the usual Noto CJK paths).
+        "POSTER_FONT": _str("POSTER_FONT", ""),
         # How long a prepared export (a ZIP of a planet or of one person's data) can be downloaded.
         "EXPORT_RETENTION_DAYS": _int("EXPORT_RETENTION_DAYS", 7),
         "FRAGMENT_CACHE_SIZE": _int("FRAGMENT_CACHE_SIZE", 4096),  # 0 switches it off

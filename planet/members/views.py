@@ -4,10 +4,20 @@ possible: it needs payment data, so it is payments' (payments/views/member.py:le
 
 from __future__ import annotations
 
-from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
+from flask import (
+    Blueprint,
+    Response,
+    abort,
+    current_app,
+    flash,
+    redirect,
+    render_template,
+    request,
+    url_for,
+)
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
-from flask_login import current_user
+from flask_login import current_user, login_required
 from sqlalchemy import select
 from sqlalchemy.orm import joinedload
 
@@ -16,6 +26,7 @@ from planet.errors import Conflict
 from planet.extensions import db
 from planet.members import comp, entitlement, services
 from planet.members.forms import ActionForm, JoinForm, RoleForm
+from planet.members.poster import render_poster
 from planet.models import utcnow
 from planet.planets.lookup import in_planet_or_404, planet_or_404
 from planet.planets.models import Membership, Role
@@ -160,3 +171,16 @@ def set_role(slug, membership_id):
 
 
 from planet.members import import_views  # noqa: E402, F401 - its routes are on this blueprint
+
+
+@bp.get("/p/<slug>/poster.png")
+@login_required
+def poster(slug):
+    """The member's invitation poster (邀请海报) with their referral link as a QR code."""
+    planet = planet_or_404(slug)
+    policy.require(current_user, policy.Action.READ, planet)
+    image = render_poster(planet, current_user.display_name, current_user.id)
+    response = Response(image, mimetype="image/png")
+    response.headers["Cache-Control"] = "private, max-age=600"
+    response.headers["Content-Disposition"] = f'inline; filename="{planet.slug}-invite.png"'
+    return response

@@ -29,6 +29,7 @@ KEEPS_DEFAULT = {
     "REFUND_WINDOW_HOURS", "RESET_PASSWORD_MAX_AGE", "RESET_PER_EMAIL_RATE_LIMIT",
     "RESET_RATE_LIMIT", "SIGNUP_RATE_LIMIT", "VERIFY_EMAIL_MAX_AGE",
     "RESEND_VERIFICATION_RATE_LIMIT", "EXPORT_RETENTION_DAYS",
+    "POSTER_FONT",  # the image installs fonts-noto-cjk at the default path
     "IMPORT_CHUNK_SIZE", "IMPORT_MAX_BYTES", "IMPORT_MAX_ROWS",
     # cache lifetimes: the staleness a visitor (30 s) or another process (10 s) may see
     "ANON_CACHE_SECONDS", "SHORT_CACHE_SECONDS",
