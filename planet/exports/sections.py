@@ -58,16 +58,22 @@ def columns(obj, *names: str) -> dict:
     return {name: plain(getattr(obj, name)) for name in names}
 
 
-def _pages(statement, key):
+def _page_lists(statement, key):
+    """The rows of `statement` in keyset pages of PAGE (lists), expunged once used."""
     after = 0
     while True:
         rows = db.session.scalars(statement.where(key > after).order_by(key).limit(PAGE)).all()
         if not rows:
             return
-        yield from rows
+        yield rows
         after = getattr(rows[-1], key.key)
         for row in rows:  # a large planet streams through: keep the identity map small
             db.session.expunge(row)
+
+
+def _pages(statement, key):
+    for rows in _page_lists(statement, key):
+        yield from rows
 
 
 def _names(user_ids: set[int]) -> dict[int, str]:
@@ -110,47 +116,63 @@ def content(scope: Scope) -> Iterator[tuple[str, bytes]]:
         statement = statement.where(Topic.planet_id == scope.planet_id)
     else:
         statement = statement.where(Topic.author_id == scope.user_id)
-    for topic in _pages(statement, Topic.id):
-        answer = db.session.scalar(select(Answer).where(Answer.topic_id == topic.id))
-        if answer is not None and not _may_read_answer(topic, scope):
+    for topics in _page_lists(statement, Topic.id):
+        yield from _topic_files(topics, scope)
+    if scope.user_id is not None:
+        yield from _own_writing_elsewhere(scope.user_id)
+
+
+def _topic_files(topics: list[Topic], scope: Scope) -> Iterator[tuple[str, bytes]]:
+    """One page of topics as files: their answers, comments and names in three queries."""
+    ids = [topic.id for topic in topics]
+    answers = {
+        a.topic_id: a for a in db.session.scalars(select(Answer).where(Answer.topic_id.in_(ids)))
+    }
+    comments: dict[int, list[Comment]] = {}
+    for comment in db.session.scalars(
+        select(Comment)
+        .where(Comment.topic_id.in_(ids), Comment.deleted_at.is_(None))
+        .order_by(Comment.id)
+    ):
+        comments.setdefault(comment.topic_id, []).append(comment)
+    authors = {t.author_id for t in topics} | {a.author_id for a in answers.values()}
+    names = _names(authors | {c.author_id for cs in comments.values() for c in cs})
+    readable = _answer_reader(scope)
+    for topic in topics:
+        answer = answers.get(topic.id)
+        if answer is not None and not readable(topic):
             answer = None
-        comments = list(
-            db.session.scalars(
-                select(Comment)
-                .where(Comment.topic_id == topic.id, Comment.deleted_at.is_(None))
-                .order_by(Comment.id)
-            )
-        )
-        names = _names(
-            {topic.author_id, *(c.author_id for c in comments)}
-            | ({answer.author_id} if answer else set())
-        )
+        said = comments.get(topic.id, [])
         folder = f"planet-{topic.planet_id}/topics" if scope.user_id else "topics"
-        yield f"{folder}/{topic.id}.md", _topic_markdown(topic, answer, comments, names).encode()
+        yield f"{folder}/{topic.id}.md", _topic_markdown(topic, answer, said, names).encode()
         record = columns(topic, "id", "planet_id", "kind", "title", "body", "created_at",
                          "is_essence", "is_announcement", "is_anonymous",
                          "answered_at")  # fmt: skip
         record["author_id"] = None if topic.is_anonymous else topic.author_id
         record["answer"] = answer and columns(answer, "id", "author_id", "body", "created_at")
         record["comments"] = [
-            columns(c, "id", "author_id", "parent_id", "body", "created_at") for c in comments
+            columns(c, "id", "author_id", "parent_id", "body", "created_at") for c in said
         ]
         yield f"{folder}/{topic.id}.json", as_json(record)
-    if scope.user_id is not None:
-        yield from _own_writing_elsewhere(scope.user_id)
 
 
-def _may_read_answer(topic: Topic, scope: Scope) -> bool:
-    """A private answer (付费提问) is the asker's and the answerer's, and a peeker's: the
-    export holds it only for them, as the topic page does (READ_ANSWER)."""
-    if not getattr(topic, "answer_private", False):
-        return True
+def _answer_reader(scope: Scope) -> Callable[[Topic], bool]:
+    """Whether the export may hold a topic's answer. A private answer (付费提问) is the
+    asker's, the answerer's and a peeker's: the export holds it only for them, as the topic
+    page does (READ_ANSWER). The viewer and planets load once, not per topic."""
     from planet import policy
     from planet.content.services.paid_questions import answer_access
 
     viewer = db.session.get(User, scope.viewer_id or scope.user_id)
-    planet = db.session.get(Planet, topic.planet_id)
-    return policy.may(viewer, policy.Action.READ_ANSWER, planet, answer_access(topic, viewer.id))
+
+    def readable(topic: Topic) -> bool:
+        if not getattr(topic, "answer_private", False):
+            return True
+        planet = db.session.get(Planet, topic.planet_id)  # the identity map: one load each
+        access = answer_access(topic, viewer.id)
+        return policy.may(viewer, policy.Action.READ_ANSWER, planet, access)
+
+    return readable
 
 
 def _own_writing_elsewhere(user_id: int) -> Iterator[tuple[str, bytes]]:

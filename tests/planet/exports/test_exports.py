@@ -152,3 +152,30 @@ def test_one_export_at_a_time(app, client, demo):
     assert b"already being prepared" in again.data or "正在准备".encode() in again.data
     assert db.session.scalar(sa.select(sa.func.count()).select_from(DataExport)) == 1
     assert export.status is ExportStatus.QUEUED
+
+
+def test_an_exports_statements_do_not_grow_with_its_topics(app, make, query_counter):
+    """Answers, comments and names load per page of topics, not per topic."""
+    from planet.exports.sections import Scope
+    from planet.exports.services import write_zip
+
+    owner, member = make.user(), make.user()
+    planet = make.planet(owner, slug="counted")
+    make.member(planet, member)
+
+    def add(n):
+        for index in range(n):
+            topic = make.topic(planet, owner, f"post {index}")
+            make.comment(topic, member, f"comment {index}")
+            make.question(planet, member, owner, f"question {index}?", answer=f"answer {index}")
+
+    def statements() -> int:
+        db.session.expire_all()
+        with query_counter() as counter:
+            write_zip(Scope(planet_id=planet.id, viewer_id=owner.id), io.BytesIO())
+        return counter.count
+
+    add(2)
+    few = statements()
+    add(12)
+    assert statements() == few
