@@ -23,7 +23,7 @@ from celery import signals
 from flask import has_app_context
 from prometheus_client import Counter, Histogram, start_http_server
 from prometheus_client.core import GaugeMetricFamily
-from sqlalchemy import exists, func, or_, select
+from sqlalchemy import exists, func, select
 
 from payments import abandoned
 from payments.models import LedgerEntry, Payment, RenewalAttempt
@@ -31,11 +31,12 @@ from payments.reminders import REMINDER_LOOKBACK, REMINDERS
 from planet import logs, metrics
 from planet.config import load_config
 from planet.extensions import db
+from planet.members import expiry
 from planet.members.models import ReminderSent
 from planet.models import utcnow
 from planet.notifications import outbox
 from planet.notifications.models import Outbox
-from planet.planets.models import Membership, MembershipStatus, Role
+from planet.planets.models import Membership, MembershipStatus
 from workers import relay
 from workers.models import PendingJob, WorkerHeartbeat
 from workers.schedule import PERIODIC
@@ -119,17 +120,8 @@ def _oldest(column, *conditions) -> datetime | None:
 
 
 def _expiry_due(now: datetime) -> datetime | None:
-    row = db.session.execute(
-        select(Membership.expires_at, Membership.grace_until)
-        .where(
-            Membership.status == MembershipStatus.ACTIVE,
-            Membership.expires_at <= now,
-            or_(Membership.grace_until.is_(None), Membership.grace_until <= now),
-            Membership.role != Role.OWNER,
-        )
-        .order_by(Membership.expires_at)
-        .limit(1)
-    ).first()
+    """The oldest membership the expiry sweep would claim now (its own statement)."""
+    row = db.session.scalars(expiry.expiry_due(now, 1)).first()
     return None if row is None else (row.grace_until or row.expires_at)
 
 

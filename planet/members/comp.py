@@ -90,8 +90,7 @@ def seat_counts(planet: Planet, now=None) -> dict[str, int]:
         select(Membership.source, func.count())
         .where(
             Membership.planet_id == planet.id,
-            Membership.source != MembershipSource.PAID,
-            Membership.role != Role.OWNER,
+            Membership.source != MembershipSource.PAID,  # the owner's row is never a free seat
             Membership.active_at(now),
         )
         .group_by(Membership.source)

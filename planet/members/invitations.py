@@ -100,9 +100,11 @@ def accept_invitation(
     membership = services.grant_membership(
         planet, user.id, until, rules_accepted=True, source=MembershipSource(locked.source)
     )
-    if locked.role in (Role.ADMIN.value, Role.GUEST.value) and membership.role is Role.MEMBER:
+    wanted = Role(locked.role)
+    standing = policy.standing_from_membership(user, membership, now)
+    if wanted in policy.STAFF and not standing.has_role(*policy.STAFF):  # never demote staff
         owner = db.session.get(User, planet.owner_id)
-        services.set_role(planet, owner, membership, Role(locked.role))
+        services.set_role(planet, owner, membership, wanted)
     locked.accepted_at = now
     locked.accepted_by_id = user.id
     db.session.flush()

@@ -323,3 +323,20 @@ def test_a_file_of_100000_rows_is_refused_whole_with_a_clear_reason(app, client,
     assert too_long.status_code == 400
     assert "100,000 rows; at most 10,000" in too_long.get_data(as_text=True)
     assert count(MemberImport) == 0 and count(Invitation) == 0
+
+
+def test_an_invitation_never_changes_an_admins_role(app, client, make, owner_planet, login_as):
+    ada = make.user(email="ada@example.com")
+    make.member(owner_planet, ada, role=Role.ADMIN)
+    invitation = Invitation(
+        planet_id=owner_planet.id, name="Ada", contact="ada@example.com", role="guest",
+        expires_at=utcnow() + timedelta(days=30),
+    )  # fmt: skip
+    db.session.add(invitation)
+    db.session.commit()
+    login_as(ada)
+    token = invitations.invitation_token(owner_planet.id, invitation.id)
+    assert client.post(f"/p/moon/invitation/{token}").status_code == 302
+    db.session.expire_all()
+    membership = db.session.scalar(select(Membership).where(Membership.user_id == ada.id))
+    assert membership.role is Role.ADMIN
