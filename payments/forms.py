@@ -137,3 +137,10 @@ class QuestionSettingsForm(FlaskForm):
         validators=[NumberRange(0, 100, message=_l("Between 0% and 100%."))],
     )
     peek_price = PriceField(_l("Price to peek at a private answer"))
+
+
+class WeeklyReportForm(FlaskForm):
+    """The weekday of the owner's weekly report ("off" switches it off); the choices, weekday
+    names in the viewer's language, are set by the view."""
+
+    day = SelectField(_l("Mail me the weekly report on"), choices=[])

@@ -74,28 +74,41 @@ def planet_income(planet, now: datetime, days: int = 30) -> IncomeSummary:
     return summary
 
 
+def _ledger_sums(planet_id: int, since: datetime, until: datetime | None = None):
+    """A select of gross (split parts in), refunds (parts taken back) and the owner's part of a
+    planet's ledger rows written in [since, until); the caller adds grouping."""
+    statement = select(
+        func.sum(case((LedgerEntry.amount > 0, LedgerEntry.amount), else_=0)),
+        func.sum(case((LedgerEntry.amount < 0, -LedgerEntry.amount), else_=0)),
+        func.sum(case((LedgerEntry.party == Party.OWNER, LedgerEntry.amount), else_=0)),
+    ).where(
+        LedgerEntry.planet_id == planet_id,
+        LedgerEntry.created_at >= since,
+        LedgerEntry.party != Party.ESCROW,  # held money is income once it is split
+    )
+    if until is not None:
+        statement = statement.where(LedgerEntry.created_at < until)
+    return statement
+
+
 def income_by_day(planet_id: int, now: datetime, days: int = 30) -> list[dict]:
-    since = now - timedelta(days=days)
     day = func.date(LedgerEntry.created_at)
     rows = db.session.execute(
-        select(
-            day,
-            func.sum(case((LedgerEntry.amount > 0, LedgerEntry.amount), else_=0)),
-            func.sum(case((LedgerEntry.amount < 0, -LedgerEntry.amount), else_=0)),
-            func.sum(case((LedgerEntry.party == Party.OWNER, LedgerEntry.amount), else_=0)),
-        )
-        .where(
-            LedgerEntry.planet_id == planet_id,
-            LedgerEntry.created_at >= since,
-            LedgerEntry.party != Party.ESCROW,  # held money is income once it is split
-        )
+        _ledger_sums(planet_id, now - timedelta(days=days))
+        .add_columns(day)
         .group_by(day)
         .order_by(day)
     ).all()
     return [
         {"day": str(d), "gross": int(g or 0), "refunds": int(r or 0), "owner": int(o or 0)}
-        for d, g, r, o in rows
+        for g, r, o, d in rows
     ]
+
+
+def income_between(planet_id: int, since: datetime, until: datetime) -> dict:
+    """Gross, refunds and the owner's part from the ledger rows written in [since, until)."""
+    gross, refunds, owner = db.session.execute(_ledger_sums(planet_id, since, until)).one()
+    return {"gross": int(gross or 0), "refunds": int(refunds or 0), "owner": int(owner or 0)}
 
 
 def earnings_by_planet(user_id: int) -> list[tuple[int, str, str, int, int]]:

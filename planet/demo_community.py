@@ -21,7 +21,7 @@ from planet.engagement.clock import local_day, to_utc
 from planet.engagement.events import services as events
 from planet.engagement.homework import services as homework
 from planet.engagement.insights import health
-from planet.engagement.insights.models import FunnelSource, FunnelStage
+from planet.engagement.insights.models import FunnelSource, FunnelStage, TopicRead
 from planet.engagement.introductions import services as introductions
 from planet.engagement.polls import services as polls
 from planet.engagement.polls.models import LotteryEligibility
@@ -216,6 +216,7 @@ def seed_community(planet: Planet, users: dict[str, User], now: datetime) -> dic
     _column(planet, users, texts)
     _scheduled_announcement(planet, owner, texts, now)
     funnel = _funnel(planet, now)
+    _reads(planet, users, now)
     return {"check-ins": checkins_made, "graded": graded, "funnel": funnel}
 
 
@@ -311,3 +312,21 @@ def _funnel(planet: Planet, now: datetime) -> int:
             key = f"demo-{source}-{stage}-{days_ago}-{n}"
             counted += health.record_funnel_event(planet.id, stage, source, key, at)
     return counted
+
+
+def _reads(planet: Planet, users: dict[str, User], now: datetime) -> None:
+    """Members' reads over the last week, so the owner's weekly report ranks topics."""
+    topics = db.session.scalars(
+        select(Topic.id)
+        .where(Topic.planet_id == planet.id, Topic.deleted_at.is_(None))
+        .order_by(Topic.id.desc())
+        .limit(4)
+    ).all()
+    readers = [user for key, user in users.items() if key != "owner"]
+    for rank, topic_id in enumerate(topics):
+        for n, reader in enumerate(readers[: len(readers) - rank]):
+            day = local_day(planet, now - timedelta(days=1 + n % 6))
+            db.session.add(
+                TopicRead(planet_id=planet.id, topic_id=topic_id, user_id=reader.id, day=day)
+            )
+    db.session.flush()

@@ -41,6 +41,7 @@ def _run(label: str, func, now: datetime, total: int | None = None) -> None:
             "reconcile",
             "abandoned",
             "question-deadlines",
+            "weekly-reports",
             "digest-daily",
             "digest-weekly",
             "relay",

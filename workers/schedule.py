@@ -61,6 +61,8 @@ PERIODIC: dict[str, Periodic] = {
         ),
         Periodic("settlement", "payments.settlement:sweep_settlement", 3600.0, HOUR, "billing"),
         Periodic("exports", "planet.exports.services:expire_due", 3600.0, HOUR),
+        # Owners' weekly reports: each planet's on its weekday from 08:00 local time.
+        Periodic("weekly_reports", "payments.weekly_report:sweep_weekly_reports", 3600.0, HOUR),
         # Paid questions past their deadline: refunded in full, one transaction each.
         Periodic(
             "question_deadlines",

@@ -1,15 +1,24 @@
 """The periodic jobs' entry points, by name. Each is a thin call into the service that holds
 the sweep's body: membership expiry in planet.members.expiry, reminders and auto-renewal in
 payments.reminders and payments.dunning, settlement, payouts, reconciliation, abandoned
-3-D Secure checks and paid questions' deadlines in payments.
+3-D Secure checks, paid questions' deadlines and the owners' weekly reports in payments.
 """
 
 from __future__ import annotations
 
 from datetime import datetime
 
-from payments import abandoned, dunning, questions, reconcile, reminders, settlement
+from payments import (
+    abandoned,
+    dunning,
+    questions,
+    reconcile,
+    reminders,
+    settlement,
+    weekly_report,
+)
 from planet.members import expiry
+from planet.models import utcnow
 from workers import locks
 
 count_expiry_due = expiry.count_expiry_due
@@ -20,6 +29,10 @@ sweep_settlement = settlement.sweep_settlement
 sweep_payouts = settlement.sweep_payouts
 sweep_abandoned = abandoned.sweep_abandoned
 sweep_question_deadlines = questions.sweep_question_deadlines
+
+
+def sweep_weekly_reports(now: datetime | None = None, **_) -> dict:
+    return weekly_report.sweep_weekly_reports(now or utcnow())
 
 
 def sweep_reconcile(now: datetime | None = None, **_) -> dict:
@@ -37,4 +50,5 @@ SWEEPS = {
     "reconcile": sweep_reconcile,
     "abandoned": sweep_abandoned,
     "question-deadlines": sweep_question_deadlines,
+    "weekly-reports": sweep_weekly_reports,
 }

@@ -7,6 +7,7 @@ import io
 import logging
 from decimal import Decimal
 
+from babel.dates import get_day_names
 from flask import (
     Response,
     abort,
@@ -16,17 +17,19 @@ from flask import (
     request,
     url_for,
 )
+from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 from sqlalchemy import and_, or_, select
 from sqlalchemy.orm import aliased
 
-from payments import coupon_audit, pricing, reports
+from payments import coupon_audit, pricing, reports, weekly_report
 from payments.forms import (
     CouponForm,
     PartnerForm,
     PricingForm,
     RefundForm,
+    WeeklyReportForm,
 )
 from payments.models import (
     PAID_STATUSES,
@@ -80,6 +83,45 @@ def income(slug):
         active_tab="payments.income",
         refund_form=RefundForm(),
     )
+
+
+def _weekly_report_form(planet: Planet) -> WeeklyReportForm:
+    names = get_day_names("wide", locale=str(get_locale() or "en"))
+    form = WeeklyReportForm()
+    form.day.choices = [("off", _("Off"))] + [(str(d), names[d]) for d in range(7)]
+    if request.method == "GET":
+        day = planet.weekly_report_day
+        form.day.data = "off" if day is None else str(day)
+    return form
+
+
+@bp.route("/p/<slug>/weekly-report", methods=["GET", "POST"])
+@login_required
+def weekly_report_page(slug):
+    """The owner's weekly report as it would be mailed today, and the day it is mailed."""
+    planet = planet_or_404(slug)
+    policy.require(current_user, policy.Action.VIEW_INCOME, planet)
+    form = _weekly_report_form(planet)
+    status = 200
+    if request.method == "POST":
+        policy.require(current_user, policy.Action.SET_WEEKLY_REPORT, planet)
+        if form.validate():
+            planet.weekly_report_day = None if form.day.data == "off" else int(form.day.data)
+            db.session.commit()
+            flash(_("Saved."), "success")
+            return redirect(url_for("payments.weekly_report_page", slug=slug))
+        status = 400
+    report = weekly_report.build(planet, utcnow())
+    return render_template(
+        "payments/weekly_report.html",
+        planet=planet,
+        report=report,
+        subject=weekly_report.subject(report),
+        form=form,
+        active_tab="payments.income",
+        topic_url=lambda topic: url_for("content.topic", slug=slug, topic_id=topic.id),
+        excerpt=weekly_report.excerpt,
+    ), status
 
 
 def _income_csv(planet: Planet) -> Response:

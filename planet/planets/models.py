@@ -104,6 +104,12 @@ class Planet(CreatedAtMixin, db.Model):
     """Days a member whose auto-renewal failed keeps access after expiry while the charge is
     retried (read through payments.renewals.grace_period)."""
 
+    weekly_report_day: Mapped[int | None] = mapped_column(
+        Integer, default=0, server_default="0", nullable=True
+    )
+    """The weekday (0 = Monday, planet's time zone) the owner's weekly report is mailed; None
+    when the owner switched it off (payments/weekly_report.py)."""
+
     # Settings the access policy reads
     posting_policy: Mapped[PostingPolicy] = mapped_column(
         Enum(PostingPolicy, native_enum=False, length=16), default=PostingPolicy.STAFF

@@ -61,6 +61,7 @@ class Action(enum.StrEnum):
     DISSOLVE = "dissolve"
     VIEW_INCOME = "view_income"
     MANAGE_MONEY = "manage_money"  # prices, coupons, partners, refunding others
+    SET_WEEKLY_REPORT = "set_weekly_report"  # the day the owner's weekly report is mailed
     # Community life
     WRITE_INTRODUCTION = "write_introduction"
     VIEW_DIRECTORY = "view_directory"

@@ -102,6 +102,8 @@ class PlanetServer:
     stripe_url: str | None  # None when localstripe did not start (payment journeys skip)
     stripe_problem: str = ""
     processes: list = field(default_factory=list)
+    mail_port: int = 0
+    """The SMTP catcher's port (a CLI run against the server's database mails through it)."""
 
     def mails_to(self, address: str) -> list[str]:
         """Raw text of every caught message addressed to `address`, oldest first."""
@@ -270,6 +272,7 @@ def planet_server(tmp_path_factory):
         stripe_url=stripe_url,
         stripe_problem=stripe_problem,
         processes=[p for p, _ in processes],
+        mail_port=mail_port,
     )
     stop_all()
     # Keep the server log next to the screenshots for whoever looks at a failure.

@@ -140,6 +140,9 @@ EXPECTED: dict[str, dict[str, frozenset]] = {
     "dissolve": {"default": OWNER, "dissolved": NOBODY},
     # Money: the owner only (admins have no access to money), also after dissolving.
     "income": {"default": OWNER, "dissolved": OWNER},
+    # The weekly report is read like the income page; its day is set in a living planet only.
+    "weekly_report": {"default": OWNER, "dissolved": OWNER},
+    "set_weekly_report": {"default": OWNER, "dissolved": NOBODY},
     # Community life
     "directory": {
         "default": ACTIVE,
@@ -378,6 +381,13 @@ ROUTES: dict[str, Route] = {
         done=lambda w, who: db.session.get(Planet, w.planet_id).dissolved_at != w.dissolved_at,
     ),
     "income": Route("GET", lambda w, who: w.url("income")),
+    "weekly_report": Route("GET", lambda w, who: w.url("weekly-report")),
+    "set_weekly_report": Route(
+        "POST",
+        lambda w, who: w.url("weekly-report"),
+        data=lambda w, who: {"day": "3"},
+        done=lambda w, who: db.session.get(Planet, w.planet_id).weekly_report_day == 3,
+    ),
     "directory": Route("GET", lambda w, who: w.url("directory")),
     "challenges": Route("GET", lambda w, who: w.url("challenges")),
     "homework": Route("GET", lambda w, who: w.url("homework")),

@@ -23,6 +23,7 @@ from planet.content.views.common import (
     topic_or_404,
     viewer_id,
 )
+from planet.engagement.insights.landing_views import count_topic_read
 from planet.extensions import db
 from planet.planets.lookup import planet_or_404
 from planet.policy import Action
@@ -68,6 +69,8 @@ def topic(slug, topic_id):
         current_user, Action.READ_ANSWER, planet, access
     ):
         topic = topic.without_answer()
+    if current_user.is_authenticated and current_user.id != topic.author_id:
+        count_topic_read(planet, topic.id, current_user.id)  # the owner's weekly report
     if away:  # a visitor reads their question and its answer, nothing else of the planet
         page = Page(items=[])
     else:

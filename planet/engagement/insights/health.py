@@ -240,6 +240,17 @@ def unanswered_questions(planet: Planet, now: datetime, limit: int = 50):
     ).all()
 
 
+def membership_changes(planet: Planet, since: datetime, until: datetime | None = None) -> dict:
+    """{kind: count} of the membership changes recorded in [since, until): joined, renewed,
+    expired, refunded, left, removed, banned."""
+    statement = select(MembershipChange.kind, func.count(MembershipChange.id)).where(
+        MembershipChange.planet_id == planet.id, MembershipChange.occurred_at >= since
+    )
+    if until is not None:
+        statement = statement.where(MembershipChange.occurred_at < until)
+    return dict(db.session.execute(statement.group_by(MembershipChange.kind)).all())
+
+
 def retention(planet: Planet, now: datetime, days: int = 90) -> dict:
     """Renewal rate and churn over the last `days` days.
 
@@ -260,13 +271,7 @@ def retention(planet: Planet, now: datetime, days: int = 90) -> dict:
         .group_by(Membership.status)
     ).all()
     ended = {str(status): count for status, count in ended_rows}
-    changes = dict(
-        db.session.execute(
-            select(MembershipChange.kind, func.count(MembershipChange.id))
-            .where(MembershipChange.planet_id == planet.id, MembershipChange.occurred_at >= start)
-            .group_by(MembershipChange.kind)
-        ).all()
-    )
+    changes = membership_changes(planet, start)
     ended_total = sum(ended.values())
     joined = changes.get("joined", 0)
     renewed = changes.get("renewed", 0)

@@ -1,4 +1,5 @@
-"""Landing-page views for the join funnel, counted without a write in the page's transaction.
+"""Landing-page views for the join funnel, and members' topic reads for the owner's weekly
+report, counted without a write in the page's transaction.
 
 A GET never writes in its own (read-only) transaction, so a view is noted outside it:
 
@@ -17,15 +18,16 @@ from __future__ import annotations
 import json
 import logging
 import threading
-from collections import deque
+from collections import OrderedDict, deque
 from datetime import date, datetime
 
 from flask import after_this_request, current_app, g, has_app_context, has_request_context
 from sqlalchemy.orm import Session
 
+from planet.dbutil import insert_ignore
 from planet.engagement.clock import local_day
 from planet.engagement.insights.health import record_funnel_visit
-from planet.engagement.insights.models import FunnelSource, FunnelStage
+from planet.engagement.insights.models import FunnelSource, FunnelStage, TopicRead
 from planet.extensions import db
 from planet.models import utcnow
 from planet.planets.models import Planet
@@ -37,7 +39,13 @@ MAX_BUFFERED_VIEWS = 10_000
 MAX_REDIS_VIEWS = 1_000_000
 """The Redis list's cap (views waiting for the worker)."""
 
-_buffer: deque[tuple[int, str, str, str]] = deque(maxlen=MAX_BUFFERED_VIEWS)
+READ = "read"
+"""First field of a topic read's item: (READ, planet id, topic id, user id, local day); a
+landing view's item is (planet id, source, visitor key, local day)."""
+
+_buffer: deque[tuple] = deque(maxlen=MAX_BUFFERED_VIEWS)
+MAX_NOTED_READS = 50_000
+"""Reads an app already noted (bounded, in app.extensions): a reload costs no write."""
 _lock = threading.Lock()
 
 
@@ -58,7 +66,23 @@ def buffered_count() -> int:
 def count_landing_view(planet: Planet, source, visitor_key: str, at: datetime | None = None):
     """Note one landing-page view of `planet` (the funnel counts each visitor once a day)."""
     day = local_day(planet, at or utcnow()).isoformat()
-    item = (planet.id, str(FunnelSource(source)), visitor_key[:64], day)
+    _note((planet.id, str(FunnelSource(source)), visitor_key[:64], day))
+
+
+def count_topic_read(planet: Planet, topic_id: int, user_id: int, at: datetime | None = None):
+    """Note that a member read a topic (counted once per topic, member and local day)."""
+    item = (READ, planet.id, topic_id, user_id, local_day(planet, at or utcnow()).isoformat())
+    with _lock:
+        noted = current_app.extensions.setdefault("planet_noted_reads", OrderedDict())
+        if item in noted:
+            return
+        noted[item] = None
+        if len(noted) > MAX_NOTED_READS:
+            noted.popitem(last=False)
+    _note(item)
+
+
+def _note(item: tuple) -> None:
     client = _redis()
     if client is not None:
         try:
@@ -110,7 +134,15 @@ def flush_buffered_views(engine) -> int:
 
 def _record(session, items) -> int:
     recorded = 0
-    for planet_id, source, key, day in items:
+    for item in items:
+        if item[0] == READ:
+            _, planet_id, topic_id, user_id, day = item
+            row = dict(planet_id=planet_id, topic_id=topic_id, user_id=user_id)
+            row["day"] = date.fromisoformat(day)
+            if insert_ignore(TopicRead, row, ["topic_id", "user_id", "day"], session):
+                recorded += 1
+            continue
+        planet_id, source, key, day = item
         if record_funnel_visit(
             session, planet_id, FunnelStage.VIEW, source, key, date.fromisoformat(day)
         ):
@@ -137,10 +169,13 @@ def flush_landing_views(now: datetime | None = None, batch: int = 5000) -> dict:
     return {"views": len(items), "recorded": recorded}
 
 
-def _decode(raw) -> tuple[int, str, str, str] | None:
+def _decode(raw) -> tuple | None:
     """A view from Redis: [planet id, source, visitor, local day] (or, as written before,
-    with the UTC instant in place of the day)."""
-    planet_id, source, key, when = json.loads(raw.decode() if isinstance(raw, bytes) else raw)
+    with the UTC instant in place of the day), or a topic read."""
+    fields = json.loads(raw.decode() if isinstance(raw, bytes) else raw)
+    if fields[0] == READ:
+        return tuple(fields)
+    planet_id, source, key, when = fields
     if len(when) > 10:
         planet = db.session.get(Planet, planet_id)
         if planet is None:

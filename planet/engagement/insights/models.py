@@ -73,6 +73,21 @@ class MembershipChange(MemberRow, db.Model):
     occurred_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
 
 
+class TopicRead(MemberRow, db.Model):
+    """A member read a topic on a planet-local day (once per topic, member and day): the owner's
+    weekly report ranks topics by these. Written beside the page (landing_views.py), never in
+    the GET's own transaction."""
+
+    __tablename__ = "eng_topic_reads"
+    __table_args__ = (
+        UniqueConstraint("topic_id", "user_id", "day"),
+        Index("ix_eng_topic_reads_day", "planet_id", "day"),
+    )
+
+    topic_id: Mapped[int] = mapped_column(ForeignKey("topics.id", ondelete="CASCADE"))
+    day: Mapped[date] = mapped_column(Date)
+
+
 class FunnelStage(enum.StrEnum):
     VIEW = "view"
     CHECKOUT = "checkout"
