@@ -144,3 +144,7 @@ class WeeklyReportForm(FlaskForm):
     names in the viewer's language, are set by the view."""
 
     day = SelectField(_l("Mail me the weekly report on"), choices=[])
+
+
+class WinBackForm(FlaskForm):
+    """The win-back page's buttons: the CSRF token (the discount is read by the view)."""

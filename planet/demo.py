@@ -8,6 +8,7 @@ as in real use. One transaction; `--if-empty` does nothing when any account exis
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import timedelta
 
 import click
 from flask import current_app
@@ -23,6 +24,7 @@ from planet.models import utcnow
 from planet.planets import services as planets
 from planet.planets.models import Planet, PostingPolicy, Role
 
+WIN_BACK_DEMO = timedelta(days=21)
 PASSWORD = "planet-demo-2026"  # noqa: S105 - printed demo credentials, development only
 
 PEOPLE = [
@@ -169,7 +171,9 @@ def _make_planet(spec: PlanetSpec, users: dict[str, User]) -> Planet:
     planet = planets.create_planet(users["owner"], spec.slug, settings)
     expires = None if planet.is_free else utcnow() + members.YEAR
     for key, role in (("admin", Role.ADMIN), ("guest", Role.GUEST), ("member", Role.MEMBER)):
-        membership = members.grant_membership(planet, users[key].id, expires)
+        # The admin's paid year is nearly over: the owner's win-back page has someone on it.
+        until = expires - members.YEAR + WIN_BACK_DEMO if expires and key == "admin" else expires
+        membership = members.grant_membership(planet, users[key].id, until)
         if role is not Role.MEMBER:
             members.set_role(planet, users["owner"], membership, role)
     return planet

@@ -94,4 +94,12 @@ def int_or_400(value) -> int | None:
         abort(400)
 
 
-from payments.views import checkout, gifts, member, owner, questions, webhook  # noqa: E402, F401
+from payments.views import (  # noqa: E402, F401
+    checkout,
+    gifts,
+    member,
+    owner,
+    questions,
+    webhook,
+    win_back,
+)

@@ -35,6 +35,8 @@ TABS = (
     ("engagement.leaderboard", Action.READ),
     ("content.reports", Action.MODERATE),
     ("payments.income", Action.VIEW_INCOME),
+    ("payments.win_back_page", Action.VIEW_WIN_BACK),
+    ("payments.weekly_report_page", Action.VIEW_INCOME),
     ("engagement.health", Action.VIEW_HEALTH),
     ("exports.planet_export", Action.EXPORT_PLANET),
     ("planets.settings", Action.EDIT_SETTINGS),

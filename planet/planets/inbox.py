@@ -1,5 +1,6 @@
 """What waits for the viewer in a planet: questions to answer, reports to handle, homework to
-grade. The planet header shows each count on its tab (planet/planets/header.py).
+grade, members to win back before their paid time ends. The planet header shows each count on
+its tab (planet/planets/header.py).
 
 A count is asked only of someone the policy lets act on it (the one asked answers, moderators
 handle reports, the owner and guests grade), so a member's page runs none of these queries.
@@ -9,6 +10,7 @@ Each is one COUNT over an index range, capped at CAP + 1 rows: "99+" never count
 from __future__ import annotations
 
 import functools
+from datetime import timedelta
 
 from sqlalchemy import Integer, bindparam, func, or_, select
 
@@ -16,10 +18,13 @@ from planet import policy
 from planet.content.models import PaidStatus, Report, ReportStatus, Topic, TopicKind
 from planet.engagement.homework.models import Submission
 from planet.extensions import db
-from planet.planets.models import Planet
+from planet.models import UTCDateTime, utcnow
+from planet.planets.models import Membership, Planet, ending_between
 from planet.policy import Action
 
 CAP = 99
+WIN_BACK_WINDOW = timedelta(days=30)
+"""payments/win_back.py:WINDOW (planet does not import payments)."""
 
 
 def _capped(statement):
@@ -46,26 +51,44 @@ def _statements():
     homework = select(Submission.id).where(
         Submission.planet_id == planet_id, Submission.graded_at.is_(None)
     )
+    # Members whose paid time ends within 30 days (payments/win_back.py:expiring_where).
+    expiring = select(Membership.id).where(
+        ending_between(
+            planet_id,
+            bindparam("now", type_=UTCDateTime()),
+            bindparam("soon", type_=UTCDateTime()),
+        )
+    )
     return {
         "content.questions": (Action.ANSWER_QUESTION, _capped(questions)),
         "content.reports": (Action.MODERATE, _capped(reports)),
         "engagement.homework": (Action.GRADE_HOMEWORK, _capped(homework)),
+        "payments.win_back_page": (Action.VIEW_WIN_BACK, _capped(expiring)),
     }
 
 
 def waiting_counts(planet: Planet, user, standing, endpoints) -> dict[str, int]:
     """{tab endpoint: how many wait for `user`} for the tabs in `endpoints` whose action the
-    policy allows this viewer (`standing`: theirs, already known); zero counts left out."""
-    counts = {}
-    for endpoint, (action, statement) in _statements().items():
-        if endpoint not in endpoints:
-            continue
-        if not policy.decide_with_standing(standing, user, action, planet):
-            continue
-        params = {"planet_id": planet.id, "user_id": standing.user_id}
-        if count := db.session.scalar(statement, params):
-            counts[endpoint] = count
-    return counts
+    policy allows this viewer (`standing`: theirs, already known); zero counts left out. All
+    the viewer's counts come back in one statement."""
+    asked = [
+        (endpoint, statement)
+        for endpoint, (action, statement) in _statements().items()
+        if endpoint in endpoints and policy.decide_with_standing(standing, user, action, planet)
+    ]
+    if not asked:
+        return {}
+    now = utcnow()
+    params = {
+        "planet_id": planet.id,
+        "user_id": standing.user_id,
+        "now": now,
+        "soon": now + WIN_BACK_WINDOW,
+    }
+    row = db.session.execute(
+        select(*(statement.scalar_subquery() for _, statement in asked)), params
+    ).one()
+    return {endpoint: count for (endpoint, _), count in zip(asked, row, strict=True) if count}
 
 
 def shown(count: int) -> str:

@@ -254,3 +254,14 @@ class Membership(CreatedAtMixin, db.Model):
 
     def __repr__(self) -> str:
         return model_repr(self, "planet_id", "user_id", "role", "status")
+
+
+def ending_between(planet_id, start, end):
+    """Active memberships of a planet whose paid time ends in (start, end]: the win-back list
+    (payments/win_back.py) and its count on the owner's header (planet/planets/inbox.py)."""
+    return and_(
+        Membership.planet_id == planet_id,
+        Membership.status == MembershipStatus.ACTIVE,
+        Membership.expires_at > start,
+        Membership.expires_at <= end,
+    )

@@ -62,6 +62,8 @@ class Action(enum.StrEnum):
     VIEW_INCOME = "view_income"
     MANAGE_MONEY = "manage_money"  # prices, coupons, partners, refunding others
     SET_WEEKLY_REPORT = "set_weekly_report"  # the day the owner's weekly report is mailed
+    VIEW_WIN_BACK = "view_win_back"  # members whose paid time ends soon, with what they did
+    WIN_BACK = "win_back"  # remind one of them, or send them a coupon
     # Community life
     WRITE_INTRODUCTION = "write_introduction"
     VIEW_DIRECTORY = "view_directory"

@@ -314,6 +314,8 @@ RULES: dict[Action, Rule] = {
     Action.VIEW_INCOME: HasRole(Role.OWNER),
     Action.MANAGE_MONEY: HasRole(Role.OWNER),
     Action.SET_WEEKLY_REPORT: RoleWrites(Role.OWNER),
+    Action.VIEW_WIN_BACK: HasRole(Role.OWNER),
+    Action.WIN_BACK: RoleWrites(Role.OWNER),
     Action.WRITE_INTRODUCTION: MemberWrites,
     # A public directory shows visitors (not the banned) what members see with a hidden roster.
     Action.VIEW_DIRECTORY: Any(All(PlanetSetting("public_directory"), NotBanned), ViewRoster),

@@ -143,6 +143,8 @@ EXPECTED: dict[str, dict[str, frozenset]] = {
     # The weekly report is read like the income page; its day is set in a living planet only.
     "weekly_report": {"default": OWNER, "dissolved": OWNER},
     "set_weekly_report": {"default": OWNER, "dissolved": NOBODY},
+    # Who is about to lapse, with what they read and asked: the owner's alone.
+    "win_back": {"default": OWNER, "dissolved": OWNER},
     # Community life
     "directory": {
         "default": ACTIVE,
@@ -382,6 +384,7 @@ ROUTES: dict[str, Route] = {
     ),
     "income": Route("GET", lambda w, who: w.url("income")),
     "weekly_report": Route("GET", lambda w, who: w.url("weekly-report")),
+    "win_back": Route("GET", lambda w, who: w.url("win-back")),
     "set_weekly_report": Route(
         "POST",
         lambda w, who: w.url("weekly-report"),
