@@ -148,3 +148,11 @@ class WeeklyReportForm(FlaskForm):
 
 class WinBackForm(FlaskForm):
     """The win-back page's buttons: the CSRF token (the discount is read by the view)."""
+
+
+class CampaignForm(FlaskForm):
+    """A message to a segment (payments/campaigns.py); the segment comes from the page."""
+
+    subject = StringField(_l("Subject"), validators=[DataRequired(), Length(max=120)])
+    body = TextAreaField(_l("Message text"), validators=[DataRequired(), Length(max=2000)])
+    percent = SelectField(_l("Renewal coupon"), choices=[], default="")

@@ -95,6 +95,7 @@ def int_or_400(value) -> int | None:
 
 
 from payments.views import (  # noqa: E402, F401
+    campaigns,
     checkout,
     gifts,
     member,

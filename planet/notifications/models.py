@@ -43,6 +43,7 @@ class Kind(enum.StrEnum):
     HOMEWORK_GRADED = "homework_graded"
     MESSAGE_RECEIVED = "message_received"
     PAYMENT_DISPUTED = "payment_disputed"
+    CAMPAIGN = "campaign"
 
 
 # Email on unless the member switched it off; member joins are batched in-app only by default.

@@ -62,6 +62,7 @@ TITLES = {
     Kind.HOMEWORK_GRADED: _l("Your homework “%(title)s” in %(planet)s was graded: %(score)s/100"),
     Kind.MESSAGE_RECEIVED: _l("%(actor)s sent you a private message in %(planet)s"),
     Kind.PAYMENT_DISPUTED: _l("A member's bank disputed a payment of %(amount)s in %(planet)s"),
+    Kind.CAMPAIGN: _l("%(planet)s: %(title)s"),
 }
 
 KIND_LABELS = {
@@ -86,6 +87,7 @@ KIND_LABELS = {
     Kind.HOMEWORK_GRADED: _l("My homework was graded"),
     Kind.MESSAGE_RECEIVED: _l("A private message"),
     Kind.PAYMENT_DISPUTED: _l("A payment was disputed (owners)"),
+    Kind.CAMPAIGN: _l("Messages from a planet's owner to a group of members"),
 }
 
 
@@ -331,6 +333,7 @@ def _notification_email(
             "link": base + link if link.startswith("/") else link,
             # Money notices (payments) link the member's memberships page: receipts, renewal.
             "memberships_url": data.get("memberships_link", ""),
+            "message": data.get("body", ""),
             "notifications_url": external_url("notifications.index"),
             "preferences_url": external_url("notifications.preferences"),
             "notification": notification,

@@ -36,6 +36,7 @@ TABS = (
     ("content.reports", Action.MODERATE),
     ("payments.income", Action.VIEW_INCOME),
     ("payments.win_back_page", Action.VIEW_WIN_BACK),
+    ("payments.segments", Action.VIEW_SEGMENTS),
     ("payments.weekly_report_page", Action.VIEW_INCOME),
     ("engagement.health", Action.VIEW_HEALTH),
     ("exports.planet_export", Action.EXPORT_PLANET),

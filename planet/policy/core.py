@@ -64,6 +64,8 @@ class Action(enum.StrEnum):
     SET_WEEKLY_REPORT = "set_weekly_report"  # the day the owner's weekly report is mailed
     VIEW_WIN_BACK = "view_win_back"  # members whose paid time ends soon, with what they did
     WIN_BACK = "win_back"  # remind one of them, or send them a coupon
+    VIEW_SEGMENTS = "view_segments"  # members by state and behaviour, and their CSV
+    SEND_CAMPAIGN = "send_campaign"  # a message (and a renewal coupon) to a segment
     # Community life
     WRITE_INTRODUCTION = "write_introduction"
     VIEW_DIRECTORY = "view_directory"

@@ -316,6 +316,8 @@ RULES: dict[Action, Rule] = {
     Action.SET_WEEKLY_REPORT: RoleWrites(Role.OWNER),
     Action.VIEW_WIN_BACK: HasRole(Role.OWNER),
     Action.WIN_BACK: RoleWrites(Role.OWNER),
+    Action.VIEW_SEGMENTS: HasRole(Role.OWNER),
+    Action.SEND_CAMPAIGN: RoleWrites(Role.OWNER),
     Action.WRITE_INTRODUCTION: MemberWrites,
     # A public directory shows visitors (not the banned) what members see with a hidden roster.
     Action.VIEW_DIRECTORY: Any(All(PlanetSetting("public_directory"), NotBanned), ViewRoster),

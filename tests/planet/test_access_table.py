@@ -19,7 +19,7 @@ import pytest
 from sqlalchemy import func, select
 
 from payments.gateway import StripeGateway
-from payments.models import Payment, PaymentKind
+from payments.models import Campaign, Payment, PaymentKind
 from planet.content.columns.models import Column, ColumnEntry, ColumnRead
 from planet.content.drafts.models import Draft, DraftState
 from planet.content.models import (
@@ -145,6 +145,9 @@ EXPECTED: dict[str, dict[str, frozenset]] = {
     "set_weekly_report": {"default": OWNER, "dissolved": NOBODY},
     # Who is about to lapse, with what they read and asked: the owner's alone.
     "win_back": {"default": OWNER, "dissolved": OWNER},
+    "segments": {"default": OWNER, "dissolved": OWNER},
+    # A campaign needs someone in its segment: every active member is in "never posted".
+    "send_campaign": {"default": OWNER, "dissolved": NOBODY},
     # Community life
     "directory": {
         "default": ACTIVE,
@@ -385,6 +388,13 @@ ROUTES: dict[str, Route] = {
     "income": Route("GET", lambda w, who: w.url("income")),
     "weekly_report": Route("GET", lambda w, who: w.url("weekly-report")),
     "win_back": Route("GET", lambda w, who: w.url("win-back")),
+    "segments": Route("GET", lambda w, who: w.url("segments?segment=never_posted")),
+    "send_campaign": Route(
+        "POST",
+        lambda w, who: w.url("campaigns?segment=never_posted"),
+        data=lambda w, who: {"subject": _mark("campaign", who), "body": "Hello all"},
+        done=lambda w, who: _count(Campaign, Campaign.subject == _mark("campaign", who)) == 1,
+    ),
     "set_weekly_report": Route(
         "POST",
         lambda w, who: w.url("weekly-report"),
