@@ -27,6 +27,7 @@ BLUEPRINTS = [
     "planet.engagement.views:bp",
     "planet.notifications.views:bp",
     "planet.exports.views:bp",
+    "planet.moderation.views:bp",
     "payments.views:bp",
 ]
 

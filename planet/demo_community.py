@@ -43,6 +43,8 @@ class Texts:
     poll: tuple[str, tuple[str, ...]]
     lottery: tuple[str, str]  # title, prize
     report: str
+    held: tuple[str, str]
+    """A sensitive word, and a member's question it holds for review."""
     column: tuple[str, str, tuple[tuple[str, str], ...]]  # title, description, lessons
     scheduled: tuple[str, str]  # an announcement scheduled two days ahead: title, body
 
@@ -94,6 +96,7 @@ ZH = Texts(
     poll=("下次直播想聊什么？", ("社群冷启动", "活动复盘", "付费转化")),
     lottery=("打卡抽奖：送一本《社群运营手册》", "《社群运营手册》一本"),
     report="疑似广告（演示举报）",
+    held=("加微信领资料", "想要完整课件的可以加微信领资料吗？"),
     column=(
         "社群冷启动七讲",
         "从零到第一百位成员，按顺序读。",
@@ -152,6 +155,7 @@ EN = Texts(
     poll=("What should the next office hours cover?", ("Pricing", "First customers", "SEO")),
     lottery=("Check-in raffle: a year of hosting", "A year of hosting"),
     report="Looks like spam (a demo report)",
+    held=("cheap followers", "Where can I buy cheap followers for a new account?"),
     column=(
         "Launch in five lessons",
         "From idea to first paying customers, in order.",
@@ -217,6 +221,7 @@ def seed_community(planet: Planet, users: dict[str, User], now: datetime) -> dic
     _scheduled_announcement(planet, owner, texts, now)
     funnel = _funnel(planet, now)
     _reads(planet, users, now)
+    _held_question(planet, users, texts)
     return {"check-ins": checkins_made, "graded": graded, "funnel": funnel}
 
 
@@ -330,3 +335,14 @@ def _reads(planet: Planet, users: dict[str, User], now: datetime) -> None:
                 TopicRead(planet_id=planet.id, topic_id=topic_id, user_id=reader.id, day=day)
             )
     db.session.flush()
+
+
+def _held_question(planet: Planet, users: dict[str, User], texts: Texts) -> None:
+    """A word list, and a member's question it held: the review queue has something in it."""
+    from planet.moderation import services as moderation
+    from planet.moderation.models import HeldKind
+
+    word, question = texts.held
+    moderation.set_words(planet, users["owner"], word)
+    payload = {"addressee_id": users["owner"].id, "body": question, "anonymous": False}
+    moderation.hold_if_sensitive(planet, users["member"], HeldKind.QUESTION, payload, question)

@@ -27,7 +27,7 @@ AREAS: dict[str, list[str]] = {
     "planets": ["planet/planets", "planet/members", "planet/messages", "planet/discovery",
                 "planet/demo.py", "templates/planets", "templates/members", "templates/messages",
                 "templates/discovery", "planet/exports", "templates/exports"],
-    "content": ["planet/content", "templates/content"],
+    "content": ["planet/content", "templates/content", "planet/moderation", "templates/moderation"],
     "engagement": ["planet/engagement", "templates/engagement"],
     "payments": ["payments", "templates/payments"],
     "workers": ["workers", "planet/notifications", "templates/notifications", "templates/email"],

@@ -118,7 +118,6 @@ def send_campaign(slug):
         db.session.rollback()
         flash(str(error.reason), "error")
         return _segments_page(planet, form, error.status)
-    db.session.commit()
     flash(
         _("Sending to %(n)s members. The funnel fills in below as they open it.",
           n=campaign.recipients),

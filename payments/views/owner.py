@@ -107,7 +107,6 @@ def weekly_report_page(slug):
         policy.require(current_user, policy.Action.SET_WEEKLY_REPORT, planet)
         if form.validate():
             planet.weekly_report_day = None if form.day.data == "off" else int(form.day.data)
-            db.session.commit()
             flash(_("Saved."), "success")
             return redirect(url_for("payments.weekly_report_page", slug=slug))
         status = 400

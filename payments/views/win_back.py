@@ -80,6 +80,5 @@ def _act(slug, act):
         db.session.rollback()
         flash(str(error.reason), "error")
         return _page(planet, error.status)
-    db.session.commit()
     flash(message, "success")
     return redirect(url_for("payments.win_back_page", slug=slug))

@@ -44,6 +44,7 @@ class Kind(enum.StrEnum):
     MESSAGE_RECEIVED = "message_received"
     PAYMENT_DISPUTED = "payment_disputed"
     CAMPAIGN = "campaign"
+    POST_REJECTED = "post_rejected"
 
 
 # Email on unless the member switched it off; member joins are batched in-app only by default.

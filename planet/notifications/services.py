@@ -63,6 +63,7 @@ TITLES = {
     Kind.MESSAGE_RECEIVED: _l("%(actor)s sent you a private message in %(planet)s"),
     Kind.PAYMENT_DISPUTED: _l("A member's bank disputed a payment of %(amount)s in %(planet)s"),
     Kind.CAMPAIGN: _l("%(planet)s: %(title)s"),
+    Kind.POST_REJECTED: _l("Your post in %(planet)s was not published: %(reason)s"),
 }
 
 KIND_LABELS = {
@@ -88,6 +89,7 @@ KIND_LABELS = {
     Kind.MESSAGE_RECEIVED: _l("A private message"),
     Kind.PAYMENT_DISPUTED: _l("A payment was disputed (owners)"),
     Kind.CAMPAIGN: _l("Messages from a planet's owner to a group of members"),
+    Kind.POST_REJECTED: _l("A post of mine was not published after review"),
 }
 
 

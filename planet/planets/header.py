@@ -34,6 +34,8 @@ TABS = (
     ("engagement.polls", Action.READ),
     ("engagement.leaderboard", Action.READ),
     ("content.reports", Action.MODERATE),
+    ("moderation.queue", Action.MODERATE),
+    ("moderation.audit", Action.VIEW_AUDIT),
     ("payments.income", Action.VIEW_INCOME),
     ("payments.win_back_page", Action.VIEW_WIN_BACK),
     ("payments.segments", Action.VIEW_SEGMENTS),

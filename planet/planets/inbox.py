@@ -19,6 +19,7 @@ from planet.content.models import PaidStatus, Report, ReportStatus, Topic, Topic
 from planet.engagement.homework.models import Submission
 from planet.extensions import db
 from planet.models import UTCDateTime, utcnow
+from planet.moderation.models import HeldPost, HeldStatus
 from planet.planets.models import Membership, Planet, ending_between
 from planet.policy import Action
 
@@ -51,6 +52,9 @@ def _statements():
     homework = select(Submission.id).where(
         Submission.planet_id == planet_id, Submission.graded_at.is_(None)
     )
+    held = select(HeldPost.id).where(
+        HeldPost.planet_id == planet_id, HeldPost.status == HeldStatus.HELD
+    )
     # Members whose paid time ends within 30 days (payments/win_back.py:expiring_where).
     expiring = select(Membership.id).where(
         ending_between(
@@ -63,6 +67,7 @@ def _statements():
         "content.questions": (Action.ANSWER_QUESTION, _capped(questions)),
         "content.reports": (Action.MODERATE, _capped(reports)),
         "engagement.homework": (Action.GRADE_HOMEWORK, _capped(homework)),
+        "moderation.queue": (Action.MODERATE, _capped(held)),
         "payments.win_back_page": (Action.VIEW_WIN_BACK, _capped(expiring)),
     }
 

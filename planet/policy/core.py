@@ -42,7 +42,9 @@ class Action(enum.StrEnum):
     DELETE_CONTENT = "delete_content"  # target: anything with author_id
     # Moderation
     FEATURE_TOPIC = "feature_topic"  # essence and pin
-    MODERATE = "moderate"  # report queue
+    MODERATE = "moderate"  # report queue, held posts, sensitive words
+    SKIP_REVIEW = "skip_review"  # posts are never held for sensitive words
+    VIEW_AUDIT = "view_audit"  # the planet's moderation audit list
     ANNOUNCE = "announce"  # @all
     # Members
     VIEW_ROSTER = "view_roster"

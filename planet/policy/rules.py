@@ -277,6 +277,8 @@ RULES: dict[Action, Rule] = {
     ),
     Action.FEATURE_TOPIC: RoleWrites(*MODERATORS),
     Action.MODERATE: HasRole(*MODERATORS),
+    Action.SKIP_REVIEW: HasRole(*STAFF),
+    Action.VIEW_AUDIT: HasRole(Role.OWNER),
     Action.ANNOUNCE: RoleWrites(Role.OWNER),
     Action.VIEW_ROSTER: ViewRoster,
     Action.SEND_MESSAGE: All(  # target: the recipient's Membership (or a Recipient)

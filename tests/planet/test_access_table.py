@@ -36,6 +36,7 @@ from planet.exports.models import DataExport
 from planet.extensions import db
 from planet.members.models import Invitation
 from planet.messages.models import Message
+from planet.moderation.models import WordList
 from planet.models import utcnow
 from planet.planets.models import Membership, MembershipStatus, Planet, PostingPolicy, Role
 from tests.payments.conftest import FakeProvider
@@ -146,6 +147,11 @@ EXPECTED: dict[str, dict[str, frozenset]] = {
     # Who is about to lapse, with what they read and asked: the owner's alone.
     "win_back": {"default": OWNER, "dissolved": OWNER},
     "segments": {"default": OWNER, "dissolved": OWNER},
+    # Sensitive words and what they hold: moderators; the audit list: the owner, who answers
+    # for what the planet shows.
+    "review_queue": {"default": MODS, "dissolved": MODS},
+    "sensitive_words": {"default": MODS, "dissolved": MODS},
+    "audit_log": {"default": OWNER, "dissolved": OWNER},
     # A campaign needs someone in its segment: every active member is in "never posted".
     "send_campaign": {"default": OWNER, "dissolved": NOBODY},
     # Community life
@@ -388,6 +394,14 @@ ROUTES: dict[str, Route] = {
     "income": Route("GET", lambda w, who: w.url("income")),
     "weekly_report": Route("GET", lambda w, who: w.url("weekly-report")),
     "win_back": Route("GET", lambda w, who: w.url("win-back")),
+    "review_queue": Route("GET", lambda w, who: w.url("moderation/")),
+    "sensitive_words": Route(
+        "POST",
+        lambda w, who: w.url("moderation/words"),
+        data=lambda w, who: {"words": _mark("word", who)},
+        done=lambda w, who: _count(WordList, WordList.words == _mark("word", who)) == 1,
+    ),
+    "audit_log": Route("GET", lambda w, who: w.url("moderation/audit")),
     "segments": Route("GET", lambda w, who: w.url("segments?segment=never_posted")),
     "send_campaign": Route(
         "POST",

@@ -32,6 +32,9 @@ from planet.content.views.common import (
 from planet.content.views.common import (
     readable as policy_readable,
 )
+from planet.moderation import services as moderation
+from planet.moderation.models import HeldKind
+from planet.moderation.views import held_redirect
 from planet.policy import Action
 
 _LISTS = {
@@ -93,6 +96,15 @@ def ask(slug):
     if request.method == "GET" and request.args.get("to", "").isdigit():
         form.addressee.data = int(request.args["to"])
     if form.validate_on_submit():
+        payload = {
+            "addressee_id": form.addressee.data,
+            "body": form.body.data,
+            "anonymous": bool(form.anonymous.data),
+        }
+        if moderation.hold_if_sensitive(
+            planet, current_user, HeldKind.QUESTION, payload, form.body.data
+        ):
+            return held_redirect(planet, _("question"))
         created = qa.ask_question(
             planet,
             current_user,

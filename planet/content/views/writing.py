@@ -25,6 +25,9 @@ from planet.content.views.common import (
 )
 from planet.errors import ServiceError
 from planet.extensions import db
+from planet.moderation import services as moderation
+from planet.moderation.models import HeldKind, HeldPost
+from planet.moderation.views import held_redirect
 from planet.policy import Action
 from planet.text import render_markdown
 from planet.web.clock import viewer_zone_name
@@ -51,6 +54,11 @@ def new_topic(slug):
                 return drafts.saved_redirect(planet, saved)
             return _topic_form(planet, form, status)
         keys = [key for key in _KEY_SPLIT.split(form.attachment_keys.data or "") if key]
+        payload = {"title": form.title.data or "", "body": form.body.data or ""}
+        if moderation.hold_if_sensitive(
+            planet, current_user, HeldKind.TOPIC, payload, payload["title"], payload["body"]
+        ):
+            return held_redirect(planet, _("post"))
         try:
             created = topics.create_topic(
                 planet,
@@ -112,15 +120,23 @@ def upload(slug):
 def comment(slug, topic_id):
     planet, topic = topic_for(slug, topic_id, Action.COMMENT)
     form = CommentForm()
-    return form_flow(
-        planet,
-        form,
-        _("Comment"),
-        save=lambda: comments.add_comment(
+
+    def save():
+        payload = {"topic_id": topic.id, "body": form.body.data, "parent_id": form.parent_id.data}
+        held = moderation.hold_if_sensitive(
+            planet, current_user, HeldKind.COMMENT, payload, form.body.data
+        )
+        return held or comments.add_comment(
             planet, current_user, topic, form.body.data, parent_id=form.parent_id.data
-        ),
-        done=lambda created: topic_url(planet, topic, _anchor=f"c{created.id}"),
-        cancel=topic_url(planet, topic),
+        )
+
+    def done(created):
+        if isinstance(created, HeldPost):
+            return held_redirect(planet, _("comment")).location
+        return topic_url(planet, topic, _anchor=f"c{created.id}")
+
+    return form_flow(
+        planet, form, _("Comment"), save=save, done=done, cancel=topic_url(planet, topic)
     )
 
 

@@ -1,0 +1,228 @@
+"""Sensitive words, holding, the review queue and the audit list.
+
+Holding happens before anything is created: a member's topic, question or comment whose text
+contains a word of the planet's list (or the platform's) is stored as a HeldPost, shown only to
+its author (as awaiting review) and to moderators. Approving it creates the content through its
+own service as its author, so notifications, points and the digest follow the approval; a
+rejection tells the author why. Words match as plain text, case-insensitively (never as
+patterns: `.*(` is three characters). Staff (owner, admins, guests) are not held: the policy's
+SKIP_REVIEW.
+"""
+
+from __future__ import annotations
+
+import json
+from functools import cache
+from pathlib import Path
+
+from flask_babel import lazy_gettext as _l
+from sqlalchemy import select
+
+from planet import policy
+from planet.accounts.models import User
+from planet.errors import Conflict, NotFound, ServiceError
+from planet.extensions import db
+from planet.models import utcnow
+from planet.moderation.models import AuditEntry, HeldKind, HeldPost, HeldStatus, WordList
+from planet.notifications import services as notifications
+from planet.notifications.models import Kind
+from planet.planets.models import Planet
+from planet.web.links import external_url
+
+MAX_WORDS = 500
+WORD_MAX = 50
+REASON_MAX = 200
+PLATFORM_WORDS = Path(__file__).with_name("platform_words.txt")
+
+
+@cache
+def platform_words() -> tuple[str, ...]:
+    lines = PLATFORM_WORDS.read_text(encoding="utf-8").splitlines()
+    return tuple(w.strip().casefold() for w in lines if w.strip() and not w.startswith("#"))
+
+
+def planet_words(planet: Planet) -> list[str]:
+    row = db.session.get(WordList, planet.id)
+    return [w for w in (row.words if row else "").splitlines() if w]
+
+
+def matching_word(planet: Planet, *texts: str) -> str | None:
+    """The first sensitive word found in `texts` (plain, case-insensitive), or None."""
+    haystack = "\n".join(t for t in texts if t).casefold()
+    if not haystack:
+        return None
+    for word in (*(w.casefold() for w in planet_words(planet)), *platform_words()):
+        if word and word in haystack:
+            return word
+    return None
+
+
+def set_words(planet: Planet, actor, raw: str) -> list[str]:
+    """Replace the planet's list (one word or phrase per line; blank lines and duplicates
+    dropped). Refused whole, with nothing saved, when too long."""
+    policy.require(actor, policy.Action.MODERATE, planet)
+    words: list[str] = []
+    for line in (raw or "").splitlines():
+        word = line.strip()
+        if not word or word.casefold() in (w.casefold() for w in words):
+            continue
+        if len(word) > WORD_MAX:
+            raise ServiceError(_l("A word may have at most %(n)s characters.", n=WORD_MAX))
+        words.append(word)
+        if len(words) > MAX_WORDS:
+            raise ServiceError(_l("At most %(n)s words.", n=MAX_WORDS))
+    row = db.session.get(WordList, planet.id) or WordList(planet_id=planet.id)
+    before = len([w for w in (row.words or "").splitlines() if w])
+    row.words, row.updated_at = "\n".join(words), utcnow()
+    db.session.add(row)
+    record(planet, actor, "words_changed", "", f"{before} → {len(words)}")
+    return words
+
+
+# ---------------------------------------------------------------- holding
+
+
+def hold_if_sensitive(planet: Planet, author, kind: HeldKind, payload: dict, *texts: str):
+    """A HeldPost when `texts` contain a sensitive word and the author is not staff; None when
+    the submission may be created as usual."""
+    if policy.may(author, policy.Action.SKIP_REVIEW, planet):
+        return None
+    word = matching_word(planet, *texts)
+    if word is None:
+        return None
+    held = HeldPost(
+        planet_id=planet.id, author_id=author.id, kind=kind,
+        payload=json.dumps(payload, ensure_ascii=False), word=word[:WORD_MAX],
+        status=HeldStatus.HELD, created_at=utcnow(),
+    )  # fmt: skip
+    db.session.add(held)
+    db.session.flush()
+    return held
+
+
+def held_queue(planet: Planet, limit: int = 100) -> list[tuple[HeldPost, User]]:
+    return db.session.execute(
+        select(HeldPost, User)
+        .join(User, User.id == HeldPost.author_id)
+        .where(HeldPost.planet_id == planet.id, HeldPost.status == HeldStatus.HELD)
+        .order_by(HeldPost.id)
+        .limit(limit)
+    ).all()
+
+
+def held_of_author(planet: Planet, author_id: int, limit: int = 50) -> list[HeldPost]:
+    return db.session.scalars(
+        select(HeldPost)
+        .where(HeldPost.planet_id == planet.id, HeldPost.author_id == author_id)
+        .order_by(HeldPost.id.desc())
+        .limit(limit)
+    ).all()
+
+
+def payload_of(held: HeldPost) -> dict:
+    return json.loads(held.payload)
+
+
+def _locked(planet: Planet, held_id: int) -> HeldPost:
+    statement = select(HeldPost).where(HeldPost.id == held_id, HeldPost.planet_id == planet.id)
+    if db.engine.dialect.name == "postgresql":
+        statement = statement.with_for_update()
+    held = db.session.scalar(statement)
+    if held is None:
+        raise NotFound(_l("Nothing is held under this number."))
+    if held.status is not HeldStatus.HELD:
+        raise Conflict(_l("Someone already decided on this one."))
+    return held
+
+
+def approve(planet: Planet, actor, held_id: int):
+    """Publish a held submission as its author (once, whoever clicks at the same time)."""
+    from planet.content.models import Topic
+    from planet.content.services import comments, questions, topics
+
+    policy.require(actor, policy.Action.MODERATE, planet)
+    held = _locked(planet, held_id)
+    author = db.session.get(User, held.author_id)
+    data = payload_of(held)
+    if held.kind is HeldKind.TOPIC:
+        created = topics.create_topic(
+            planet, author, title=data.get("title", ""), body=data["body"]
+        )
+    elif held.kind is HeldKind.QUESTION:
+        created = questions.ask_question(
+            planet, author, addressee_id=int(data["addressee_id"]), body=data["body"],
+            anonymous=bool(data.get("anonymous")),
+        )  # fmt: skip
+    else:
+        topic = db.session.get(Topic, int(data["topic_id"]))
+        if topic is None or topic.planet_id != planet.id or topic.deleted_at is not None:
+            raise NotFound(_l("The topic it was written for no longer exists."))
+        created = comments.add_comment(
+            planet, author, topic, data["body"], parent_id=data.get("parent_id")
+        )
+    _decide(held, actor, HeldStatus.APPROVED)
+    held.created_ref = created.id
+    record(planet, actor, "held_approved", f"{held.kind}:{held.id}", held.word)
+    return created
+
+
+def reject(planet: Planet, actor, held_id: int, reason: str) -> HeldPost:
+    policy.require(actor, policy.Action.MODERATE, planet)
+    reason = (reason or "").strip()
+    if not reason:
+        raise ServiceError(_l("Tell the author why."))
+    if len(reason) > REASON_MAX:
+        raise ServiceError(_l("A reason may have at most %(n)s characters.", n=REASON_MAX))
+    held = _locked(planet, held_id)
+    _decide(held, actor, HeldStatus.REJECTED)
+    held.reason = reason
+    notifications.notify_many(
+        Kind.POST_REJECTED,
+        [
+            notifications.Notice(
+                held.author_id,
+                f"held-rejected:{held.id}",
+                planet=planet,
+                data={
+                    "reason": reason,
+                    "link": external_url("moderation.mine", slug=planet.slug),
+                },
+            )
+        ],
+    )
+    record(planet, actor, "held_rejected", f"{held.kind}:{held.id}", reason)
+    return held
+
+
+def _decide(held: HeldPost, actor, status: HeldStatus) -> None:
+    held.status, held.decided_by_id, held.decided_at = status, actor.id, utcnow()
+
+
+# ---------------------------------------------------------------- the audit list
+
+
+def record(planet: Planet, actor, action: str, target: str = "", detail: str = "") -> AuditEntry:
+    """Append one moderation action to the planet's audit list (in the caller's transaction)."""
+    entry = AuditEntry(
+        planet_id=planet.id, actor_id=getattr(actor, "id", None), action=action[:32],
+        target=target[:64], detail=(detail or "")[:300], created_at=utcnow(),
+    )  # fmt: skip
+    db.session.add(entry)
+    return entry
+
+
+def audit_page(planet: Planet, before: int | None = None, size: int = 50):
+    """([(AuditEntry, actor User or None)], next cursor) newest first."""
+    statement = (
+        select(AuditEntry, User)
+        .outerjoin(User, User.id == AuditEntry.actor_id)
+        .where(AuditEntry.planet_id == planet.id)
+        .order_by(AuditEntry.id.desc())
+        .limit(size + 1)
+    )
+    if before is not None:
+        statement = statement.where(AuditEntry.id < before)
+    rows = db.session.execute(statement).all()
+    more = len(rows) > size
+    rows = rows[:size]
+    return rows, (rows[-1][0].id if more else None)
