@@ -36,8 +36,8 @@ from planet.exports.models import DataExport
 from planet.extensions import db
 from planet.members.models import Invitation
 from planet.messages.models import Message
-from planet.moderation.models import WordList
 from planet.models import utcnow
+from planet.moderation.models import WordList
 from planet.planets.models import Membership, MembershipStatus, Planet, PostingPolicy, Role
 from tests.payments.conftest import FakeProvider
 from tests.planet.access_helpers import (
