@@ -41,6 +41,7 @@ JOB_HANDLER_MODULES = [
     "planet.engagement.insights.activity",
     "planet.engagement.insights.health_snapshot",
     "planet.exports.services",
+    "planet.moderation.services",
     "payments.tasks",
     "payments.notices",
 ]

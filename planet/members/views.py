@@ -22,12 +22,13 @@ from sqlalchemy import select
 from sqlalchemy.orm import joinedload
 
 from planet import policy
-from planet.errors import Conflict
+from planet.errors import Conflict, ServiceError
 from planet.extensions import db
 from planet.members import comp, entitlement, services
 from planet.members.forms import ActionForm, JoinForm, RoleForm
 from planet.members.poster import render_poster
 from planet.models import utcnow
+from planet.moderation import services as moderation
 from planet.planets.lookup import in_planet_or_404, planet_or_404
 from planet.planets.models import Membership, Role
 from planet.text import render_markdown
@@ -128,6 +129,7 @@ def roster(slug):
         next_cursor=next_cursor,
         role_form=RoleForm(formdata=None),
         active_tab="members.roster",
+        now=utcnow(),
     )
 
 
@@ -159,7 +161,32 @@ def remove(slug, membership_id):
 def ban(slug, membership_id):
     planet, membership = _member_action(slug, membership_id, policy.Action.BAN_MEMBER, ActionForm())
     services.ban_member(planet, current_user, membership)
+    moderation.record(planet, current_user, "banned", f"member:{membership.user_id}")
+    if request.form.get("hide") == "1":
+        moderation.hide_all_of(planet, current_user, membership.user_id)
+        return _back_to_roster(
+            planet, _("The member was banned; everything they wrote here is being hidden.")
+        )
     return _back_to_roster(planet, _("The member was banned and cannot rejoin."))
+
+
+@bp.post("/p/<slug>/members/<int:membership_id>/mute")
+def mute(slug, membership_id):
+    planet, membership = _member_action(
+        slug, membership_id, policy.Action.MUTE_MEMBER, ActionForm()
+    )
+    if request.form.get("unmute") == "1":
+        moderation.unmute(planet, current_user, membership)
+        return _back_to_roster(planet, _("The member can write again."))
+    try:
+        days = int(request.form.get("days", ""))
+    except ValueError:
+        days = 0
+    try:
+        moderation.mute(planet, current_user, membership, days)
+    except ServiceError as error:
+        abort(error.status, description=str(error.reason))
+    return _back_to_roster(planet, _("The member is muted for %(n)s days.", n=days))
 
 
 @bp.post("/p/<slug>/members/<int:membership_id>/role")

@@ -12,13 +12,14 @@ SKIP_REVIEW.
 from __future__ import annotations
 
 import json
+from datetime import timedelta
 from functools import cache
 from pathlib import Path
 
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 
-from planet import policy
+from planet import jobs, policy
 from planet.accounts.models import User
 from planet.errors import Conflict, NotFound, ServiceError
 from planet.extensions import db
@@ -226,3 +227,74 @@ def audit_page(planet: Planet, before: int | None = None, size: int = 50):
     more = len(rows) > size
     rows = rows[:size]
     return rows, (rows[-1][0].id if more else None)
+
+
+# ---------------------------------------------------------------- muting and hiding
+
+MUTE_DAYS = (1, 3, 7, 30)
+MUTE_MAX_DAYS = 365
+HIDE_BATCH = 200
+
+
+def mute(planet: Planet, actor, membership, days: int) -> None:
+    """The member reads but does not post, ask or comment for `days` days (1–365)."""
+    policy.require(actor, policy.Action.MUTE_MEMBER, planet, membership)
+    if not 1 <= days <= MUTE_MAX_DAYS:
+        raise ServiceError(_l("Mute for 1 to %(n)s days.", n=MUTE_MAX_DAYS))
+    membership.muted_until = utcnow() + timedelta(days=days)
+    policy.forget_standing(planet.id, membership.user_id)
+    record(planet, actor, "muted", f"member:{membership.user_id}", f"{days}")
+
+
+def unmute(planet: Planet, actor, membership) -> None:
+    policy.require(actor, policy.Action.MUTE_MEMBER, planet, membership)
+    membership.muted_until = None
+    policy.forget_standing(planet.id, membership.user_id)
+    record(planet, actor, "unmuted", f"member:{membership.user_id}")
+
+
+def hide_all_of(planet: Planet, actor, user_id: int) -> None:
+    """Hide everything a (banned) member wrote in the planet, in the background: their topics,
+    questions and comments are deleted through their own services, counters and feed kept right."""
+    policy.require(actor, policy.Action.MODERATE, planet)
+    record(planet, actor, "content_hidden", f"member:{user_id}")
+    jobs.defer("moderation.hide_content", planet_id=planet.id, user_id=user_id, actor_id=actor.id)
+
+
+def _hide_batch(planet: Planet, actor, user_id: int) -> int:
+    from planet.content.models import Comment, Topic
+    from planet.content.services import comments, topics
+
+    hidden = 0
+    for topic in db.session.scalars(
+        select(Topic)
+        .where(Topic.planet_id == planet.id, Topic.author_id == user_id, Topic.deleted_at.is_(None))
+        .limit(HIDE_BATCH)
+    ):
+        topics.delete_topic(planet, actor, topic)
+        hidden += 1
+    for comment in db.session.scalars(
+        select(Comment)
+        .where(
+            Comment.planet_id == planet.id,
+            Comment.author_id == user_id,
+            Comment.deleted_at.is_(None),
+        )
+        .limit(HIDE_BATCH)
+    ):
+        comments.delete_comment(planet, actor, comment)
+        hidden += 1
+    return hidden
+
+
+@jobs.handler("moderation.hide_content")
+def hide_content(planet_id: int, user_id: int, actor_id: int, **_ignored) -> int:
+    planet = db.session.get(Planet, planet_id)
+    actor = db.session.get(User, actor_id)
+    if planet is None or actor is None:
+        return 0
+    total = 0
+    while hidden := _hide_batch(planet, actor, user_id):
+        total += hidden
+        jobs.commit()
+    return total

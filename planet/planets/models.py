@@ -207,6 +207,8 @@ class Membership(CreatedAtMixin, db.Model):
     expires_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     """Access ends at this instant; None never expires (owner, free planets)."""
     grace_until: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    muted_until: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    """A moderator muted this member until then: they read, they do not write (the policy)."""
     """Set while an auto-renewal is being retried: access continues until then."""
     is_trial: Mapped[bool] = mapped_column(Boolean, default=False)
     source: Mapped[MembershipSource] = mapped_column(

@@ -194,6 +194,18 @@ def ActOnMember(*roles: Role) -> Rule:
     )  # fmt: skip
 
 
+def _muted(ctx) -> bool:
+    membership = ctx.standing.membership
+    until = getattr(membership, "muted_until", None)
+    return until is not None and until > utcnow()
+
+
+NotMuted = Check(
+    lambda ctx: not _muted(ctx),
+    _l("A moderator muted you in this planet for a while: you can read, not write."),
+)
+
+
 RULES: dict[Action, Rule] = {
     Action.VIEW_LANDING: Check(lambda ctx: True),
     Action.JOIN: All(MayPay, Check(lambda ctx: not ctx.standing.active,
@@ -210,12 +222,14 @@ RULES: dict[Action, Rule] = {
     Action.DOWNLOAD_ATTACHMENT: Any(PublicFile, ActiveMember),
     Action.POST_TOPIC: All(
         MemberWrites,
+        NotMuted,
         Any(Check(lambda ctx: ctx.planet.posting_policy is PostingPolicy.MEMBERS),
             HasRole(*STAFF),
             reason=_l("In this planet only the owner, admins and guests publish topics.")),
     ),
     Action.ASK_QUESTION: All(  # target: the Membership of the one asked
         MemberWrites,
+        NotMuted,
         PlanetSetting("questions_enabled", _l("Questions are switched off in this planet.")),
         OnTarget(lambda asked, ctx: _active_now(asked) and asked.role in (Role.OWNER, Role.GUEST),
                  _l("Questions can only be asked to the owner or a guest."), 400),
@@ -263,7 +277,7 @@ RULES: dict[Action, Rule] = {
         OnTarget(lambda access, ctx: not access.peeked,
                  _l("You have already paid to read this answer."), 409),
     ),
-    Action.COMMENT: All(MemberWrites, ReadTopic, PlanetSetting(
+    Action.COMMENT: All(MemberWrites, NotMuted, ReadTopic, PlanetSetting(
         "comments_enabled", _l("Comments are switched off in this planet."))),
     Action.LIKE: All(MemberWrites, ReadTopic),
     Action.REPORT: All(ActiveMember, OnTarget(
@@ -295,6 +309,9 @@ RULES: dict[Action, Rule] = {
                                           _l("The owner cannot leave their own planet."), 400)),
     Action.REMOVE_MEMBER: ActOnMember(*MODERATORS),
     Action.BAN_MEMBER: ActOnMember(Role.OWNER),
+    # Only plain members are muted (staff are named by the owner, who removes them instead).
+    Action.MUTE_MEMBER: All(ActOnMember(*MODERATORS), OnTarget(
+        lambda member, ctx: member.role is Role.MEMBER, _l("Only members can be muted."), 400)),
     Action.MANAGE_ROLES: All(  # target: Membership (optional)
         RoleWrites(Role.OWNER),
         OnTarget(lambda member, ctx: member.role is not Role.OWNER,

@@ -152,6 +152,8 @@ EXPECTED: dict[str, dict[str, frozenset]] = {
     "review_queue": {"default": MODS, "dissolved": MODS},
     "sensitive_words": {"default": MODS, "dissolved": MODS},
     "audit_log": {"default": OWNER, "dissolved": OWNER},
+    # Muting a plain member: moderators (like removing), not in a dissolved planet.
+    "mute": {"default": MODS, "dissolved": NOBODY},
     # A campaign needs someone in its segment: every active member is in "never posted".
     "send_campaign": {"default": OWNER, "dissolved": NOBODY},
     # Community life
@@ -402,6 +404,12 @@ ROUTES: dict[str, Route] = {
         done=lambda w, who: _count(WordList, WordList.words == _mark("word", who)) == 1,
     ),
     "audit_log": Route("GET", lambda w, who: w.url("moderation/audit")),
+    "mute": Route(
+        "POST",
+        lambda w, who: w.url(f"members/{w.mid('author')}/mute"),
+        data=lambda w, who: {"days": "3"},
+        done=lambda w, who: w.membership("author").muted_until is not None,
+    ),
     "segments": Route("GET", lambda w, who: w.url("segments?segment=never_posted")),
     "send_campaign": Route(
         "POST",
