@@ -104,3 +104,49 @@ class Invitation(CreatedAtMixin, db.Model):
 
     def __repr__(self) -> str:
         return model_repr(self, "planet_id", "contact", "accepted_at")
+
+
+class ApplicationStatus(enum.StrEnum):
+    PENDING = "pending"
+    APPROVED = "approved"
+    REFUSED = "refused"
+    WITHDRAWN = "withdrawn"
+
+
+class JoinApplication(CreatedAtMixin, db.Model):
+    """A request to join a free planet that screens newcomers (planet/members/screening.py):
+    the applicant's answers to the owner's questions, and the decision with its reason."""
+
+    __tablename__ = "member_join_applications"
+    __table_args__ = (
+        Index("ix_member_join_applications_queue", "planet_id", "status", "id"),
+        Index(
+            "uq_member_join_applications_pending",
+            "planet_id",
+            "user_id",
+            unique=True,
+            sqlite_where=db.text("status = 'pending'"),
+            postgresql_where=db.text("status = 'pending'"),
+        ),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    planet_id: Mapped[int] = mapped_column(ForeignKey("planets.id", ondelete="CASCADE"))
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"))
+    answers: Mapped[str] = mapped_column(Text, default="[]")
+    """JSON: [[question, answer], ...] as asked at the time."""
+    status: Mapped[ApplicationStatus] = mapped_column(
+        Enum(
+            ApplicationStatus,
+            native_enum=False,
+            length=16,
+            values_callable=lambda e: [m.value for m in e],
+        ),
+        default=ApplicationStatus.PENDING,
+    )
+    reason: Mapped[str] = mapped_column(String(200), default="")
+    decided_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    decided_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+
+    def __repr__(self) -> str:
+        return model_repr(self, "planet_id", "user_id", "status")

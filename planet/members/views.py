@@ -24,7 +24,7 @@ from sqlalchemy.orm import joinedload
 from planet import policy
 from planet.errors import Conflict, ServiceError
 from planet.extensions import db
-from planet.members import comp, entitlement, services
+from planet.members import comp, entitlement, screening, services
 from planet.members.forms import ActionForm, JoinForm, RoleForm
 from planet.members.poster import render_poster
 from planet.models import utcnow
@@ -73,6 +73,11 @@ def join(slug):
     shows the rules and the box to accept them; a join without it is refused beside the box."""
     planet = planet_or_404(slug)
     policy.require(current_user, policy.Action.JOIN, planet)
+    if (
+        screening.screens(planet)
+        and paid_term_left(policy.standing_of(current_user, planet).membership) is None
+    ):
+        return redirect(url_for("members.apply", slug=slug))
     form = JoinForm()
     status = 200
     if request.method == "POST":
@@ -197,7 +202,7 @@ def set_role(slug, membership_id):
     return _back_to_roster(planet, _("The role was changed."))
 
 
-from planet.members import import_views  # noqa: E402, F401 - its routes are on this blueprint
+from planet.members import import_views, screening_views  # noqa: E402, F401 - routes on this bp
 
 
 @bp.get("/p/<slug>/poster.png")

@@ -45,6 +45,8 @@ class Kind(enum.StrEnum):
     PAYMENT_DISPUTED = "payment_disputed"
     CAMPAIGN = "campaign"
     POST_REJECTED = "post_rejected"
+    JOIN_APPROVED = "join_approved"
+    JOIN_REFUSED = "join_refused"
 
 
 # Email on unless the member switched it off; member joins are batched in-app only by default.

@@ -64,6 +64,8 @@ TITLES = {
     Kind.PAYMENT_DISPUTED: _l("A member's bank disputed a payment of %(amount)s in %(planet)s"),
     Kind.CAMPAIGN: _l("%(planet)s: %(title)s"),
     Kind.POST_REJECTED: _l("Your post in %(planet)s was not published: %(reason)s"),
+    Kind.JOIN_APPROVED: _l("Your request was approved: welcome to %(planet)s"),
+    Kind.JOIN_REFUSED: _l("Your request to join %(planet)s was declined: %(reason)s"),
 }
 
 KIND_LABELS = {
@@ -90,6 +92,8 @@ KIND_LABELS = {
     Kind.PAYMENT_DISPUTED: _l("A payment was disputed (owners)"),
     Kind.CAMPAIGN: _l("Messages from a planet's owner to a group of members"),
     Kind.POST_REJECTED: _l("A post of mine was not published after review"),
+    Kind.JOIN_APPROVED: _l("My request to join was approved"),
+    Kind.JOIN_REFUSED: _l("My request to join was declined"),
 }
 
 

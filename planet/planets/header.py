@@ -44,6 +44,7 @@ TABS = (
     ("exports.planet_export", Action.EXPORT_PLANET),
     ("planets.settings", Action.EDIT_SETTINGS),
     ("members.import_members", Action.IMPORT_MEMBERS),
+    ("members.applications", Action.REVIEW_APPLICATIONS),
     ("members.comp_seats", Action.GRANT_COMP_SEAT),
 )
 

@@ -18,6 +18,7 @@ from planet import policy
 from planet.content.models import PaidStatus, Report, ReportStatus, Topic, TopicKind
 from planet.engagement.homework.models import Submission
 from planet.extensions import db
+from planet.members.models import ApplicationStatus, JoinApplication
 from planet.models import UTCDateTime, utcnow
 from planet.moderation.models import HeldPost, HeldStatus
 from planet.planets.models import Membership, Planet, ending_between
@@ -55,6 +56,10 @@ def _statements():
     held = select(HeldPost.id).where(
         HeldPost.planet_id == planet_id, HeldPost.status == HeldStatus.HELD
     )
+    applications = select(JoinApplication.id).where(
+        JoinApplication.planet_id == planet_id,
+        JoinApplication.status == ApplicationStatus.PENDING,
+    )
     # Members whose paid time ends within 30 days (payments/win_back.py:expiring_where).
     expiring = select(Membership.id).where(
         ending_between(
@@ -68,6 +73,7 @@ def _statements():
         "content.reports": (Action.MODERATE, _capped(reports)),
         "engagement.homework": (Action.GRADE_HOMEWORK, _capped(homework)),
         "moderation.queue": (Action.MODERATE, _capped(held)),
+        "members.applications": (Action.REVIEW_APPLICATIONS, _capped(applications)),
         "payments.win_back_page": (Action.VIEW_WIN_BACK, _capped(expiring)),
     }
 

@@ -104,6 +104,10 @@ class Planet(CreatedAtMixin, db.Model):
     """Days a member whose auto-renewal failed keeps access after expiry while the charge is
     retried (read through payments.renewals.grace_period)."""
 
+    join_approval: Mapped[bool] = mapped_column(Boolean, default=False, server_default="0")
+    """A free planet that screens newcomers: joining is a request the moderators decide."""
+    join_questions: Mapped[str] = mapped_column(Text, default="", server_default="")
+    """Up to three questions the applicant answers, one per line."""
     weekly_report_day: Mapped[int | None] = mapped_column(
         Integer, default=0, server_default="0", nullable=True
     )

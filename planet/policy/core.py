@@ -44,6 +44,7 @@ class Action(enum.StrEnum):
     FEATURE_TOPIC = "feature_topic"  # essence and pin
     MODERATE = "moderate"  # report queue, held posts, sensitive words
     SKIP_REVIEW = "skip_review"  # posts are never held for sensitive words
+    REVIEW_APPLICATIONS = "review_applications"  # approve or refuse requests to join
     MUTE_MEMBER = "mute_member"  # target: Membership; a member reads but does not write for N days
     VIEW_AUDIT = "view_audit"  # the planet's moderation audit list
     ANNOUNCE = "announce"  # @all

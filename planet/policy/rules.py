@@ -292,6 +292,7 @@ RULES: dict[Action, Rule] = {
     Action.FEATURE_TOPIC: RoleWrites(*MODERATORS),
     Action.MODERATE: HasRole(*MODERATORS),
     Action.SKIP_REVIEW: HasRole(*STAFF),
+    Action.REVIEW_APPLICATIONS: RoleWrites(*MODERATORS),
     Action.VIEW_AUDIT: HasRole(Role.OWNER),
     Action.ANNOUNCE: RoleWrites(Role.OWNER),
     Action.VIEW_ROSTER: ViewRoster,

@@ -154,6 +154,8 @@ EXPECTED: dict[str, dict[str, frozenset]] = {
     "audit_log": {"default": OWNER, "dissolved": OWNER},
     # Muting a plain member: moderators (like removing), not in a dissolved planet.
     "mute": {"default": MODS, "dissolved": NOBODY},
+    # Requests to join a screening free planet: moderators decide, not in a dissolved planet.
+    "review_applications": {"default": MODS, "dissolved": NOBODY},
     # A campaign needs someone in its segment: every active member is in "never posted".
     "send_campaign": {"default": OWNER, "dissolved": NOBODY},
     # Community life
@@ -404,6 +406,7 @@ ROUTES: dict[str, Route] = {
         done=lambda w, who: _count(WordList, WordList.words == _mark("word", who)) == 1,
     ),
     "audit_log": Route("GET", lambda w, who: w.url("moderation/audit")),
+    "review_applications": Route("GET", lambda w, who: w.url("applications")),
     "mute": Route(
         "POST",
         lambda w, who: w.url(f"members/{w.mid('author')}/mute"),
