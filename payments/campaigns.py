@@ -20,14 +20,8 @@ from sqlalchemy import case, exists, func, literal, not_, select, update
 from sqlalchemy.orm import Session
 
 from payments import pricing
-from payments.models import (
-    PAID_STATUSES,
-    Campaign,
-    CampaignRecipient,
-    CampaignSegment,
-    CouponKind,
-    Payment,
-)
+from payments.campaign_models import Campaign, CampaignRecipient, CampaignSegment
+from payments.models import PAID_STATUSES, CouponKind, Payment
 from planet import jobs, policy
 from planet.accounts.models import User
 from planet.engagement.insights.models import ActivityEvent, ActivityWeek

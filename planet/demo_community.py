@@ -222,6 +222,8 @@ def seed_community(planet: Planet, users: dict[str, User], now: datetime) -> dic
     funnel = _funnel(planet, now)
     _reads(planet, users, now)
     _held_question(planet, users, texts)
+    if planet.is_free:
+        _join_request(planet, users)
     return {"check-ins": checkins_made, "graded": graded, "funnel": funnel}
 
 
@@ -346,3 +348,20 @@ def _held_question(planet: Planet, users: dict[str, User], texts: Texts) -> None
     moderation.set_words(planet, users["owner"], word)
     payload = {"addressee_id": users["owner"].id, "body": question, "anonymous": False}
     moderation.hold_if_sensitive(planet, users["member"], HeldKind.QUESTION, payload, question)
+
+
+def _join_request(planet: Planet, users: dict[str, User]) -> None:
+    """A visitor's request to join, waiting in the owner's queue (screening itself stays off
+    in the demo, so anyone can still join the free planet directly)."""
+    import json
+
+    from planet.members.models import ApplicationStatus, JoinApplication
+
+    answers = [["What brings you here?", "I run a small community and want to learn."]]
+    db.session.add(
+        JoinApplication(
+            planet_id=planet.id, user_id=users["visitor"].id, status=ApplicationStatus.PENDING,
+            answers=json.dumps(answers, ensure_ascii=False),
+        )
+    )  # fmt: skip
+    db.session.flush()

@@ -62,7 +62,7 @@ TITLES = {
     Kind.HOMEWORK_GRADED: _l("Your homework “%(title)s” in %(planet)s was graded: %(score)s/100"),
     Kind.MESSAGE_RECEIVED: _l("%(actor)s sent you a private message in %(planet)s"),
     Kind.PAYMENT_DISPUTED: _l("A member's bank disputed a payment of %(amount)s in %(planet)s"),
-    Kind.CAMPAIGN: _l("%(planet)s: %(title)s"),
+    Kind.CAMPAIGN: _l("A message from %(planet)s: %(title)s"),
     Kind.POST_REJECTED: _l("Your post in %(planet)s was not published: %(reason)s"),
     Kind.JOIN_APPROVED: _l("Your request was approved: welcome to %(planet)s"),
     Kind.JOIN_REFUSED: _l("Your request to join %(planet)s was declined: %(reason)s"),
@@ -106,6 +106,7 @@ def title_of(notification: Notification, data: dict | None = None) -> str:
     values = {"actor": "", "planet": "", "count": notification.count, "amount": "", "date": ""}
     values["score"] = ""
     values["title"] = ""
+    values["reason"] = ""
     values.update({k: v for k, v in data.items() if isinstance(v, str | int)})
     values["count"] = notification.count
     if notification.kind is Kind.MEMBER_JOINED:

@@ -13,15 +13,8 @@ import pytest
 from sqlalchemy import func, select
 
 from payments import campaigns
-from payments.models import (
-    Campaign,
-    CampaignRecipient,
-    CampaignSegment,
-    Coupon,
-    Payment,
-    PaymentKind,
-    PaymentStatus,
-)
+from payments.campaign_models import Campaign, CampaignRecipient, CampaignSegment
+from payments.models import Coupon, Payment, PaymentKind, PaymentStatus
 from planet.engagement.insights.activity import record_activity
 from planet.engagement.insights.models import ActivityKind
 from planet.extensions import db

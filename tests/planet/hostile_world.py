@@ -270,6 +270,9 @@ class HostileWorld(SecurityWorld):
             "import_id": self.ids["import"],
             "user_id": self.uid("member"),
             "token": "not-a-token",
+            "held_id": 1,
+            "application_id": 1,
+            "campaign_id": 1,
         }
 
     def fill(self, value: str, prefix: str = "") -> str:

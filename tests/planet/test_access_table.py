@@ -18,8 +18,9 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import func, select
 
+from payments.campaign_models import Campaign
 from payments.gateway import StripeGateway
-from payments.models import Campaign, Payment, PaymentKind
+from payments.models import Payment, PaymentKind
 from planet.content.columns.models import Column, ColumnEntry, ColumnRead
 from planet.content.drafts.models import Draft, DraftState
 from planet.content.models import (
