@@ -22,7 +22,7 @@ def apply(slug):
     planet = planet_or_404(slug)
     policy.require(current_user, policy.Action.JOIN, planet)
     if not screening.screens(planet):
-        return redirect(url_for("members.join", slug=slug))
+        abort(404)  # a planet that does not screen has no requests: its join page is the way
     form = JoinForm()
     status = 200
     if request.method == "POST":

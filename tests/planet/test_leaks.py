@@ -141,6 +141,9 @@ def _values(world, variant: int = 0) -> dict:
         "sid": 1,
         "export_id": 1,
         "import_id": 1,
+        "campaign_id": 1,
+        "held_id": 1,
+        "application_id": 1,
     }
 
 
