@@ -16,6 +16,9 @@ class HeldKind(enum.StrEnum):
     TOPIC = "topic"
     QUESTION = "question"
     COMMENT = "comment"
+    INTRODUCTION = "introduction"
+    CHECK_IN = "check_in"
+    SUBMISSION = "submission"
 
 
 class HeldStatus(enum.StrEnum):
@@ -60,7 +63,7 @@ class HeldPost(CreatedAtMixin, db.Model):
     decided_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     reason: Mapped[str] = mapped_column(String(200), default="")
     created_ref: Mapped[int | None] = mapped_column(Integer)
-    """The topic or comment id it became when approved."""
+    """The id of what it became when approved (topic, comment, introduction, check-in...)."""
 
     def __repr__(self) -> str:
         return model_repr(self, "planet_id", "kind", "status")

@@ -1,7 +1,8 @@
 """Sensitive words, holding, the review queue and the audit list.
 
-Holding happens before anything is created: a member's topic, question or comment whose text
-contains a word of the planet's list (or the platform's) is stored as a HeldPost, shown only to
+Holding happens before anything is created: a member's topic, question, comment, introduction,
+check-in or homework hand-in whose text contains a word of the planet's list (or the
+platform's) is stored as a HeldPost, shown only to
 its author (as awaiting review) and to moderators. Approving it creates the content through its
 own service as its author, so notifications, points and the digest follow the approval; a
 rejection tells the author why. Words match as plain text, case-insensitively (never as
@@ -83,14 +84,15 @@ def set_words(planet: Planet, actor, raw: str) -> list[str]:
 # ---------------------------------------------------------------- holding
 
 
-def hold_if_sensitive(planet: Planet, author, kind: HeldKind, payload: dict, *texts: str):
-    """A HeldPost when `texts` contain a sensitive word and the author is not staff; None when
-    the submission may be created as usual."""
+def word_to_review(planet: Planet, author, *texts: str) -> str | None:
+    """The sensitive word that sends `author`'s submission to review, or None (staff are
+    never held)."""
     if policy.may(author, policy.Action.SKIP_REVIEW, planet):
         return None
-    word = matching_word(planet, *texts)
-    if word is None:
-        return None
+    return matching_word(planet, *texts)
+
+
+def hold(planet: Planet, author, kind: HeldKind, payload: dict, word: str) -> HeldPost:
     held = HeldPost(
         planet_id=planet.id, author_id=author.id, kind=kind,
         payload=json.dumps(payload, ensure_ascii=False), word=word[:WORD_MAX],
@@ -99,6 +101,13 @@ def hold_if_sensitive(planet: Planet, author, kind: HeldKind, payload: dict, *te
     db.session.add(held)
     db.session.flush()
     return held
+
+
+def hold_if_sensitive(planet: Planet, author, kind: HeldKind, payload: dict, *texts: str):
+    """A HeldPost when `texts` contain a sensitive word and the author is not staff; None when
+    the submission may be created as usual."""
+    word = word_to_review(planet, author, *texts)
+    return None if word is None else hold(planet, author, kind, payload, word)
 
 
 def held_queue(planet: Planet, limit: int = 100) -> list[tuple[HeldPost, User]]:
@@ -136,31 +145,102 @@ def _locked(planet: Planet, held_id: int) -> HeldPost:
     return held
 
 
+def _replay_topic(planet, author, data, held):
+    from planet.content.services import topics
+
+    return topics.create_topic(
+        planet, author, title=data.get("title", ""), body=data["body"],
+        attachment_keys=data.get("attachment_keys") or (),
+    )  # fmt: skip
+
+
+def _replay_question(planet, author, data, held):
+    from planet.content.services import questions
+
+    return questions.ask_question(
+        planet, author, addressee_id=int(data["addressee_id"]), body=data["body"],
+        anonymous=bool(data.get("anonymous")),
+    )  # fmt: skip
+
+
+def _replay_comment(planet, author, data, held):
+    from planet.content.models import Topic
+    from planet.content.services import comments
+
+    topic = db.session.get(Topic, int(data["topic_id"]))
+    if topic is None or topic.planet_id != planet.id or topic.deleted_at is not None:
+        raise NotFound(_l("The topic it was written for no longer exists."))
+    parent_id = data.get("parent_id")
+    return comments.add_comment(planet, author, topic, data["body"], parent_id=parent_id)
+
+
+def _replay_introduction(planet, author, data, held):
+    from planet.engagement.introductions import services as introductions
+
+    return introductions.write_introduction(planet, author, data["fields"])
+
+
+def _replay_check_in(planet, author, data, held):
+    from planet.engagement.checkins import services as checkins
+    from planet.engagement.checkins.models import Challenge
+
+    challenge = db.session.get(Challenge, int(data["challenge_id"]))
+    if challenge is None or challenge.planet_id != planet.id:
+        raise NotFound(_l("The challenge it was written for no longer exists."))
+    # The day it was written for: checked as of then (its window, once a day).
+    return checkins.check_in(
+        planet, challenge, author, data["body"], image_key=data.get("image_key"),
+        now=held.created_at,
+    )  # fmt: skip
+
+
+def _replay_submission(planet, author, data, held):
+    from planet.engagement.homework import services as homework
+    from planet.engagement.homework.models import Assignment
+
+    assignment = db.session.get(Assignment, int(data["assignment_id"]))
+    if assignment is None or assignment.planet_id != planet.id:
+        raise NotFound(_l("The assignment it was written for no longer exists."))
+    return homework.hand_in(planet, assignment, author, data["body"], now=held.created_at)
+
+
+# How each held kind becomes content: its own service, as its author.
+_REPLAY = {
+    HeldKind.TOPIC: _replay_topic,
+    HeldKind.QUESTION: _replay_question,
+    HeldKind.COMMENT: _replay_comment,
+    HeldKind.INTRODUCTION: _replay_introduction,
+    HeldKind.CHECK_IN: _replay_check_in,
+    HeldKind.SUBMISSION: _replay_submission,
+}
+
+KIND_LABELS = {
+    HeldKind.TOPIC: _l("Topic"),
+    HeldKind.QUESTION: _l("Question"),
+    HeldKind.COMMENT: _l("Comment"),
+    HeldKind.INTRODUCTION: _l("Introduction"),
+    HeldKind.CHECK_IN: _l("Check-in"),
+    HeldKind.SUBMISSION: _l("Homework"),
+}
+
+
+def shown(held: HeldPost) -> dict:
+    """What the queue and the author's own list show of a held submission: its kind, and its
+    title and text as the author wrote them."""
+    data = payload_of(held)
+    title, body = str(data.get("title") or ""), str(data.get("body") or "")
+    if held.kind is HeldKind.INTRODUCTION:
+        fields = data.get("fields") or {}
+        body = "\n\n".join(str(v) for v in fields.values() if v and str(v).strip())
+    return {"label": KIND_LABELS[held.kind], "title": title, "body": body}
+
+
 def approve(planet: Planet, actor, held_id: int):
     """Publish a held submission as its author (once, whoever clicks at the same time)."""
-    from planet.content.models import Topic
-    from planet.content.services import comments, questions, topics
-
     policy.require(actor, policy.Action.MODERATE, planet)
     held = _locked(planet, held_id)
     author = db.session.get(User, held.author_id)
-    data = payload_of(held)
-    if held.kind is HeldKind.TOPIC:
-        created = topics.create_topic(
-            planet, author, title=data.get("title", ""), body=data["body"]
-        )
-    elif held.kind is HeldKind.QUESTION:
-        created = questions.ask_question(
-            planet, author, addressee_id=int(data["addressee_id"]), body=data["body"],
-            anonymous=bool(data.get("anonymous")),
-        )  # fmt: skip
-    else:
-        topic = db.session.get(Topic, int(data["topic_id"]))
-        if topic is None or topic.planet_id != planet.id or topic.deleted_at is not None:
-            raise NotFound(_l("The topic it was written for no longer exists."))
-        created = comments.add_comment(
-            planet, author, topic, data["body"], parent_id=data.get("parent_id")
-        )
+    created = _REPLAY[held.kind](planet, author, payload_of(held), held)
     _decide(held, actor, HeldStatus.APPROVED)
     held.created_ref = created.id
     record(planet, actor, "held_approved", f"{held.kind}:{held.id}", held.word)

@@ -36,7 +36,7 @@ def _queue_page(planet, status: int = 200):
     return render_template(
         "moderation/queue.html",
         planet=planet,
-        held=[(h, u, services.payload_of(h)) for h, u in services.held_queue(planet)],
+        held=[(h, u, services.shown(h)) for h, u in services.held_queue(planet)],
         words_form=words_form,
         decision_form=DecisionForm(),
         word_count=len(row),
@@ -116,7 +116,7 @@ def mine(slug):
     return render_template(
         "moderation/mine.html",
         planet=planet,
-        held=[(h, services.payload_of(h)) for h in held],
+        held=[(h, services.shown(h)) for h in held],
     )
 
 

@@ -54,12 +54,9 @@ def new_topic(slug):
                 return drafts.saved_redirect(planet, saved)
             return _topic_form(planet, form, status)
         keys = [key for key in _KEY_SPLIT.split(form.attachment_keys.data or "") if key]
-        payload = {"title": form.title.data or "", "body": form.body.data or ""}
-        if moderation.hold_if_sensitive(
-            planet, current_user, HeldKind.TOPIC, payload, payload["title"], payload["body"]
-        ):
-            return held_redirect(planet, _("post"))
         try:
+            if _held_topic(planet, form, keys):
+                return held_redirect(planet, _("post"))
             created = topics.create_topic(
                 planet,
                 current_user,
@@ -77,6 +74,22 @@ def new_topic(slug):
             flash(_("Published."), "success")
             return redirect(topic_url(planet, created))
     return _topic_form(planet, form, status)
+
+
+def _held_topic(planet, form, keys: list[str]):
+    """Hold a topic whose text has a sensitive word; its images are stored now and attached
+    when it is approved."""
+    title, body = form.title.data or "", form.body.data or ""
+    word = moderation.word_to_review(planet, current_user, title, body)
+    if word is None:
+        return None
+    images = [f for f in request.files.getlist("images") if uploads.has_file(f)]
+    if len(images) + len(keys) > topics.MAX_IMAGES:
+        message = _("At most %(n)d images per topic.", n=topics.MAX_IMAGES)
+        raise ServiceError(message, field="images")
+    stored = [uploads.store_image(planet.id, current_user.id, f, field="images") for f in images]
+    payload = {"title": title, "body": body, "attachment_keys": [*keys, *(a.key for a in stored)]}
+    return moderation.hold(planet, current_user, HeldKind.TOPIC, payload, word)
 
 
 def _topic_form(planet, form, status: int):

@@ -33,6 +33,9 @@ from planet.engagement.common import (
 from planet.errors import Refused, ServiceError
 from planet.extensions import db
 from planet.models import utcnow
+from planet.moderation import services as moderation
+from planet.moderation.models import HeldKind
+from planet.moderation.views import held_redirect
 from planet.web.forms import apply_service_error
 
 
@@ -134,6 +137,8 @@ def check_in(slug, cid):
     planet, item = load_item(slug, Action.CHECK_IN, Challenge, cid)
     form = CheckInForm()
     try:
+        if _held(planet, item, form):
+            return held_redirect(planet, _("check-in"))
         services.check_in(planet, item, current_user, form.body.data or "", image=form.image.data)
     except Refused:
         raise
@@ -143,6 +148,22 @@ def check_in(slug, cid):
         return _challenge_page(planet, item, form, apply_service_error(form, error))
     flash(_("Checked in. Keep it up!"), "success")
     return redirect(url_for("engagement.challenge", slug=planet.slug, cid=item.id))
+
+
+def _held(planet, challenge, form):
+    """Hold a check-in whose text has a sensitive word (its image stored now, attached on
+    approval)."""
+    from planet.content import uploads
+
+    body = (form.body.data or "").strip()
+    word = moderation.word_to_review(planet, current_user, body)
+    if word is None:
+        return None
+    payload = {"challenge_id": challenge.id, "body": body}
+    if uploads.has_file(form.image.data):
+        stored = uploads.store_image(planet.id, current_user.id, form.image.data, field="image")
+        payload["image_key"] = stored.key
+    return moderation.hold(planet, current_user, HeldKind.CHECK_IN, payload, word)
 
 
 @bp.route("/challenges/<int:cid>/images/<key>")

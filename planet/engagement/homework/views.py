@@ -26,6 +26,9 @@ from planet.engagement.homework import services
 from planet.engagement.homework.forms import AssignmentForm, GradeForm, SubmissionForm
 from planet.engagement.homework.models import Assignment, Submission
 from planet.models import utcnow
+from planet.moderation import services as moderation
+from planet.moderation.models import HeldKind
+from planet.moderation.views import held_redirect
 
 
 @bp.route("/homework")
@@ -91,7 +94,11 @@ def assignment(slug, aid):
 def submit(slug, aid):
     planet, item = load_item(slug, Action.SUBMIT_HOMEWORK, Assignment, aid)
     form = SubmissionForm()
-    services.hand_in(planet, item, current_user, form.body.data or "")
+    body = form.body.data or ""
+    payload = {"assignment_id": item.id, "body": body}
+    if moderation.hold_if_sensitive(planet, current_user, HeldKind.SUBMISSION, payload, body):
+        return held_redirect(planet, _("homework"))
+    services.hand_in(planet, item, current_user, body)
     flash(_("Your work is handed in."), "success")
     return redirect(url_for("engagement.assignment", slug=planet.slug, aid=item.id))
 

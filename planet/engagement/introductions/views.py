@@ -23,6 +23,9 @@ from planet.engagement.common import (
 )
 from planet.engagement.introductions import services
 from planet.engagement.introductions.forms import IntroductionForm, TemplateForm
+from planet.moderation import services as moderation
+from planet.moderation.models import HeldKind, HeldPost
+from planet.moderation.views import held_redirect
 from planet.web import anoncache
 from planet.web.forms import db_id
 from planet.web.redirects import safe_next
@@ -72,6 +75,9 @@ def _render_directory(slug):
     )
 
 
+_OTHER_FIELDS = ("city", "tags", "contact")
+
+
 @bp.route("/introduction", methods=["GET", "POST"])
 def introduce(slug):
     planet = load_planet(slug, Action.WRITE_INTRODUCTION)
@@ -82,13 +88,24 @@ def introduce(slug):
             getattr(form, key).data = getattr(existing, key)
         form.tags.data = ", ".join(existing.tags or [])
 
-    def done(_saved):
+    def save():
+        fields = {key: form.data.get(key) for key in (*services.SECTIONS, *_OTHER_FIELDS)}
+        texts = [str(value or "") for value in fields.values()]
+        payload = {"fields": fields}
+        held = moderation.hold_if_sensitive(
+            planet, current_user, HeldKind.INTRODUCTION, payload, *texts
+        )
+        return held or services.write_introduction(planet, current_user, form.data)
+
+    def done(saved):
+        if isinstance(saved, HeldPost):
+            return held_redirect(planet, _("introduction"))
         flash(_("Your introduction is saved."), "success")
         return redirect(url_for("engagement.directory", slug=planet.slug))
 
     return form_page(
         form,
-        lambda: services.write_introduction(planet, current_user, form.data),
+        save,
         done,
         "introductions/introduce.html",
         planet,

@@ -8,16 +8,22 @@ from __future__ import annotations
 
 import threading
 from concurrent.futures import ThreadPoolExecutor
+from datetime import date, timedelta
 
 import pytest
 from sqlalchemy import func, select
 
+from planet import policy
 from planet.content.models import Comment, Topic
+from planet.engagement.checkins.models import CheckIn
+from planet.engagement.homework.models import Submission
+from planet.engagement.introductions.models import Introduction
 from planet.extensions import db
 from planet.moderation import services
 from planet.moderation.models import AuditEntry, HeldPost, HeldStatus
 from planet.notifications.models import Kind, Notification
 from planet.planets.models import PostingPolicy, Role
+from planet.policy import Action
 from tests.conftest import login
 from tests.planet.test_xss import FIELDS
 
@@ -39,27 +45,109 @@ def world(app, make):
     return planet, owner, member, other, topic
 
 
-def _post(client, planet, field, topic, owner):
+def _staff_post(app, owner, path, data) -> int:
+    client = app.test_client()
+    login(client, owner)
+    response = client.post(path, data=data)
+    assert response.status_code == 302, response.get_data(as_text=True)[:300]
+    return int(response.headers["Location"].rstrip("/").split("/")[-1])
+
+
+def _challenge(app, planet, owner) -> int:
+    data = {"title": "Run", "rules": "", "start_date": date.today().isoformat(),
+            "length_days": "21", "late_allowed": "y"}  # fmt: skip
+    return _staff_post(app, owner, f"/p/{planet.slug}/challenges/new", data)
+
+
+def _assignment(app, planet, owner) -> int:
+    due = (date.today() + timedelta(days=10)).isoformat()
+    data = {"title": "HW", "body": "Write", "due_date": due, "due_time": "20:00",
+            "late_days": "0"}  # fmt: skip
+    return _staff_post(app, owner, f"/p/{planet.slug}/homework/new", data)
+
+
+INTRO = {"who": "Hello", "work": "", "offer": "", "seeking": "", "city": "", "tags": "",
+         "contact": ""}  # fmt: skip
+
+
+def _post(app, client, planet, field, topic, owner):
+    """Submit TEXT through the field's own form route, as the client's user; the pages where
+    it would show once published."""
+    base = f"/p/{planet.slug}"
     if field == "topic_title":
-        return client.post(f"/p/{planet.slug}/new", data={"title": TEXT, "body": "Hello"})
+        return client.post(f"{base}/new", data={"title": TEXT, "body": "Hello"}), [""]
     if field == "topic_body":
-        return client.post(f"/p/{planet.slug}/new", data={"title": "", "body": TEXT})
+        return client.post(f"{base}/new", data={"title": "", "body": TEXT}), [""]
     if field == "question":
-        return client.post(f"/p/{planet.slug}/ask", data={"addressee": owner.id, "body": TEXT})
-    return client.post(f"/p/{planet.slug}/t/{topic.id}/comments", data={"body": TEXT})
+        data = {"addressee": owner.id, "body": TEXT}
+        return client.post(f"{base}/ask", data=data), ["questions?show=waiting"]
+    if field == "comment":
+        return client.post(f"{base}/t/{topic.id}/comments", data={"body": TEXT}), [f"t/{topic.id}"]
+    if field.startswith("intro_"):
+        data = {**INTRO, field.removeprefix("intro_"): TEXT}
+        return client.post(f"{base}/introduction", data=data), ["directory"]
+    if field == "checkin":
+        cid = _challenge(app, planet, owner)
+        response = client.post(f"{base}/challenges/{cid}/checkin", data={"body": TEXT})
+        return response, [f"challenges/{cid}"]
+    assert field == "homework_submission"
+    aid = _assignment(app, planet, owner)
+    return client.post(f"{base}/homework/{aid}/submit", data={"body": TEXT}), [f"homework/{aid}"]
 
 
-# The publishing fields of the XSS walk that members write in a planet's content.
-HELD_FIELDS = ["topic_title", "topic_body", "question", "comment"]
+# Every field of the XSS walk, by what sensitive words do to it. Members publish with HELD; only
+# staff (never held: SKIP_REVIEW) write STAFF_ONLY, checked below through the policy; the rest
+# publish nothing to a planet's members.
+HELD_FIELDS = [
+    "topic_title", "topic_body", "question", "comment", "intro_who", "intro_city",
+    "intro_tags", "intro_contact", "checkin", "homework_submission",
+]  # fmt: skip
+STAFF_ONLY = {
+    "answer": Action.ANSWER_QUESTION,
+    "planet_name": Action.EDIT_SETTINGS,
+    "planet_description": Action.EDIT_SETTINGS,
+    "planet_rules": Action.EDIT_SETTINGS,
+    "planet_tags": Action.EDIT_SETTINGS,
+    "planet_category": Action.EDIT_SETTINGS,
+    "challenge_title": Action.MANAGE_CHALLENGES,
+    "homework_title": Action.POST_HOMEWORK,
+    "homework_body": Action.POST_HOMEWORK,
+    "poll_question": Action.CREATE_POLL,
+    "poll_option": Action.CREATE_POLL,
+    "event_title": Action.MANAGE_EVENTS,
+    "event_description": Action.MANAGE_EVENTS,
+    "event_location": Action.MANAGE_EVENTS,
+    "coupon_code": Action.MANAGE_MONEY,
+}
+NOT_PUBLISHED = {
+    "display_name": "the account's, platform-wide: not a planet's content",
+    "bio": "the account's, platform-wide: not a planet's content",
+    "message": "a private message between two people, published to nobody",
+    "report_reason": "read by the planet's moderators only",
+    "search_query": "never stored",
+}
 
 
-def test_the_walk_covers_the_xss_fields_members_publish_with():
-    assert set(HELD_FIELDS) <= set(FIELDS)
+def test_the_walk_covers_every_xss_field():
+    assert sorted([*HELD_FIELDS, *STAFF_ONLY, *NOT_PUBLISHED]) == sorted(FIELDS)
 
 
-def _visible(client, planet, topic) -> str:
-    pages = ["", f"t/{topic.id}", "questions?show=waiting", "search?q=offer"]
+def test_staff_only_fields_are_refused_to_members(world):
+    planet, owner, member, *_ = world
+    for field, action in STAFF_ONLY.items():
+        assert not policy.may(member, action, planet), field
+        assert policy.may(owner, action, planet), field
+
+
+def _visible(client, planet, pages) -> str:
+    pages = [*pages, "", "search?q=offer"]
     return "".join(client.get(f"/p/{planet.slug}/{p}").get_data(as_text=True) for p in pages)
+
+
+CREATED = {
+    "topic": Topic, "question": Topic, "comment": Comment, "introduction": Introduction,
+    "check_in": CheckIn, "submission": Submission,
+}  # fmt: skip
 
 
 @pytest.mark.parametrize("field", HELD_FIELDS)
@@ -67,12 +155,13 @@ def test_a_matching_submission_is_held_not_published(app, make, world, field):
     planet, owner, member, other, topic = world
     client = app.test_client()
     login(client, member)
-    topics_before = db.session.scalar(select(func.count(Topic.id)))
-    response = _post(client, planet, field, topic, owner)
-    assert response.status_code == 302
+    counts = {model: db.session.scalar(select(func.count(model.id))) for model in CREATED.values()}
+    response, pages = _post(app, client, planet, field, topic, owner)
+    assert response.status_code == 302, response.get_data(as_text=True)[:500]
     assert response.headers["Location"].endswith(f"/p/{planet.slug}/moderation/mine")
-    assert db.session.scalar(select(func.count(Topic.id))) == topics_before
-    assert db.session.scalar(select(func.count(Comment.id))) == 0
+    db.session.expire_all()
+    for model, before in counts.items():
+        assert db.session.scalar(select(func.count(model.id))) == before, model
     [held] = db.session.scalars(select(HeldPost)).all()
     assert held.status is HeldStatus.HELD and held.word == WORD.casefold()
 
@@ -80,23 +169,24 @@ def test_a_matching_submission_is_held_not_published(app, make, world, field):
     assert "blocked.*(word" in mine and 'data-status="held"' in mine
     other_client = app.test_client()
     login(other_client, other)
-    assert "blocked.*(word" not in _visible(other_client, planet, topic)
-    assert "blocked.*(word" not in _visible(client, planet, topic)  # not content, even for them
+    assert "blocked.*(word" not in _visible(other_client, planet, pages)
+    assert "blocked.*(word" not in _visible(client, planet, pages)  # not content, even for them
 
     owner_client = app.test_client()
     login(owner_client, owner)
+    assert "blocked.*(word" not in _visible(owner_client, planet, pages)
     queue = owner_client.get(f"/p/{planet.slug}/moderation/").get_data(as_text=True)
     assert "blocked.*(word" in queue
     assert owner_client.post(f"/p/{planet.slug}/moderation/{held.id}/approve").status_code == 302
     assert owner_client.post(f"/p/{planet.slug}/moderation/{held.id}/approve").status_code == 409
     db.session.expire_all()
-    assert db.session.get(HeldPost, held.id).status is HeldStatus.APPROVED
-    if field == "comment":
-        [comment] = db.session.scalars(select(Comment)).all()
-        assert comment.author_id == member.id and "blocked.*(word" in comment.body
-    else:
-        created = db.session.get(Topic, db.session.get(HeldPost, held.id).created_ref)
-        assert created.author_id == member.id
+    approved = db.session.get(HeldPost, held.id)
+    assert approved.status is HeldStatus.APPROVED
+    created = db.session.get(CREATED[approved.kind.value], approved.created_ref)
+    author = getattr(created, "author_id", None) or getattr(created, "user_id", None)
+    assert author == member.id
+    if field != "intro_tags":  # tags are parsed into separate words
+        assert "blocked.*(word" in _visible(owner_client, planet, pages)
     actions = db.session.scalars(select(AuditEntry.action).order_by(AuditEntry.id)).all()
     assert actions == ["words_changed", "held_approved"]
 
@@ -116,7 +206,7 @@ def test_a_rejection_tells_the_author_why(app, world):
     planet, owner, member, _other, topic = world
     client = app.test_client()
     login(client, member)
-    _post(client, planet, "comment", topic, owner)
+    _post(app, client, planet, "comment", topic, owner)
     held = db.session.scalar(select(HeldPost))
     login(client, owner)
     url = f"/p/{planet.slug}/moderation/{held.id}/reject"
@@ -167,7 +257,7 @@ def test_two_moderators_approving_at_once_publish_once(app, make, world):
     planet, owner, member, _other, topic = world
     client = app.test_client()
     login(client, member)
-    _post(client, planet, "topic_body", topic, owner)
+    _post(app, client, planet, "topic_body", topic, owner)
     held_id = db.session.scalar(select(HeldPost.id))
     admin = make.user()
     make.member(planet, admin, role=Role.ADMIN)
