@@ -125,6 +125,7 @@ def _import_models() -> None:
         "planet.content.models",
         "planet.content.columns.models",
         "planet.content.drafts.models",
+        "planet.content.faq.models",
         "planet.messages.models",
         "planet.engagement.introductions.models",
         "planet.engagement.checkins.models",

@@ -85,7 +85,8 @@ PLANETS = [
                 "社群活跃度下降了怎么办？",
                 "先看数据：是新人留存差还是老成员流失？#社群运营",
             ),
-            ("guest", "王老师，私域社群怎么定价？", "先按价值定价，再用早鸟价验证需求。"),
+            ("guest", "王老师，私域社群怎么定价？", "先按价值定价，再用早鸟价验证需求。#定价"),
+            ("owner", "新人进群第一周应该做什么？#社群运营", "先写自我介绍，再参加一次打卡。"),
             ("guest", "有没有推荐的社群工具？", None),
         ),
         comments=(
@@ -136,6 +137,16 @@ PLANETS = [
         questions=(
             ("owner", "How do I find my first ten customers?", "Go where they already talk."),
             ("guest", "Annual or monthly plans first?", "Monthly to learn, annual to fund."),
+            (
+                "owner",
+                "Which payment provider should I start with? #payments",
+                "Stripe: cards, invoices and taxes in one place. Add others when customers ask.",
+            ),
+            (
+                "guest",
+                "How do I price a yearly plan? #pricing",
+                "Two months free compared with monthly is the anchor most people expect.",
+            ),
         ),
         comments=(("member", "Doubled my price, nobody left!", "Told you :)"),),
     ),

@@ -47,6 +47,7 @@ class Texts:
     """A sensitive word, and a member's question it holds for review."""
     column: tuple[str, str, tuple[tuple[str, str], ...]]  # title, description, lessons
     scheduled: tuple[str, str]  # an announcement scheduled two days ahead: title, body
+    faq_summary: str  # the owner's summary of the FAQ entry they recommend
 
 
 ZH = Texts(
@@ -107,6 +108,7 @@ ZH = Texts(
         ),
     ),
     scheduled=("下周直播预告", "下周三晚八点直播答疑，欢迎提前提问。"),
+    faq_summary="先分清是新人留存差还是老成员流失，再对症下药。",
 )
 EN = Texts(
     intros={
@@ -166,6 +168,7 @@ EN = Texts(
         ),
     ),
     scheduled=("Office hours next week", "Live Q&A next Wednesday at 8 pm: send questions."),
+    faq_summary="Find them where they already talk about the problem, then ask ten of them.",
 )
 
 # Days ago each person checked in (consecutive days make a streak; today is 0).
@@ -222,6 +225,7 @@ def seed_community(planet: Planet, users: dict[str, User], now: datetime) -> dic
     funnel = _funnel(planet, now)
     _reads(planet, users, now)
     _held_question(planet, users, texts)
+    _faq(planet, users, texts)
     if planet.is_free:
         _join_request(planet, users)
     return {"check-ins": checkins_made, "graded": graded, "funnel": funnel}
@@ -348,6 +352,23 @@ def _held_question(planet: Planet, users: dict[str, User], texts: Texts) -> None
     moderation.set_words(planet, users["owner"], word)
     payload = {"addressee_id": users["owner"].id, "body": question, "anonymous": False}
     moderation.hold_if_sensitive(planet, users["member"], HeldKind.QUESTION, payload, question)
+
+
+def _faq(planet: Planet, users: dict[str, User], texts: Texts) -> None:
+    """The FAQ: the owner recommends the first answered question with a summary of their own,
+    and the admin found an answer there instead of asking."""
+    from planet.content.faq import queries as faq
+    from planet.content.faq import services as faq_services
+
+    topic_id = db.session.scalar(
+        select(Topic.id).where(faq.answered(planet.id)).order_by(Topic.id).limit(1)
+    )
+    if topic_id is None:
+        return
+    faq_services.set_promoted(planet, users["owner"], topic_id, True)
+    faq_services.set_summary(planet, users["owner"], topic_id, texts.faq_summary)
+    faq_services.record_deflection(planet, users["admin"], topic_id)
+    db.session.flush()
 
 
 def _join_request(planet: Planet, users: dict[str, User]) -> None:

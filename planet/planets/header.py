@@ -26,6 +26,7 @@ TABS = (
     ("content.timeline", Action.READ),
     ("content.questions", Action.READ),
     ("content.columns", Action.VIEW_COLUMN),
+    ("content.faq", Action.VIEW_FAQ),
     ("members.roster", Action.VIEW_ROSTER),
     ("engagement.directory", Action.VIEW_DIRECTORY),
     ("engagement.challenges", Action.READ),

@@ -357,6 +357,8 @@ RULES: dict[Action, Rule] = {
     Action.EXPORT_PLANET: HasRole(Role.OWNER),
     Action.VIEW_COLUMN: ActiveMember,
     Action.MANAGE_COLUMNS: RoleWrites(*MODERATORS),
+    Action.VIEW_FAQ: ActiveMember,
+    Action.MANAGE_FAQ: RoleWrites(*MODERATORS),
     Action.SCHEDULE_POST: RoleWrites(*STAFF),
     Action.VIEW_DRAFT: All(ActiveMember, Any(
         IsAuthor(),

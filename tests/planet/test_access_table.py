@@ -23,6 +23,7 @@ from payments.gateway import StripeGateway
 from payments.models import Payment, PaymentKind
 from planet.content.columns.models import Column, ColumnEntry, ColumnRead
 from planet.content.drafts.models import Draft, DraftState
+from planet.content.faq.models import FaqDeflection, FaqEntry
 from planet.content.models import (
     Answer,
     Audience,
@@ -198,6 +199,12 @@ EXPECTED: dict[str, dict[str, frozenset]] = {
     # Columns (专栏): members read them (and note their progress, also in a dissolved planet);
     # the owner and admins make and fill them.
     "columns": {"default": ACTIVE, "dissolved": ACTIVE},
+    # The FAQ: members read and search it (also in a dissolved planet); an answer that made a
+    # question unnecessary counts for those who could ask; moderators promote, summarise, hide.
+    "faq": {"default": ACTIVE, "dissolved": ACTIVE},
+    "faq_suggest": {"default": ACTIVE, "dissolved": ACTIVE},
+    "faq_helped": {"default": ACTIVE, "questions_off": NOBODY, "dissolved": NOBODY},
+    "manage_faq": {"default": MODS, "dissolved": NOBODY},
     "column_page": {"default": ACTIVE},
     "mark_read": {"default": ACTIVE, "dissolved": ACTIVE},
     "manage_columns": {"default": MODS, "dissolved": NOBODY},
@@ -494,6 +501,26 @@ ROUTES: dict[str, Route] = {
         canary=OWN_PAID_QUESTION_CANARY,
     ),
     "columns": Route("GET", lambda w, who: w.url("columns")),
+    "faq": Route("GET", lambda w, who: w.url("faq"), canary=ANSWER_CANARY),
+    "faq_suggest": Route(
+        # lower case: a refused visitor's login link carries the query, not the canary itself
+        "GET",
+        lambda w, who: w.url(f"faq/suggest?q={ANSWER_CANARY.lower()}"),
+        canary=ANSWER_CANARY,
+    ),
+    "faq_helped": Route(
+        "POST",
+        lambda w, who: w.url(f"faq/{w.ids['question']}/helped"),
+        done=lambda w, who: (
+            _count(FaqDeflection, FaqDeflection.user_id == w.user_ids.get(who)) == 1
+        ),
+    ),
+    "manage_faq": Route(
+        "POST",
+        lambda w, who: w.url(f"faq/{w.ids['question']}/promote"),
+        data=lambda w, who: {"value": "on"},
+        done=lambda w, who: _count(FaqEntry, FaqEntry.promoted.is_(True)) == 1,
+    ),
     "column_page": Route(
         "GET", lambda w, who: w.url(f"columns/{w.ids['column']}"), canary=LESSON_TITLE
     ),

@@ -7,6 +7,7 @@ from flask_babel import gettext as _
 from flask_login import current_user
 
 from planet import policy
+from planet.content.faq import queries as faq_queries
 from planet.content.forms import AnswerForm, AskForm
 from planet.content.queries.feed import (
     feed_page,
@@ -95,6 +96,9 @@ def ask(slug):
     form.addressee.choices = [(person.id, person.display_name) for _m, person in people]
     if request.method == "GET" and request.args.get("to", "").isdigit():
         form.addressee.data = int(request.args["to"])
+    typed = request.args.get("q", "")[: faq_queries.TYPED_MAX] if request.method == "GET" else ""
+    if typed and not form.body.data:
+        form.body.data = typed
     if form.validate_on_submit():
         payload = {
             "addressee_id": form.addressee.data,
@@ -116,8 +120,9 @@ def ask(slug):
         return redirect(topic_url(planet, created))
     status = 400 if form.is_submitted() else 200
     page = render_template(
-        "content/ask.html", planet=planet, form=form, people=people, offers=offers
-    )
+        "content/ask.html", planet=planet, form=form, people=people, offers=offers,
+        suggestions=faq_queries.suggestions(planet.id, typed or form.body.data or ""),
+    )  # fmt: skip
     return page, status
 
 

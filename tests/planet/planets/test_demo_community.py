@@ -29,6 +29,7 @@ EMPTY = (
     "No points yet in this period.",
     "No open reports.",
     "No columns yet.",
+    "No answered questions yet.",
     "No topics in this column yet.",
 )
 # Forms and money: nothing to seed.
@@ -52,7 +53,7 @@ def test_every_tab_of_a_demo_planet_has_something_in_it(app, client, seeded, slu
         tabs = {endpoint: url_for(endpoint, slug=slug) for endpoint, _ in TABS}
     timeline = client.get(tabs["content.timeline"]).get_data(as_text=True)
     shown = [e for e in tabs if f'href="{tabs[e]}"' in timeline]
-    expected = 23 if who == "owner" else 10
+    expected = 24 if who == "owner" else 11
     assert len(shown) == expected, shown
     for endpoint in shown:
         response = client.get(tabs[endpoint])
