@@ -8,13 +8,16 @@ its warning turned into a refusal, and the file is verified for structural damag
 
 from __future__ import annotations
 
+import logging
 import warnings
 from dataclasses import dataclass
+from functools import cache
 from io import BytesIO
+from pathlib import Path
 
 from flask import current_app, has_app_context
 from flask_babel import lazy_gettext as _l
-from PIL import Image, UnidentifiedImageError
+from PIL import Image, ImageFont, UnidentifiedImageError
 
 FORMATS = {
     "PNG": ("image/png", "png"),
@@ -139,3 +142,29 @@ def init_app(app) -> None:
     """The image inputs' limits for every template (image_input, image_mb)."""
     app.add_template_global(image_input)
     app.add_template_global(image_mb)
+
+
+# Text drawn on images (the invitation poster, watermarks) needs a font with Chinese glyphs:
+# POSTER_FONT, else the first of these found (Debian's fonts-noto-cjk, fonts-wqy-*).
+FONT_CANDIDATES = (
+    "/usr/share/fonts/opentype/noto/NotoSansCJK-Regular.ttc",
+    "/usr/share/fonts/opentype/noto/NotoSansCJK-Bold.ttc",
+    "/usr/share/fonts/truetype/wqy/wqy-microhei.ttc",
+    "/usr/share/fonts/truetype/wqy/wqy-zenhei.ttc",
+)
+log = logging.getLogger(__name__)
+
+
+@cache
+def _font_path(configured: str) -> str | None:
+    for candidate in (configured, *FONT_CANDIDATES):
+        if candidate and Path(candidate).is_file():
+            return candidate
+    log.warning("no CJK font found for text on images; set POSTER_FONT")
+    return None
+
+
+def cjk_font(size: int):
+    """A font of `size` pixels that draws Chinese (Pillow's own when none is installed)."""
+    path = _font_path(current_app.config["POSTER_FONT"] if has_app_context() else "")
+    return ImageFont.truetype(path, size) if path else ImageFont.load_default(size)

@@ -8,45 +8,21 @@ names one, else the usual Noto CJK / WenQuanYi paths are tried (Debian: fonts-no
 from __future__ import annotations
 
 import io
-import logging
-from functools import cache
-from pathlib import Path
 
 import qrcode
-from flask import current_app
 from flask_babel import gettext as _
-from PIL import Image, ImageDraw, ImageFont, ImageOps
+from PIL import Image, ImageDraw, ImageOps
 
+from planet.images import cjk_font
 from planet.members.referrals import referral_code
 from planet.planets.models import Planet
 from planet.planets.services import avatar_storage_key, format_price
 from planet.storage import storage
 from planet.web.links import external_url
 
-log = logging.getLogger(__name__)
 WIDTH, HEIGHT = 750, 1200
 BRAND = (15, 118, 110)
 INK, MUTED = (23, 23, 23), (100, 100, 110)
-FONT_CANDIDATES = (
-    "/usr/share/fonts/opentype/noto/NotoSansCJK-Regular.ttc",
-    "/usr/share/fonts/opentype/noto/NotoSansCJK-Bold.ttc",
-    "/usr/share/fonts/truetype/wqy/wqy-microhei.ttc",
-    "/usr/share/fonts/truetype/wqy/wqy-zenhei.ttc",
-)
-
-
-@cache
-def _font_path(configured: str) -> str | None:
-    for candidate in (configured, *FONT_CANDIDATES):
-        if candidate and Path(candidate).is_file():
-            return candidate
-    log.warning("no CJK font found for the invitation poster; set POSTER_FONT")
-    return None
-
-
-def _font(size: int):
-    path = _font_path(current_app.config["POSTER_FONT"])
-    return ImageFont.truetype(path, size) if path else ImageFont.load_default(size)
 
 
 def invite_url(planet: Planet, user_id: int) -> str:
@@ -70,7 +46,9 @@ def _cover(planet: Planet, size: int) -> Image.Image:
             return ImageOps.fit(image.convert("RGB"), (size, size))
     tile = Image.new("RGB", (size, size), (220, 240, 236))
     draw = ImageDraw.Draw(tile)
-    draw.text((size / 2, size / 2), planet.name[:1], font=_font(size // 2), fill=BRAND, anchor="mm")
+    draw.text(
+        (size / 2, size / 2), planet.name[:1], font=cjk_font(size // 2), fill=BRAND, anchor="mm"
+    )
     return tile
 
 
@@ -102,20 +80,24 @@ def render_poster(planet: Planet, member_name: str, user_id: int) -> bytes:
     draw.rectangle((0, 0, WIDTH, 340), fill=BRAND)
     poster.paste(_cover(planet, 220), ((WIDTH - 220) // 2, 80))
     y = 340 + 40
-    for line in _wrapped(draw, planet.name, _font(52), WIDTH - 120, 2):
-        draw.text((WIDTH / 2, y), line, font=_font(52), fill=INK, anchor="ma")
+    for line in _wrapped(draw, planet.name, cjk_font(52), WIDTH - 120, 2):
+        draw.text((WIDTH / 2, y), line, font=cjk_font(52), fill=INK, anchor="ma")
         y += 66
-    draw.text((WIDTH / 2, y + 6), _price(planet), font=_font(34), fill=BRAND, anchor="ma")
+    draw.text((WIDTH / 2, y + 6), _price(planet), font=cjk_font(34), fill=BRAND, anchor="ma")
     y += 70
     invite = _("%(name)s invites you to join", name=member_name)
-    for line in _wrapped(draw, invite, _font(30), WIDTH - 120, 2):
-        draw.text((WIDTH / 2, y), line, font=_font(30), fill=MUTED, anchor="ma")
+    for line in _wrapped(draw, invite, cjk_font(30), WIDTH - 120, 2):
+        draw.text((WIDTH / 2, y), line, font=cjk_font(30), fill=MUTED, anchor="ma")
         y += 42
     qr_size = 320
     top = HEIGHT - qr_size - 130
     poster.paste(_qr(invite_url(planet, user_id), qr_size), ((WIDTH - qr_size) // 2, top))
     draw.text(
-        (WIDTH / 2, top + qr_size + 30), _("Scan to join"), font=_font(28), fill=MUTED, anchor="ma"
+        (WIDTH / 2, top + qr_size + 30),
+        _("Scan to join"),
+        font=cjk_font(28),
+        fill=MUTED,
+        anchor="ma",
     )
     output = io.BytesIO()
     poster.save(output, format="PNG", optimize=True)

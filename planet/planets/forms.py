@@ -72,6 +72,25 @@ class _PlanetFields(FlaskForm):
     rules = TextAreaField(_l("Rules"), validators=[Length(max=services.RULES_MAX)])
     is_listed = BooleanField(_l("List on the discover page"), default=True)
     public_directory = BooleanField(_l("Visitors may see members' introductions"), default=False)
+    watermark = BooleanField(
+        _l("Watermark what members read"),
+        default=False,
+        description=_l(
+            "Each member sees their name and member number over topic images, PDF pages and "
+            "topic pages. A leaked screenshot then shows whose it was: look the number up on "
+            "the leak lookup page."
+        ),
+    )
+    copy_protection = BooleanField(
+        _l("Turn off copying and download buttons"),
+        default=False,
+        description=_l(
+            "Text cannot be selected or copied and images have no download button or menu. "
+            "This only makes copying less convenient: anyone can still take a screenshot, "
+            "photograph the screen or read the page's source. The watermark is what traces a "
+            "leak."
+        ),
+    )
     timezone = SelectField(
         _l("Time zone"),
         default=services.DEFAULT_TIMEZONE,
@@ -118,6 +137,8 @@ class _PlanetFields(FlaskForm):
             rules=self.rules.data or "",
             is_listed=self.is_listed.data,
             public_directory=self.public_directory.data,
+            watermark=self.watermark.data,
+            copy_protection=self.copy_protection.data,
             timezone=self.timezone.data or services.DEFAULT_TIMEZONE,
         )
 

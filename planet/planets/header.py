@@ -44,6 +44,7 @@ TABS = (
     ("engagement.health", Action.VIEW_HEALTH),
     ("exports.planet_export", Action.EXPORT_PLANET),
     ("planets.settings", Action.EDIT_SETTINGS),
+    ("content.leak_lookup", Action.TRACE_LEAK),
     ("members.import_members", Action.IMPORT_MEMBERS),
     ("members.applications", Action.REVIEW_APPLICATIONS),
     ("members.comp_seats", Action.GRANT_COMP_SEAT),

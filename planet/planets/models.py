@@ -126,6 +126,10 @@ class Planet(CreatedAtMixin, db.Model):
     preview_essence_count: Mapped[int] = mapped_column(Integer, default=3)
     rules: Mapped[str] = mapped_column(Text, default="")
     public_directory: Mapped[bool] = mapped_column(Boolean, default=False)
+    watermark: Mapped[bool] = mapped_column(Boolean, default=False, server_default="0")
+    """Leak protection: members' names and numbers drawn over topic images and pages."""
+    copy_protection: Mapped[bool] = mapped_column(Boolean, default=False, server_default="0")
+    """Leak protection: no copy, right-click or download buttons in the UI (a deterrent)."""
     """Visitors may see members' introductions (never their contact details)."""
     is_listed: Mapped[bool] = mapped_column(Boolean, default=True)
     """Shown on the discover page."""

@@ -218,6 +218,8 @@ class PlanetSettings:
     rules: str = ""
     is_listed: bool = True
     public_directory: bool = False
+    watermark: bool = False
+    copy_protection: bool = False
     timezone: str = DEFAULT_TIMEZONE
     """IANA zone: check-in days, event times and the health view's weeks follow it."""
     renewal_grace_days: int | None = None

@@ -94,6 +94,7 @@ class Action(enum.StrEnum):
     # The FAQ (问答精选): answered questions gathered; moderators promote, summarise and hide
     VIEW_FAQ = "view_faq"
     MANAGE_FAQ = "manage_faq"
+    TRACE_LEAK = "trace_leak"  # whose member number is on a leaked screenshot: the owner's
 
 
 class MemberState(enum.StrEnum):

@@ -359,6 +359,7 @@ RULES: dict[Action, Rule] = {
     Action.MANAGE_COLUMNS: RoleWrites(*MODERATORS),
     Action.VIEW_FAQ: ActiveMember,
     Action.MANAGE_FAQ: RoleWrites(*MODERATORS),
+    Action.TRACE_LEAK: HasRole(Role.OWNER),
     Action.SCHEDULE_POST: RoleWrites(*STAFF),
     Action.VIEW_DRAFT: All(ActiveMember, Any(
         IsAuthor(),

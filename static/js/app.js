@@ -74,3 +74,27 @@ for (const button of document.querySelectorAll("button[data-copy]")) {
     button.lastChild.textContent = " " + button.dataset.copied;
   });
 }
+
+// Copy protection (a planet's leak protection setting, <body data-no-copy>): no copying, right
+// click or dragging of the planet's content; typing in forms is untouched.
+if (document.body.hasAttribute("data-no-copy")) {
+  const inField = (node) => {
+    const element = node instanceof Element ? node : node && node.parentElement;
+    return Boolean(element && element.closest("input, textarea, select, [contenteditable]"));
+  };
+  for (const type of ["copy", "cut"]) {
+    document.addEventListener(type, (event) => {
+      const selection = document.getSelection();
+      if (!inField(document.activeElement) && !(selection && inField(selection.anchorNode))) {
+        event.preventDefault();
+      }
+    });
+  }
+  for (const type of ["contextmenu", "dragstart"]) {
+    document.addEventListener(type, (event) => {
+      if (event.target instanceof Element && event.target.closest("main") && !inField(event.target)) {
+        event.preventDefault();
+      }
+    });
+  }
+}

@@ -39,7 +39,7 @@ from planet.extensions import db
 from planet.members.models import Invitation
 from planet.messages.models import Message
 from planet.models import utcnow
-from planet.moderation.models import WordList
+from planet.moderation.models import AuditEntry, WordList
 from planet.planets.models import Membership, MembershipStatus, Planet, PostingPolicy, Role
 from tests.payments.conftest import FakeProvider
 from tests.planet.access_helpers import (
@@ -205,6 +205,9 @@ EXPECTED: dict[str, dict[str, frozenset]] = {
     "faq_suggest": {"default": ACTIVE, "dissolved": ACTIVE},
     "faq_helped": {"default": ACTIVE, "questions_off": NOBODY, "dissolved": NOBODY},
     "manage_faq": {"default": MODS, "dissolved": NOBODY},
+    # Leak protection: whose member number is on a screenshot is the owner's to look up (also
+    # after dissolving: the content stays readable, so it can still leak).
+    "leak_lookup": {"default": OWNER, "dissolved": OWNER},
     "column_page": {"default": ACTIVE},
     "mark_read": {"default": ACTIVE, "dissolved": ACTIVE},
     "manage_columns": {"default": MODS, "dissolved": NOBODY},
@@ -514,6 +517,12 @@ ROUTES: dict[str, Route] = {
         done=lambda w, who: (
             _count(FaqDeflection, FaqDeflection.user_id == w.user_ids.get(who)) == 1
         ),
+    ),
+    "leak_lookup": Route(
+        "POST",
+        lambda w, who: w.url("leaks"),
+        data=lambda w, who: {"number": "1"},
+        done=lambda w, who: _count(AuditEntry, AuditEntry.action == "leak_lookup") == 1,
     ),
     "manage_faq": Route(
         "POST",

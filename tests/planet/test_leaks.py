@@ -185,6 +185,28 @@ def test_no_canary_reaches_a_non_member_by_any_get_route(fresh, who):
     assert seen > 80
 
 
+IMAGE_ROUTES = ("content.attachment", "engagement.checkin_image")
+
+
+@pytest.mark.parametrize("who", ("anonymous", "outsider", "expired", "banned", "removed"))
+def test_watermarked_images_reach_no_non_member(fresh, who):
+    """With leak protection's watermark on, images are re-drawn per reader: the canary bytes
+    are gone from what a member gets, so a leak is any image a non-member is served."""
+    world = fresh.a
+    world.set(watermark=True)
+    client = world.client(who)
+    for endpoint, url in _urls(fresh.app, world):
+        response = client.get(url)
+        assert response.status_code < 500, (who, url, response.status_code)
+        assert not _leaks(response.get_data()), (who, url)
+        if endpoint in IMAGE_ROUTES:
+            assert not response.mimetype.startswith("image/"), (who, url)
+    # The control: a member is served the image, marked for them, not as stored.
+    marked = world.client("member").get(world.url(f"files/{world.attachment_key}"))
+    assert marked.status_code == 200 and marked.mimetype.startswith("image/")
+    assert canary_png() not in marked.data
+
+
 # Active members who neither asked nor were asked the private question, nor paid to peek.
 NOT_PRIVY = ("admin", "guest", "author", "trial", "grace")
 

@@ -8,7 +8,7 @@ from flask_login import current_user
 
 from planet import policy
 from planet.accounts.models import User
-from planet.content import uploads
+from planet.content import uploads, watermark
 from planet.content.columns import queries as column_queries
 from planet.content.forms import AnswerForm, CommentForm
 from planet.content.queries.feed import feed_page, hashtag_by_name, popular_hashtags, tag_page
@@ -90,6 +90,9 @@ def topic(slug, topic_id):
         visitor=bool(away),
         peek=access,
         place=place,
+        mark=watermark.mark_for(planet, current_user)
+        if planet.watermark and current_user.is_authenticated
+        else None,
     )
 
 
@@ -150,4 +153,4 @@ def attachment(slug, key):
             abort(404)  # not yet published: only its uploader sees it
     else:
         topic_or_404(planet, item.topic_id)
-    return uploads.send_stored(item)
+    return watermark.send_to_reader(planet, item, current_user)

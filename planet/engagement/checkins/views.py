@@ -171,7 +171,7 @@ def checkin_image(slug, cid, key):
     """A check-in's image, for whoever may read the planet (the content area's file route
     shows an image that belongs to no topic only to its uploader). Looked up by the stored
     file's key, then the uploader's check-in in this challenge (both indexed)."""
-    from planet.content import uploads
+    from planet.content import uploads, watermark
 
     planet, challenge = load_item(slug, Action.READ, Challenge, cid)
     attachment = uploads.stored_in_planet(planet.id, key)
@@ -183,7 +183,7 @@ def checkin_image(slug, cid, key):
         )
     ):
         abort(404)
-    return uploads.send_stored(attachment)
+    return watermark.send_to_reader(planet, attachment, current_user)
 
 
 @bp.route("/challenges/<int:cid>/members/<int:user_id>")

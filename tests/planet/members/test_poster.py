@@ -7,8 +7,9 @@ import io
 import pytest
 from PIL import Image
 
+from planet.images import _font_path
 from planet.members import referrals
-from planet.members.poster import HEIGHT, WIDTH, _font_path, invite_url
+from planet.members.poster import HEIGHT, WIDTH, invite_url
 from tests.conftest import login
 
 
