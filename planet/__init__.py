@@ -126,6 +126,7 @@ def _import_models() -> None:
         "planet.content.columns.models",
         "planet.content.drafts.models",
         "planet.content.faq.models",
+        "planet.content.library.models",
         "planet.messages.models",
         "planet.engagement.introductions.models",
         "planet.engagement.checkins.models",

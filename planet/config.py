@@ -78,8 +78,16 @@ def load_config() -> dict:
         # request may hold a topic's nine images and its text, so a form page answers with the
         # form and the reason rather than a bare 413 (planet/images.py).
         "UPLOAD_MAX_BYTES": _int("MAX_UPLOAD_BYTES", 5 * 1024 * 1024),
+        # One file of the planet's library (PDF, Office, ZIP, audio, video): refused beside its
+        # field with the limit in MB; a request may carry one at full size.
+        "FILE_MAX_BYTES": _int("MAX_FILE_BYTES", 50 * 1024 * 1024),
         "MAX_CONTENT_LENGTH": _int(
-            "MAX_REQUEST_BYTES", 10 * _int("MAX_UPLOAD_BYTES", 5 * 1024 * 1024) + 1024 * 1024
+            "MAX_REQUEST_BYTES",
+            max(
+                10 * _int("MAX_UPLOAD_BYTES", 5 * 1024 * 1024),
+                _int("MAX_FILE_BYTES", 50 * 1024 * 1024),
+            )
+            + 1024 * 1024,
         ),
         "MAX_IMAGE_PIXELS": _int("MAX_IMAGE_PIXELS", 40_000_000),
         "BASE_URL": os.environ.get("BASE_URL", "http://127.0.0.1:5000"),

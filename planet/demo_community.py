@@ -48,6 +48,7 @@ class Texts:
     column: tuple[str, str, tuple[tuple[str, str], ...]]  # title, description, lessons
     scheduled: tuple[str, str]  # an announcement scheduled two days ahead: title, body
     faq_summary: str  # the owner's summary of the FAQ entry they recommend
+    files: tuple[str, str, str]  # the library: a PDF's name and its title page, a ZIP's name
 
 
 ZH = Texts(
@@ -109,6 +110,7 @@ ZH = Texts(
     ),
     scheduled=("下周直播预告", "下周三晚八点直播答疑，欢迎提前提问。"),
     faq_summary="先分清是新人留存差还是老成员流失，再对症下药。",
+    files=("社群运营手册.pdf", "社群运营手册：从 0 到 1000 人", "活动复盘模板.zip"),
 )
 EN = Texts(
     intros={
@@ -169,6 +171,7 @@ EN = Texts(
     ),
     scheduled=("Office hours next week", "Live Q&A next Wednesday at 8 pm: send questions."),
     faq_summary="Find them where they already talk about the problem, then ask ten of them.",
+    files=("Launch checklist.pdf", "Launch checklist: ship in five weeks", "Pricing page.zip"),
 )
 
 # Days ago each person checked in (consecutive days make a streak; today is 0).
@@ -226,6 +229,7 @@ def seed_community(planet: Planet, users: dict[str, User], now: datetime) -> dic
     _reads(planet, users, now)
     _held_question(planet, users, texts)
     _faq(planet, users, texts)
+    _files(planet, users, texts)
     if planet.is_free:
         _join_request(planet, users)
     return {"check-ins": checkins_made, "graded": graded, "funnel": funnel}
@@ -368,6 +372,38 @@ def _faq(planet: Planet, users: dict[str, User], texts: Texts) -> None:
     faq_services.set_promoted(planet, users["owner"], topic_id, True)
     faq_services.set_summary(planet, users["owner"], topic_id, texts.faq_summary)
     faq_services.record_deflection(planet, users["admin"], topic_id)
+    db.session.flush()
+
+
+def _files(planet: Planet, users: dict[str, User], texts: Texts) -> None:
+    """The library: the owner's two-page PDF (its thumbnail is drawn by the worker's job) and
+    a ZIP of templates, each downloaded a few times."""
+    import io
+    import zipfile
+
+    from PIL import Image, ImageDraw
+    from werkzeug.datastructures import FileStorage
+
+    from planet.content.library import services as library
+    from planet.images import cjk_font
+
+    pdf_name, title, zip_name = texts.files
+    pages = []
+    for number in (1, 2):
+        page = Image.new("RGB", (595, 842), (255, 255, 255))
+        draw = ImageDraw.Draw(page)
+        draw.rectangle((0, 0, 595, 120), fill=(15, 118, 110))
+        draw.text((40, 40), title, font=cjk_font(26), fill=(255, 255, 255))
+        draw.text((40, 180), f"{number} / 2", font=cjk_font(20), fill=(60, 60, 60))
+        pages.append(page)
+    pdf = io.BytesIO()
+    pages[0].save(pdf, "PDF", save_all=True, append_images=pages[1:])
+    archive = io.BytesIO()
+    with zipfile.ZipFile(archive, "w", zipfile.ZIP_DEFLATED) as bundle:
+        bundle.writestr("README.txt", title)
+    for name, data, downloads in ((pdf_name, pdf, 12), (zip_name, archive, 5)):
+        upload = FileStorage(stream=io.BytesIO(data.getvalue()), filename=name)
+        library.store(planet, users["owner"], upload).download_count = downloads
     db.session.flush()
 
 

@@ -36,6 +36,7 @@ class TopicForm(FlaskForm):
     title = StringField(_l("Title (optional)"), filters=[_strip], validators=[_max(TITLE_MAX)])
     body = TextAreaField(_l("Content"), filters=[_strip], validators=[_required(), _max(BODY_MAX)])
     images = MultipleFileField(_l("Images (up to 9: PNG, JPEG, WebP or GIF)"))
+    documents = MultipleFileField(_l("Files (up to 5: PDF, Office, ZIP, audio or video)"))
     attachment_keys = HiddenField()
     """Keys of images already uploaded through content.upload (space or comma separated)."""
     announce = BooleanField(_l("Announcement: pin it and notify every member"))

@@ -1,7 +1,8 @@
 """Leak protection (防泄露): each member's name and member number over what they read.
 
-A planet with `watermark` on serves its topic images (and PDF pages) to each reader with their
-name and member number tiled across them, drawn server-side with Pillow and kept in storage per
+A planet with `watermark` on serves its topic images and its library's PDFs and images to each
+reader with their name and member number tiled across them (a PDF's pages become images with
+the marks drawn in), drawn server-side with Pillow and kept in storage per
 reader and file (a second view is a read, not a render); its topic pages carry the same text,
 faint, behind the content. A leaked screenshot then shows whose it was, and the owner looks the
 number up (`member_by_number`).
@@ -32,6 +33,8 @@ VERSION = 1  # part of every cached file's key: change it when the drawing chang
 MAX_NUMBER = 10_000_000
 OUTPUT = {"JPEG": ("image/jpeg", "jpg"), "WEBP": ("image/webp", "webp")}
 PNG = ("image/png", "png")
+PDF_PAGES = 100  # a longer PDF is served marked up to this page
+PDF_SCALE = 1.5  # 108 dpi: readable on a screen, not a print master
 
 
 def member_number(planet_id: int, user_id: int) -> int | None:
@@ -106,32 +109,79 @@ def draw(data: bytes, text: str) -> tuple[bytes, str]:
     return output.getvalue(), content_type
 
 
-def _cached_key(planet: Planet, attachment: Attachment, text: str) -> tuple[str, str]:
-    digest = hashlib.sha256(f"{VERSION}|{attachment.key}|{text}".encode()).hexdigest()[:40]
-    fmt = {"image/jpeg": "JPEG", "image/webp": "WEBP"}.get(attachment.content_type, "PNG")
-    content_type, ext = OUTPUT.get(fmt, PNG)
-    return f"watermarks/{planet.id}/{digest[:2]}/{digest}.{ext}", content_type
-
-
-def send_watermarked(planet: Planet, attachment: Attachment, user):
-    """The image as `user` may see it in a watermarking planet (rendered once per reader and
-    file, then read from storage). Call it only after the policy allowed the view."""
-    text = mark_for(planet, user)
-    key, content_type = _cached_key(planet, attachment, text)
+def _cached(planet: Planet, source_key: str, text: str, ext: str, content_type: str, render):
+    """Storage key of `source_key` marked with `text`: rendered by `render(original bytes)`
+    the first time (per reader and file), read from storage after."""
+    digest = hashlib.sha256(f"{VERSION}|{source_key}|{text}".encode()).hexdigest()[:40]
+    key = f"watermarks/{planet.id}/{digest[:2]}/{digest}.{ext}"
     store = storage()
     if not store.exists(key):
-        original = store.read(storage_key(attachment.key))
+        original = store.read(source_key)
         if original is None:
             abort(404)
-        marked, content_type = draw(original, text)
-        store.put(key, marked, content_type)
-    response = store.send(key, content_type)
+        store.put(key, render(original), content_type)
+    return key
+
+
+def _private(response):
     if response is None:
         abort(404)
     response.headers["Cache-Control"] = "private, no-store"
     response.headers["X-Content-Type-Options"] = "nosniff"
     response.headers["Content-Security-Policy"] = "default-src 'none'; sandbox"
     return response
+
+
+def _image_output(content_type: str) -> tuple[str, str]:
+    fmt = {"image/jpeg": "JPEG", "image/webp": "WEBP"}.get(content_type, "PNG")
+    return OUTPUT.get(fmt, PNG)
+
+
+def send_watermarked(planet: Planet, attachment: Attachment, user):
+    """A topic or check-in image as `user` may see it in a watermarking planet. Call it only
+    after the policy allowed the view."""
+    text = mark_for(planet, user)
+    content_type, ext = _image_output(attachment.content_type)
+    key = _cached(planet, storage_key(attachment.key), text, ext, content_type,
+                  lambda data: draw(data, text)[0])  # fmt: skip
+    return _private(storage().send(key, content_type))
+
+
+def mark_pdf(data: bytes, text: str) -> bytes:
+    """The PDF's pages (at most PDF_PAGES) drawn as images with `text` over each, as a PDF:
+    the marks cannot be taken out of the page as a separate layer could."""
+    import pypdfium2 as pdfium
+
+    document = pdfium.PdfDocument(data)
+    try:
+        pages = []
+        for index in range(min(len(document), PDF_PAGES)):
+            picture = document[index].render(scale=PDF_SCALE).to_pil().convert("RGB")
+            buffer = BytesIO()
+            picture.save(buffer, "PNG")
+            marked, _type = draw(buffer.getvalue(), text)
+            pages.append(Image.open(BytesIO(marked)).convert("RGB"))
+    finally:
+        document.close()
+    output = BytesIO()
+    pages[0].save(output, "PDF", save_all=True, append_images=pages[1:], resolution=72 * PDF_SCALE)
+    return output.getvalue()
+
+
+def send_marked_file(planet: Planet, row, user):
+    """A library file (a PDF or an image) marked for `user`, as a download."""
+    from planet.content.library import services as library
+
+    text = mark_for(planet, user)
+    if row.kind == "pdf":
+        content_type, ext = "application/pdf", "pdf"
+        key = _cached(planet, library.file_key(row), text, ext, content_type,
+                      lambda data: mark_pdf(data, text))  # fmt: skip
+    else:
+        content_type, ext = _image_output(row.content_type)
+        key = _cached(planet, library.file_key(row), text, ext, content_type,
+                      lambda data: draw(data, text)[0])  # fmt: skip
+    return library.send(row, key, content_type)
 
 
 def send_to_reader(planet: Planet, attachment: Attachment, user):

@@ -258,6 +258,29 @@ def files(scope: Scope) -> Iterator[tuple[str, bytes]]:
     yield "files.json", as_json(index)
 
 
+def library(scope: Scope) -> Iterator[tuple[str, bytes]]:
+    """The file library (the planet's, or the files a person uploaded), under
+    library/<id>-<name>, with library.json listing them."""
+    from planet.content.library import services as library_services
+    from planet.content.library.models import PlanetFile
+
+    statement = select(PlanetFile).where(PlanetFile.deleted_at.is_(None))
+    if scope.planet_id is not None:
+        statement = statement.where(PlanetFile.planet_id == scope.planet_id)
+    else:
+        statement = statement.where(PlanetFile.author_id == scope.user_id)
+    index = []
+    for row in _pages(statement, PlanetFile.id):
+        data = storage().read(library_services.file_key(row))
+        if data is None:
+            continue
+        path = f"library/{row.id}-{row.name.replace('/', '_')}"
+        yield path, data
+        index.append({**columns(row, "id", "name", "kind", "content_type", "size", "topic_id",
+                                "download_count", "created_at"), "path": path})  # fmt: skip
+    yield "library.json", as_json(index)
+
+
 def planet_settings(scope: Scope) -> Iterator[tuple[str, bytes]]:
     if scope.planet_id is None:
         return
@@ -284,3 +307,4 @@ register("planet", planet_settings)
 register("content", content)
 register("people", people)
 register("files", files)
+register("library", library)

@@ -46,6 +46,8 @@ This archive is an export from Planet. Every text is UTF-8.
 - `payments.json`, `ledger.json`: payments and how each was split (integer minor units, e.g.
   cents/分, with the currency); refunds and corrections are rows of their own.
 - `files.json` and `files/<key>`: the uploaded images with their original names.
+- `library.json` and `library/<id>-<name>`: the Files tab's documents, archives, recordings and
+  videos, as uploaded.
 
 # 星球导出
 

@@ -19,6 +19,7 @@ class HeldKind(enum.StrEnum):
     INTRODUCTION = "introduction"
     CHECK_IN = "check_in"
     SUBMISSION = "submission"
+    FILE = "file"
 
 
 class HeldStatus(enum.StrEnum):

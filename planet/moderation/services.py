@@ -1,7 +1,7 @@
 """Sensitive words, holding, the review queue and the audit list.
 
 Holding happens before anything is created: a member's topic, question, comment, introduction,
-check-in or homework hand-in whose text contains a word of the planet's list (or the
+check-in, homework hand-in or file name whose text contains a word of the planet's list (or the
 platform's) is stored as a HeldPost, shown only to
 its author (as awaiting review) and to moderators. Approving it creates the content through its
 own service as its author, so notifications, points and the digest follow the approval; a
@@ -146,12 +146,15 @@ def _locked(planet: Planet, held_id: int) -> HeldPost:
 
 
 def _replay_topic(planet, author, data, held):
+    from planet.content.library import services as library
     from planet.content.services import topics
 
-    return topics.create_topic(
+    topic = topics.create_topic(
         planet, author, title=data.get("title", ""), body=data["body"],
         attachment_keys=data.get("attachment_keys") or (),
     )  # fmt: skip
+    library.attach(planet, author, topic, data.get("file_ids"))
+    return topic
 
 
 def _replay_question(planet, author, data, held):
@@ -204,6 +207,14 @@ def _replay_submission(planet, author, data, held):
     return homework.hand_in(planet, assignment, author, data["body"], now=held.created_at)
 
 
+def _replay_file(planet, author, data, held):
+    from planet.content.library import services as library
+
+    row = library.file_in(planet, int(data["file_id"]))
+    row.listed = True
+    return row
+
+
 # How each held kind becomes content: its own service, as its author.
 _REPLAY = {
     HeldKind.TOPIC: _replay_topic,
@@ -212,6 +223,7 @@ _REPLAY = {
     HeldKind.INTRODUCTION: _replay_introduction,
     HeldKind.CHECK_IN: _replay_check_in,
     HeldKind.SUBMISSION: _replay_submission,
+    HeldKind.FILE: _replay_file,
 }
 
 KIND_LABELS = {
@@ -221,6 +233,7 @@ KIND_LABELS = {
     HeldKind.INTRODUCTION: _l("Introduction"),
     HeldKind.CHECK_IN: _l("Check-in"),
     HeldKind.SUBMISSION: _l("Homework"),
+    HeldKind.FILE: _l("File"),
 }
 
 

@@ -27,6 +27,7 @@ TABS = (
     ("content.questions", Action.READ),
     ("content.columns", Action.VIEW_COLUMN),
     ("content.faq", Action.VIEW_FAQ),
+    ("content.files", Action.VIEW_FILES),
     ("members.roster", Action.VIEW_ROSTER),
     ("engagement.directory", Action.VIEW_DIRECTORY),
     ("engagement.challenges", Action.READ),

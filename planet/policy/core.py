@@ -95,6 +95,10 @@ class Action(enum.StrEnum):
     VIEW_FAQ = "view_faq"
     MANAGE_FAQ = "manage_faq"
     TRACE_LEAK = "trace_leak"  # whose member number is on a leaked screenshot: the owner's
+    # The file library: the Files tab, uploading (as topics are published), downloading
+    VIEW_FILES = "view_files"
+    UPLOAD_FILE = "upload_file"
+    DOWNLOAD_FILE = "download_file"  # target: PlanetFile (unlisted: its uploader and moderators)
 
 
 class MemberState(enum.StrEnum):

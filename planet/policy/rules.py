@@ -206,6 +206,15 @@ NotMuted = Check(
 )
 
 
+PublishesTopics = All(
+    MemberWrites,
+    NotMuted,
+    Any(Check(lambda ctx: ctx.planet.posting_policy is PostingPolicy.MEMBERS),
+        HasRole(*STAFF),
+        reason=_l("In this planet only the owner, admins and guests publish topics.")),
+)  # fmt: skip
+
+
 RULES: dict[Action, Rule] = {
     Action.VIEW_LANDING: Check(lambda ctx: True),
     Action.JOIN: All(MayPay, Check(lambda ctx: not ctx.standing.active,
@@ -220,13 +229,7 @@ RULES: dict[Action, Rule] = {
     Action.READ: ActiveMember,
     Action.READ_TOPIC: ReadTopic,
     Action.DOWNLOAD_ATTACHMENT: Any(PublicFile, ActiveMember),
-    Action.POST_TOPIC: All(
-        MemberWrites,
-        NotMuted,
-        Any(Check(lambda ctx: ctx.planet.posting_policy is PostingPolicy.MEMBERS),
-            HasRole(*STAFF),
-            reason=_l("In this planet only the owner, admins and guests publish topics.")),
-    ),
+    Action.POST_TOPIC: PublishesTopics,
     Action.ASK_QUESTION: All(  # target: the Membership of the one asked
         MemberWrites,
         NotMuted,
@@ -360,6 +363,12 @@ RULES: dict[Action, Rule] = {
     Action.VIEW_FAQ: ActiveMember,
     Action.MANAGE_FAQ: RoleWrites(*MODERATORS),
     Action.TRACE_LEAK: HasRole(Role.OWNER),
+    Action.VIEW_FILES: ActiveMember,
+    Action.UPLOAD_FILE: PublishesTopics,
+    Action.DOWNLOAD_FILE: All(ActiveMember, Any(
+        Check(lambda ctx: ctx.target is None or ctx.target.listed), IsAuthor(),
+        HasRole(*MODERATORS), reason=_l("This file waits for review."),
+    )),  # fmt: skip
     Action.SCHEDULE_POST: RoleWrites(*STAFF),
     Action.VIEW_DRAFT: All(ActiveMember, Any(
         IsAuthor(),

@@ -8,6 +8,7 @@ each person. Every client request starts with a fresh `g` (tests/conftest.py Fre
 from __future__ import annotations
 
 import sqlite3
+import zipfile
 from contextlib import contextmanager
 from datetime import timedelta
 from io import BytesIO
@@ -17,6 +18,7 @@ from sqlalchemy import select
 from werkzeug.datastructures import FileStorage
 
 from planet.accounts.models import User
+from planet.content.library import services as library
 from planet.content.models import Attachment, Audience, PaidStatus, QuestionOffer, Topic
 from planet.content.services import topics as content_services
 from planet.extensions import db
@@ -63,6 +65,16 @@ SCHEDULED_ANNOUNCEMENT_CANARY = f"{CANARY}LaterAnnouncement"
 """The owner's unpublished writing: a draft and a scheduled topic (only the owner may see
 them) and a scheduled announcement (the owner and the admins)."""
 TAG = "qzcanarytag"
+
+
+def canary_zip(text: str = FILE_BODY_CANARY) -> bytes:
+    """A valid ZIP whose bytes contain `text` (an entry stored uncompressed)."""
+    buffer = BytesIO()
+    with zipfile.ZipFile(buffer, "w", zipfile.ZIP_STORED) as archive:
+        archive.writestr("notes.txt", text)
+    data = buffer.getvalue()
+    assert text.encode() in data
+    return data
 
 
 def canary_png(text: str = FILE_BODY_CANARY) -> bytes:
@@ -150,6 +162,10 @@ class SecurityWorld:
             topic = content_services.create_topic(
                 planet, owner, title=TITLE_CANARY, body=f"{TOPIC_CANARY} #{TAG}", images=[image]
             )
+            document = FileStorage(
+                stream=BytesIO(canary_zip()), filename=f"{FILE_NAME_CANARY}.zip", name="documents"
+            )
+            self.ids["file"] = library.store(planet, owner, document, topic=topic).id
             db.session.flush()
         attachment = db.session.scalar(select(Attachment).where(Attachment.topic_id == topic.id))
         self.attachment_key = attachment.key

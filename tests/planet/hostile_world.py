@@ -273,6 +273,7 @@ class HostileWorld(SecurityWorld):
             "held_id": 1,
             "application_id": 1,
             "campaign_id": 1,
+            "file_id": self.ids.get("file", 1),
         }
 
     def fill(self, value: str, prefix: str = "") -> str:

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import timedelta
+from io import BytesIO
 
 import pytest
 from sqlalchemy import func, select
@@ -24,6 +25,7 @@ from payments.models import Payment, PaymentKind
 from planet.content.columns.models import Column, ColumnEntry, ColumnRead
 from planet.content.drafts.models import Draft, DraftState
 from planet.content.faq.models import FaqDeflection, FaqEntry
+from planet.content.library.models import PlanetFile
 from planet.content.models import (
     Answer,
     Audience,
@@ -47,6 +49,7 @@ from tests.planet.access_helpers import (
     COMMENT_CANARY,
     DRAFT_CANARY,
     FILE_BODY_CANARY,
+    FILE_NAME_CANARY,
     LESSON_TITLE,
     OPEN_QUESTION_CANARY,
     OWN_PAID_QUESTION_CANARY,
@@ -57,6 +60,7 @@ from tests.planet.access_helpers import (
     TOPIC_CANARY,
     SecurityWorld,
     Snapshot,
+    canary_zip,
     module_app,
     refused_status,
 )
@@ -208,6 +212,12 @@ EXPECTED: dict[str, dict[str, frozenset]] = {
     # Leak protection: whose member number is on a screenshot is the owner's to look up (also
     # after dissolving: the content stays readable, so it can still leak).
     "leak_lookup": {"default": OWNER, "dissolved": OWNER},
+    # The file library: members list and download (also in a dissolved planet); uploading
+    # follows publishing topics; the uploader (the owner here) and admins delete.
+    "files": {"default": ACTIVE, "dissolved": ACTIVE},
+    "download_file": {"default": ACTIVE, "dissolved": ACTIVE},
+    "upload_file": {"default": STAFF, "posting_members": ACTIVE, "dissolved": NOBODY},
+    "delete_file": {"default": MODS, "dissolved": MODS},
     "column_page": {"default": ACTIVE},
     "mark_read": {"default": ACTIVE, "dissolved": ACTIVE},
     "manage_columns": {"default": MODS, "dissolved": NOBODY},
@@ -517,6 +527,23 @@ ROUTES: dict[str, Route] = {
         done=lambda w, who: (
             _count(FaqDeflection, FaqDeflection.user_id == w.user_ids.get(who)) == 1
         ),
+    ),
+    "files": Route("GET", lambda w, who: w.url("library"), canary=FILE_NAME_CANARY),
+    "download_file": Route(
+        "GET", lambda w, who: w.url(f"library/{w.ids['file']}/download"), bytes_canary=True
+    ),
+    "upload_file": Route(
+        "POST",
+        lambda w, who: w.url("library"),
+        data=lambda w, who: {"file": (BytesIO(canary_zip()), f"{_mark('upload', who)}.zip")},
+        done=lambda w, who: (
+            _count(PlanetFile, PlanetFile.name == f"{_mark('upload', who)}.zip") == 1
+        ),
+    ),
+    "delete_file": Route(
+        "POST",
+        lambda w, who: w.url(f"library/{w.ids['file']}/delete"),
+        done=lambda w, who: _count(PlanetFile, PlanetFile.deleted_at.is_not(None)) == 1,
     ),
     "leak_lookup": Route(
         "POST",

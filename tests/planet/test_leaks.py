@@ -128,6 +128,7 @@ def _values(world, variant: int = 0) -> dict:
         "membership_id": world.mid("author"),
         "mid": world.mid("author"),
         "key": world.attachment_key,
+        "file_id": ids["file"],
         "name": TAG,
         "table": "members",
         "token": "x" * 30,
@@ -185,7 +186,7 @@ def test_no_canary_reaches_a_non_member_by_any_get_route(fresh, who):
     assert seen > 80
 
 
-IMAGE_ROUTES = ("content.attachment", "engagement.checkin_image")
+IMAGE_ROUTES = ("content.attachment", "engagement.checkin_image", "content.download_file")
 
 
 @pytest.mark.parametrize("who", ("anonymous", "outsider", "expired", "banned", "removed"))

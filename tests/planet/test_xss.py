@@ -12,8 +12,10 @@ import re
 from datetime import date, timedelta
 from html import unescape
 from html.parser import HTMLParser
+from io import BytesIO
 
 import pytest
+from PIL import Image
 
 from planet.extensions import db
 from planet.models import utcnow
@@ -352,6 +354,13 @@ def _coupon(w, text):
     )
 
 
+def _file_name(w, text):
+    pdf = BytesIO()
+    Image.new("RGB", (20, 20), (250, 250, 250)).save(pdf, "PDF")
+    data = {"file": (BytesIO(pdf.getvalue()), f"{text}.pdf")}
+    return w.client("owner").post(w.url("library"), data=data, content_type="multipart/form-data")
+
+
 def _search(w, text):
     return w.client("member").get(w.url("search"), query_string={"q": text})
 
@@ -452,6 +461,7 @@ FIELDS = {
         True,
     ),  # fmt: skip
     "coupon_code": ("owner", _coupon, lambda w: [w.url("money")], True),
+    "file_name": ("member", _file_name, lambda w: [w.url("library"), w.url("search?q=Xq")], True),
     "search_query": ("member", None, None, True),
 }
 

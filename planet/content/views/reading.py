@@ -11,6 +11,7 @@ from planet.accounts.models import User
 from planet.content import uploads, watermark
 from planet.content.columns import queries as column_queries
 from planet.content.forms import AnswerForm, CommentForm
+from planet.content.library import services as library
 from planet.content.queries.feed import feed_page, hashtag_by_name, popular_hashtags, tag_page
 from planet.content.queries.paging import Page
 from planet.content.queries.search import clean_query, search_page
@@ -90,6 +91,7 @@ def topic(slug, topic_id):
         visitor=bool(away),
         peek=access,
         place=place,
+        files=[] if away else [(f, None) for f in library.of_topic(topic.id)],
         mark=watermark.mark_for(planet, current_user)
         if planet.watermark and current_user.is_authenticated
         else None,
@@ -133,10 +135,13 @@ def search(slug):
         return away
     q = clean_query(request.args.get("q", ""))
     context = {"topics": [], "pinned": [], "liked": set(), "next_cursor": None}
+    files = []
     if q:
         page = search_page(planet, q, viewer_id=viewer_id(), after=request.args.get("after"))
         context = feed_context(planet, page)
-    return render_template("content/search.html", planet=planet, q=q, **context)
+        if request.args.get("after") is None:
+            files = library.listing(planet, q=q)[0][: library.SEARCH_FILES]
+    return render_template("content/search.html", planet=planet, q=q, files=files, **context)
 
 
 @bp.get("/files/<key>")

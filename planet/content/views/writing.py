@@ -6,12 +6,15 @@ import re
 
 from flask import flash, jsonify, redirect, render_template, request, url_for
 from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 
 from planet import policy
 from planet.content import uploads
 from planet.content.drafts import views as drafts
 from planet.content.forms import CommentForm, EditTopicForm, TopicForm
+from planet.content.library import services as library
+from planet.content.library.detect import ACCEPT
 from planet.content.services import comments, likes, topics
 from planet.content.views.common import (
     bp,
@@ -25,6 +28,7 @@ from planet.content.views.common import (
 )
 from planet.errors import ServiceError
 from planet.extensions import db
+from planet.images import megabytes
 from planet.moderation import services as moderation
 from planet.moderation.models import HeldKind, HeldPost
 from planet.moderation.views import held_redirect
@@ -37,6 +41,11 @@ from planet.web.redirects import redirect_back
 _KEY_SPLIT = re.compile(r"[\s,]+")
 
 
+_NO_FILES_IN_DRAFTS = _l(
+    "Files are added when a topic is published: save the draft without them and add them then."
+)
+
+
 @bp.route("/new", methods=["GET", "POST"])
 def new_topic(slug):
     planet = writing(slug)
@@ -47,6 +56,8 @@ def new_topic(slug):
         chosen = drafts.intent()
         if chosen != "publish":
             try:
+                if any(f.filename for f in request.files.getlist("documents")):
+                    raise ServiceError(_NO_FILES_IN_DRAFTS, field="documents")
                 saved = drafts.save_from_form(planet, form, chosen)
             except ServiceError as error:
                 status = apply_service_error(form, error)
@@ -65,6 +76,9 @@ def new_topic(slug):
                 images=request.files.getlist("images"),
                 attachment_keys=keys,
                 announce=bool(form.announce.data),
+            )
+            library.store_for_topic(
+                planet, current_user, created, request.files.getlist("documents")
             )
         except ServiceError as error:
             # An image too large, not an image, too many: the form again, the text kept and
@@ -88,7 +102,10 @@ def _held_topic(planet, form, keys: list[str]):
         message = _("At most %(n)d images per topic.", n=topics.MAX_IMAGES)
         raise ServiceError(message, field="images")
     stored = [uploads.store_image(planet.id, current_user.id, f, field="images") for f in images]
-    payload = {"title": title, "body": body, "attachment_keys": [*keys, *(a.key for a in stored)]}
+    documents = request.files.getlist("documents")
+    files = library.store_for_topic(planet, current_user, None, documents, listed=False)
+    payload = {"title": title, "body": body, "attachment_keys": [*keys, *(a.key for a in stored)],
+               "file_ids": [f.id for f in files]}  # fmt: skip
     return moderation.hold(planet, current_user, HeldKind.TOPIC, payload, word)
 
 
@@ -99,6 +116,8 @@ def _topic_form(planet, form, status: int):
         form=form,
         max_images=topics.MAX_IMAGES,
         zone=viewer_zone_name(planet),
+        file_accept=ACCEPT,
+        file_mb=megabytes(library.max_bytes()),
     )
     return page, status
 

@@ -1,5 +1,5 @@
-"""Landing-page views for the join funnel, and members' topic reads for the owner's weekly
-report, counted without a write in the page's transaction.
+"""Landing-page views for the join funnel, members' topic reads for the owner's weekly report,
+and downloads of the planet's files, counted without a write in the page's transaction.
 
 A GET never writes in its own (read-only) transaction, so a view is noted outside it:
 
@@ -22,6 +22,7 @@ from collections import OrderedDict, deque
 from datetime import date, datetime
 
 from flask import after_this_request, current_app, g, has_app_context, has_request_context
+from sqlalchemy import update
 from sqlalchemy.orm import Session
 
 from planet.dbutil import insert_ignore
@@ -40,6 +41,8 @@ MAX_REDIS_VIEWS = 1_000_000
 """The Redis list's cap (views waiting for the worker)."""
 
 READ = "read"
+DOWNLOAD = "download"
+"""First field of a file download's item: (DOWNLOAD, file id)."""
 """First field of a topic read's item: (READ, planet id, topic id, user id, local day); a
 landing view's item is (planet id, source, visitor key, local day)."""
 
@@ -111,6 +114,11 @@ def _keep(item) -> None:
         _buffer.append(item)
 
 
+def count_download(planet: Planet, file_id: int) -> None:
+    """One more download of a file of the library (every download counts)."""
+    _note((DOWNLOAD, file_id))
+
+
 def flush_buffered_views(engine) -> int:
     """Write this process's buffered views in a transaction of their own on `engine` (not the
     request's session, whose GET transaction is read-only). Returns how many visitors were new;
@@ -135,6 +143,9 @@ def flush_buffered_views(engine) -> int:
 def _record(session, items) -> int:
     recorded = 0
     for item in items:
+        if item[0] == DOWNLOAD:
+            _count_download(session, item[1])
+            continue
         if item[0] == READ:
             _, planet_id, topic_id, user_id, day = item
             row = dict(planet_id=planet_id, topic_id=topic_id, user_id=user_id)
@@ -148,6 +159,17 @@ def _record(session, items) -> int:
         ):
             recorded += 1
     return recorded
+
+
+def _count_download(session, file_id: int) -> None:
+    from planet.content.library.models import PlanetFile
+
+    session.execute(
+        update(PlanetFile)
+        .where(PlanetFile.id == file_id)
+        .values(download_count=PlanetFile.download_count + 1)
+        .execution_options(synchronize_session=False)
+    )
 
 
 def flush_landing_views(now: datetime | None = None, batch: int = 5000) -> dict:
@@ -173,7 +195,7 @@ def _decode(raw) -> tuple | None:
     """A view from Redis: [planet id, source, visitor, local day] (or, as written before,
     with the UTC instant in place of the day), or a topic read."""
     fields = json.loads(raw.decode() if isinstance(raw, bytes) else raw)
-    if fields[0] == READ:
+    if fields[0] in (READ, DOWNLOAD):
         return tuple(fields)
     planet_id, source, key, when = fields
     if len(when) > 10:

@@ -13,6 +13,7 @@ import sqlalchemy as sa
 from PIL import Image
 
 from planet.accounts.models import User
+from planet.content.library.models import PlanetFile
 from planet.content.models import Answer, Comment, Topic
 from planet.exports import services
 from planet.exports.models import DataExport, ExportStatus
@@ -97,6 +98,14 @@ def test_the_owner_exports_the_whole_planet_and_nothing_else(app, client, demo, 
     assert {m["user_id"] for m in members} >= {u.id for u in demo.values() if u != demo["visitor"]}
     files = [n for n in names if n.startswith("files/") and n != "files.json"]
     assert len(files) == 1 and archive.read(files[0]) == _png()
+    library = json.loads(archive.read("library.json"))
+    rows = db.session.scalars(sa.select(PlanetFile).where(PlanetFile.planet_id == planet.id)).all()
+    assert rows and sorted(e["id"] for e in library) == sorted(r.id for r in rows)
+    for row in rows:
+        [entry] = [e for e in library if e["id"] == row.id]
+        stored = storage().read(f"library/{planet.id}/{row.key}")
+        assert archive.read(entry["path"]) == stored and entry["name"] == row.name
+    assert len([n for n in names if n.startswith("library/")]) == len(rows)
 
 
 def test_a_member_downloads_their_own_data(app, client, demo):

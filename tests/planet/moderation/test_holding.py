@@ -9,11 +9,14 @@ from __future__ import annotations
 import threading
 from concurrent.futures import ThreadPoolExecutor
 from datetime import date, timedelta
+from io import BytesIO
 
 import pytest
+from PIL import Image
 from sqlalchemy import func, select
 
 from planet import policy
+from planet.content.library.models import PlanetFile
 from planet.content.models import Comment, Topic
 from planet.engagement.checkins.models import CheckIn
 from planet.engagement.homework.models import Submission
@@ -90,6 +93,12 @@ def _post(app, client, planet, field, topic, owner):
         cid = _challenge(app, planet, owner)
         response = client.post(f"{base}/challenges/{cid}/checkin", data={"body": TEXT})
         return response, [f"challenges/{cid}"]
+    if field == "file_name":
+        pdf = BytesIO()
+        Image.new("RGB", (20, 20)).save(pdf, "PDF")
+        data = {"file": (BytesIO(pdf.getvalue()), f"{TEXT}.pdf")}
+        response = client.post(f"{base}/library", data=data, content_type="multipart/form-data")
+        return response, ["library"]
     assert field == "homework_submission"
     aid = _assignment(app, planet, owner)
     return client.post(f"{base}/homework/{aid}/submit", data={"body": TEXT}), [f"homework/{aid}"]
@@ -100,7 +109,7 @@ def _post(app, client, planet, field, topic, owner):
 # publish nothing to a planet's members.
 HELD_FIELDS = [
     "topic_title", "topic_body", "question", "comment", "intro_who", "intro_city",
-    "intro_tags", "intro_contact", "checkin", "homework_submission",
+    "intro_tags", "intro_contact", "checkin", "homework_submission", "file_name",
 ]  # fmt: skip
 STAFF_ONLY = {
     "answer": Action.ANSWER_QUESTION,
@@ -146,8 +155,16 @@ def _visible(client, planet, pages) -> str:
 
 CREATED = {
     "topic": Topic, "question": Topic, "comment": Comment, "introduction": Introduction,
-    "check_in": CheckIn, "submission": Submission,
+    "check_in": CheckIn, "submission": Submission, "file": PlanetFile,
 }  # fmt: skip
+
+
+def _published(model) -> int:
+    """How many rows of `model` are content (a held file's row exists, unlisted)."""
+    statement = select(func.count(model.id))
+    if model is PlanetFile:
+        statement = statement.where(PlanetFile.listed.is_(True))
+    return db.session.scalar(statement)
 
 
 @pytest.mark.parametrize("field", HELD_FIELDS)
@@ -155,13 +172,13 @@ def test_a_matching_submission_is_held_not_published(app, make, world, field):
     planet, owner, member, other, topic = world
     client = app.test_client()
     login(client, member)
-    counts = {model: db.session.scalar(select(func.count(model.id))) for model in CREATED.values()}
+    counts = {model: _published(model) for model in CREATED.values()}
     response, pages = _post(app, client, planet, field, topic, owner)
     assert response.status_code == 302, response.get_data(as_text=True)[:500]
     assert response.headers["Location"].endswith(f"/p/{planet.slug}/moderation/mine")
     db.session.expire_all()
     for model, before in counts.items():
-        assert db.session.scalar(select(func.count(model.id))) == before, model
+        assert _published(model) == before, model
     [held] = db.session.scalars(select(HeldPost)).all()
     assert held.status is HeldStatus.HELD and held.word == WORD.casefold()
 
