@@ -73,6 +73,8 @@ class TopicCard:
     answer_private: bool = False
     answer_hidden: bool = False
     """The viewer may not read this private answer (the view removed it from the card)."""
+    has_files: bool = False
+    """Files of the library came with it (known on the topic page only)."""
 
     @property
     def author_id(self) -> int:

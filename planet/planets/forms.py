@@ -87,8 +87,8 @@ class _PlanetFields(FlaskForm):
         description=_l(
             "Text cannot be selected or copied and images have no download button or menu. "
             "This only makes copying less convenient: anyone can still take a screenshot, "
-            "photograph the screen or read the page's source. The watermark is what traces a "
-            "leak."
+            "photograph the screen or read the page's source, and the Files tab stays "
+            "downloadable. The watermark is what traces a leak."
         ),
     )
     timezone = SelectField(

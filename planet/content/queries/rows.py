@@ -176,6 +176,7 @@ def to_card(row, images: dict[int, tuple[Image, ...]]) -> TopicCard:
         price=row.price,
         due_at=row.due_at,
         answer_private=bool(row.answer_private),
+        has_files=bool(getattr(row, "has_files", False)),
     )
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import functools
 
-from sqlalchemy import Integer, and_, bindparam, select
+from sqlalchemy import Integer, and_, bindparam, exists, select
 from sqlalchemy.orm import joinedload, selectinload
 
 from planet.content.cards import CommentCard, Person, TopicCard
@@ -30,7 +30,16 @@ from planet.extensions import db
 
 @functools.cache
 def _topic_statement():
-    return cards_select().where(topics.c.id == bindparam("topic_id", type_=Integer))
+    from planet.content.library.models import PlanetFile
+
+    files = (
+        exists()
+        .where(PlanetFile.topic_id == topics.c.id, PlanetFile.deleted_at.is_(None))
+        .label("has_files")
+    )  # the page lists them only when there are some: no query otherwise
+    return (
+        cards_select().add_columns(files).where(topics.c.id == bindparam("topic_id", type_=Integer))
+    )
 
 
 def topic_card(topic_id: int, viewer_id: int | None) -> tuple[TopicCard | None, bool]:

@@ -91,11 +91,18 @@ def topic(slug, topic_id):
         visitor=bool(away),
         peek=access,
         place=place,
-        files=[] if away else [(f, None) for f in library.of_topic(topic.id)],
+        files=[(f, None) for f in library.of_topic(topic.id)]
+        if topic.has_files and not away
+        else [],
         mark=watermark.mark_for(planet, current_user)
         if planet.watermark and current_user.is_authenticated
         else None,
     )
+
+
+def _files_of(topic) -> list:
+    """The topic's library files, as the file list shows them (no query when it has none)."""
+    return [(f, None) for f in library.of_topic(topic.id)] if topic.has_files else []
 
 
 @bp.get("/tags/<name>")
