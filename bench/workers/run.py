@@ -164,10 +164,10 @@ def generate(conn, *, users: int, planets: int, memberships: int, due: int, topi
             sa.text(
                 "INSERT INTO topics (planet_id, author_id, kind, title, body, body_html, "
                 "is_anonymous, is_essence, is_announcement, in_feed, feed_at, like_count, "
-                "comment_count, created_at) SELECT g, 1, :post, 'Bench notes ' || g, "
-                "'What happened this week in planet ' || g, "
+                "comment_count, answer_private, created_at) SELECT g, 1, :post, "
+                "'Bench notes ' || g, 'What happened this week in planet ' || g, "
                 "'<p>What happened this week in planet ' || g || '</p>', false, false, false, "
-                "true, :feed_at, 0, 0, :feed_at FROM generate_series(1, :n) g"
+                "true, :feed_at, 0, 0, false, :feed_at FROM generate_series(1, :n) g"
             ).bindparams(enum_param("post", t.kind, TopicKind.POST)),
             {"n": planets, "feed_at": NOW - timedelta(days=2)},
         )
@@ -280,6 +280,9 @@ def run_digest(args) -> None:
     )
     shape = {"users": users, "planets": planets, "memberships": args.members, "due": 0}
     config = {"DIGEST_BATCH_SIZE": args.batch}
+    if args.workers > 1:
+        run_digest_in_workers(args, shape, config)
+        return
     with (
         generated_app(args.async_marks, config, topics=True, **shape) as app,
         mail_to(args.smtp, app) as sent,
@@ -297,6 +300,34 @@ def run_digest(args) -> None:
         with timed("re-run (everything already sent)"):
             digests.fan_out_weekly(NOW)
         print(f"  emails after the re-run: {sent()} (new: {sent() - emails})")
+        print(f"  outbox: {outbox_counts(db)}")
+
+
+def run_digest_in_workers(args, shape: dict, config: dict) -> None:
+    from bench.workers import parallel
+    from planet.extensions import db
+    from workers import digests
+
+    with generated_app(args.async_marks, config, topics=True, **shape) as app:
+        url = app.config["SQLALCHEMY_DATABASE_URI"]
+        print(f"  before the run: {load()}")
+        run = parallel.run(
+            url, args.async_marks, config, args.workers, args.smtp,
+            lambda: digests.fan_out_weekly(NOW),
+        )  # fmt: skip
+        db.session.remove()
+        sent = db.session.scalar(
+            sa.text("SELECT count(*) FROM email_outbox WHERE sent_at IS NOT NULL")
+        )
+        print(f"  weekly digest run ({args.workers} workers): {run['seconds']:.1f} s")
+        print(f"  summary: {run['summary']}; after: {load()}")
+        print(
+            f"  => {sent / run['seconds']:.0f} emails/s; batches per worker "
+            f"{run['batches_per_worker']}; worker peak RSS {run['worker_peak_rss_mb']} MB; "
+            f"caught by the SMTP catcher: {run['caught']}"
+        )
+        with timed("re-run (everything already sent)"):
+            digests.fan_out_weekly(NOW)
         print(f"  outbox: {outbox_counts(db)}")
 
 
@@ -392,6 +423,9 @@ def main(argv=None) -> None:
     digest.add_argument("--users", type=int, default=0, help="people (default: one a member)")
     digest.add_argument("--batch", type=int, default=500)
     digest.add_argument("--smtp", choices=["sink", "catcher"], default="sink")
+    digest.add_argument(
+        "--workers", type=int, default=1, help="worker processes running the batches"
+    )
     expiry = sub.add_parser("expiry")
     expiry.add_argument("--total", type=int, default=1_000_000)
     expiry.add_argument("--due", type=int, default=10_000)

@@ -26,7 +26,6 @@ TABS = (
     ("content.timeline", Action.READ),
     ("content.questions", Action.READ),
     ("content.columns", Action.VIEW_COLUMN),
-    ("content.faq", Action.VIEW_FAQ),
     ("content.files", Action.VIEW_FILES),
     ("members.roster", Action.VIEW_ROSTER),
     ("engagement.directory", Action.VIEW_DIRECTORY),

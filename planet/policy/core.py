@@ -91,7 +91,7 @@ class Action(enum.StrEnum):
     MANAGE_COLUMNS = "manage_columns"  # create, edit, fill, reorder and delete columns
     SCHEDULE_POST = "schedule_post"  # save drafts, schedule topics (announcements: ANNOUNCE)
     VIEW_DRAFT = "view_draft"  # target: Draft (the author's; a scheduled announcement: moderators)
-    # The FAQ (问答精选): answered questions gathered; moderators promote, summarise and hide
+    # The FAQ (常见问题): answered questions gathered; moderators promote, summarise and hide
     VIEW_FAQ = "view_faq"
     MANAGE_FAQ = "manage_faq"
     TRACE_LEAK = "trace_leak"  # whose member number is on a leaked screenshot: the owner's

@@ -16,7 +16,7 @@ from planet.content.views.common import bp, reading, topic_url, writing
 from planet.errors import ServiceError
 from planet.policy import Action
 
-TAB = "content.faq"
+TAB = "content.questions"  # the FAQ is one of the Q&A tab's lists
 
 
 def _faq_url(planet, **kwargs) -> str:

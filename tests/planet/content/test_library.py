@@ -123,12 +123,13 @@ def test_a_file_over_the_limit_is_a_413_beside_its_field(world, app):
 
 
 def test_downloads_are_private_attachments_counted_and_members_only(world):
-    _upload(world, "季度报告 Q3.pdf", pdf_bytes())
+    document = pdf_bytes()  # once: a PDF carries the second it was made
+    _upload(world, "季度报告 Q3.pdf", document)
     row = db.session.scalar(select(PlanetFile))
     url = world.url(f"library/{row.id}/download")
     for _ in range(3):
         response = world.client("member").get(url)
-        assert response.status_code == 200 and response.data == pdf_bytes()
+        assert response.status_code == 200 and response.data == document
     disposition = response.headers["Content-Disposition"]
     assert disposition.startswith("attachment;")
     assert "filename*=UTF-8''%E5%AD%A3%E5%BA%A6%E6%8A%A5%E5%91%8A%20Q3.pdf" in disposition
@@ -136,7 +137,7 @@ def test_downloads_are_private_attachments_counted_and_members_only(world):
     assert response.headers["X-Content-Type-Options"] == "nosniff"
     for who in ("expired", "banned", "outsider", "anonymous"):
         refused = world.client(who).get(url)
-        assert refused.status_code in (302, 401, 403, 404) and refused.data != pdf_bytes()
+        assert refused.status_code in (302, 401, 403, 404) and refused.data != document
     landing_views.flush_landing_views()
     db.session.commit()
     db.session.expire_all()

@@ -54,7 +54,7 @@ def test_every_tab_of_a_demo_planet_has_something_in_it(app, client, seeded, slu
         tabs = {endpoint: url_for(endpoint, slug=slug) for endpoint, _ in TABS}
     timeline = client.get(tabs["content.timeline"]).get_data(as_text=True)
     shown = [e for e in tabs if f'href="{tabs[e]}"' in timeline]
-    expected = 26 if who == "owner" else 12
+    expected = 25 if who == "owner" else 11
     assert len(shown) == expected, shown
     for endpoint in shown:
         response = client.get(tabs[endpoint])

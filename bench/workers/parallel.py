@@ -1,0 +1,111 @@
+"""Digest batches in several worker processes, as Celery's prefork workers would run them.
+
+The fan-out runs in the parent (as the beat-triggered task does) and hands every batch to a
+queue instead of the broker; N spawned processes, each with its own app and database
+connections, take batches from it and run `workers.digests.run_batch`, the task's own body, with
+the outbox's guarantees unchanged (one email per member and period; each email's mark committed
+before the next is sent). With `--smtp catcher` the catcher is a process of its own, so a
+worker's peak memory is the worker's alone.
+"""
+
+from __future__ import annotations
+
+import multiprocessing
+import time
+from datetime import datetime
+
+STOP = None
+
+
+def _catcher(port: int, ready, stop, count) -> None:
+    from planet.devtools.mailcatcher import start
+
+    controller, handler = start(None, "127.0.0.1", port)
+    ready.set()
+    while not stop.wait(0.5):
+        count.value = len(handler.messages)
+    count.value = len(handler.messages)
+    controller.stop()
+
+
+def _worker(url: str, async_marks: bool, config: dict, batches, results) -> None:
+    import planet.mail
+    from bench.workers.run import Sink, make_app, rss_mb
+    from planet.extensions import db
+    from planet.notifications.models import DigestFrequency
+    from workers import digests
+
+    sink = None
+    if "MAIL_SERVER" not in config:
+        sink = Sink()
+        planet.mail.send_email = sink
+    app = make_app(url, async_marks)
+    app.config.update(config)
+    done = 0
+    with app.app_context():
+        results.put(("ready", 0, 0.0))
+        while (item := batches.get()) is not STOP:
+            ids, frequency, key, since, until = item
+            digests.run_batch(
+                ids, DigestFrequency(frequency), key,
+                datetime.fromisoformat(since), datetime.fromisoformat(until),
+            )  # fmt: skip
+            done += 1
+        db.session.remove()
+        db.engine.dispose()
+    results.put(("done", done, rss_mb()))
+
+
+def run(url: str, async_marks: bool, config: dict, workers: int, smtp: str, fan_out) -> dict:
+    """Time `fan_out()` (which sends batches through workers.digests.send_batch.apply_async)
+    with `workers` processes running the batches; returns the timing and each worker's peak
+    RSS."""
+    from workers import digests
+
+    context = multiprocessing.get_context("spawn")
+    batches, results = context.Queue(maxsize=workers * 4), context.Queue()
+    catcher = stop = count = None
+    if smtp == "catcher":
+        import socket
+
+        with socket.socket() as probe:
+            probe.bind(("127.0.0.1", 0))
+            port = probe.getsockname()[1]
+        ready, stop, count = context.Event(), context.Event(), context.Value("i", 0)
+        catcher = context.Process(target=_catcher, args=(port, ready, stop, count))
+        catcher.start()
+        ready.wait(30)
+        config = {**config, "MAIL_SERVER": "127.0.0.1", "MAIL_PORT": port, "MAIL_USE_TLS": False}
+    processes = [
+        context.Process(target=_worker, args=(url, async_marks, config, batches, results))
+        for _ in range(workers)
+    ]
+    for process in processes:
+        process.start()
+    for _ in processes:
+        assert results.get(timeout=120)[0] == "ready"
+    task = digests.send_batch
+    task.apply_async = lambda args, **_options: batches.put(tuple(args))
+    started = time.perf_counter()
+    try:
+        summary = fan_out()
+    finally:
+        del task.apply_async
+    for _ in processes:
+        batches.put(STOP)
+    reports = [results.get(timeout=3600) for _ in processes]
+    for process in processes:
+        process.join()
+    seconds = time.perf_counter() - started
+    caught = None
+    if catcher is not None:
+        stop.set()
+        catcher.join()
+        caught = count.value
+    return {
+        "summary": summary,
+        "seconds": seconds,
+        "batches_per_worker": [done for _kind, done, _rss in reports],
+        "worker_peak_rss_mb": [round(rss) for _kind, _done, rss in reports],
+        "caught": caught,
+    }
