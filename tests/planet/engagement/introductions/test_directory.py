@@ -211,9 +211,14 @@ def test_invitation_and_countdown_cost_no_query_once_cached(app, world, as_user,
         for dismissed in (False, True):
             if dismissed:
                 client.post("/p/alpha/introduction/later", data={"next": "/p/alpha/"})
-            with query_counter() as counter:
-                page = client.get("/p/alpha/").get_data(as_text=True)
-            assert (invite in page) is not dismissed
-            assert ("Soon" in page) is with_event
-            counts.append(counter.count)
+            # Steady state: the fewer of two pages (a busy machine can land one refill of a
+            # per-process cache, e.g. after a scheduler pause, in either of them).
+            steady = []
+            for _ in range(2):
+                with query_counter() as counter:
+                    page = client.get("/p/alpha/").get_data(as_text=True)
+                assert (invite in page) is not dismissed
+                assert ("Soon" in page) is with_event
+                steady.append(counter.count)
+            counts.append(min(steady))
         assert counts[0] == counts[1], (with_event, counts)
