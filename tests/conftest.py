@@ -248,6 +248,17 @@ def query_counter():
     return count_queries
 
 
+def page_queries(app, client, path: str):
+    """GET `path` as production serves it, in an app context (and so a database session) of
+    its own, and return (body, the SQL statements it sent). In a test the client's requests
+    otherwise share the test's session, whose identity map keeps or loses the previous page's
+    objects as the garbage collector happens to run, so the same page costs one statement more
+    or less from run to run."""
+    with app.app_context(), count_queries() as counter:
+        body = client.get(path).get_data(as_text=True)
+    return body, counter.statements
+
+
 def queries_by_page_size(app, client, path: str, sizes: tuple[int, ...]) -> dict[int, int]:
     """The SQL statements one GET of `path` (answering 200) costs at each PAGE_SIZE in `sizes`,
     after a first GET has filled the per-process short cache (planet/web/shortcache.py)."""
@@ -255,7 +266,7 @@ def queries_by_page_size(app, client, path: str, sizes: tuple[int, ...]) -> dict
     counts = {}
     for size in sizes:
         app.config["PAGE_SIZE"] = size
-        with count_queries() as counter:
+        with app.app_context(), count_queries() as counter:  # a session of its own: page_queries
             assert client.get(path).status_code == 200
         counts[size] = counter.count
     return counts
