@@ -176,6 +176,9 @@ def load_config() -> dict:
         "FRAGMENT_CACHE_SIZE": _int("FRAGMENT_CACHE_SIZE", 4096),  # 0 switches it off
         # Next-event strip and popular hashtags, per planet and process (web/shortcache.py)
         "SHORT_CACHE_SECONDS": _int("SHORT_CACHE_SECONDS", 10),
+        # Member reading pages shared per standing class (planet/web/pagecache.py): entries
+        # per process, about 30-60 KB each; 0 turns the cache off.
+        "PAGE_CACHE_SIZE": _int("PAGE_CACHE_SIZE", 512),
         # Public pages for visitors without a session (planet/web/anoncache.py)
         "ANON_CACHE_SECONDS": _int("ANON_CACHE_SECONDS", 30),
         "HEALTH_LIVE_MAX_MEMBERS": _int("HEALTH_LIVE_MAX_MEMBERS", 2000),

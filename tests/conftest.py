@@ -244,6 +244,16 @@ def count_queries(engine=None):
 
 
 @pytest.fixture
+def page_cache_off(app):
+    """For a test of what rendering a page costs: the member page cache
+    (planet/web/pagecache.py) would answer a second read without rendering it."""
+    store = app.extensions.pop("planet_page_cache", None)
+    yield
+    if store is not None:
+        app.extensions["planet_page_cache"] = store
+
+
+@pytest.fixture
 def query_counter():
     return count_queries
 

@@ -54,6 +54,9 @@ def fill(members: int, topics: int) -> None:
     with engine.begin() as conn:
         conn.execute(sa.text("SET synchronous_commit = off"))
         conn.execute(sa.text("SET maintenance_work_mem = '512MB'"))
+        # A bulk load, not reading pages being written: the content_version triggers
+        # (planet/planets/content_version.py) would queue one event per row until COMMIT.
+        conn.execute(sa.text("SET LOCAL session_replication_role = replica"))
         x = conn.execute
         x(
             sa.text(

@@ -25,6 +25,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 from planet.accounts.models import User
 from planet.extensions import db
 from planet.models import CreatedAtMixin, UTCDateTime, model_repr, utcnow
+from planet.planets import content_version
 from planet.text import plain_excerpt, shorten_plain
 
 
@@ -142,6 +143,9 @@ class Planet(CreatedAtMixin, db.Model):
     member_count: Mapped[int] = mapped_column(Integer, default=0)
     topic_count: Mapped[int] = mapped_column(Integer, default=0)
     last_activity_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    content_version: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    """Bumped by the database in every transaction that changes what a reading page shows
+    (planet/planets/content_version.py); the member page cache keys pages with it."""
 
     owner: Mapped[User] = relationship(lazy="joined", innerjoin=True)
     tags: Mapped[list[PlanetTag]] = relationship(
@@ -275,3 +279,6 @@ def ending_between(planet_id, start, end):
         Membership.expires_at > start,
         Membership.expires_at <= end,
     )
+
+
+content_version.init_metadata(db.metadata)

@@ -13,6 +13,7 @@ from datetime import datetime
 from flask import g, has_request_context
 
 from planet.errors import Refused
+from planet.models import utcnow
 from planet.planets.models import Membership, Planet
 from planet.policy.core import (  # noqa: F401 - the policy's public vocabulary
     ALLOW,
@@ -63,6 +64,24 @@ def require(user, action: Action, planet: Planet, target=None) -> None:
     decision = decide(user, action, planet, target)
     if not decision:
         raise Refused(decision)
+
+
+def standing_class(user, planet: Planet) -> tuple:
+    """Everything about the viewer that the rules read apart from who they are: two viewers
+    of one class are allowed the same things on every item they did not write and were not
+    asked (the member page cache shares a page within a class; planet/web/pagecache.py)."""
+    user = _unproxied(user)
+    standing = standing_of(user, planet)
+    role = standing.role.value if standing.role is not None else None
+    muted_until = getattr(standing.membership, "muted_until", None)
+    return (
+        standing.state.value,
+        role,
+        standing.in_grace,
+        standing.is_trial,
+        muted_until is not None and muted_until > utcnow(),
+        is_platform_admin(user),
+    )
 
 
 def is_platform_admin(user) -> bool:

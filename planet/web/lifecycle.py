@@ -22,7 +22,7 @@ from werkzeug.exceptions import HTTPException, InternalServerError
 from planet import jobs, policy
 from planet.errors import ServiceError
 from planet.extensions import db
-from planet.web import anoncache, chrome, clock, fragments, links, shortcache
+from planet.web import anoncache, chrome, clock, fragments, links, pagecache, shortcache
 
 log = logging.getLogger(__name__)
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
@@ -204,6 +204,7 @@ def init_app(app: Flask) -> None:
     fragments.init_app(app)
     shortcache.init_app(app)
     anoncache.init_app(app)
+    pagecache.init_app(app)
     links.init_app(app)
     clock.init_app(app)
     chrome.init_app(app)

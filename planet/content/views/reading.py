@@ -5,6 +5,7 @@ from __future__ import annotations
 from flask import abort, render_template, request
 from flask_babel import gettext as _
 from flask_login import current_user
+from sqlalchemy import or_, select
 
 from planet import policy
 from planet.accounts.models import User
@@ -12,6 +13,7 @@ from planet.content import uploads, watermark
 from planet.content.columns import queries as column_queries
 from planet.content.forms import AnswerForm, CommentForm
 from planet.content.library import services as library
+from planet.content.models import Like
 from planet.content.queries.feed import feed_page, hashtag_by_name, popular_hashtags, tag_page
 from planet.content.queries.paging import Page
 from planet.content.queries.search import clean_query, search_page
@@ -28,6 +30,47 @@ from planet.engagement.insights.landing_views import count_topic_read
 from planet.extensions import db
 from planet.planets.lookup import planet_or_404
 from planet.policy import Action
+from planet.web import pagecache
+
+
+def people_of(topics) -> set[int]:
+    """Whose items the cards show: their authors, the guests asked, the answers' authors."""
+    people = set()
+    for topic in topics:
+        people.add(topic.author.id)
+        if topic.addressee is not None:
+            people.add(topic.addressee.id)
+        if topic.answer is not None:
+            people.add(topic.answer.author.id)
+    return people
+
+
+def note_cards(topics, liked) -> None:
+    """Tell the page cache what a list of cards holds (planet/web/pagecache.py). A paid
+    question's card counts down to its deadline and a private answer shows to those who
+    bought a peek, so a page with either is not shared."""
+    topics = list(topics)
+    pagecache.note(
+        people=people_of(topics),
+        topic_ids=[topic.id for topic in topics],
+        liked=bool(liked),
+        shared=not any(
+            topic.paid_status or topic.due_at or topic.answer_private for topic in topics
+        ),
+    )
+
+
+def liked_any(viewer: int, topic_ids: tuple[int, ...], comment_ids: tuple[int, ...]) -> bool:
+    """Did the viewer like any of these items? (The page cache's question on a hit.)"""
+    found = db.session.scalar(
+        select(Like.id)
+        .where(
+            Like.user_id == viewer,
+            or_(Like.topic_id.in_(topic_ids), Like.comment_id.in_(comment_ids)),
+        )
+        .limit(1)
+    )
+    return found is not None
 
 
 @bp.get("/")
@@ -35,6 +78,10 @@ def timeline(slug):
     planet, away = reading(slug)
     if away:
         return away
+    return pagecache.serve(planet, lambda: _timeline(planet), liked_any)
+
+
+def _timeline(planet):
     view = request.args.get("filter", "all")
     if view not in ("all", "essence", "qa"):
         abort(400, description=_("Unknown filter."))
@@ -47,12 +94,14 @@ def timeline(slug):
         questions=view == "qa",
         with_pinned=view == "all" and not after,
     )
+    context = feed_context(planet, page)
+    note_cards([*context["pinned"], *context["topics"]], context["liked"])
     return render_template(
         "content/timeline.html",
         planet=planet,
         view=view,
         hashtags=tuple(popular_hashtags(planet)),
-        **feed_context(planet, page),
+        **context,
     )
 
 
@@ -73,9 +122,25 @@ def topic(slug, topic_id):
     if current_user.is_authenticated and current_user.id != topic.author_id:
         count_topic_read(planet, topic.id, current_user.id)  # the owner's weekly report
     if away:  # a visitor reads their question and its answer, nothing else of the planet
+        return _topic_page(planet, topic, liked, access, away)
+    return pagecache.serve(
+        planet, lambda: _topic_page(planet, topic, liked, access, away), liked_any
+    )
+
+
+def _topic_page(planet, topic, liked, access, away):
+    if away:
         page = Page(items=[])
     else:
         page = comments_page(topic, viewer_id=viewer_id(), after=request.args.get("after"))
+    comments = [*page.items, *(reply for replies in page.replies.values() for reply in replies)]
+    files = [(f, None) for f in library.of_topic(topic.id)] if topic.has_files and not away else []
+    note_cards([topic], liked)
+    pagecache.note(
+        people={comment.author.id for comment in comments} | {f.author_id for f, _ in files},
+        comment_ids=[comment.id for comment in comments],
+        liked=bool(page.liked),
+    )
     place = column_queries.place_of(topic.id)
     return render_template(
         "content/topic.html",
@@ -91,9 +156,7 @@ def topic(slug, topic_id):
         visitor=bool(away),
         peek=access,
         place=place,
-        files=[(f, None) for f in library.of_topic(topic.id)]
-        if topic.has_files and not away
-        else [],
+        files=files,
         mark=watermark.mark_for(planet, current_user)
         if planet.watermark and current_user.is_authenticated
         else None,
@@ -113,10 +176,14 @@ def tag(slug, name):
     hashtag = hashtag_by_name(planet, name.casefold()[:40])
     if hashtag is None:
         abort(404)
+    return pagecache.serve(planet, lambda: _tag(planet, hashtag), liked_any)
+
+
+def _tag(planet, hashtag):
     page = tag_page(planet, hashtag, viewer_id=viewer_id(), after=request.args.get("after"))
-    return render_template(
-        "content/tag.html", planet=planet, hashtag=hashtag, **feed_context(planet, page)
-    )
+    context = feed_context(planet, page)
+    note_cards(context["topics"], context["liked"])
+    return render_template("content/tag.html", planet=planet, hashtag=hashtag, **context)
 
 
 @bp.get("/u/<int:user_id>")
@@ -127,12 +194,17 @@ def author(slug, user_id):
     person = db.session.get(User, user_id)
     if person is None:
         abort(404)
+    return pagecache.serve(planet, lambda: _author(planet, person), liked_any)
+
+
+def _author(planet, person):
     page = feed_page(
         planet, viewer_id=viewer_id(), after=request.args.get("after"), author_id=person.id
     )
-    return render_template(
-        "content/author.html", planet=planet, person=person, **feed_context(planet, page)
-    )
+    context = feed_context(planet, page)
+    note_cards(context["topics"], context["liked"])
+    pagecache.note(people=[person.id])
+    return render_template("content/author.html", planet=planet, person=person, **context)
 
 
 @bp.get("/search")

@@ -123,6 +123,7 @@ def test_a_count_drops_when_the_question_is_answered(client, login_as, world, ma
     assert 'class="active">Answered<' in page and "Open" in page
 
 
+@pytest.mark.usefixtures("page_cache_off")
 def test_each_count_is_one_query_whatever_the_number(client, login_as, world, make, query_counter):
     def cost() -> int:
         client.get("/p/home-planet/")  # fills the short cache (strip, hashtags)

@@ -136,6 +136,7 @@ def test_visitors_see_titles_and_contents_but_not_the_text(world):
         assert _get(world, who, world.url(f"columns/{column.id}")).status_code in (302, 401, 403)
 
 
+@pytest.mark.usefixtures("page_cache_off")
 def test_columns_pages_cost_a_constant_number_of_queries(world):
     column, _topics = _course(world, n=2)
     client = world.client("member")

@@ -1,0 +1,248 @@
+"""The member reading pages (timeline, topic page, tag and author lists) rendered once per
+*standing class* and shared by every viewer of that class, without time-based staleness.
+
+Key: the endpoint, path and query, the viewer's standing class as the policy computes it
+(`policy.standing_class`: state, role, grace, trial, muted, platform admin), the locale, the
+time zone, the script root, and the planet's `content_version`, which the database bumps in
+the same transaction as every write a reading page shows (planet/planets/content_version.py).
+A write is therefore seen by the very next request, in every process.
+
+What a page holds that is personal is handled three ways:
+
+* **Holes**, re-rendered for each request: the top bar (name, unread badge) and the community
+  strip (the invitation to introduce oneself, the countdown), marked in the templates with
+  `hole_start(name)` / `hole_end()`; and the CSRF token, swapped for a placeholder.
+* **Bypass**: the view names (`note`) the people whose items the page shows (authors, asked
+  guests) and the items a viewer can like. A viewer who is one of those people, or who liked
+  one of those items, gets the page rendered for them, and such a render is never stored:
+  the stored page is always the one a viewer with no stake in it sees.
+* **Never cached**: a render with flashed messages, a planet with leak protection's
+  watermark (the viewer's name is drawn on the page), a view that calls `note(shared=False)`,
+  a page with a one-time request key, and any status but 200.
+
+Access is still decided per request: the view resolves the planet and the viewer's right to
+read it before calling `serve`, and the standing class is part of the key, so a page is only
+served to a viewer the policy treats exactly as the one it was rendered for.
+
+The store is a per-process LRU of PAGE_CACHE_SIZE entries (0 turns the cache off); a Redis
+store was measured against it in bench/web/RESULTS.md. Responses say `X-Page-Cache: hit`,
+`miss` (rendered and stored), or `bypass`.
+"""
+
+from __future__ import annotations
+
+import re
+import secrets
+import threading
+from collections import OrderedDict
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+from flask import Flask, Response, current_app, g, make_response, render_template, request
+from flask import session as browser_session
+from flask_babel import get_locale, get_timezone
+from flask_login import current_user
+from flask_wtf.csrf import generate_csrf
+from markupsafe import Markup
+
+from planet import policy
+
+_TAG = secrets.token_hex(8)  # unguessable, so no user text can open or close a hole
+_HOLE = re.compile(f"<!--hole{_TAG}:([a-z]+:[a-z_.]*)-->.*?<!--/hole{_TAG}-->", re.S)
+_OPEN = re.compile(f"<!--hole{_TAG}:([a-z]+):([a-z_.]*)-->")
+_MARKS = re.compile(f"<!--/?hole{_TAG}[^>]*-->")
+_CSRF_SLOT = f"planetcsrf{_TAG}"
+HEADER = "X-Page-Cache"
+
+HOLES: dict[str, str] = {
+    "topbar": "base/_hole_topbar.html",
+    "header": "planets/_hole_header.html",
+    "strip": "engagement/events/_next_event.html",
+}
+"""Each hole's template, rendered per request with the page's planet and the hole's `arg`."""
+
+
+@dataclass
+class Notes:
+    """What the view tells the cache about the page it rendered."""
+
+    people: set[int] = field(default_factory=set)
+    topic_ids: set[int] = field(default_factory=set)
+    comment_ids: set[int] = field(default_factory=set)
+    liked: bool = False
+    shared: bool = True
+
+
+@dataclass(frozen=True)
+class _Entry:
+    body: str  # holes as `<!--holeTAG:name-->`, the CSRF token as _CSRF_SLOT
+    content_type: str
+    people: frozenset[int]
+    topic_ids: tuple[int, ...]
+    comment_ids: tuple[int, ...]
+
+
+class _Store:
+    def __init__(self, size: int) -> None:
+        self.size = size
+        self.entries: OrderedDict[tuple, _Entry] = OrderedDict()
+        self.lock = threading.Lock()
+
+    def get(self, key: tuple) -> _Entry | None:
+        with self.lock:
+            entry = self.entries.get(key)
+            if entry is not None:
+                self.entries.move_to_end(key)
+            return entry
+
+    def put(self, key: tuple, entry: _Entry) -> None:
+        with self.lock:
+            self.entries[key] = entry
+            self.entries.move_to_end(key)
+            while len(self.entries) > self.size:
+                self.entries.popitem(last=False)
+
+
+def note(
+    *,
+    people=(),
+    topic_ids=(),
+    comment_ids=(),
+    liked: bool = False,
+    shared: bool = True,
+) -> None:
+    """Called by a cached view while it renders: whose items the page shows, which items
+    can be liked, whether the viewer liked any of them, and whether the page can be shared
+    at all. Several calls add up."""
+    notes = g.get("planet_page_notes")
+    if notes is None:
+        return
+    notes.people.update(p for p in people if p is not None)
+    notes.topic_ids.update(topic_ids)
+    notes.comment_ids.update(comment_ids)
+    notes.liked = notes.liked or bool(liked)
+    notes.shared = notes.shared and shared
+
+
+def rendering_for_page_cache() -> bool:
+    return g.get("planet_page_notes") is not None
+
+
+def hole_start(name: str, arg: str = "") -> Markup:
+    """Opens a part of the page rendered again for each viewer (`arg`: [a-z_.]*, handed to
+    the hole's template, e.g. the active tab)."""
+    if not rendering_for_page_cache():
+        return Markup("")
+    if name not in HOLES or not re.fullmatch(r"[a-z_.]*", arg):
+        raise ValueError(f"unknown hole {name!r} or bad argument {arg!r}")
+    return Markup(f"<!--hole{_TAG}:{name}:{arg}-->")  # noqa: S704 - both checked above
+
+
+def hole_end() -> Markup:
+    close = f"<!--/hole{_TAG}-->" if rendering_for_page_cache() else ""
+    return Markup(close)  # noqa: S704 - a constant
+
+
+LikedAny = Callable[[int, tuple[int, ...], tuple[int, ...]], bool]
+"""(viewer id, topic ids, comment ids) -> did the viewer like any of them?"""
+
+
+def serve(planet, render: Callable[[], object], liked_any: LikedAny) -> Response:
+    """The page `render()` makes for this viewer, shared with their standing class when it
+    holds nothing personal to them. The caller has already checked that they may read it;
+    `liked_any` is asked on a hit when the page shows items that can be liked."""
+    store: _Store | None = current_app.extensions.get("planet_page_cache")
+    if store is None or not _eligible(planet):
+        return _marked(make_response(render()), "bypass")
+    key = _key(planet)
+    entry = store.get(key)
+    viewer = current_user.id
+    if entry is not None:
+        likeable = entry.topic_ids or entry.comment_ids
+        if viewer not in entry.people and not (
+            likeable and liked_any(viewer, entry.topic_ids, entry.comment_ids)
+        ):
+            return _marked(_filled(planet, entry), "hit")
+        return _marked(make_response(render()), "bypass")
+    g.planet_page_notes = notes = Notes()
+    try:
+        response = make_response(render())
+    finally:
+        g.planet_page_notes = None
+    entry = _entry(response, notes) if _storable(response, notes, viewer) else None
+    if not response.direct_passthrough:  # the viewer's page, as a hit would give it
+        response.set_data(_MARKS.sub("", response.get_data(as_text=True)))
+    if entry is None:
+        return _marked(response, "bypass")
+    store.put(key, entry)
+    return _marked(response, "miss")
+
+
+def _eligible(planet) -> bool:
+    return (
+        request.method == "GET"
+        and current_user.is_authenticated
+        and not browser_session.get("_flashes")
+        and not planet.watermark
+    )
+
+
+def _key(planet) -> tuple:
+    return (
+        request.endpoint,
+        request.path,
+        request.query_string,
+        policy.standing_class(current_user, planet),
+        str(get_locale()),
+        str(get_timezone()),
+        request.script_root,
+        planet.id,
+        planet.content_version,
+    )
+
+
+def _storable(response: Response, notes: Notes, viewer: int) -> bool:
+    if response.status_code != 200 or response.direct_passthrough:
+        return False
+    if not notes.shared or notes.liked or viewer in notes.people:
+        return False
+    return 'name="request_key"' not in response.get_data(as_text=True)
+
+
+def _entry(response: Response, notes: Notes) -> _Entry | None:
+    page = response.get_data(as_text=True)
+    body, holes = _HOLE.subn(lambda m: f"<!--hole{_TAG}:{m.group(1)}-->", page)
+    if holes != len(_OPEN.findall(page)) or f"<!--/hole{_TAG}" in body:
+        return None  # a hole left open would keep this viewer's part of the page
+    body = body.replace(generate_csrf(), _CSRF_SLOT)
+    return _Entry(
+        body,
+        response.content_type,
+        frozenset(notes.people),
+        tuple(sorted(notes.topic_ids)),
+        tuple(sorted(notes.comment_ids)),
+    )
+
+
+def _filled(planet, entry: _Entry) -> Response:
+    def hole(match: re.Match) -> str:
+        return render_template(HOLES[match.group(1)], planet=planet, arg=match.group(2))
+
+    body = _OPEN.sub(hole, entry.body)
+    body = body.replace(_CSRF_SLOT, generate_csrf())
+    return Response(body, 200, content_type=entry.content_type)
+
+
+def _marked(response: Response, outcome: str) -> Response:
+    response.headers[HEADER] = outcome
+    return response
+
+
+def init_app(app: Flask) -> None:
+    size = int(app.config.get("PAGE_CACHE_SIZE", 0))
+    if size > 0:
+        app.extensions["planet_page_cache"] = _Store(size)
+    else:
+        app.extensions.pop("planet_page_cache", None)
+    app.add_template_global(hole_start)
+    app.add_template_global(hole_end)
