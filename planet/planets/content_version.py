@@ -46,6 +46,7 @@ NOT_SHOWN = frozenset(
         "payment_coupon_attempts",
         "content_drafts",
         "content_column_reads",
+        # (content_faq_deflections is watched: moderators see the counts on the FAQ page)
         "conversations",
         "messages",
         # Money and membership paperwork: a visitor starting a checkout or applying to join

@@ -11,10 +11,19 @@ from planet import policy
 from planet.content.columns import queries, services
 from planet.content.columns.forms import AddTopicForm, ColumnForm, MoveForm
 from planet.content.columns.models import Column
-from planet.content.views.common import bp, done, reading, topic_or_404, topic_url, writing
+from planet.content.views.common import (
+    bp,
+    done,
+    liked_any,
+    reading,
+    topic_or_404,
+    topic_url,
+    writing,
+)
 from planet.errors import ServiceError
 from planet.planets.lookup import in_planet_or_404
 from planet.policy import Action
+from planet.web import pagecache
 from planet.web.forms import apply_service_error, id_or_none
 
 TAB = "content.columns"
@@ -36,11 +45,15 @@ def columns(slug):
     if away:
         return away
     policy.require(current_user, Action.VIEW_COLUMN, planet)
-    return render_template(
-        "content/columns/list.html",
-        planet=planet,
-        columns=queries.planet_columns(planet),
-        active_tab=TAB,
+    return pagecache.serve(
+        planet,
+        lambda: render_template(
+            "content/columns/list.html",
+            planet=planet,
+            columns=queries.planet_columns(planet),
+            active_tab=TAB,
+        ),
+        liked_any,
     )
 
 

@@ -12,9 +12,10 @@ from planet import policy
 from planet.content.faq import queries, services
 from planet.content.faq.forms import SummaryForm, SwitchForm
 from planet.content.queries.search import clean_query
-from planet.content.views.common import bp, reading, topic_url, writing
+from planet.content.views.common import bp, liked_any, reading, topic_url, writing
 from planet.errors import ServiceError
 from planet.policy import Action
+from planet.web import pagecache
 
 TAB = "content.questions"  # the FAQ is one of the Q&A tab's lists
 
@@ -29,7 +30,7 @@ def faq(slug):
     if away:
         return away
     policy.require(current_user, Action.VIEW_FAQ, planet)
-    return _faq_page(planet)
+    return pagecache.serve(planet, lambda: _faq_page(planet), liked_any)
 
 
 def _faq_page(planet, status: int = 200):

@@ -9,15 +9,17 @@ from __future__ import annotations
 
 from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
 from flask_login import current_user
+from sqlalchemy import or_, select
 
 from planet import policy
-from planet.content.models import Comment, Topic
+from planet.content.models import Comment, Like, Topic
 from planet.content.queries.topic_page import load_topic
 from planet.content.services import paid_questions as paid
 from planet.extensions import db
 from planet.members import referrals
 from planet.planets.lookup import in_planet_or_404, planet_or_404
 from planet.policy import Action
+from planet.web import pagecache
 
 bp = Blueprint("content", __name__, url_prefix="/p/<slug>")
 
@@ -99,6 +101,46 @@ def feed_context(planet, page):
         "liked": page.liked,
         "next_cursor": page.next_cursor,
     }
+
+
+def people_of(topics) -> set[int]:
+    """Whose items the cards show: their authors, the guests asked, the answers' authors."""
+    people = set()
+    for topic in topics:
+        people.add(topic.author.id)
+        if topic.addressee is not None:
+            people.add(topic.addressee.id)
+        if topic.answer is not None:
+            people.add(topic.answer.author.id)
+    return people
+
+
+def note_cards(topics, liked) -> None:
+    """Tell the page cache what a list of cards holds (planet/web/pagecache.py). A paid
+    question's card counts down to its deadline and a private answer shows to those who
+    bought a peek, so a page with either is not shared."""
+    topics = list(topics)
+    pagecache.note(
+        people=people_of(topics),
+        topic_ids=[topic.id for topic in topics],
+        liked=bool(liked),
+        shared=not any(
+            topic.paid_status or topic.due_at or topic.answer_private for topic in topics
+        ),
+    )
+
+
+def liked_any(viewer: int, topic_ids: tuple[int, ...], comment_ids: tuple[int, ...]) -> bool:
+    """Did the viewer like any of these items? (The page cache's question on a hit.)"""
+    found = db.session.scalar(
+        select(Like.id)
+        .where(
+            Like.user_id == viewer,
+            or_(Like.topic_id.in_(topic_ids), Like.comment_id.in_(comment_ids)),
+        )
+        .limit(1)
+    )
+    return found is not None
 
 
 def form_page(planet, form, title: str, action: str, status: int = 400, cancel=None):

@@ -23,6 +23,8 @@ from planet.content.views.common import (
     done,
     feed_context,
     form_flow,
+    liked_any,
+    note_cards,
     reading,
     topic_for,
     topic_or_404,
@@ -37,6 +39,7 @@ from planet.moderation import services as moderation
 from planet.moderation.models import HeldKind
 from planet.moderation.views import held_redirect
 from planet.policy import Action
+from planet.web import pagecache
 
 _LISTS = {
     "answered": lambda planet, after: feed_page(
@@ -63,6 +66,10 @@ def questions(slug):
         show = "answered"
     if show not in _LISTS:
         abort(400, description=_("Unknown filter."))
+    if show == "answered":  # the others are lists of the viewer's own questions
+        return pagecache.serve(
+            planet, lambda: _questions_page(planet, show, _LISTS[show](planet, after)), liked_any
+        )
     return _questions_page(planet, show, _LISTS[show](planet, after))
 
 
@@ -71,13 +78,15 @@ def _questions_page(planet, show: str, page):
     if show == "waiting" and request.args.get("after") is None:
         # Paid questions first, the nearest deadline first.
         paid_first = policy_readable(planet, paid_waiting(planet, viewer_id()))
+    context = feed_context(planet, page)
+    note_cards([*paid_first, *context["topics"]], context["liked"])
     return render_template(
         "content/questions.html",
         planet=planet,
         show=show,
         paid_waiting=paid_first,
         offers=paid.offers(planet),
-        **feed_context(planet, page),
+        **context,
     )
 
 

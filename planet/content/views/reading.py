@@ -5,7 +5,6 @@ from __future__ import annotations
 from flask import abort, render_template, request
 from flask_babel import gettext as _
 from flask_login import current_user
-from sqlalchemy import or_, select
 
 from planet import policy
 from planet.accounts.models import User
@@ -13,7 +12,6 @@ from planet.content import uploads, watermark
 from planet.content.columns import queries as column_queries
 from planet.content.forms import AnswerForm, CommentForm
 from planet.content.library import services as library
-from planet.content.models import Like
 from planet.content.queries.feed import feed_page, hashtag_by_name, popular_hashtags, tag_page
 from planet.content.queries.paging import Page
 from planet.content.queries.search import clean_query, search_page
@@ -22,6 +20,8 @@ from planet.content.services import paid_questions as paid
 from planet.content.views.common import (
     bp,
     feed_context,
+    liked_any,
+    note_cards,
     reading,
     topic_or_404,
     viewer_id,
@@ -31,46 +31,6 @@ from planet.extensions import db
 from planet.planets.lookup import planet_or_404
 from planet.policy import Action
 from planet.web import pagecache
-
-
-def people_of(topics) -> set[int]:
-    """Whose items the cards show: their authors, the guests asked, the answers' authors."""
-    people = set()
-    for topic in topics:
-        people.add(topic.author.id)
-        if topic.addressee is not None:
-            people.add(topic.addressee.id)
-        if topic.answer is not None:
-            people.add(topic.answer.author.id)
-    return people
-
-
-def note_cards(topics, liked) -> None:
-    """Tell the page cache what a list of cards holds (planet/web/pagecache.py). A paid
-    question's card counts down to its deadline and a private answer shows to those who
-    bought a peek, so a page with either is not shared."""
-    topics = list(topics)
-    pagecache.note(
-        people=people_of(topics),
-        topic_ids=[topic.id for topic in topics],
-        liked=bool(liked),
-        shared=not any(
-            topic.paid_status or topic.due_at or topic.answer_private for topic in topics
-        ),
-    )
-
-
-def liked_any(viewer: int, topic_ids: tuple[int, ...], comment_ids: tuple[int, ...]) -> bool:
-    """Did the viewer like any of these items? (The page cache's question on a hit.)"""
-    found = db.session.scalar(
-        select(Like.id)
-        .where(
-            Like.user_id == viewer,
-            or_(Like.topic_id.in_(topic_ids), Like.comment_id.in_(comment_ids)),
-        )
-        .limit(1)
-    )
-    return found is not None
 
 
 @bp.get("/")

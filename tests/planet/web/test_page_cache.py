@@ -25,6 +25,10 @@ PAGES = {
     "question": "t/{question}",
     "tag": f"tags/{TAG}",
     "author": "u/{owner}",
+    "questions": "questions",
+    "answered": "questions?show=answered",
+    "columns": "columns",
+    "faq": "faq",
 }
 _TOKEN = re.compile(r'(name="csrf_token" value=")[^"]*(")')
 
@@ -33,6 +37,7 @@ _TOKEN = re.compile(r'(name="csrf_token" value=")[^"]*(")')
 def world(tmp_path_factory):
     with module_app(tmp_path_factory, "pagecache") as app:
         world = SecurityWorld(app)
+        world.add_column()
         # A second plain member with personal state: unread notifications, a like on a
         # topic no cached page shows.
         second = world._add(world.planet, "member2")
