@@ -13,7 +13,7 @@ import secrets
 from flask import request, session
 from flask_babel import lazy_gettext as _l
 from flask_login import login_user, logout_user
-from sqlalchemy import bindparam, select, update
+from sqlalchemy import and_, bindparam, select, update
 
 from planet.accounts.models import AuthSession, User
 from planet.extensions import db, login_manager
@@ -28,9 +28,26 @@ login_manager.localize_callback = str  # the lazy string, in the visitor's langu
 @functools.cache
 def _live_session_statement():
     """Built once (every request runs it): a reused statement keeps its SQLAlchemy cache key."""
-    return select(AuthSession).where(
-        AuthSession.key == bindparam("key"), AuthSession.revoked_at.is_(None)
-    )
+    return select(AuthSession).where(live_session_condition())
+
+
+def session_key() -> str | None:
+    """The server-side session key this browser's cookie carries (None: signed out, or only a
+    remember-me cookie, which Flask-Login's own loader handles)."""
+    key = session.get("_user_id")
+    return key if isinstance(key, str) else None
+
+
+def live_session_condition():
+    """The WHERE of a live session: the key matches and it was not revoked."""
+    return and_(AuthSession.key == bindparam("key"), AuthSession.revoked_at.is_(None))
+
+
+def adopt(user: User, auth_session: AuthSession) -> None:
+    """Make `user`, read by a caller's own statement with `live_session_condition()`, this
+    request's current user, as `load_user` would."""
+    user.current_auth_session = auth_session
+    login_manager._update_request_context_with_user(user)
 
 
 @login_manager.user_loader

@@ -87,6 +87,9 @@ class _Store:
         self.size = size
         self.entries: OrderedDict[tuple, _Entry] = OrderedDict()
         self.lock = threading.Lock()
+        self.last_ids: dict[tuple, tuple[tuple[int, ...], tuple[int, ...]]] = {}
+        """The likeable ids of the last page stored per path and query (whatever the class
+        or version): asked about before the entry is known (`likes_hint`)."""
 
     def get(self, key: tuple) -> _Entry | None:
         with self.lock:
@@ -97,6 +100,9 @@ class _Store:
 
     def put(self, key: tuple, entry: _Entry) -> None:
         with self.lock:
+            self.last_ids[key[:3]] = (entry.topic_ids, entry.comment_ids)
+            if len(self.last_ids) > self.size:
+                self.last_ids.pop(next(iter(self.last_ids)))
             self.entries[key] = entry
             self.entries.move_to_end(key)
             while len(self.entries) > self.size:
@@ -122,6 +128,20 @@ def note(
     notes.comment_ids.update(comment_ids)
     notes.liked = notes.liked or bool(liked)
     notes.shared = notes.shared and shared
+
+
+def likes_hint() -> tuple[tuple[int, ...], tuple[int, ...]] | None:
+    """The ids this request's page most likely holds (those of the last page stored for its
+    path), so the caller can ask whether the viewer liked any of them in the statement that
+    loads the viewer; it hands the answer back with `hint_liked`."""
+    store: _Store | None = current_app.extensions.get("planet_page_cache")
+    if store is None:
+        return None
+    return store.last_ids.get((request.endpoint, request.path, request.query_string))
+
+
+def hint_liked(ids: tuple[tuple[int, ...], tuple[int, ...]], liked: bool) -> None:
+    g.planet_liked_hint = (ids, liked)
 
 
 def rendering_for_page_cache() -> bool:
@@ -158,10 +178,7 @@ def serve(planet, render: Callable[[], object], liked_any: LikedAny) -> Response
     entry = store.get(key)
     viewer = current_user.id
     if entry is not None:
-        likeable = entry.topic_ids or entry.comment_ids
-        if viewer not in entry.people and not (
-            likeable and liked_any(viewer, entry.topic_ids, entry.comment_ids)
-        ):
+        if viewer not in entry.people and not _liked(viewer, entry, liked_any):
             return _marked(_filled(planet, entry), "hit")
         return _marked(make_response(render()), "bypass")
     g.planet_page_notes = notes = Notes()
@@ -199,6 +216,15 @@ def _key(planet) -> tuple:
         planet.id,
         planet.content_version,
     )
+
+
+def _liked(viewer: int, entry: _Entry, liked_any: LikedAny) -> bool:
+    if not entry.topic_ids and not entry.comment_ids:
+        return False
+    hint = g.get("planet_liked_hint")
+    if hint is not None and hint[0] == (entry.topic_ids, entry.comment_ids):
+        return hint[1]
+    return liked_any(viewer, entry.topic_ids, entry.comment_ids)
 
 
 def _storable(response: Response, notes: Notes, viewer: int) -> bool:

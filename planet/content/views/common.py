@@ -7,9 +7,11 @@ planet to its landing page; every object is checked again with READ_TOPIC.
 
 from __future__ import annotations
 
+import functools
+
 from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
 from flask_login import current_user
-from sqlalchemy import or_, select
+from sqlalchemy import bindparam, exists, or_, select
 
 from planet import policy
 from planet.content.models import Comment, Like, Topic
@@ -17,6 +19,7 @@ from planet.content.queries.topic_page import load_topic
 from planet.content.services import paid_questions as paid
 from planet.extensions import db
 from planet.members import referrals
+from planet.planets import lookup
 from planet.planets.lookup import in_planet_or_404, planet_or_404
 from planet.policy import Action
 from planet.web import pagecache
@@ -32,8 +35,35 @@ def landing(planet):
     abort(403)
 
 
+@functools.cache
+def _reader_statement():
+    """The viewer, the planet, their membership and whether they liked any of the items the
+    page probably shows: a shared page's hit runs this one statement (planet/web/pagecache.py)."""
+    from planet.accounts.models import User
+
+    liked = exists().where(
+        Like.user_id == User.id,
+        or_(
+            Like.topic_id.in_(bindparam("topic_ids", expanding=True)),
+            Like.comment_id.in_(bindparam("comment_ids", expanding=True)),
+        ),
+    )
+    return lookup.reader_statement(liked)
+
+
+def _load_reader(slug: str) -> None:
+    ids = pagecache.likes_hint() or ((), ())
+    extra = lookup.load_reader(
+        _reader_statement(), slug, topic_ids=list(ids[0]), comment_ids=list(ids[1])
+    )
+    if extra is not None:
+        pagecache.hint_liked(ids, bool(extra[0]))
+
+
 def reading(slug: str):
     """(planet, None) for a reader, (planet, redirect to the landing page) for anyone else."""
+    if request.method == "GET":
+        _load_reader(slug)
     planet = planet_or_404(slug)
     if not policy.may(current_user, Action.READ, planet):
         return planet, landing(planet)

@@ -182,3 +182,40 @@ def test_writes_elsewhere_leave_the_page_cached(site):
                                 dedupe_key="page-cache-test", created_at=utcnow()))  # fmt: skip
     db.session.commit()
     assert _read(site, "")[0] == "hit"
+
+
+def test_a_hit_is_one_statement_whatever_the_page_holds(app, site):
+    """On a hit the view does not run: one statement loads the session, the user, the planet
+    with its content_version, the membership and whether the reader liked any of the page's
+    items (planet/content/views/common.py:_reader_statement)."""
+    from tests.conftest import page_queries
+
+    client = site["client"]
+    costs = []
+    for more in (0, 15):
+        for _i in range(more):
+            _new_topic(site)
+        db.session.commit()
+        client.get("/p/orbit/")  # a miss: rendered and stored
+        body, statements = page_queries(app, client, "/p/orbit/")
+        assert "First light" in body
+        costs.append(len(statements))
+    assert costs == [1, 1], costs
+
+
+def test_a_reader_who_liked_an_item_gets_their_own_page(app, site):
+    """Another member's stored page shows the item unliked: the reader who liked it is not
+    served that page but their own (the like state is never filled into a shared page)."""
+    path = f"/p/orbit/t/{site['topic']}"
+    reader = db.session.scalar(select(User).where(User.display_name == "Reader"))
+    db.session.add(Like(user_id=reader.id, topic_id=site["topic"], planet_id=site["planet"]))
+    other = factories.user(name="Other")
+    factories.member(db.session.get(Planet, site["planet"]), other)
+    db.session.commit()
+    other_client = app.test_client()
+    login(other_client, other)
+    assert other_client.get(path).headers[pagecache.HEADER] == "miss"
+    assert 'aria-pressed="true"' not in other_client.get(path).get_data(as_text=True)
+    response = site["client"].get(path)
+    assert response.headers[pagecache.HEADER] == "bypass"
+    assert 'aria-pressed="true"' in response.get_data(as_text=True)
