@@ -28,6 +28,7 @@ import sys
 import time
 import urllib.request
 
+from bench.web import cpu
 from bench.web.common import DATABASE_URL, MEMBER_EMAIL, SLUG, drop_database
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
@@ -128,7 +129,8 @@ def prepare(app) -> dict:
     captured: list[tuple[str, object]] = []
 
     def on_execute(conn, cursor, statement, parameters, context, executemany):
-        captured.append((statement, parameters))
+        if not statement.startswith("SET SESSION CHARACTERISTICS"):  # once per connection
+            captured.append((statement, parameters))
 
     client = app.test_client()
     client.set_cookie("session", cookie)  # the test client's jar replaces a Cookie header
@@ -156,6 +158,7 @@ def prepare(app) -> dict:
         "timeline_p500": info["page500_url"],
     }
     info["pages"] = {}
+    page_cache = app.extensions.pop("planet_page_cache", None)  # first: the rendered page
     event.listen(engine, "before_cursor_execute", on_execute)
     try:
         for name, page_url in pages.items():
@@ -167,19 +170,32 @@ def prepare(app) -> dict:
                 "bytes": len(body.encode()),
                 "statements": list(captured),
             }
+        if page_cache is not None:
+            app.extensions["planet_page_cache"] = page_cache
+            for page in info["pages"].values():
+                get(page["url"])  # stored
+                captured.clear()
+                get(page["url"])
+                page["hit_statements"] = len(captured)
     finally:
         event.remove(engine, "before_cursor_execute", on_execute)
 
-    # One request at a time, in-process: the CPU a page costs (best of 5 rounds of 20).
-    for page in info["pages"].values():
-        best_cpu = best_wall = float("inf")
-        for _ in range(5):
-            cpu, wall = time.process_time(), time.perf_counter()
-            for _ in range(20):
-                get(page["url"])
-            best_cpu = min(best_cpu, (time.process_time() - cpu) / 20 * 1000)
-            best_wall = min(best_wall, (time.perf_counter() - wall) / 20 * 1000)
-        page["inprocess_cpu_ms"], page["inprocess_wall_ms"] = best_cpu, best_wall
+    # One request at a time, in-process: the CPU a page costs (best of 5 rounds of 20), on a
+    # page cache hit and rendered (the cache off).
+    for cached in (True, False):
+        if not cached:
+            app.extensions.pop("planet_page_cache", None)
+        for page in info["pages"].values():
+            best_cpu = best_wall = float("inf")
+            for _ in range(5):
+                cpu, wall = time.process_time(), time.perf_counter()
+                for _ in range(20):
+                    get(page["url"])
+                best_cpu = min(best_cpu, (time.process_time() - cpu) / 20 * 1000)
+                best_wall = min(best_wall, (time.perf_counter() - wall) / 20 * 1000)
+            suffix = "" if cached else "_uncached"
+            page[f"inprocess_cpu_ms{suffix}"] = best_cpu
+            page[f"inprocess_wall_ms{suffix}"] = best_wall
 
     # EXPLAIN every statement (plain JSON plans), and EXPLAIN ANALYZE the timeline query.
     raw = engine.raw_connection()
@@ -263,8 +279,16 @@ def main() -> None:
     log_dir = os.path.join(ROOT, "var", "bench-web")
     os.makedirs(log_dir, exist_ok=True)
     planet_port, hello_port = free_port(), free_port()
+    uncached_port = free_port()
     planet_proc = start_gunicorn("wsgi:app", planet_port, env, f"{log_dir}/planet.log")
+    # The same app with the member page cache off (planet/web/pagecache.py): every page is
+    # rendered, as before the cache.
+    uncached_proc = start_gunicorn(
+        "wsgi:app", uncached_port, {**env, "PAGE_CACHE_SIZE": "0"}, f"{log_dir}/uncached.log"
+    )
     hello_proc = start_gunicorn("bench.web.hello:app", hello_port, env, f"{log_dir}/hello.log")
+    servers = {planet_port: planet_proc.pid, uncached_port: uncached_proc.pid}
+    servers[hello_port] = hello_proc.pid
     results: dict[str, dict] = {}
     try:
         hello_url = f"http://127.0.0.1:{hello_port}/"
@@ -278,6 +302,16 @@ def main() -> None:
             ("hello (3)", hello_url, None),
             ("timeline p500", f"http://127.0.0.1:{planet_port}{info['page500_url']}", cookie),
             ("hello (4)", hello_url, None),
+            ("uncached timeline p1", f"http://127.0.0.1:{uncached_port}/p/{SLUG}/", cookie),
+            ("hello (6)", hello_url, None),
+            ("uncached topic", f"http://127.0.0.1:{uncached_port}{info['topic_url']}", cookie),
+            ("hello (7)", hello_url, None),
+            (
+                "uncached timeline p500",
+                f"http://127.0.0.1:{uncached_port}{info['page500_url']}",
+                cookie,
+            ),
+            ("hello (8)", hello_url, None),
             # Public pages as a visitor without cookies sees them (the anonymous cache).
             ("discover", f"http://127.0.0.1:{planet_port}/discover", None),
             ("hello (5)", hello_url, None),
@@ -293,16 +327,22 @@ def main() -> None:
         load_before = os.getloadavg()
         for name, url, url_cookie in targets:
             wrk(url, url_cookie, 2, args.connections)  # warm-up
+            server = servers[int(url.split(":")[2].split("/")[0])]
+            before = cpu.snapshot(server)
             results[name] = wrk(url, url_cookie, args.duration, args.connections)
             r = results[name]
+            r.update(cpu.spent(before, cpu.snapshot(server)))
+            r["cpu_ms_per_request"] = r["cpu_total"] / max(r["requests"], 1) * 1000
             print(
-                f"{name:15} {r['rps']:9.1f} req/s  p50 {r['p50']:7.2f} ms  "
-                f"p99 {r['p99']:7.2f} ms  non-2xx {r['non2xx']}",
+                f"{name:22} {r['rps']:9.1f} req/s  p50 {r['p50']:7.2f} ms  "
+                f"p99 {r['p99']:7.2f} ms  non-2xx {r['non2xx']}  "
+                f"CPU {r['cpu_ms_per_request']:.3f} ms/req",
                 flush=True,
             )
         load_after = os.getloadavg()
     finally:
         stop(planet_proc)
+        stop(uncached_proc)
         stop(hello_proc)
         if not args.keep:
             drop_database()
@@ -326,19 +366,26 @@ def main() -> None:
         "gunicorn -w 2 (sync) for both apps.",
         "",
         "| URL | requests/s | p50 ms | p99 ms | vs hello (mean) | vs hello (neighbours) "
-        "| non-2xx | SQL statements |",
-        "|---|---:|---:|---:|---:|---:|---:|---:|",
+        "| CPU ms/request (app+PG+wrk) | vs hello by CPU | non-2xx | SQL statements |",
+        "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
     ]
+    hello_cpu = sum(
+        r["cpu_ms_per_request"] for name, r in results.items() if name.startswith("hello")
+    ) / len(hello_runs)
     statements = {
-        "timeline p1": pages["timeline"]["statements"],
-        "topic": pages["topic"]["statements"],
-        "timeline p500": pages["timeline_p500"]["statements"],
+        "timeline p1": pages["timeline"].get("hit_statements", "-"),
+        "topic": pages["topic"].get("hit_statements", "-"),
+        "timeline p500": pages["timeline_p500"].get("hit_statements", "-"),
+        "uncached timeline p1": pages["timeline"]["statements"],
+        "uncached topic": pages["topic"]["statements"],
+        "uncached timeline p500": pages["timeline_p500"]["statements"],
     }
     for name, r in results.items():
         vs_neighbours = f"{r['rps'] / neighbours[name]:.1%}" if name in neighbours else "-"
         lines.append(
             f"| {name} | {r['rps']:.1f} | {r['p50']:.2f} | {r['p99']:.2f} | "
-            f"{r['rps'] / hello:.1%} | {vs_neighbours} | {r['non2xx']} | "
+            f"{r['rps'] / hello:.1%} | {vs_neighbours} | {r['cpu_ms_per_request']:.3f} | "
+            f"{hello_cpu / r['cpu_ms_per_request']:.1%} | {r['non2xx']} | "
             f"{statements.get(name, '-')} |"
         )
     lines += [
@@ -358,8 +405,10 @@ def main() -> None:
     lines += ["", "In-process, one request at a time (test client, best of 5 rounds of 20):"]
     for key, page in pages.items():
         lines.append(
-            f"- {key}: {page['inprocess_cpu_ms']:.2f} ms CPU, "
-            f"{page['inprocess_wall_ms']:.2f} ms wall per request"
+            f"- {key}: page cache hit {page['inprocess_cpu_ms']:.2f} ms CPU "
+            f"({page['inprocess_wall_ms']:.2f} ms wall); rendered "
+            f"{page['inprocess_cpu_ms_uncached']:.2f} ms CPU "
+            f"({page['inprocess_wall_ms_uncached']:.2f} ms wall) per request"
         )
     for key, page in pages.items():
         lines += ["", f"### SQL on {key} ({page['url'][:50]}, {page['bytes']} bytes)", ""]

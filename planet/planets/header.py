@@ -18,6 +18,7 @@ from planet import policy
 from planet.planets import inbox
 from planet.planets.models import Planet
 from planet.policy import Action
+from planet.web import shortcache
 from planet.web.fragments import render_fragment
 from planet.web.links import planet_links
 
@@ -62,6 +63,26 @@ class PlanetHeader:
     dissolved: bool
 
 
+def _allowed_tabs(planet: Planet, standing, user, endpoints) -> tuple[str, ...]:
+    return tuple(
+        endpoint
+        for endpoint, action in TABS
+        if endpoint in endpoints and policy.decide_with_standing(standing, user, action, planet)
+    )
+
+
+def allowed_tabs(planet: Planet, standing, user, endpoints) -> tuple[str, ...]:
+    """The tabs this viewer may open: the same for every viewer of one standing class in one
+    version of the planet (its settings are on its row), so kept per process under both."""
+    return shortcache.cached(
+        "planet_tabs",
+        planet.id,
+        lambda: _allowed_tabs(planet, standing, user, endpoints),
+        planet.content_version,
+        policy.standing_class(user, planet),
+    )
+
+
 def planet_header(planet: Planet, active_tab: str | None = None) -> Markup:
     links = planet_links(planet)
     endpoints = current_app.view_functions
@@ -74,8 +95,7 @@ def planet_header(planet: Planet, active_tab: str | None = None) -> Markup:
             links.page(endpoint),
             inbox.shown(waiting[endpoint]) if endpoint in waiting else "",
         )
-        for endpoint, action in TABS
-        if endpoint in endpoints and policy.decide_with_standing(standing, user, action, planet)
+        for endpoint in allowed_tabs(planet, standing, user, endpoints)
     )
     header = PlanetHeader(
         name=planet.name,

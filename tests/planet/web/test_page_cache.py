@@ -70,8 +70,11 @@ def _store(app):
 
 
 def _uncached(world, who: str, url: str):
+    """B's page with nothing kept from anyone: no page cache, and the per-process values
+    kept per standing class (the tabs) made again."""
     app = world.app
     store = app.extensions.pop("planet_page_cache")
+    app.extensions["planet_short_cache"].entries.clear()
     try:
         return world.client(who).get(url)
     finally:
