@@ -287,6 +287,11 @@ def fill(members: int, topics: int) -> None:
 
 
 def main() -> None:
+    if "--mixed" in sys.argv[1:]:  # the mixed load: bench/web/mixed.py
+        from bench.web import mixed
+
+        argv = [a for a in sys.argv[1:] if a != "--mixed"]
+        return mixed.main(["generate", *argv])
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--members", type=int, default=100_000)
     parser.add_argument("--topics", type=int, default=1_000_000)

@@ -271,6 +271,11 @@ def _scans(plan: dict) -> set[str]:
 
 
 def main() -> None:
+    if "--mixed" in sys.argv[1:]:  # the mixed load: bench/web/mixed.py
+        from bench.web import mixed
+
+        argv = [a for a in sys.argv[1:] if a != "--mixed"]
+        return mixed.main(["run", *argv])
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--duration", type=int, default=10)
     parser.add_argument("--connections", type=int, default=16)
