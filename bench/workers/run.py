@@ -113,6 +113,9 @@ def generate(conn, *, users: int, planets: int, memberships: int, due: int, topi
     m = Membership.__table__.c
     conn.execute(sa.text("SET LOCAL synchronous_commit = off"))
     conn.execute(sa.text("SET LOCAL maintenance_work_mem = '1GB'"))
+    # A bulk load: the content_version triggers (planet/planets/content_version.py) would
+    # queue one deferred event per membership until COMMIT.
+    conn.execute(sa.text("SET LOCAL session_replication_role = replica"))
     conn.execute(
         sa.text(
             "INSERT INTO users (email, display_name, password_hash, bio, is_platform_admin, "
