@@ -329,6 +329,11 @@ def run_digest_in_workers(args, shape: dict, config: dict) -> None:
             f"{run['batches_per_worker']}; worker peak RSS {run['worker_peak_rss_mb']} MB; "
             f"caught by the SMTP catcher: {run['caught']}"
         )
+        print(
+            f"  CPU: workers {run['worker_cpu_s']} s "
+            f"({sum(run['worker_cpu_s']) * 1000 / max(sent, 1):.2f} ms per email), "
+            f"SMTP catcher {run['catcher_cpu_s']} s"
+        )
         with timed("re-run (everything already sent)"):
             digests.fan_out_weekly(NOW)
         print(f"  outbox: {outbox_counts(db)}")
