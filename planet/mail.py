@@ -16,13 +16,17 @@ from __future__ import annotations
 
 import functools
 import logging
+import secrets
 import smtplib
 import ssl
 from collections.abc import Mapping
 from email import policy
+from email._policybase import Compat32
+from email.contentmanager import _encode_text
+from email.header import Header
 from email.headerregistry import Address, HeaderRegistry
-from email.message import EmailMessage
-from email.utils import formatdate, make_msgid, parseaddr
+from email.message import EmailMessage, Message
+from email.utils import formataddr, formatdate, make_msgid, parseaddr
 
 from flask import current_app
 from flask_babel import force_locale
@@ -68,8 +72,14 @@ def build_message(
     html_body: str | None = None,
     headers: Mapping[str, str] | None = None,
     sender: str | None = None,
-) -> EmailMessage:
-    """An EmailMessage: text/plain, or multipart/alternative (text + html) when html is given."""
+) -> Message:
+    """A message: text/plain, or multipart/alternative (text + html) when html is given.
+
+    Built with the compat32 classes, whose headers are stored as given instead of being parsed
+    by `email.policy` (most of the time of a message built the modern way): the sender's and
+    recipients' addresses are formatted by `email.utils`, non-ASCII values become RFC 2047
+    encoded words, and each body part gets the transfer encoding `EmailMessage.set_content`
+    would choose. Addresses that are not plain ASCII take the `EmailMessage` path."""
     config = current_app.config
     sender = sender or config["MAIL_DEFAULT_SENDER"]
     recipients = [to] if isinstance(to, str) else list(to)
@@ -78,6 +88,96 @@ def build_message(
     for value in (subject, sender, *recipients):
         if "\n" in value or "\r" in value:
             raise ValueError("header values may not contain line breaks")
+    for value in (headers or {}).values():
+        if "\n" in value or "\r" in value:
+            raise ValueError("header values may not contain line breaks")
+    if not (sender.isascii() and all(address.isascii() for address in recipients)):
+        return _build_email_message(recipients, subject, text_body, html_body, headers, sender)
+    fields: dict[str, str | Header] = {
+        "From": _formatted_sender(sender),
+        "To": ", ".join(recipients),
+        "Subject": _header_value(subject),
+        "Date": formatdate(localtime=False, usegmt=True),
+        "Message-ID": "",
+    }
+    for name, value in (headers or {}).items():
+        fields[_canonical_name(name, fields)] = _header_value(value)
+    if not fields["Message-ID"]:
+        fields["Message-ID"] = make_msgid(domain=_sender_domain(sender))
+    if html_body is None:
+        message = Message(PLAIN_HEADERS)
+        body = _text_part(text_body, "plain")
+        body_headers = [("MIME-Version", "1.0"), *body.items()]
+        message.set_payload(body.get_payload())
+    else:
+        message = Message(PLAIN_HEADERS)
+        message.set_payload([_text_part(text_body, "plain"), _text_part(html_body, "html")])
+        boundary = "===============" + secrets.token_hex(16) + "=="
+        body_headers = [
+            ("MIME-Version", "1.0"),
+            ("Content-Type", f'multipart/alternative; boundary="{boundary}"'),
+        ]
+    for name, value in fields.items():
+        message[name] = value
+    for name, value in body_headers:
+        message[name] = value
+    return message
+
+
+class _PlainHeaders(Compat32):
+    """compat32, but an ASCII header value that fits on one line (RFC 5322's 998 characters)
+    is written as it is instead of being refolded through `email.header.Header`."""
+
+    def fold(self, name, value):
+        if isinstance(value, str) and value.isascii() and len(name) + len(value) < 996:
+            return f"{name}: {value}{self.linesep}"
+        return super().fold(name, value)
+
+    def fold_binary(self, name, value):
+        if isinstance(value, str) and value.isascii() and len(name) + len(value) < 996:
+            return f"{name}: {value}{self.linesep}".encode("ascii")
+        return super().fold_binary(name, value)
+
+
+PLAIN_HEADERS = _PlainHeaders()
+
+
+def _canonical_name(name: str, fields: Mapping[str, object]) -> str:
+    """The name a header given twice is stored under (header names are case-insensitive)."""
+    lowered = name.lower()
+    return next((known for known in fields if known.lower() == lowered), name)
+
+
+def _header_value(value: str) -> str | Header:
+    return value if value.isascii() else Header(value, "utf-8")
+
+
+@functools.lru_cache(maxsize=64)
+def _formatted_sender(sender: str) -> str:
+    name, address = parseaddr(sender)
+    return formataddr((name, address), charset="utf-8") if address else sender
+
+
+def _text_part(body: str, subtype: str) -> Message:
+    """A text part with the transfer encoding (7bit, 8bit, quoted-printable or base64) and
+    the payload that `EmailMessage.set_content` would give it."""
+    cte, payload = _encode_text(body, "utf-8", None, policy.default)
+    part = Message(PLAIN_HEADERS)
+    part["Content-Type"] = f'text/{subtype}; charset="utf-8"'
+    part["Content-Transfer-Encoding"] = cte
+    part.set_payload(payload)
+    return part
+
+
+def _build_email_message(
+    recipients: list[str],
+    subject: str,
+    text_body: str,
+    html_body: str | None,
+    headers: Mapping[str, str] | None,
+    sender: str,
+) -> EmailMessage:
+    """The `email.policy` builder, for addresses beyond ASCII."""
     message = EmailMessage(policy=POLICY)
     message["From"] = sender
     message["To"] = ", ".join(recipients)
@@ -85,8 +185,6 @@ def build_message(
     message["Date"] = formatdate(localtime=False, usegmt=True)
     message["Message-ID"] = make_msgid(domain=_sender_domain(sender))
     for name, value in (headers or {}).items():
-        if "\n" in value or "\r" in value:
-            raise ValueError("header values may not contain line breaks")
         if name in message:
             message.replace_header(name, value)
         else:
@@ -104,7 +202,7 @@ def send_email(
     html_body: str | None = None,
     headers: Mapping[str, str] | None = None,
     connection: MailConnection | None = None,
-) -> EmailMessage:
+) -> Message:
     """Build and send one email over SMTP (over `connection` when given, else a connection of
     its own). Returns the message that was sent."""
     message = build_message(to, subject, text_body, html_body, headers)
@@ -115,7 +213,7 @@ def send_email(
     return message
 
 
-def send_message(message: EmailMessage) -> None:
+def send_message(message: Message) -> None:
     with MailConnection() as connection:
         connection.send(message)
 
@@ -138,7 +236,7 @@ class MailConnection:
     def __exit__(self, *exc) -> None:
         self.close()
 
-    def send(self, message: EmailMessage) -> None:
+    def send(self, message: Message) -> None:
         if self._smtp is None:
             self._smtp = _connect()
         try:

@@ -17,7 +17,14 @@ from datetime import datetime
 STOP = None
 
 
-def _catcher(port: int, ready, stop, count) -> None:
+def _cpu_seconds() -> float:
+    import resource
+
+    usage = resource.getrusage(resource.RUSAGE_SELF)
+    return usage.ru_utime + usage.ru_stime
+
+
+def _catcher(port: int, ready, stop, count, cpu) -> None:
     from planet.devtools.mailcatcher import start
 
     controller, handler = start(None, "127.0.0.1", port)
@@ -26,6 +33,7 @@ def _catcher(port: int, ready, stop, count) -> None:
         count.value = len(handler.messages)
     count.value = len(handler.messages)
     controller.stop()
+    cpu.value = _cpu_seconds()
 
 
 def _worker(url: str, async_marks: bool, config: dict, batches, results) -> None:
@@ -43,7 +51,7 @@ def _worker(url: str, async_marks: bool, config: dict, batches, results) -> None
     app.config.update(config)
     done = 0
     with app.app_context():
-        results.put(("ready", 0, 0.0))
+        results.put(("ready", 0, 0.0, 0.0))
         while (item := batches.get()) is not STOP:
             ids, frequency, key, since, until = item
             digests.run_batch(
@@ -53,7 +61,7 @@ def _worker(url: str, async_marks: bool, config: dict, batches, results) -> None
             done += 1
         db.session.remove()
         db.engine.dispose()
-    results.put(("done", done, rss_mb()))
+    results.put(("done", done, rss_mb(), _cpu_seconds()))
 
 
 def run(url: str, async_marks: bool, config: dict, workers: int, smtp: str, fan_out) -> dict:
@@ -64,7 +72,7 @@ def run(url: str, async_marks: bool, config: dict, workers: int, smtp: str, fan_
 
     context = multiprocessing.get_context("spawn")
     batches, results = context.Queue(maxsize=workers * 4), context.Queue()
-    catcher = stop = count = None
+    catcher = stop = count = cpu = None
     if smtp == "catcher":
         import socket
 
@@ -72,7 +80,8 @@ def run(url: str, async_marks: bool, config: dict, workers: int, smtp: str, fan_
             probe.bind(("127.0.0.1", 0))
             port = probe.getsockname()[1]
         ready, stop, count = context.Event(), context.Event(), context.Value("i", 0)
-        catcher = context.Process(target=_catcher, args=(port, ready, stop, count))
+        cpu = context.Value("d", 0.0)
+        catcher = context.Process(target=_catcher, args=(port, ready, stop, count, cpu))
         catcher.start()
         ready.wait(30)
         config = {**config, "MAIL_SERVER": "127.0.0.1", "MAIL_PORT": port, "MAIL_USE_TLS": False}
@@ -105,7 +114,9 @@ def run(url: str, async_marks: bool, config: dict, workers: int, smtp: str, fan_
     return {
         "summary": summary,
         "seconds": seconds,
-        "batches_per_worker": [done for _kind, done, _rss in reports],
-        "worker_peak_rss_mb": [round(rss) for _kind, _done, rss in reports],
+        "batches_per_worker": [report[1] for report in reports],
+        "worker_peak_rss_mb": [round(report[2]) for report in reports],
+        "worker_cpu_s": [round(report[3], 1) for report in reports],
+        "catcher_cpu_s": round(cpu.value, 1) if cpu is not None else None,
         "caught": caught,
     }

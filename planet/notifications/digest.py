@@ -8,22 +8,27 @@ own standing, so a batch of N members costs O(planets + N) queries, not O(N × i
 
 from __future__ import annotations
 
+import re
+import secrets
 from dataclasses import dataclass, field
 from datetime import datetime
 
 import nh3
 from flask import current_app, render_template
+from flask_babel import force_locale
 from flask_babel import gettext as _
+from markupsafe import escape
 from sqlalchemy import select
 
 from planet import policy
 from planet.accounts.models import User
 from planet.content.models import Comment, Topic, TopicKind
 from planet.extensions import db
-from planet.mail import in_recipient_language
+from planet.mail import recipient_language
 from planet.notifications import outbox, tokens
 from planet.notifications.models import DigestFrequency
 from planet.planets.models import Membership, Planet
+from planet.web.clock import viewer_zone_name
 
 ITEMS = 8
 
@@ -45,6 +50,7 @@ class DigestSource:
     answered: list[Topic] = field(default_factory=list)
     comments: list[tuple[Comment, Topic]] = field(default_factory=list)
     events: list = field(default_factory=list)
+    rendered: dict = field(default_factory=dict)  # shared copies, see _rendered
 
     @classmethod
     def load(cls, planet: Planet, since: datetime, until: datetime) -> DigestSource:
@@ -171,11 +177,59 @@ def digest_email(
     base = current_app.config["BASE_URL"].rstrip("/")
     planet = source.planet
     unsubscribe = f"{base}/unsubscribe/{tokens.unsubscribe_token(user.id, planet.id)}"
-    with in_recipient_language(user):
+    subject, text, html = _rendered(source, digest, recipient_language(user), frequency)
+    name = str(user.display_name)
+    text = _SLOTS.sub(lambda slot: name if slot[0] == _NAME else unsubscribe, text)
+    html_name, html_unsubscribe = str(escape(name)), str(escape(unsubscribe))
+    html = _SLOTS.sub(lambda slot: html_name if slot[0] == _NAME else html_unsubscribe, html)
+    headers = {
+        "List-Unsubscribe": f"<{unsubscribe}>",
+        "List-Unsubscribe-Post": "List-Unsubscribe=One-Click",
+    }
+    return outbox.Email(user.email, purpose, subject, text, html, headers)
+
+
+# Where the member's name and unsubscribe link go in a digest rendered once for many members:
+# random per process, so no text a member writes can contain them.
+_NAME = f"digest-name-{secrets.token_hex(12)}"
+_UNSUBSCRIBE = f"digest-unsubscribe-{secrets.token_hex(12)}"
+_SLOTS = re.compile(f"{_NAME}|{_UNSUBSCRIBE}")
+
+
+@dataclass(frozen=True)
+class _Reader:
+    """Stands for the member while a shared copy is rendered."""
+
+    display_name: str = _NAME
+
+
+def _rendered(
+    source: DigestSource, digest: MemberDigest, locale: str, frequency: DigestFrequency
+) -> tuple[str, str, str]:
+    """(subject, text, html) of this digest in `locale`, with slots for the member's name and
+    unsubscribe link: rendered once per planet, language, time zone and set of items read
+    (members who may read the same items share it), then filled per member by `digest_email`.
+    The items in the key are exactly those `compose` let this member read."""
+    planet = source.planet
+    key = (
+        locale,
+        frequency,
+        viewer_zone_name(planet),
+        tuple(t.id for t in digest.topics),
+        tuple(t.id for t in digest.essence),
+        tuple(t.id for t in digest.answered),
+        tuple(c.id for c, _t in digest.comments),
+        tuple(e.id for e in digest.events),
+    )
+    cached = source.rendered.get(key)
+    if cached is not None:
+        return cached
+    base = current_app.config["BASE_URL"].rstrip("/")
+    with force_locale(locale):
         label = period_label(frequency)
         subject = _("%(planet)s: what is new %(period)s", planet=planet.name, period=label)
         context = {
-            "user": user,
+            "user": _Reader(),
             "planet": planet,
             "digest": digest,
             "period": label,
@@ -183,16 +237,13 @@ def digest_email(
             "planet_url": f"{base}/p/{planet.slug}",
             "topic_url": lambda topic: f"{base}/p/{planet.slug}/t/{topic.id}",
             "excerpt": excerpt,
-            "unsubscribe_url": unsubscribe,
+            "unsubscribe_url": _UNSUBSCRIBE,
             "preferences_url": f"{base}/me/notifications/preferences",
         }
         text = render_template("email/digest.txt", **context)
         html = render_template("email/digest.html", **context)
-    headers = {
-        "List-Unsubscribe": f"<{unsubscribe}>",
-        "List-Unsubscribe-Post": "List-Unsubscribe=One-Click",
-    }
-    return outbox.Email(user.email, purpose, subject, text, html, headers)
+    source.rendered[key] = (subject, text, html)
+    return subject, text, html
 
 
 def digest_purpose(membership_id: int, frequency: DigestFrequency, period_key: str) -> str:

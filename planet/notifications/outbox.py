@@ -127,10 +127,13 @@ def deliver_new() -> tuple[int, int]:
 def deliver(ids: list[int]) -> tuple[int, int]:
     """Send these outbox rows, in order, over one SMTP connection. Returns (sent, failed).
 
-    Each email is its own short transaction: lock the row (a sent or locked row is skipped),
-    send, store `sent_at`, commit, and only then the next one. So a worker killed at any point
-    leaves at most the one email it was sending unmarked (sent again, with the same Message-ID,
-    by the relay); marking a whole group after sending it would widen that to the group.
+    On PostgreSQL a chunk of rows is claimed at once (`_claim`: one advisory lock per row, taken
+    in one statement, then the rows still unsent read in one statement), and each email is then
+    sent and marked on its own: send, `UPDATE sent_at` (one autocommitted statement), and only
+    then the next. A worker killed at any point leaves at most the one email it was sending
+    unmarked (sent again, with the same Message-ID, by the relay), as before; its connection's
+    end releases its claims, so a restarted worker delivers the rest at once. Elsewhere
+    (SQLite) each email locks, sends and commits in turn (`_deliver_one`).
 
     The rows are handled on a database connection of their own, with Core statements: the
     caller's session (and its identity map, which every commit would expire) is not involved.
@@ -141,6 +144,8 @@ def deliver(ids: list[int]) -> tuple[int, int]:
         return 0, 0
     sent = failed = 0
     with db.engine.connect() as conn, MailConnection() as mail:
+        if conn.dialect.name == "postgresql":
+            return _deliver_claimed(conn, list(dict.fromkeys(ids)), mail)
         for chunk in _chunks(list(dict.fromkeys(ids)), READ_CHUNK):
             for row in _unsent(conn, chunk):
                 outcome = _deliver_one(conn, row, mail)
@@ -148,6 +153,99 @@ def deliver(ids: list[int]) -> tuple[int, int]:
                 failed += outcome == "failed"
             conn.commit()  # ends the chunk's read when none of its rows was left to send
     return sent, failed
+
+
+# Advisory locks of the outbox: (2828, the row id folded into 32 bits). Two row ids
+# 2**32 apart share a lock, which only makes one of them wait for the relay.
+_CLAIM = text(
+    "SELECT k FROM unnest(CAST(:ids AS bigint[])) AS k "
+    "WHERE pg_try_advisory_lock(2828, CAST(k % 4294967296 - 2147483648 AS integer))"
+)
+_RELEASE = text(
+    "SELECT count(pg_advisory_unlock(2828, CAST(k % 4294967296 - 2147483648 AS integer))) "
+    "FROM unnest(CAST(:ids AS bigint[])) AS k"
+)
+
+
+def _deliver_claimed(conn, ids: list[int], mail) -> tuple[int, int]:
+    """PostgreSQL: claim each chunk, then send and mark its emails one by one (autocommit)."""
+    sent = failed = 0
+    conn = conn.execution_options(isolation_level="AUTOCOMMIT")
+    asynchronous = async_marks()
+    try:
+        if asynchronous:
+            conn.execute(text("SET synchronous_commit = off"))
+        for chunk in _chunks(ids, READ_CHUNK):
+            claimed: list[int] = []
+            try:
+                rows = _claim(conn, chunk, claimed)
+                for row in rows:
+                    outcome = _send_and_mark(conn, row, mail)
+                    sent += outcome == "sent"
+                    failed += outcome == "failed"
+            finally:
+                if claimed:
+                    conn.execute(_RELEASE, {"ids": claimed})
+        if asynchronous:
+            conn.execute(text("RESET synchronous_commit"))
+    except BaseException:
+        # Locks or settings may be left on this connection: close it rather than pool it.
+        conn.invalidate()
+        raise
+    return sent, failed
+
+
+def _claim(conn, ids: list[int], claimed: list[int]) -> list:
+    """Lock these rows for this sender (advisory locks held by the connection's session until
+    `_RELEASE`, or until the connection ends), then read those still unsent, in order.
+
+    The lock is taken before `sent_at` is read: a row marked sent by the sender that held it
+    before is then seen as sent. Rows another sender holds are skipped, advisory lock or row
+    lock (FOR UPDATE SKIP LOCKED). `claimed` receives the ids to release afterwards."""
+    claimed.extend(conn.scalars(_CLAIM, {"ids": ids}))
+    if not claimed:
+        return []
+    columns = ("id", "recipient", "subject", "text_body", "html_body", "headers", "attempts")
+    rows = conn.execute(
+        select(*(_table.c[name] for name in columns))
+        .where(_table.c.id.in_(claimed), _table.c.sent_at.is_(None))
+        .with_for_update(skip_locked=True)
+    ).all()
+    by_id = {row.id: row for row in rows}
+    return [by_id[outbox_id] for outbox_id in ids if outbox_id in by_id]
+
+
+def _send_and_mark(conn, row, mail) -> str:
+    """Send one claimed row, then store the outcome (one autocommitted UPDATE)."""
+    from planet.mail import send_email
+
+    try:
+        headers = json.loads(row.headers)
+        headers.setdefault("Message-ID", message_id(row.id))
+        send_email(
+            row.recipient, row.subject, row.text_body, row.html_body, headers, connection=mail
+        )
+    except Exception as error:  # SMTP down or refused: retried later by the relay
+        last_error = f"{type(error).__name__}: {error}"[:500]
+        conn.execute(
+            update(_table)
+            .where(_table.c.id == row.id)
+            .values(
+                attempts=row.attempts + 1,
+                last_error=last_error,
+                next_attempt_at=utcnow() + BACKOFF[min(row.attempts, len(BACKOFF) - 1)],
+            )
+        )
+        log.warning("outbox %s failed: %s", row.id, last_error)
+        metrics.MAIL.labels("failed").inc()
+        return "failed"
+    conn.execute(
+        update(_table)
+        .where(_table.c.id == row.id)
+        .values(attempts=row.attempts + 1, sent_at=utcnow())
+    )
+    metrics.MAIL.labels("sent").inc()
+    return "sent"
 
 
 def message_id(outbox_id: int) -> str:

@@ -65,3 +65,42 @@ def test_wait_for_returns_the_messages(app, smtp_catcher):
     assert [m["Subject"] for m in smtp_catcher.wait_for(2)] == ["One", "Two"]
     smtp_catcher.clear()
     assert smtp_catcher.messages == []
+
+
+@pytest.mark.parametrize(
+    "subject, text, html",
+    [
+        ("Hi", "Plain ascii\n", None),
+        ("Hello 星球 — news", "Plain body ✓\nsecond line", "<p>HTML ✓ &amp; more</p>"),
+        ("Long", "x" * 2000 + "\n" + "é" * 900, "<p>" + "y" * 1200 + "</p>"),
+        ("Ascii " * 30, "short", "<b>short</b>"),
+    ],
+)
+def test_the_fast_builder_matches_email_message(app, subject, text, html):
+    """build_message (compat32 classes) and the email.policy builder give the same message
+    once parsed: headers, content types, decoded bodies."""
+    from email import message_from_bytes, policy
+
+    from planet import mail
+
+    headers = {"List-Unsubscribe": "<https://planet.example/u/" + "t" * 120 + ">"}
+    sender = app.config["MAIL_DEFAULT_SENDER"]
+    fast = build_message("ada@example.com", subject, text, html, headers)
+    slow = mail._build_email_message(["ada@example.com"], subject, text, html, headers, sender)
+    assert type(fast) is not type(slow)
+    parsed = [message_from_bytes(m.as_bytes(), policy=policy.default) for m in (fast, slow)]
+    for name in ("From", "To", "Subject", "List-Unsubscribe", "MIME-Version"):
+        assert parsed[0][name] == parsed[1][name], name
+    for a, b in zip(parsed[0].walk(), parsed[1].walk(), strict=True):
+        assert a.get_content_type() == b.get_content_type()
+        assert a["Content-Transfer-Encoding"] == b["Content-Transfer-Encoding"]
+        if not a.is_multipart():
+            assert a.get_content() == b.get_content()
+    assert all(len(line) <= 998 for line in fast.as_bytes().splitlines())
+
+
+def test_a_non_ascii_display_name_is_encoded(app, smtp_catcher):
+    app.config["MAIL_DEFAULT_SENDER"] = "星球 Planet <no-reply@planet.local>"
+    send_email("ada@example.com", "Hi", "body")
+    assert smtp_catcher.last["From"] == "星球 Planet <no-reply@planet.local>"
+    assert smtp_catcher.envelopes[-1][0] == "no-reply@planet.local"

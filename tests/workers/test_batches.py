@@ -196,3 +196,86 @@ def test_cli_reminder_sweep_reports_progress_and_reminds_once(app, make, runner,
         assert result.exit_code == 0, result.output
     assert len(smtp_catcher.messages) == 3  # the free planet's member: recorded, not told
     assert _count(ReminderSent, ReminderSent.kind == "1d") == 4
+
+
+@pytest.mark.postgres
+def test_senders_racing_on_the_same_rows_never_both_send_one(app, smtp_catcher):
+    """Four threads (four connections) deliver the same 120 rows at once, in different orders:
+    every row is sent exactly once, by whichever claimed it first."""
+    import random
+
+    from tests.workers.racing import race
+
+    ids = _queue(120)
+    orders = [random.sample(ids, len(ids)) for _ in range(4)]
+
+    def work():
+        return outbox.deliver(orders.pop())
+
+    outcomes = race(app, work, 4)
+    assert sum(sent for sent, _failed in outcomes) == 120
+    assert all(failed == 0 for _sent, failed in outcomes)
+    smtp_catcher.wait_for(120)
+    assert sorted(m["To"] for m in smtp_catcher.messages) == sorted(
+        f"r{i}@example.com" for i in range(120)
+    )
+    assert _count(Outbox, Outbox.sent_at.is_(None)) == 0
+    assert outbox.deliver(ids) == (0, 0)
+
+
+@pytest.mark.postgres
+def test_a_sender_never_sends_a_row_another_has_claimed(app, smtp_catcher):
+    """A row claimed by a sender that is still sending (its advisory lock held on another
+    connection) is skipped, and sent after that sender releases it unmarked."""
+    from sqlalchemy import text
+
+    ids = _queue(3)
+    other = db.engine.connect().execution_options(isolation_level="AUTOCOMMIT")
+    try:
+        assert list(other.scalars(outbox._CLAIM, {"ids": [ids[0]]})) == [ids[0]]
+        assert outbox.deliver(ids) == (2, 0)
+        assert "r0@example.com" not in [m["To"] for m in smtp_catcher.messages]
+        other.execute(outbox._RELEASE, {"ids": [ids[0]]})
+        assert outbox.deliver(ids) == (1, 0)
+    finally:
+        other.close()
+    assert len(smtp_catcher.messages) == 3
+    with db.engine.connect() as conn:  # no claim is left behind on pooled connections
+        held = conn.scalar(text("SELECT count(*) FROM pg_locks WHERE locktype = 'advisory'"))
+        assert held == 0
+
+
+class _Killed(BaseException):
+    """Stands for the worker dying (SIGKILL, SIGTERM's SystemExit) between two statements."""
+
+
+@pytest.mark.postgres
+@pytest.mark.parametrize("asynchronous", [False, True])
+def test_a_crash_mid_batch_resends_nothing_that_was_marked(
+    app, smtp_catcher, monkeypatch, asynchronous
+):
+    """The 6th email of 10 is accepted by the server and the worker dies before marking it:
+    the next delivery sends the 6th again (the documented one-email window, same Message-ID)
+    and the last 4, never the 5 marked before the crash."""
+    app.config["OUTBOX_ASYNC_MARKS"] = asynchronous
+    ids = _queue(10)
+    send = mail.MailConnection.send
+    count = []
+
+    def dies_after_the_sixth(self, message):
+        send(self, message)
+        count.append(1)
+        if len(count) == 6:
+            raise _Killed
+
+    monkeypatch.setattr(mail.MailConnection, "send", dies_after_the_sixth)
+    with pytest.raises(_Killed):
+        outbox.deliver(ids)
+    monkeypatch.setattr(mail.MailConnection, "send", send)
+    assert _count(Outbox, Outbox.sent_at.is_not(None)) == 5
+    assert outbox.deliver(ids) == (5, 0)  # at once: the dead sender's claims are gone
+    received = sorted(m["To"] for m in smtp_catcher.wait_for(11))
+    expected = sorted([f"r{i}@example.com" for i in range(10)] + ["r5@example.com"])
+    assert received == expected
+    sixth = [m["Message-ID"] for m in smtp_catcher.to("r5@example.com")]
+    assert len(sixth) == 2 and sixth[0] == sixth[1]

@@ -143,3 +143,52 @@ def test_fan_out_pages_past_a_page_with_nobody_due(app, make, smtp_catcher):
     ]
     ids, last = digests.due_memberships(DigestFrequency.WEEKLY, late[-1].id, 2)
     assert (ids, last) == ([], None)
+
+
+def test_a_shared_rendering_is_filled_per_member_and_never_shared_across_readable_sets(
+    app, make, smtp_catcher, monkeypatch
+):
+    """Members who may read the same items share one rendering, filled with each member's
+    own name (escaped in HTML, as written in text) and unsubscribe link; a member who may
+    read more (here an unanswered question in the essence list: its asker and the owner) gets
+    a rendering of their own, and nobody else sees that item."""
+    from markupsafe import escape
+
+    from planet.notifications import digest as digest_module
+
+    renders = []
+    render = digest_module.render_template
+    monkeypatch.setattr(
+        digest_module, "render_template", lambda *a, **k: renders.append(a[0]) or render(*a, **k)
+    )
+    owner = make.user(email="owner@example.com", locale="en")
+    planet = make.planet(owner, name="Shared Planet")
+    names = {"ann": '<b>Ann & "Bo"</b>', "bob": "Bob", "cy": "Cy"}
+    users = {
+        key: make.user(email=f"{key}@example.com", name=name, locale="en")
+        for key, name in names.items()
+    }
+    for user in users.values():
+        make.member(planet, user)
+    make.topic(planet, owner, "Open notes", title="Open notes", feed_at=IN_LAST_WEEK)
+    secret = make.question(planet, users["cy"], owner, "Secret CANARY-Q?")
+    secret.is_essence, secret.in_feed, secret.feed_at = True, True, IN_LAST_WEEK
+    db.session.commit()
+    digests.fan_out_weekly(NOW)
+
+    assert len(smtp_catcher.messages) == 4
+    assert len(renders) == 4  # two readable sets (text + html each) for four members
+    for key, user in users.items():
+        mail = smtp_catcher.to(f"{key}@example.com")[0]
+        text, html = smtp_catcher.text(mail), smtp_catcher.html(mail)
+        token = tokens.unsubscribe_token(user.id, planet.id)
+        assert f"Hello {names[key]}," in text and f"Hello {escape(names[key])}," in html
+        assert token in text and token in html and token in mail["List-Unsubscribe"]
+        assert "digest-name-" not in text + html and "digest-unsubscribe-" not in text + html
+        for other in set(users) - {key}:
+            assert names[other] not in text and str(escape(names[other])) not in html
+            other_token = tokens.unsubscribe_token(users[other].id, planet.id)
+            assert other_token not in text + html
+        assert ("CANARY-Q" in text + html) is (key == "cy")
+    owner_mail = smtp_catcher.to("owner@example.com")[0]
+    assert "CANARY-Q" in smtp_catcher.html(owner_mail)
