@@ -35,13 +35,14 @@ def _step(label: str, started: float) -> float:
     return now
 
 
-def create_schema() -> None:
-    drop_database()
+def create_schema(name: str = DB_NAME, url: str = DATABASE_URL, drop=drop_database) -> None:
+    """A fresh private database `name` (at `url`), migrated to the head."""
+    drop()
     engine = admin_engine()
     with engine.connect() as conn:
-        conn.execute(sa.text(f'CREATE DATABASE "{DB_NAME}"'))
+        conn.execute(sa.text(f'CREATE DATABASE "{name}"'))
     engine.dispose()
-    env = dict(os.environ, DATABASE_URL=DATABASE_URL, FLASK_APP="planet", PLANET_ENV="development")
+    env = dict(os.environ, DATABASE_URL=url, FLASK_APP="planet", PLANET_ENV="development")
     subprocess.run([sys.executable, "-m", "flask", "db", "upgrade"], cwd=ROOT, env=env, check=True)
 
 

@@ -32,7 +32,6 @@ import re
 import secrets
 import shutil
 import subprocess
-import sys
 import tempfile
 import time
 import urllib.parse
@@ -40,6 +39,8 @@ import urllib.parse
 import sqlalchemy as sa
 
 from bench.web.common import PASSWORD, SERVER_URL, admin_engine
+from bench.web.generate import create_schema
+from bench.web.run import parse_wrk
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 DB_NAME = os.environ.get("PLANET_BENCH_MIXED_DB", "planet_bench_mixed")
@@ -142,13 +143,7 @@ def generate(planets: int, users: int, joins: int) -> None:
     from planet.accounts.passwords import hash_password
 
     t0 = started = time.monotonic()
-    drop_database()
-    engine = admin_engine()
-    with engine.connect() as conn:
-        conn.execute(sa.text(f'CREATE DATABASE "{DB_NAME}"'))
-    engine.dispose()
-    env = dict(os.environ, DATABASE_URL=DATABASE_URL, FLASK_APP="planet", PLANET_ENV="development")
-    subprocess.run([sys.executable, "-m", "flask", "db", "upgrade"], cwd=ROOT, env=env, check=True)
+    create_schema(DB_NAME, DATABASE_URL, drop_database)
     started = _step(f"database {DB_NAME}: schema", started)
 
     engine = sa.create_engine(DATABASE_URL)
@@ -430,15 +425,7 @@ def wrk_mixed(
     if done.returncode != 0:
         raise SystemExit(f"wrk failed ({done.returncode}): {done.stderr}{done.stdout}")
     output = done.stdout
-    result = {"raw": output}
-    result["rps"] = float(re.search(r"Requests/sec:\s+([\d.]+)", output).group(1))
-    for pct in ("50", "75", "90", "99"):
-        match = re.search(rf"^\s+{pct}%\s+([\d.]+)(us|ms|s)\s*$", output, re.MULTILINE)
-        value, unit = float(match.group(1)), match.group(2)
-        result[f"p{pct}"] = value / 1000 if unit == "us" else value * 1000 if unit == "s" else value
-    non2xx = re.search(r"Non-2xx or 3xx responses:\s+(\d+)", output)
-    result["non2xx"] = int(non2xx.group(1)) if non2xx else 0
-    result["requests"] = int(re.search(r"(\d+) requests in", output).group(1))
+    result = parse_wrk(output)
     match = re.search(r"^MIXED-COUNTS (\{.*\})$", output, re.MULTILINE)
     result["counts"] = json.loads(match.group(1)) if match else {}
     return result

@@ -85,6 +85,11 @@ def wrk(url: str, cookie: str | None, duration: int, connections: int) -> dict:
     if cookie:
         command += ["-H", f"Cookie: session={cookie}"]
     output = subprocess.run([*command, url], check=True, capture_output=True, text=True).stdout
+    return parse_wrk(output)
+
+
+def parse_wrk(output: str) -> dict:
+    """Throughput, latency percentiles (ms), non-2xx and request counts from `wrk --latency`."""
     result = {"raw": output}
     result["rps"] = float(re.search(r"Requests/sec:\s+([\d.]+)", output).group(1))
     for pct in ("50", "75", "90", "99"):

@@ -217,33 +217,36 @@ def _claim(conn, ids: list[int], claimed: list[int]) -> list:
 
 def _send_and_mark(conn, row, mail) -> str:
     """Send one claimed row, then store the outcome (one autocommitted UPDATE)."""
+
+    def write(**values):
+        conn.execute(update(_table).where(_table.c.id == row.id).values(**values))
+
+    return _send_and_record(row, row.attempts, mail, write)
+
+
+def _send_and_record(row, attempts: int, mail, write) -> str:
+    """Send `row` over `mail`, then `write` its outcome: sent, or failed with the next try."""
     from planet.mail import send_email
 
     try:
         headers = json.loads(row.headers)
+        # The same Message-ID on every attempt: if a worker dies after the server accepted the
+        # mail but before `sent_at` is stored, the resend is recognisably the same message.
         headers.setdefault("Message-ID", message_id(row.id))
         send_email(
             row.recipient, row.subject, row.text_body, row.html_body, headers, connection=mail
         )
     except Exception as error:  # SMTP down or refused: retried later by the relay
         last_error = f"{type(error).__name__}: {error}"[:500]
-        conn.execute(
-            update(_table)
-            .where(_table.c.id == row.id)
-            .values(
-                attempts=row.attempts + 1,
-                last_error=last_error,
-                next_attempt_at=utcnow() + BACKOFF[min(row.attempts, len(BACKOFF) - 1)],
-            )
+        write(
+            attempts=attempts + 1,
+            last_error=last_error,
+            next_attempt_at=utcnow() + BACKOFF[min(attempts, len(BACKOFF) - 1)],
         )
         log.warning("outbox %s failed: %s", row.id, last_error)
         metrics.MAIL.labels("failed").inc()
         return "failed"
-    conn.execute(
-        update(_table)
-        .where(_table.c.id == row.id)
-        .values(attempts=row.attempts + 1, sent_at=utcnow())
-    )
+    write(attempts=attempts + 1, sent_at=utcnow())
     metrics.MAIL.labels("sent").inc()
     return "sent"
 
@@ -280,37 +283,17 @@ def _lock_unsent(conn, outbox_id: int) -> int | None:
 
 
 def _deliver_one(conn, row, mail) -> str:
-    from planet.mail import send_email
-
     attempts = _lock_unsent(conn, row.id)
     if attempts is None:
         conn.rollback()
         return "skipped"
-    try:
-        headers = json.loads(row.headers)
-        # The same Message-ID on every attempt: if a worker dies after the server accepted the
-        # mail but before `sent_at` is stored, the resend is recognisably the same message.
-        headers.setdefault("Message-ID", message_id(row.id))
-        send_email(
-            row.recipient, row.subject, row.text_body, row.html_body, headers, connection=mail
-        )
-    except Exception as error:  # SMTP down or refused: retried later by the relay
-        last_error = f"{type(error).__name__}: {error}"[:500]
-        _store(
-            conn,
-            row.id,
-            attempts=attempts + 1,
-            last_error=last_error,
-            next_attempt_at=utcnow() + BACKOFF[min(attempts, len(BACKOFF) - 1)],
-        )
-        log.warning("outbox %s failed: %s", row.id, last_error)
-        metrics.MAIL.labels("failed").inc()
-        return "failed"
-    if async_marks():
-        conn.execute(text("SET LOCAL synchronous_commit = off"))
-    _store(conn, row.id, attempts=attempts + 1, sent_at=utcnow())
-    metrics.MAIL.labels("sent").inc()
-    return "sent"
+
+    def write(**values):
+        if "sent_at" in values and async_marks():
+            conn.execute(text("SET LOCAL synchronous_commit = off"))
+        _store(conn, row.id, **values)
+
+    return _send_and_record(row, attempts, mail, write)
 
 
 def async_marks() -> bool:
