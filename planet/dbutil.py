@@ -1,4 +1,5 @@
-"""Dialect-specific SQL written once: INSERT ... ON CONFLICT for PostgreSQL and SQLite."""
+"""Dialect-specific SQL written once: INSERT ... ON CONFLICT for PostgreSQL and SQLite, and the
+read-only default that safe requests leave on pooled PostgreSQL connections."""
 
 from __future__ import annotations
 
@@ -38,6 +39,33 @@ def insert_ignore(model, values: dict, conflict: list[str], session=None) -> boo
     )
     # RETURNING, not rowcount: with PostgreSQL's implicit RETURNING the rowcount is unreliable.
     return session.execute(statement).first() is not None
+
+
+_READ_ONLY_FLAG = "planet_read_only_default"
+READ_ONLY_DEFAULT = "SET SESSION CHARACTERISTICS AS TRANSACTION READ ONLY"
+READ_WRITE_DEFAULT = "SET SESSION CHARACTERISTICS AS TRANSACTION READ WRITE"
+
+
+def make_read_only_by_default(connection) -> None:
+    """Make this pooled PostgreSQL connection's transactions read only unless begun otherwise
+    (once per connection; remembered in its info). psycopg is told at the same moment to begin
+    its own transactions with BEGIN READ WRITE, so only autocommitted statements are affected:
+    a GET's, or a writer's that calls `writable_autocommit` first."""
+    pooled = connection.connection
+    if pooled.info.get(_READ_ONLY_FLAG):
+        return
+    connection.exec_driver_sql(READ_ONLY_DEFAULT)
+    pooled.dbapi_connection.read_only = False
+    pooled.info[_READ_ONLY_FLAG] = True
+
+
+def writable_autocommit(connection):
+    """This connection in AUTOCOMMIT, able to write: the read-only default a safe request may
+    have left on it is lifted (and set again by the next safe request that draws it)."""
+    connection = connection.execution_options(isolation_level="AUTOCOMMIT")
+    if connection.connection.info.pop(_READ_ONLY_FLAG, False):
+        connection.exec_driver_sql(READ_WRITE_DEFAULT)
+    return connection
 
 
 def drop_postgres_database(admin: Engine, name: str) -> None:

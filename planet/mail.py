@@ -106,9 +106,15 @@ def build_message(
         fields["Message-ID"] = make_msgid(domain=_sender_domain(sender))
     if html_body is None:
         message = Message(PLAIN_HEADERS)
-        body = _text_part(text_body, "plain")
-        body_headers = [("MIME-Version", "1.0"), *body.items()]
-        message.set_payload(body.get_payload())
+        cte, payload = _encode_text(text_body, "utf-8", None, policy.default)
+        body_headers = [
+            ("MIME-Version", "1.0"),
+            ("Content-Type", 'text/plain; charset="utf-8"'),
+            ("Content-Transfer-Encoding", cte),
+        ]
+        # As encoded: `get_payload()` would turn an 8bit payload back into text the
+        # generator cannot write.
+        message.set_payload(payload)
     else:
         message = Message(PLAIN_HEADERS)
         message.set_payload([_text_part(text_body, "plain"), _text_part(html_body, "html")])

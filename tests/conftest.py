@@ -22,9 +22,8 @@ from flask.testing import FlaskClient
 from sqlalchemy.pool import StaticPool
 
 from planet import create_app
-from planet.dbutil import drop_postgres_database
+from planet.dbutil import READ_ONLY_DEFAULT, READ_WRITE_DEFAULT, drop_postgres_database
 from planet.extensions import db
-from planet.web.lifecycle import READ_ONLY_DEFAULT
 from tests import factories
 
 # Area plugins (fixtures shared across test folders): every module in tests/plugins/.
@@ -222,8 +221,8 @@ class QueryCounter:
         self.statements: list[str] = []
 
     def __call__(self, conn, cursor, statement, parameters, context, executemany):
-        if statement == READ_ONLY_DEFAULT:
-            return  # once per pooled connection (planet/web/lifecycle.py), not per page
+        if statement in (READ_ONLY_DEFAULT, READ_WRITE_DEFAULT):
+            return  # a pooled connection's default (planet/dbutil.py), not a page's cost
         self.statements.append(statement)
 
     @property

@@ -19,7 +19,7 @@ from flask import current_app
 from sqlalchemy import select, text, update
 
 from planet import metrics
-from planet.dbutil import dialect_insert
+from planet.dbutil import dialect_insert, writable_autocommit
 from planet.extensions import db
 from planet.models import utcnow
 from planet.notifications.models import Outbox
@@ -170,7 +170,7 @@ _RELEASE = text(
 def _deliver_claimed(conn, ids: list[int], mail) -> tuple[int, int]:
     """PostgreSQL: claim each chunk, then send and mark its emails one by one (autocommit)."""
     sent = failed = 0
-    conn = conn.execution_options(isolation_level="AUTOCOMMIT")
+    conn = writable_autocommit(conn)
     asynchronous = async_marks()
     try:
         if asynchronous:

@@ -20,6 +20,7 @@ from sqlalchemy.exc import IntegrityError
 from werkzeug.exceptions import HTTPException, InternalServerError
 
 from planet import jobs, policy
+from planet.dbutil import make_read_only_by_default
 from planet.errors import ServiceError
 from planet.extensions import db
 from planet.web import anoncache, chrome, clock, fragments, links, pagecache, shortcache
@@ -101,9 +102,6 @@ def _unexpected_error(error: InternalServerError):
     return error_response(500)
 
 
-READ_ONLY_DEFAULT = "SET SESSION CHARACTERISTICS AS TRANSACTION READ ONLY"
-
-
 def _begin_read_only() -> None:
     """On PostgreSQL a GET, HEAD or OPTIONS runs without BEGIN/COMMIT (autocommit) on a
     connection whose transactions are read only by default, so the database itself refuses a
@@ -120,11 +118,7 @@ def _begin_read_only() -> None:
     if db.engine.dialect.name != "postgresql" or db.session().in_transaction():
         return  # e.g. a test that holds the session open between requests
     connection = db.session.connection(execution_options={"isolation_level": "AUTOCOMMIT"})
-    pooled = connection.connection
-    if not pooled.info.get("planet_read_only_default"):
-        connection.exec_driver_sql(READ_ONLY_DEFAULT)
-        pooled.dbapi_connection.read_only = False
-        pooled.info["planet_read_only_default"] = True
+    make_read_only_by_default(connection)
     g.planet_read_only = True
 
 

@@ -71,6 +71,7 @@ def test_wait_for_returns_the_messages(app, smtp_catcher):
     "subject, text, html",
     [
         ("Hi", "Plain ascii\n", None),
+        ("你的导出已就绪", "下载：\nhttps://planet.example/e/1", None),
         ("Hello 星球 — news", "Plain body ✓\nsecond line", "<p>HTML ✓ &amp; more</p>"),
         ("Long", "x" * 2000 + "\n" + "é" * 900, "<p>" + "y" * 1200 + "</p>"),
         ("Ascii " * 30, "short", "<b>short</b>"),
@@ -97,6 +98,16 @@ def test_the_fast_builder_matches_email_message(app, subject, text, html):
         if not a.is_multipart():
             assert a.get_content() == b.get_content()
     assert all(len(line) <= 998 for line in fast.as_bytes().splitlines())
+
+
+@pytest.mark.parametrize("html", [None, "<p>你好</p>"])
+def test_a_short_chinese_body_is_sent_and_read_back(app, smtp_catcher, html):
+    """A short non-ASCII body goes as 8bit: it must reach the server and decode as written."""
+    send_email("ada@example.com", "导出已就绪", "下载：\nhttps://planet.example/e/1", html)
+    message = smtp_catcher.last
+    assert message["Subject"] == "导出已就绪"
+    plain = message.get_body(("plain",)) if html else message
+    assert plain.get_content().splitlines() == ["下载：", "https://planet.example/e/1"]
 
 
 def test_a_non_ascii_display_name_is_encoded(app, smtp_catcher):

@@ -184,6 +184,24 @@ def test_async_marks_are_opt_in_and_local_to_each_email(app, smtp_catcher):
     assert len(smtp_catcher.messages) == 3
 
 
+@pytest.mark.postgres
+def test_delivery_writes_on_connections_that_pages_left_read_only(app, smtp_catcher):
+    """A GET leaves its pooled connection read only by default (planet/web/lifecycle.py); the
+    outbox's autocommitted claims and marks must still write on it."""
+    from planet.dbutil import make_read_only_by_default
+
+    ids = _queue(2)
+    db.session.remove()  # the test's own connection goes back to the pool too
+    drawn = [db.engine.connect() for _ in range(db.engine.pool.checkedin() + 1)]
+    for conn in drawn:
+        make_read_only_by_default(conn.execution_options(isolation_level="AUTOCOMMIT"))
+    for conn in drawn:
+        conn.close()
+    assert outbox.deliver(ids) == (2, 0)
+    assert _count(Outbox, Outbox.sent_at.is_(None)) == 0
+    assert sorted(m["To"] for m in smtp_catcher.messages) == ["r0@example.com", "r1@example.com"]
+
+
 def test_cli_reminder_sweep_reports_progress_and_reminds_once(app, make, runner, smtp_catcher):
     planet_ = make.planet(price_amount=9900)
     for _ in range(3):
