@@ -5,7 +5,8 @@ queue instead of the broker; N spawned processes, each with its own app and data
 connections, take batches from it and run `workers.digests.run_batch`, the task's own body, with
 the outbox's guarantees unchanged (one email per member and period; each email's mark committed
 before the next is sent). With `--smtp catcher` the catcher is a process of its own, so a
-worker's peak memory is the worker's alone.
+worker's peak memory is the worker's alone; `--smtp smtp-sink` uses postfix's smtp-sink (C)
+instead, so the receiving end takes little of the two cores the workers share.
 """
 
 from __future__ import annotations
@@ -68,6 +69,17 @@ def run(url: str, async_marks: bool, config: dict, workers: int, smtp: str, fan_
     """Time `fan_out()` (which sends batches through workers.digests.send_batch.apply_async)
     with `workers` processes running the batches; returns the timing and each worker's peak
     RSS."""
+    if smtp != "smtp-sink":
+        return _run(url, async_marks, config, workers, smtp, fan_out)
+    from bench.workers.smtp_sink import smtp_sink
+
+    with smtp_sink() as sink:
+        config = {**config, "MAIL_SERVER": "127.0.0.1", "MAIL_PORT": sink.port}
+        result = _run(url, async_marks, {**config, "MAIL_USE_TLS": False}, workers, "", fan_out)
+        return {**result, "caught": sink.messages(), "catcher_cpu_s": round(sink.cpu_seconds(), 1)}
+
+
+def _run(url: str, async_marks: bool, config: dict, workers: int, smtp: str, fan_out) -> dict:
     from workers import digests
 
     context = multiprocessing.get_context("spawn")

@@ -7,7 +7,8 @@
 the period; the weekly digest run (fan-out + every batch, in this process, Celery eager) is
 timed, with the process's peak RSS. Mail goes to an in-process sink by default: every message
 is fully built (planet.mail.build_message) and then dropped instead of an SMTP round trip
-(`--smtp catcher` sends over SMTP to an aiosmtpd catcher on loopback instead).
+(`--smtp catcher` sends over SMTP to an aiosmtpd catcher on loopback instead; `--smtp smtp-sink`
+to postfix's smtp-sink, a C server that only counts: `apt-get install postfix`).
 
 `expiry`: --total active memberships, --due of them expired in the hour before; the expiry
 sweep is timed with the process's peak RSS, and the EXPLAIN ANALYZE of its claim query printed
@@ -234,6 +235,13 @@ def mail_to(kind: str, app):
         finally:
             planet.mail.send_email = original
         return
+    if kind == "smtp-sink":
+        from bench.workers.smtp_sink import smtp_sink
+
+        with smtp_sink() as sink:
+            app.config.update(MAIL_SERVER="127.0.0.1", MAIL_PORT=sink.port, MAIL_USE_TLS=False)
+            yield sink.messages
+        return
     import socket
 
     from planet.devtools.mailcatcher import start
@@ -430,7 +438,7 @@ def main(argv=None) -> None:
     digest.add_argument("--per-planet", type=int, default=1000)
     digest.add_argument("--users", type=int, default=0, help="people (default: one a member)")
     digest.add_argument("--batch", type=int, default=500)
-    digest.add_argument("--smtp", choices=["sink", "catcher"], default="sink")
+    digest.add_argument("--smtp", choices=["sink", "catcher", "smtp-sink"], default="sink")
     digest.add_argument(
         "--workers", type=int, default=1, help="worker processes running the batches"
     )
