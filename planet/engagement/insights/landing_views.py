@@ -53,12 +53,19 @@ _lock = threading.Lock()
 
 
 def _redis():
+    """The app's Redis client for views, made once: its connection pool is kept, so a view
+    costs one round trip instead of a new connection (redis-py resets the pool after a fork)."""
     url = current_app.config.get("REDIS_URL") if has_app_context() else None
     if not url:
         return None
-    import redis
+    clients = current_app.extensions.setdefault("planet_view_redis", {})
+    client = clients.get(url)
+    if client is None:
+        import redis
 
-    return redis.Redis.from_url(url, socket_timeout=1, socket_connect_timeout=1)
+        client = redis.Redis.from_url(url, socket_timeout=1, socket_connect_timeout=1)
+        clients[url] = client
+    return client
 
 
 def buffered_count() -> int:

@@ -84,6 +84,23 @@ def _two_visitors_then_the_funnel(app, slug, owner, as_user):
     assert _funnel_cell(page, "direct-view") == 2
 
 
+def test_with_redis_views_go_through_one_kept_client_to_the_funnel(app, world, redis_url):
+    app.config["REDIS_URL"] = redis_url
+    slug = world.planet.slug
+    db.session.commit()
+    for n in range(3):
+        visitor = app.test_client()
+        visitor.environ_base["HTTP_USER_AGENT"] = f"redis-visitor-{n}"
+        assert visitor.get(f"/p/{slug}/about").status_code == 200
+    client = landing_views._redis()
+    assert client is landing_views._redis()  # one client (and connection pool) per app
+    assert client.llen(landing_views.REDIS_VIEWS_KEY) == 3
+    assert landing_views.buffered_count() == 0
+    assert landing_views.flush_landing_views()["recorded"] == 3
+    db.session.commit()
+    assert health.funnel(world.planet, utcnow())["direct"]["view"] == 3
+
+
 def test_the_view_buffer_is_bounded(world):
     for n in range(landing_views.MAX_BUFFERED_VIEWS + 50):  # no request: nothing flushes them
         landing_views.count_landing_view(world.planet, "direct", f"v{n}")
