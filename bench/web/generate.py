@@ -29,10 +29,27 @@ COMMENTS_PER_TOPIC = 36  # 24 top-level + 12 replies to the first 12
 TOP_LEVEL = 24
 
 
-def _step(label: str, started: float) -> float:
+def step(label: str, started: float) -> float:
+    """Print how long the step since `started` took; returns now (the next step's start)."""
     now = time.monotonic()
     print(f"  {label}: {now - started:.1f} s", flush=True)
     return now
+
+
+def insert_users(conn, count: int, domain: str, password_hash: str) -> None:
+    """Users 1..count, `user<i>@<domain>`, verified, all with the same password."""
+    conn.execute(
+        sa.text(
+            """
+            INSERT INTO users (id, email, display_name, password_hash, bio,
+                               is_platform_admin, email_verified_at, created_at)
+            SELECT i, 'user' || i || '@' || :domain, 'Member ' || i, :hash, '',
+                   false, now(), now() - interval '400 days'
+            FROM generate_series(1, CAST(:n AS int)) AS i
+            """
+        ),
+        {"hash": password_hash, "n": count, "domain": domain},
+    )
 
 
 def create_schema(name: str = DB_NAME, url: str = DATABASE_URL, drop=drop_database) -> None:
@@ -59,19 +76,8 @@ def fill(members: int, topics: int) -> None:
         # (planet/planets/content_version.py) would queue one event per row until COMMIT.
         conn.execute(sa.text("SET LOCAL session_replication_role = replica"))
         x = conn.execute
-        x(
-            sa.text(
-                """
-                INSERT INTO users (id, email, display_name, password_hash, bio,
-                                   is_platform_admin, email_verified_at, created_at)
-                SELECT i, 'user' || i || '@bench.local', 'Member ' || i, :hash, '',
-                       false, now(), now() - interval '400 days'
-                FROM generate_series(1, CAST(:n AS int)) AS i
-                """
-            ),
-            {"hash": password_hash, "n": members},
-        )
-        started = _step(f"{members} users", started)
+        insert_users(conn, members, "bench.local", password_hash)
+        started = step(f"{members} users", started)
         x(
             sa.text(
                 """
@@ -102,7 +108,7 @@ def fill(members: int, topics: int) -> None:
             ),
             {"n": members},
         )
-        started = _step(f"{members} memberships", started)
+        started = step(f"{members} memberships", started)
 
         # Bulk insert without the topics' indexes, then build them once.
         index_defs = x(
@@ -153,10 +159,10 @@ def fill(members: int, topics: int) -> None:
             ),
             {"members": members, "topics": topics},
         )
-        started = _step(f"{topics} topics (no indexes)", started)
+        started = step(f"{topics} topics (no indexes)", started)
         for name, definition in index_defs:
             x(sa.text(definition))
-            started = _step(f"index {name}", started)
+            started = step(f"index {name}", started)
 
         x(
             sa.text(
@@ -168,7 +174,7 @@ def fill(members: int, topics: int) -> None:
                 """
             )
         )
-        started = _step("answers", started)
+        started = step("answers", started)
         # Two pinned topics (not the newest ones).
         x(
             sa.text("UPDATE topics SET pinned_at = now() WHERE id IN (:a, :b)"),
@@ -208,7 +214,7 @@ def fill(members: int, topics: int) -> None:
             sa.text("UPDATE topics SET comment_count = :per WHERE id >= :first"),
             {"per": COMMENTS_PER_TOPIC, "first": first},
         )
-        started = _step(f"{NEWEST_WITH_COMMENTS * COMMENTS_PER_TOPIC} comments", started)
+        started = step(f"{NEWEST_WITH_COMMENTS * COMMENTS_PER_TOPIC} comments", started)
 
         # User 2 (the benchmark's member) liked every third of the newest topics and a few
         # comments, so the "did I like these?" query returns rows.
@@ -256,7 +262,7 @@ def fill(members: int, topics: int) -> None:
                 """
             )
         )
-        started = _step("likes and hashtags", started)
+        started = step("likes and hashtags", started)
         x(
             sa.text(
                 "UPDATE planets SET member_count = :m, topic_count = :t, "
@@ -282,7 +288,7 @@ def fill(members: int, topics: int) -> None:
             )
     with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
         conn.execute(sa.text("VACUUM ANALYZE"))
-    _step("VACUUM ANALYZE", started)
+    step("VACUUM ANALYZE", started)
     print(f"filled in {time.monotonic() - t0:.1f} s", flush=True)
     engine.dispose()
 

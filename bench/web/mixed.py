@@ -39,7 +39,7 @@ import urllib.parse
 import sqlalchemy as sa
 
 from bench.web.common import PASSWORD, SERVER_URL, admin_engine
-from bench.web.generate import create_schema
+from bench.web.generate import create_schema, insert_users, step
 from bench.web.run import parse_wrk
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
@@ -123,12 +123,6 @@ end
 """
 
 
-def _step(label: str, started: float) -> float:
-    now = time.monotonic()
-    print(f"  {label}: {now - started:.1f} s", flush=True)
-    return now
-
-
 def drop_database() -> None:
     engine = admin_engine()
     with engine.connect() as conn:
@@ -144,7 +138,7 @@ def generate(planets: int, users: int, joins: int) -> None:
 
     t0 = started = time.monotonic()
     create_schema(DB_NAME, DATABASE_URL, drop_database)
-    started = _step(f"database {DB_NAME}: schema", started)
+    started = step(f"database {DB_NAME}: schema", started)
 
     engine = sa.create_engine(DATABASE_URL)
     params = {
@@ -158,18 +152,7 @@ def generate(planets: int, users: int, joins: int) -> None:
         x = conn.execute
         x(sa.text("SET synchronous_commit = off"))
         x(sa.text("SET session_replication_role = replica"))  # no triggers during the load
-        x(
-            sa.text(
-                """
-                INSERT INTO users (id, email, display_name, password_hash, bio,
-                                   is_platform_admin, email_verified_at, created_at)
-                SELECT i, 'user' || i || '@mixed.local', 'Member ' || i, :hash, '',
-                       false, now(), now() - interval '400 days'
-                FROM generate_series(1, CAST(:users AS int)) AS i
-                """
-            ),
-            params,
-        )
+        insert_users(conn, users, "mixed.local", params["hash"])
         x(
             sa.text(
                 """
@@ -220,7 +203,7 @@ def generate(planets: int, users: int, joins: int) -> None:
             ),
             params,
         )
-        started = _step("users, planets, memberships", started)
+        started = step("users, planets, memberships", started)
         x(
             sa.text(
                 """
@@ -241,7 +224,7 @@ def generate(planets: int, users: int, joins: int) -> None:
             ),
             params,
         )
-        started = _step("topics", started)
+        started = step("topics", started)
         # Comments by members of the topic's planet (the n-th member, n from the comment's
         # number, over the planet's member list).
         x(
@@ -261,7 +244,7 @@ def generate(planets: int, users: int, joins: int) -> None:
             ),
             params,
         )
-        started = _step("comments", started)
+        started = step("comments", started)
         x(
             sa.text(
                 """
@@ -298,7 +281,7 @@ def generate(planets: int, users: int, joins: int) -> None:
         ).one()
     with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
         conn.execute(sa.text("VACUUM ANALYZE"))
-    _step("counters, sessions, VACUUM ANALYZE", started)
+    step("counters, sessions, VACUUM ANALYZE", started)
     engine.dispose()
     print(
         f"{planets} planets, {users} users, {counts[0]} memberships, {counts[1]} topics, "
