@@ -74,7 +74,6 @@ def create_app(overrides: dict | None = None) -> Flask:
     # First: their after-request hooks then run last, after the lifecycle's commit.
     logs.init_app(app)
     _init_extensions(app)
-    _trust_proxies(app)
     metrics.init_app(app)
     for dotted in JOB_HANDLER_MODULES + SIDE_EFFECT_MODULES:
         importlib.import_module(dotted)
@@ -92,6 +91,7 @@ def create_app(overrides: dict | None = None) -> Flask:
 
     lifecycle.init_app(app)
     images.init_app(app)
+    _trust_proxies(app)  # last: outside every other WSGI layer (the visitors' cache front)
     return app
 
 

@@ -50,9 +50,13 @@ def select_locale() -> str:
         return user_locale
     if session.get("lang") in languages:
         return session["lang"]
-    return (
-        request.accept_languages.best_match(languages) or current_app.config["BABEL_DEFAULT_LOCALE"]
-    )
+    return browser_locale(request, current_app.config)
+
+
+def browser_locale(browser_request, config) -> str:
+    """The locale of someone with no saved choice: their browser's, else the default."""
+    best = browser_request.accept_languages.best_match(config["LANGUAGES"])
+    return best or config["BABEL_DEFAULT_LOCALE"]
 
 
 def translation_directories() -> list[str]:

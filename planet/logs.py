@@ -276,21 +276,26 @@ def _finish_request(response):
     started = g.get("planet_request_started")
     if started is not None:
         rule = request.url_rule.rule if request.url_rule is not None else None
-        duration_ms = round((time.perf_counter() - started) * 1000, 1)
-        request_log.info(
-            "%s %s %s %sms",
-            request.method,
-            rule or "(no route)",
-            response.status_code,
-            duration_ms,
-            extra={
-                "method": request.method,
-                "endpoint": request.endpoint,
-                "status": response.status_code,
-                "duration_ms": duration_ms,
-            },
-        )
+        log_request(request.method, rule, request.endpoint, response.status_code, started)
     return response
+
+
+def log_request(method: str, rule: str | None, endpoint: str | None, status: int, started: float):
+    """The one line each request leaves (`started`: its time.perf_counter() at the start)."""
+    duration_ms = round((time.perf_counter() - started) * 1000, 1)
+    request_log.info(
+        "%s %s %s %sms",
+        method,
+        rule or "(no route)",
+        status,
+        duration_ms,
+        extra={
+            "method": method,
+            "endpoint": endpoint,
+            "status": status,
+            "duration_ms": duration_ms,
+        },
+    )
 
 
 def _end_request(_error) -> None:

@@ -149,7 +149,11 @@ def _record(status: int) -> None:
     started = g.pop("planet_metrics_started", None)
     if started is None:
         return  # recorded already (or the request never started)
-    endpoint, method = _endpoint_label(), request.method
+    record_request(_endpoint_label(), request.method, status, started)
+
+
+def record_request(endpoint: str, method: str, status: int, started: float) -> None:
+    """Count one request and its latency (`started`: its time.perf_counter() at the start)."""
     HTTP_REQUESTS.labels(endpoint, method, str(status)).inc()
     HTTP_LATENCY.labels(endpoint, method).observe(time.perf_counter() - started)
 

@@ -9,6 +9,7 @@ from flask import (
     abort,
     current_app,
     flash,
+    has_request_context,
     redirect,
     render_template,
     request,
@@ -181,18 +182,28 @@ class _CachedPlanet:
     timezone: str
 
 
-def _count_cached_landing_view(saved: dict) -> None:
-    """A direct visit served from the visitors' cache is counted like any other."""
-    _count_landing_view(_CachedPlanet(saved["planet_id"], saved["timezone"]), None)
+def _count_cached_landing_view(saved: dict, visitor) -> None:
+    """A direct visit by someone signed out, served from the visitors' cache (maybe before
+    Flask, with only `visitor`, the request), is counted like any other. A direct source is
+    not remembered in the session (`activity.remember_join_source`), so nothing else is due."""
+    from planet.engagement.insights import health, landing_views
+
+    landing_views.count_landing_view(
+        _CachedPlanet(saved["planet_id"], saved["timezone"]),
+        health.FunnelSource.DIRECT,
+        health.visitor_key(None, visitor.remote_addr, visitor.user_agent.string),
+    )
+    if not has_request_context():  # answered before Flask: no request end to write it at
+        landing_views.flush_buffered_views(db.engine)
 
 
-def _remembers_its_source() -> bool:
+def _direct_visit(visitor) -> bool:
     """A visit by a referral link or from discover is remembered in the visitor's session
     (for its checkout), so it is rendered for that visitor, never from the cache."""
     from planet.engagement.insights import health
 
-    return bool(request.args.get("ref")) or (
-        health.funnel_source(None, request.referrer) is not health.FunnelSource.DIRECT
+    return not visitor.args.get("ref") and (
+        health.funnel_source(None, visitor.referrer) is health.FunnelSource.DIRECT
     )
 
 
@@ -200,9 +211,11 @@ def _remembers_its_source() -> bool:
 def landing(slug):
     """The planet's public page. Visitors without a session share a copy kept for a short
     time (planet/web/anoncache.py); their views are counted on every request, hits included."""
-    if _remembers_its_source():
-        return _render_landing(slug)
-    return anoncache.serve(lambda: _render_landing(slug), on_hit=_count_cached_landing_view)
+    return anoncache.serve(
+        lambda: _render_landing(slug),
+        on_hit=_count_cached_landing_view,
+        shared_when=_direct_visit,
+    )
 
 
 def _render_landing(slug):

@@ -16,23 +16,42 @@ every hit with the values the render saved (`remember`).
 The cache is per process. A write that changes what these pages show calls `clear()`: that
 process serves the change at once, the others within ANON_CACHE_SECONDS (the staleness window
 for visitors).
+
+Hits are answered in front of Flask (`Front`, a WSGI middleware): once a page's first render
+has gone through the whole app, the front keeps the headers the app sent with it (security
+headers and all, the request id excepted) and answers the next visitors with the same key
+itself, without the request machinery, the session, the login or a database connection. It
+still gives each hit its own request id, its log line and its metrics, asks the entry's
+`shared_when` whether this visitor may take the copy, and runs `on_hit`. Until then, and for
+anything it cannot answer, the request goes to the app, where `serve` answers it as before.
 """
 
 from __future__ import annotations
 
 import threading
 import time
+import uuid
 from collections import OrderedDict
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from flask import Flask, Response, current_app, g, make_response, request, session
 from flask_babel import get_locale
 from flask_login import current_user
+from werkzeug.wrappers import Request
+
+from planet import i18n, logs, metrics
 
 MAX_ENTRIES = 512
 TZ_COOKIE_MAX = 64
 _CACHED_HEADERS = ("Content-Type", "Content-Language")
+_STORED = "planet.anon_cache_stored"
+"""The environ key under which `serve` leaves the key of the page it has just stored."""
+
+OnHit = Callable[[dict, Request], None]
+"""Work done on every hit: (the values the render saved, the visitor's request)."""
+SharedWhen = Callable[[Request], bool]
+"""May this visitor's request take the shared copy? (Else it is rendered for them.)"""
 
 
 @dataclass(frozen=True)
@@ -41,6 +60,15 @@ class _Entry:
     body: bytes
     headers: tuple[tuple[str, str], ...]
     saved: tuple[tuple[str, object], ...]
+    on_hit: OnHit | None
+    shared_when: SharedWhen | None
+    endpoint: str
+    rule: str
+    sent_headers: tuple[tuple[str, str], ...] | None = None
+    """Every header the app sent with the page (set once it has): the front's hits."""
+
+    def takes(self, visitor: Request, now: float) -> bool:
+        return self.expires > now and (self.shared_when is None or self.shared_when(visitor))
 
 
 class _Store:
@@ -55,15 +83,18 @@ def _store() -> _Store:
 
 def eligible() -> bool:
     """May this request be answered from (and fill) the cache?"""
-    config = current_app.config
-    if config["ANON_CACHE_SECONDS"] <= 0 or request.method != "GET":
+    return _eligible(request, current_app.config) and not current_user.is_authenticated
+
+
+def _eligible(visitor: Request, config) -> bool:
+    if config["ANON_CACHE_SECONDS"] <= 0 or visitor.method != "GET":
         return False
-    cookies = request.cookies
+    if "HTTP_AUTHORIZATION" in visitor.environ:
+        return False
+    cookies = visitor.cookies
     if config["SESSION_COOKIE_NAME"] in cookies:
         return False
-    if config.get("REMEMBER_COOKIE_NAME", "remember_token") in cookies:
-        return False
-    return not current_user.is_authenticated
+    return config.get("REMEMBER_COOKIE_NAME", "remember_token") not in cookies
 
 
 def rendering_for_cache() -> bool:
@@ -77,22 +108,26 @@ def remember(**values) -> None:
         g.planet_anon_saved = {**g.get("planet_anon_saved", {}), **values}
 
 
-def _key() -> tuple:
-    tz = request.cookies.get("tz", "")[:TZ_COOKIE_MAX]
-    return (request.path, request.query_string, str(get_locale()), tz)
+def _key(visitor: Request, locale: str) -> tuple:
+    tz = visitor.cookies.get("tz", "")[:TZ_COOKIE_MAX]
+    return (visitor.path, visitor.query_string, locale, tz)
 
 
-def serve(render: Callable[[], object], on_hit: Callable[[dict], None] | None = None):
-    """The response of `render()`, from the cache when this visitor may share it."""
-    if not eligible():
+def serve(
+    render: Callable[[], object],
+    on_hit: OnHit | None = None,
+    shared_when: SharedWhen | None = None,
+):
+    """The response of `render()`, from the cache when this visitor may share it (and
+    `shared_when` says their request may)."""
+    if not eligible() or (shared_when is not None and not shared_when(request)):
         return render()
-    store, key, now = _store(), _key(), time.monotonic()
+    store, key, now = _store(), _key(request, str(get_locale())), time.monotonic()
     with store.lock:
         entry = store.entries.get(key)
     if entry is not None and entry.expires > now:
-        saved = dict(entry.saved)
         if on_hit is not None:
-            on_hit(saved)
+            on_hit(dict(entry.saved), request)
         return Response(entry.body, 200, list(entry.headers))
     g.planet_anon_render = True
     try:
@@ -105,11 +140,23 @@ def serve(render: Callable[[], object], on_hit: Callable[[dict], None] | None = 
         )
         saved = tuple(sorted(g.get("planet_anon_saved", {}).items()))
         seconds = current_app.config["ANON_CACHE_SECONDS"]
+        rule = request.url_rule.rule if request.url_rule is not None else ""
+        entry = _Entry(
+            now + seconds,
+            response.get_data(),
+            kept,
+            saved,
+            on_hit,
+            shared_when,
+            request.endpoint or "",
+            rule,
+        )
         with store.lock:
-            store.entries[key] = _Entry(now + seconds, response.get_data(), kept, saved)
+            store.entries[key] = entry
             store.entries.move_to_end(key)
             while len(store.entries) > MAX_ENTRIES:
                 store.entries.popitem(last=False)
+        request.environ[_STORED] = (key, entry)
     return response
 
 
@@ -129,6 +176,63 @@ def clear() -> None:
         store.entries.clear()
 
 
+class Front:
+    """Answers visitors' hits before the app (see the module's docstring)."""
+
+    def __init__(self, app: Flask, wsgi_app) -> None:
+        self.app = app
+        self.wsgi_app = wsgi_app
+        self.store: _Store = app.extensions["planet_anon_cache"]
+
+    def __call__(self, environ, start_response):
+        started = time.perf_counter()
+        visitor = Request(environ, shallow=True)  # never reads a body
+        config = self.app.config
+        if not _eligible(visitor, config):
+            return self.wsgi_app(environ, start_response)
+        key = _key(visitor, i18n.browser_locale(visitor, config))
+        with self.store.lock:
+            entry = self.store.entries.get(key)
+        if (
+            entry is None
+            or entry.sent_headers is None
+            or not entry.takes(visitor, time.monotonic())
+        ):
+            return self._through_the_app(environ, start_response, key)
+        return self._hit(entry, visitor, started, start_response)
+
+    def _hit(self, entry: _Entry, visitor: Request, started: float, start_response):
+        request_id = logs.well_formed_request_id(visitor.headers.get(logs.REQUEST_ID_HEADER))
+        request_id = request_id or uuid.uuid4().hex
+        with self.app.app_context(), logs.bound(request_id=request_id):
+            if entry.on_hit is not None:
+                entry.on_hit(dict(entry.saved), visitor)
+            start_response("200 OK", [*entry.sent_headers, (logs.REQUEST_ID_HEADER, request_id)])
+            logs.log_request("GET", entry.rule, entry.endpoint, 200, started)
+            metrics.record_request(entry.endpoint, "GET", 200, started)
+        return [entry.body]
+
+    def _through_the_app(self, environ, start_response, key: tuple):
+        sent: list = []
+
+        def keep_headers(status, headers, exc_info=None):
+            sent[:] = [status, headers]
+            return start_response(status, headers, exc_info)
+
+        body = self.wsgi_app(environ, keep_headers)
+        stored = environ.get(_STORED)
+        if stored is not None and stored[0] == key and sent and sent[0].startswith("200 "):
+            headers = tuple(
+                (name, value) for name, value in sent[1] if name != logs.REQUEST_ID_HEADER
+            )
+            if all(name.lower() != "set-cookie" for name, _ in headers):
+                with self.store.lock:
+                    if self.store.entries.get(key) is stored[1]:
+                        self.store.entries[key] = replace(stored[1], sent_headers=headers)
+        return body
+
+
 def init_app(app: Flask) -> None:
     app.extensions["planet_anon_cache"] = _Store()
+    app.wsgi_app = Front(app, app.wsgi_app)
     app.add_template_global(rendering_for_cache, "rendering_for_cache")

@@ -132,3 +132,103 @@ def test_the_copy_expires(app, world, monkeypatch):
     later = anoncache.time.monotonic() + app.config["ANON_CACHE_SECONDS"] + 1
     monkeypatch.setattr(anoncache.time, "monotonic", lambda: later)
     assert "behind" in _visit(app, "/p/home-planet/about").get_data(as_text=True)
+
+
+class _Counted:
+    """The app behind the visitors' front, counting the requests that reach it."""
+
+    def __init__(self, inner):
+        self.inner, self.calls = inner, 0
+
+    def __call__(self, environ, start_response):
+        self.calls += 1
+        return self.inner(environ, start_response)
+
+
+@pytest.fixture
+def behind_front(app, monkeypatch):
+    from planet.web.anoncache import Front
+
+    front = app.wsgi_app
+    while not isinstance(front, Front):  # under ProxyFix when proxies are trusted
+        front = front.app
+    counted = _Counted(front.wsgi_app)
+    monkeypatch.setattr(front, "wsgi_app", counted)
+    return counted
+
+
+@pytest.mark.parametrize("path", ["/discover", "/p/home-planet/about"])
+def test_hits_are_answered_before_the_app_with_the_apps_headers(app, world, behind_front, path):
+    from planet import logs, metrics
+
+    first = _visit(app, path)
+    endpoint = "discovery.discover" if path == "/discover" else "planets.landing"
+    counted = metrics.HTTP_REQUESTS.labels(endpoint, "GET", "200")
+    before = counted._value.get()
+    hits = [_visit(app, path), _visit(app, path, **{logs.REQUEST_ID_HEADER: "proxy-id-1234"})]
+    assert behind_front.calls == 1  # the first visitor's render; the others never reached Flask
+    assert counted._value.get() == before + 2
+    ids = {first.headers[logs.REQUEST_ID_HEADER]}
+    for hit in hits:
+        assert hit.status_code == 200 and hit.get_data() == first.get_data()
+        assert [h for h in hit.headers if h[0] != logs.REQUEST_ID_HEADER] == [
+            h for h in first.headers if h[0] != logs.REQUEST_ID_HEADER
+        ]
+        ids.add(hit.headers[logs.REQUEST_ID_HEADER])
+    assert len(ids) == 3 and "proxy-id-1234" in ids  # each hit has its own request id
+
+
+def test_a_hit_before_the_app_leaves_its_log_line(app, world, behind_front):
+    import logging
+
+    from planet import logs
+
+    _visit(app, "/discover")
+    records: list[logging.LogRecord] = []
+    handler = logging.Handler()
+    handler.addFilter(logs.ContextFilter())  # what the app's handlers add: the request id
+    handler.emit = records.append
+    logging.getLogger("planet.request").addHandler(handler)
+    try:
+        _visit(app, "/discover", **{"X-Request-ID": "proxy-id-5678"})
+    finally:
+        logging.getLogger("planet.request").removeHandler(handler)
+    assert behind_front.calls == 1
+    [line] = records
+    assert line.getMessage().startswith("GET /discover 200 ")
+    assert line.request_id == "proxy-id-5678" and line.endpoint == "discovery.discover"
+
+
+def test_the_front_keeps_each_visitors_language_apart(app, world, behind_front):
+    chinese = _visit(app, "/discover", **{"Accept-Language": "zh-CN,zh;q=0.9"})
+    english = _visit(app, "/discover", **{"Accept-Language": "en-US,en;q=0.9"})
+    assert behind_front.calls == 2
+    assert _visit(app, "/discover", **{"Accept-Language": "en"}).get_data() == english.get_data()
+    assert _visit(app, "/discover", **{"Accept-Language": "zh"}).get_data() == chinese.get_data()
+    assert behind_front.calls == 2
+    assert '<html lang="en"' in english.get_data(as_text=True)
+    assert '<html lang="zh' in chinese.get_data(as_text=True)
+
+
+def test_the_front_leaves_signed_in_and_session_holders_to_the_app(
+    app, world, behind_front, client, login_as
+):
+    _visit(app, "/discover")
+    login_as(world.owner)
+    page = client.get("/discover").get_data(as_text=True)
+    assert world.owner.display_name in page.split("</header>", 1)[0]
+    with app.test_client() as visitor:
+        visitor.get("/csrf-token")  # now holds a session cookie
+        visitor.get("/discover")
+    assert behind_front.calls == 4  # first render, the owner, the token, the session holder
+
+
+@pytest.mark.parametrize("app_config", [{"PROXY_FIX_X_FOR": 1}])
+def test_hits_before_the_app_count_each_forwarded_visitor(app, world, behind_front):
+    """The front sits inside ProxyFix: the funnel sees the client's address, not the proxy's."""
+    before = _views(world.planet.id)
+    for address in ("203.0.113.1", "203.0.113.2", "203.0.113.3"):
+        _visit(app, "/p/home-planet/about", **{"X-Forwarded-For": address})
+    assert behind_front.calls == 1
+    db.session.expire_all()
+    assert _views(world.planet.id) == before + 3
