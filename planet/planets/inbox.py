@@ -23,6 +23,7 @@ from planet.models import UTCDateTime, utcnow
 from planet.moderation.models import HeldPost, HeldStatus
 from planet.planets.models import Membership, Planet, ending_between
 from planet.policy import Action
+from planet.web import shortcache
 
 CAP = 99
 WIN_BACK_WINDOW = timedelta(days=30)
@@ -82,11 +83,8 @@ def waiting_counts(planet: Planet, user, standing, endpoints) -> dict[str, int]:
     """{tab endpoint: how many wait for `user`} for the tabs in `endpoints` whose action the
     policy allows this viewer (`standing`: theirs, already known); zero counts left out. All
     the viewer's counts come back in one statement."""
-    asked = [
-        (endpoint, statement)
-        for endpoint, (action, statement) in _statements().items()
-        if endpoint in endpoints and policy.decide_with_standing(standing, user, action, planet)
-    ]
+    statements = _statements()
+    asked = [(name, statements[name][1]) for name in _asked(planet, user, standing, endpoints)]
     if not asked:
         return {}
     now = utcnow()
@@ -100,6 +98,27 @@ def waiting_counts(planet: Planet, user, standing, endpoints) -> dict[str, int]:
         select(*(statement.scalar_subquery() for _, statement in asked)), params
     ).one()
     return {endpoint: count for (endpoint, _), count in zip(asked, row, strict=True) if count}
+
+
+def _asked(planet: Planet, user, standing, endpoints) -> tuple[str, ...]:
+    """The tabs whose waiting items this viewer may act on: the same for every viewer of one
+    standing class in one version of the planet, so kept per process under both (as the
+    header's tabs are, planet/planets/header.py:allowed_tabs)."""
+
+    def decide() -> tuple[str, ...]:
+        return tuple(
+            endpoint
+            for endpoint, (action, _) in _statements().items()
+            if endpoint in endpoints and policy.decide_with_standing(standing, user, action, planet)
+        )
+
+    return shortcache.cached(
+        "planet_waiting_tabs",
+        planet.id,
+        decide,
+        planet.content_version,
+        policy.standing_class(user, planet),
+    )
 
 
 def shown(count: int) -> str:

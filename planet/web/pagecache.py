@@ -38,7 +38,7 @@ from collections import OrderedDict
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
-from flask import Flask, Response, current_app, g, make_response, render_template, request
+from flask import Flask, Response, current_app, g, make_response, request
 from flask import session as browser_session
 from flask_babel import get_locale, get_timezone
 from flask_login import current_user
@@ -251,8 +251,13 @@ def _entry(response: Response, notes: Notes) -> _Entry | None:
 
 
 def _filled(planet, entry: _Entry) -> Response:
+    app = current_app._get_current_object()
+    context = {"planet": planet}
+    app.update_template_context(context)  # once for every hole (render_template's first step)
+
     def hole(match: re.Match) -> str:
-        return render_template(HOLES[match.group(1)], planet=planet, arg=match.group(2))
+        template = app.jinja_env.get_template(HOLES[match.group(1)])
+        return template.render({**context, "arg": match.group(2)})
 
     body = _OPEN.sub(hole, entry.body)
     body = body.replace(_CSRF_SLOT, generate_csrf())

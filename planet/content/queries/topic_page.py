@@ -15,6 +15,7 @@ from planet.content.queries.rows import (
     AFTER_ID,
     LIMIT,
     VIEWER,
+    attachments,
     author,
     cards_select,
     comments,
@@ -37,19 +38,23 @@ def _topic_statement():
         .where(PlanetFile.topic_id == topics.c.id, PlanetFile.deleted_at.is_(None))
         .label("has_files")
     )  # the page lists them only when there are some: no query otherwise
+    images = exists().where(attachments.c.topic_id == topics.c.id).label("has_images")
     return (
-        cards_select().add_columns(files).where(topics.c.id == bindparam("topic_id", type_=Integer))
+        cards_select()
+        .add_columns(files, images)
+        .where(topics.c.id == bindparam("topic_id", type_=Integer))
     )
 
 
 def topic_card(topic_id: int, viewer_id: int | None) -> tuple[TopicCard | None, bool]:
-    """One topic as a card, and whether the viewer liked it (two queries)."""
+    """One topic as a card, and whether the viewer liked it (one query, two with images)."""
     row = db.session.execute(
         _topic_statement(), {"topic_id": topic_id, "viewer_id": viewer_id}
     ).first()
     if row is None:
         return None, False
-    return to_card(row, images_by_topic([row.id])), bool(row.liked)
+    images = images_by_topic([row.id]) if row.has_images else {}
+    return to_card(row, images), bool(row.liked)
 
 
 def topic_options():
