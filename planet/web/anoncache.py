@@ -28,6 +28,7 @@ anything it cannot answer, the request goes to the app, where `serve` answers it
 
 from __future__ import annotations
 
+import logging
 import threading
 import time
 import uuid
@@ -42,6 +43,7 @@ from werkzeug.wrappers import Request
 
 from planet import i18n, logs, metrics
 
+log = logging.getLogger(__name__)
 MAX_ENTRIES = 512
 TZ_COOKIE_MAX = 64
 _CACHED_HEADERS = ("Content-Type", "Content-Language")
@@ -199,18 +201,29 @@ class Front:
             or not entry.takes(visitor, time.monotonic())
         ):
             return self._through_the_app(environ, start_response, key)
-        return self._hit(entry, visitor, started, start_response)
-
-    def _hit(self, entry: _Entry, visitor: Request, started: float, start_response):
         request_id = logs.well_formed_request_id(visitor.headers.get(logs.REQUEST_ID_HEADER))
         request_id = request_id or uuid.uuid4().hex
         with self.app.app_context(), logs.bound(request_id=request_id):
-            if entry.on_hit is not None:
-                entry.on_hit(dict(entry.saved), visitor)
-            start_response("200 OK", [*entry.sent_headers, (logs.REQUEST_ID_HEADER, request_id)])
-            logs.log_request("GET", entry.rule, entry.endpoint, 200, started)
-            metrics.record_request(entry.endpoint, "GET", 200, started)
+            counted = self._ran_on_hit(entry, visitor)
+            if counted:
+                headers = [*entry.sent_headers, (logs.REQUEST_ID_HEADER, request_id)]
+                start_response("200 OK", headers)
+                logs.log_request("GET", entry.rule, entry.endpoint, 200, started)
+                metrics.record_request(entry.endpoint, "GET", 200, started)
+        if not counted:
+            return self.wsgi_app(environ, start_response)  # answered as without the front
         return [entry.body]
+
+    @staticmethod
+    def _ran_on_hit(entry: _Entry, visitor: Request) -> bool:
+        if entry.on_hit is None:
+            return True
+        try:
+            entry.on_hit(dict(entry.saved), visitor)
+        except Exception:  # the app answers instead, with its own error page if it fails too
+            log.warning("the visitors' cache front could not count a hit", exc_info=True)
+            return False
+        return True
 
     def _through_the_app(self, environ, start_response, key: tuple):
         sent: list = []

@@ -232,3 +232,27 @@ def test_hits_before_the_app_count_each_forwarded_visitor(app, world, behind_fro
     assert behind_front.calls == 1
     db.session.expire_all()
     assert _views(world.planet.id) == before + 3
+
+
+def test_a_hit_the_front_cannot_count_is_left_to_the_app(app, world, behind_front, monkeypatch):
+    """A failure while counting a view (say, the database for a moment) is not a bare 500
+    from the front: the app answers, counting the view itself."""
+    from planet.engagement.insights import landing_views
+
+    _visit(app, "/p/home-planet/about")
+    before = _views(world.planet.id)
+    count = landing_views.count_landing_view
+    failures = []
+
+    def fails_once(*args, **kwargs):
+        if not failures:
+            failures.append(True)
+            raise ConnectionError("gone for a moment")
+        return count(*args, **kwargs)
+
+    monkeypatch.setattr(landing_views, "count_landing_view", fails_once)
+    response = _visit(app, "/p/home-planet/about", **{"User-Agent": "Another browser"})
+    assert response.status_code == 200 and failures
+    assert behind_front.calls == 2  # the app answered this one
+    db.session.expire_all()
+    assert _views(world.planet.id) == before + 1
