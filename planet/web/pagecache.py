@@ -52,6 +52,7 @@ _HOLE = re.compile(f"<!--hole{_TAG}:([a-z]+:[a-z_.]*)-->.*?<!--/hole{_TAG}-->", 
 _OPEN = re.compile(f"<!--hole{_TAG}:([a-z]+):([a-z_.]*)-->")
 _MARKS = re.compile(f"<!--/?hole{_TAG}[^>]*-->")
 _CSRF_SLOT = f"planetcsrf{_TAG}"
+_PART = re.compile(f"<!--hole{_TAG}:([a-z]+):([a-z_.]*)-->|{_CSRF_SLOT}")
 HEADER = "X-Page-Cache"
 
 HOLES: dict[str, str] = {
@@ -73,9 +74,13 @@ class Notes:
     shared: bool = True
 
 
+Part = bytes | tuple[str, str] | None
+"""A piece of a stored page: its bytes, a hole (name, arg), or None for the CSRF token."""
+
+
 @dataclass(frozen=True)
 class _Entry:
-    body: str  # holes as `<!--holeTAG:name-->`, the CSRF token as _CSRF_SLOT
+    parts: tuple[Part, ...]  # the page split at its holes and CSRF tokens, encoded once
     content_type: str
     people: frozenset[int]
     topic_ids: tuple[int, ...]
@@ -242,7 +247,7 @@ def _entry(response: Response, notes: Notes) -> _Entry | None:
         return None  # a hole left open would keep this viewer's part of the page
     body = body.replace(generate_csrf(), _CSRF_SLOT)
     return _Entry(
-        body,
+        _parts(body),
         response.content_type,
         frozenset(notes.people),
         tuple(sorted(notes.topic_ids)),
@@ -250,18 +255,32 @@ def _entry(response: Response, notes: Notes) -> _Entry | None:
     )
 
 
+def _parts(body: str) -> tuple[Part, ...]:
+    parts: list[Part] = []
+    start = 0
+    for match in _PART.finditer(body):
+        parts.append(body[start : match.start()].encode())
+        parts.append(match.groups() if match.group(1) else None)
+        start = match.end()
+    parts.append(body[start:].encode())
+    return tuple(parts)
+
+
 def _filled(planet, entry: _Entry) -> Response:
     app = current_app._get_current_object()
     context = {"planet": planet}
     app.update_template_context(context)  # once for every hole (render_template's first step)
-
-    def hole(match: re.Match) -> str:
-        template = app.jinja_env.get_template(HOLES[match.group(1)])
-        return template.render({**context, "arg": match.group(2)})
-
-    body = _OPEN.sub(hole, entry.body)
-    body = body.replace(_CSRF_SLOT, generate_csrf())
-    return Response(body, 200, content_type=entry.content_type)
+    token = generate_csrf().encode()
+    page = []
+    for part in entry.parts:
+        if part is None:
+            page.append(token)
+        elif isinstance(part, tuple):
+            template = app.jinja_env.get_template(HOLES[part[0]])
+            page.append(template.render({**context, "arg": part[1]}).encode())
+        else:
+            page.append(part)
+    return Response(b"".join(page), 200, content_type=entry.content_type)
 
 
 def _marked(response: Response, outcome: str) -> Response:
