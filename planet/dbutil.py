@@ -3,7 +3,7 @@ read-only default that safe requests leave on pooled PostgreSQL connections."""
 
 from __future__ import annotations
 
-from sqlalchemy import Engine, text
+from sqlalchemy import Engine, Integer, any_, bindparam, text
 from sqlalchemy.dialects import postgresql, sqlite
 
 from planet.extensions import db
@@ -44,6 +44,15 @@ def insert_ignore(model, values: dict, conflict: list[str], session=None) -> boo
 _READ_ONLY_FLAG = "planet_read_only_default"
 READ_ONLY_DEFAULT = "SET SESSION CHARACTERISTICS AS TRANSACTION READ ONLY"
 READ_WRITE_DEFAULT = "SET SESSION CHARACTERISTICS AS TRANSACTION READ WRITE"
+
+
+def among_ids(column, name: str, dialect: str):
+    """`column IN (:name)` for a list of integer ids, with one SQL text for any number of them
+    on PostgreSQL (`= ANY(:name)`, an integer array), so the statement is compiled and
+    prepared once; an expanding IN elsewhere (SQLite has no arrays)."""
+    if dialect == "postgresql":
+        return column == any_(bindparam(name, type_=postgresql.ARRAY(Integer)))
+    return column.in_(bindparam(name, expanding=True))
 
 
 def make_read_only_by_default(connection) -> None:

@@ -11,12 +11,13 @@ import functools
 
 from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
 from flask_login import current_user
-from sqlalchemy import bindparam, exists, or_, select
+from sqlalchemy import exists, or_, select
 
 from planet import policy
 from planet.content.models import Comment, Like, Topic
 from planet.content.queries.topic_page import load_topic
 from planet.content.services import paid_questions as paid
+from planet.dbutil import among_ids
 from planet.extensions import db
 from planet.members import referrals
 from planet.planets import lookup
@@ -36,16 +37,17 @@ def landing(planet):
 
 
 @functools.cache
-def _reader_statement():
+def _reader_statement(dialect: str):
     """The viewer, the planet, their membership and whether they liked any of the items the
-    page probably shows: a shared page's hit runs this one statement (planet/web/pagecache.py)."""
+    page probably shows: a shared page's hit runs this one statement (planet/web/pagecache.py).
+    Its SQL is the same whatever the number of ids, so PostgreSQL prepares it once."""
     from planet.accounts.models import User
 
     liked = exists().where(
         Like.user_id == User.id,
         or_(
-            Like.topic_id.in_(bindparam("topic_ids", expanding=True)),
-            Like.comment_id.in_(bindparam("comment_ids", expanding=True)),
+            among_ids(Like.topic_id, "topic_ids", dialect),
+            among_ids(Like.comment_id, "comment_ids", dialect),
         ),
     )
     return lookup.reader_statement(liked)
@@ -54,7 +56,10 @@ def _reader_statement():
 def _load_reader(slug: str) -> None:
     ids = pagecache.likes_hint() or ((), ())
     extra = lookup.load_reader(
-        _reader_statement(), slug, topic_ids=list(ids[0]), comment_ids=list(ids[1])
+        _reader_statement(db.engine.dialect.name),
+        slug,
+        topic_ids=list(ids[0]),
+        comment_ids=list(ids[1]),
     )
     if extra is not None:
         pagecache.hint_liked(ids, bool(extra[0]))

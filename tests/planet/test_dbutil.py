@@ -1,0 +1,29 @@
+"""Small database helpers (planet/dbutil.py) on both databases."""
+
+import pytest
+from sqlalchemy import select
+
+from planet.accounts.models import User
+from planet.dbutil import among_ids
+from planet.extensions import db
+from tests import factories
+
+
+def _matching(ids: list[int]) -> list[int]:
+    dialect = db.engine.dialect.name
+    statement = select(User.id).where(among_ids(User.id, "ids", dialect)).order_by(User.id)
+    return list(db.session.scalars(statement, {"ids": ids}))
+
+
+@pytest.mark.parametrize("database", ["default", pytest.param("pg", marks=pytest.mark.postgres)])
+def test_among_ids_finds_exactly_the_listed_rows(app, database, query_counter):
+    users = [factories.user(f"u{n}@example.com") for n in range(4)]
+    db.session.commit()
+    ids = [user.id for user in users]
+    with query_counter() as counter:
+        assert _matching([ids[3]]) == [ids[3]]
+        assert _matching([ids[0], ids[2], 10_000]) == [ids[0], ids[2]]
+        assert _matching([]) == []
+    if db.engine.dialect.name == "postgresql":
+        # One SQL text for any number of ids: psycopg prepares the statement once.
+        assert len(set(counter.statements)) == 1 and "ANY" in counter.statements[0]
