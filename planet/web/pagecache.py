@@ -9,9 +9,10 @@ A write is therefore seen by the very next request, in every process.
 
 What a page holds that is personal is handled three ways:
 
-* **Holes**, re-rendered for each request: the top bar (name, unread badge) and the community
-  strip (the invitation to introduce oneself, the countdown), marked in the templates with
-  `hole_start(name)` / `hole_end()`; and the CSRF token, swapped for a placeholder.
+* **Holes**, re-rendered for each request: the top bar (name, unread badge), the planet's
+  tabs with their waiting counts, and the community strip (the invitation to introduce
+  oneself, the countdown), placed in the templates with `hole(name)`, whose function renders
+  them in the page and again on each hit; and the CSRF token, swapped for a placeholder.
 * **Bypass**: the view names (`note`) the people whose items the page shows (authors, asked
   guests) and the items a viewer can like. A viewer who is one of those people, or who liked
   one of those items, gets the page rendered for them, and such a render is never stored:
@@ -35,7 +36,7 @@ import re
 import secrets
 import threading
 from collections import OrderedDict
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 
 from flask import Flask, Response, current_app, g, make_response, request
@@ -43,6 +44,7 @@ from flask import session as browser_session
 from flask_babel import get_locale, get_timezone
 from flask_login import current_user
 from flask_wtf.csrf import generate_csrf
+from jinja2 import pass_context
 from markupsafe import Markup
 
 from planet import policy
@@ -55,12 +57,31 @@ _CSRF_SLOT = f"planetcsrf{_TAG}"
 _PART = re.compile(f"<!--hole{_TAG}:([a-z]+):([a-z_.]*)-->|{_CSRF_SLOT}")
 HEADER = "X-Page-Cache"
 
-HOLES: dict[str, str] = {
-    "topbar": "base/_hole_topbar.html",
-    "header": "planets/_hole_header.html",
-    "strip": "engagement/events/_next_event.html",
+
+def _topbar(values: Mapping, arg: str) -> str:
+    from planet.web.chrome import topbar
+
+    return topbar(values["unread_notifications"])
+
+
+def _header(values: Mapping, arg: str) -> str:
+    from planet.planets.header import planet_header
+
+    return planet_header(values["planet"], arg or None)
+
+
+def _strip(values: Mapping, arg: str) -> str:
+    template = current_app.jinja_env.get_template("engagement/events/_next_event.html")
+    return Markup(template.render(values))  # noqa: S704 - an autoescaped template's output
+
+
+HOLES: dict[str, Callable[[Mapping, str], str]] = {
+    "topbar": _topbar,
+    "header": _header,
+    "strip": _strip,
 }
-"""Each hole's template, rendered per request with the page's planet and the hole's `arg`."""
+"""Each hole's HTML from the template's values (`planet`, the context processors' values)
+and the hole's `arg`: the same function renders it in the page (`hole`) and on a hit."""
 
 
 @dataclass
@@ -153,19 +174,17 @@ def rendering_for_page_cache() -> bool:
     return g.get("planet_page_notes") is not None
 
 
-def hole_start(name: str, arg: str = "") -> Markup:
-    """Opens a part of the page rendered again for each viewer (`arg`: [a-z_.]*, handed to
-    the hole's template, e.g. the active tab)."""
-    if not rendering_for_page_cache():
-        return Markup("")
+@pass_context
+def hole(context, name: str, arg: str = "") -> Markup:
+    """A part of the page rendered again for each viewer on a hit (`arg`: [a-z_.]*, handed
+    to the hole's function, e.g. the active tab), marked as such while the page is rendered
+    for the cache."""
     if name not in HOLES or not re.fullmatch(r"[a-z_.]*", arg):
         raise ValueError(f"unknown hole {name!r} or bad argument {arg!r}")
-    return Markup(f"<!--hole{_TAG}:{name}:{arg}-->")  # noqa: S704 - both checked above
-
-
-def hole_end() -> Markup:
-    close = f"<!--/hole{_TAG}-->" if rendering_for_page_cache() else ""
-    return Markup(close)  # noqa: S704 - a constant
+    html = Markup(HOLES[name](context.get_all(), arg))  # noqa: S704 - Markup from templates
+    if not rendering_for_page_cache():
+        return html
+    return Markup(f"<!--hole{_TAG}:{name}:{arg}-->{html}<!--/hole{_TAG}-->")  # noqa: S704
 
 
 LikedAny = Callable[[int, tuple[int, ...], tuple[int, ...]], bool]
@@ -276,8 +295,7 @@ def _filled(planet, entry: _Entry) -> Response:
         if part is None:
             page.append(token)
         elif isinstance(part, tuple):
-            template = app.jinja_env.get_template(HOLES[part[0]])
-            page.append(template.render({**context, "arg": part[1]}).encode())
+            page.append(str(HOLES[part[0]](context, part[1])).encode())
         else:
             page.append(part)
     return Response(b"".join(page), 200, content_type=entry.content_type)
@@ -294,5 +312,4 @@ def init_app(app: Flask) -> None:
         app.extensions["planet_page_cache"] = _Store(size)
     else:
         app.extensions.pop("planet_page_cache", None)
-    app.add_template_global(hole_start)
-    app.add_template_global(hole_end)
+    app.add_template_global(hole)
