@@ -11,7 +11,7 @@ import functools
 
 from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
 from flask_login import current_user
-from sqlalchemy import exists, or_, select
+from sqlalchemy import bindparam, exists, or_, select
 
 from planet import policy
 from planet.content.models import Comment, Like, Topic
@@ -36,6 +36,16 @@ def landing(planet):
     abort(403)
 
 
+def _liked_among(user, dialect: str):
+    """Did `user` (a column or a bound id) like any of the topics `topic_ids` or comments
+    `comment_ids`? Two EXISTS, each answered by its unique (user_id, target) index: with an
+    OR inside one EXISTS, PostgreSQL may scan all of the user's likes instead."""
+    return or_(
+        exists().where(Like.user_id == user, among_ids(Like.topic_id, "topic_ids", dialect)),
+        exists().where(Like.user_id == user, among_ids(Like.comment_id, "comment_ids", dialect)),
+    )
+
+
 @functools.cache
 def _reader_statement(dialect: str):
     """The viewer, the planet, their membership and whether they liked any of the items the
@@ -43,14 +53,12 @@ def _reader_statement(dialect: str):
     Its SQL is the same whatever the number of ids, so PostgreSQL prepares it once."""
     from planet.accounts.models import User
 
-    liked = exists().where(
-        Like.user_id == User.id,
-        or_(
-            among_ids(Like.topic_id, "topic_ids", dialect),
-            among_ids(Like.comment_id, "comment_ids", dialect),
-        ),
-    )
-    return lookup.reader_statement(liked)
+    return lookup.reader_statement(_liked_among(User.id, dialect))
+
+
+@functools.cache
+def _liked_any_statement(dialect: str):
+    return select(_liked_among(bindparam("viewer"), dialect))
 
 
 def _load_reader(slug: str) -> None:
@@ -167,15 +175,9 @@ def note_cards(topics, liked) -> None:
 
 def liked_any(viewer: int, topic_ids: tuple[int, ...], comment_ids: tuple[int, ...]) -> bool:
     """Did the viewer like any of these items? (The page cache's question on a hit.)"""
-    found = db.session.scalar(
-        select(Like.id)
-        .where(
-            Like.user_id == viewer,
-            or_(Like.topic_id.in_(topic_ids), Like.comment_id.in_(comment_ids)),
-        )
-        .limit(1)
-    )
-    return found is not None
+    statement = _liked_any_statement(db.engine.dialect.name)
+    ids = {"viewer": viewer, "topic_ids": list(topic_ids), "comment_ids": list(comment_ids)}
+    return bool(db.session.scalar(statement, ids))
 
 
 def form_page(planet, form, title: str, action: str, status: int = 400, cancel=None):
