@@ -26,6 +26,8 @@ GROUND = {
     "planet.extensions",
     "planet.i18n",
     "planet.jobs",
+    "planet.logs",
+    "planet.metrics",
     "planet.models",
     "planet.policy",
     "planet.text",

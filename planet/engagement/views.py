@@ -7,8 +7,9 @@ from __future__ import annotations
 from datetime import datetime
 from importlib import import_module
 
-from flask import request, session
+from flask import current_app, request, session
 from flask_login import current_user
+from markupsafe import Markup
 
 from planet import policy
 from planet.engagement.common import Action, bp
@@ -16,7 +17,7 @@ from planet.engagement.events.services import countdown, next_events
 from planet.engagement.introductions.services import is_introduced
 from planet.engagement.introductions.views import INVITE_LATER
 from planet.models import utcnow
-from planet.web import clock
+from planet.web import clock, pagecache
 
 FEATURES = ("introductions", "checkins", "homework", "points", "events", "polls", "insights")
 """Each feature's views module registers its routes on `bp` when imported."""
@@ -49,6 +50,15 @@ def community_strip(planet) -> dict:
         event, start = soonest[0]
         strip["next"] = {"event": event, "start": start, "countdown": countdown(start, now)}
     return strip
+
+
+def _strip_hole(values, arg: str) -> Markup:
+    """The community strip as a page cache hole (planet/web/pagecache.py)."""
+    template = current_app.jinja_env.get_template("engagement/events/_next_event.html")
+    return Markup(template.render(values))  # noqa: S704 - an autoescaped template's output
+
+
+pagecache.register_hole("strip", _strip_hole)
 
 
 @bp.app_template_filter("planet_time")

@@ -34,7 +34,7 @@ from planet.planets.lookup import planet_or_404
 from planet.planets.models import Membership, MembershipStatus, Planet
 from planet.storage import storage
 from planet.text import plain_excerpt, render_markdown
-from planet.web import anoncache
+from planet.web import anoncache, pagecache
 from planet.web.cursors import decode_int_cursor
 from planet.web.forms import apply_service_error
 from planet.web.redirects import redirect_back
@@ -55,6 +55,7 @@ def _planet_helpers():
 
 
 bp.add_app_template_global(planet_header)
+pagecache.register_hole("header", lambda values, arg: planet_header(values["planet"], arg or None))
 bp.add_app_template_global(first_hour.first_hour)
 
 

@@ -58,30 +58,26 @@ _PART = re.compile(f"<!--hole{_TAG}:([a-z]+):([a-z_.]*)-->|{_CSRF_SLOT}")
 HEADER = "X-Page-Cache"
 
 
+HoleFunction = Callable[[Mapping, str], str]
+
+HOLES: dict[str, HoleFunction] = {}
+"""Each hole's HTML from the template's values (`planet`, the context processors' values)
+and the hole's `arg`: the same function renders it in the page (`hole`) and on a hit.
+Registered by the area that owns it (`register_hole`): the top bar here on the floor, the
+tabs by planets, the community strip by engagement."""
+
+
+def register_hole(name: str, function: HoleFunction) -> None:
+    HOLES[name] = function
+
+
 def _topbar(values: Mapping, arg: str) -> str:
     from planet.web.chrome import topbar
 
     return topbar(values["unread_notifications"])
 
 
-def _header(values: Mapping, arg: str) -> str:
-    from planet.planets.header import planet_header
-
-    return planet_header(values["planet"], arg or None)
-
-
-def _strip(values: Mapping, arg: str) -> str:
-    template = current_app.jinja_env.get_template("engagement/events/_next_event.html")
-    return Markup(template.render(values))  # noqa: S704 - an autoescaped template's output
-
-
-HOLES: dict[str, Callable[[Mapping, str], str]] = {
-    "topbar": _topbar,
-    "header": _header,
-    "strip": _strip,
-}
-"""Each hole's HTML from the template's values (`planet`, the context processors' values)
-and the hole's `arg`: the same function renders it in the page (`hole`) and on a hit."""
+register_hole("topbar", _topbar)
 
 
 @dataclass
