@@ -48,7 +48,8 @@ MAX_ENTRIES = 512
 TZ_COOKIE_MAX = 64
 _CACHED_HEADERS = ("Content-Type", "Content-Language")
 _STORED = "planet.anon_cache_stored"
-"""The environ key under which `serve` leaves the key of the page it has just stored."""
+"""The environ key under which `serve` leaves (key, entry) of the page it has just stored, for
+the front to add the headers the app sent."""
 
 OnHit = Callable[[dict, Request], None]
 """Work done on every hit: (the values the render saved, the visitor's request)."""
