@@ -7,8 +7,9 @@ from __future__ import annotations
 from datetime import datetime
 from importlib import import_module
 
-from flask import current_app, request, session
+from flask import request, session
 from flask_login import current_user
+from flask_wtf.csrf import generate_csrf
 from markupsafe import Markup
 
 from planet import policy
@@ -18,6 +19,7 @@ from planet.engagement.introductions.services import is_introduced
 from planet.engagement.introductions.views import INVITE_LATER
 from planet.models import utcnow
 from planet.web import clock, pagecache
+from planet.web.fragments import render_fragment
 
 FEATURES = ("introductions", "checkins", "homework", "points", "events", "polls", "insights")
 """Each feature's views module registers its routes on `bp` when imported."""
@@ -27,7 +29,6 @@ for _feature in FEATURES:
 import_module("planet.engagement.insights.activity")  # registers the job handlers
 
 
-@bp.app_template_global("engagement_strip")
 def community_strip(planet) -> dict:
     """Under the planet header: the countdown to the next event ("next": event, start,
     countdown, or None) and whether to invite the viewer to introduce themselves ("invite":
@@ -53,9 +54,34 @@ def community_strip(planet) -> dict:
 
 
 def _strip_hole(values, arg: str) -> Markup:
-    """The community strip as a page cache hole (planet/web/pagecache.py)."""
-    template = current_app.jinja_env.get_template("engagement/events/_next_event.html")
-    return Markup(template.render(values))  # noqa: S704 - an autoescaped template's output
+    """The community strip, a page cache hole (planet/web/pagecache.py) placed by the planet
+    header: a cached fragment keyed by everything it shows, the countdown to the minute."""
+    planet = values["planet"]
+    strip = community_strip(planet)
+    upcoming = strip["next"]
+    if upcoming is not None:
+        left = upcoming["countdown"]
+        upcoming = (
+            upcoming["event"].id,
+            upcoming["event"].title,
+            planet_time(upcoming["start"], planet),
+            left["started"],
+            left["days"],
+            left["hours"],
+            left["minutes"],
+        )
+    if not strip["invite"] and upcoming is None:
+        return Markup("")
+    path = request.path if strip["invite"] else ""
+    return render_fragment(
+        "engagement/events/_strip.html",
+        "strip",
+        planet.slug,
+        path,
+        strip["invite"],
+        upcoming,
+        csrf=generate_csrf() if strip["invite"] else "",
+    )
 
 
 pagecache.register_hole("strip", _strip_hole)

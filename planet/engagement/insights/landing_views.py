@@ -47,8 +47,8 @@ DOWNLOAD = "download"
 landing view's item is (planet id, source, visitor key, local day)."""
 
 _buffer: deque[tuple] = deque(maxlen=MAX_BUFFERED_VIEWS)
-MAX_NOTED_READS = 50_000
-"""Reads an app already noted (bounded, in app.extensions): a reload costs no write."""
+MAX_NOTED_VIEWS = 50_000
+"""Views and reads an app already noted (bounded, in app.extensions): a reload costs no write."""
 _lock = threading.Lock()
 
 
@@ -74,22 +74,32 @@ def buffered_count() -> int:
 
 
 def count_landing_view(planet: Planet, source, visitor_key: str, at: datetime | None = None):
-    """Note one landing-page view of `planet` (the funnel counts each visitor once a day)."""
+    """Note one landing-page view of `planet` (the funnel counts each visitor once a day, under
+    the source of their first view, so a later view that day is not noted at all)."""
     day = local_day(planet, at or utcnow()).isoformat()
-    _note((planet.id, str(FunnelSource(source)), visitor_key[:64], day))
+    source = str(FunnelSource(source))
+    if _first_time((planet.id, visitor_key[:64], day)):
+        _note((planet.id, source, visitor_key[:64], day))
 
 
 def count_topic_read(planet: Planet, topic_id: int, user_id: int, at: datetime | None = None):
     """Note that a member read a topic (counted once per topic, member and local day)."""
     item = (READ, planet.id, topic_id, user_id, local_day(planet, at or utcnow()).isoformat())
+    if _first_time(item):
+        _note(item)
+
+
+def _first_time(item: tuple) -> bool:
+    """Whether this app has not noted `item` yet (a view or read the database would count
+    only once): a reload costs no write. Bounded, oldest forgotten first."""
     with _lock:
-        noted = current_app.extensions.setdefault("planet_noted_reads", OrderedDict())
+        noted = current_app.extensions.setdefault("planet_noted_views", OrderedDict())
         if item in noted:
-            return
+            return False
         noted[item] = None
-        if len(noted) > MAX_NOTED_READS:
+        if len(noted) > MAX_NOTED_VIEWS:
             noted.popitem(last=False)
-    _note(item)
+    return True
 
 
 def _note(item: tuple) -> None:

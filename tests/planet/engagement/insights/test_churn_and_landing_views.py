@@ -12,6 +12,7 @@ from planet.extensions import db
 from planet.members.services import end_membership
 from planet.models import utcnow
 from planet.planets.models import Membership, MembershipStatus
+from tests.conftest import count_queries
 
 
 @pytest.fixture(autouse=True)
@@ -99,6 +100,26 @@ def test_with_redis_views_go_through_one_kept_client_to_the_funnel(app, world, r
     assert landing_views.flush_landing_views()["recorded"] == 3
     db.session.commit()
     assert health.funnel(world.planet, utcnow())["direct"]["view"] == 3
+
+
+def test_a_visitor_counted_today_costs_no_write_when_they_come_back(app, world):
+    """The funnel counts a visitor once a planet-local day (whatever the source), so the app
+    does not write their later views that day at all; another visitor still writes."""
+    db.session.commit()
+    planet = world.planet
+    landing_views.count_landing_view(planet, "direct", "returning")
+    assert landing_views.flush_buffered_views(db.engine) == 1
+    with count_queries() as later_views:
+        landing_views.count_landing_view(planet, "direct", "returning")
+        landing_views.count_landing_view(planet, "referral", "returning")
+        assert landing_views.buffered_count() == 0
+        assert landing_views.flush_buffered_views(db.engine) == 0
+    assert later_views.count == 0
+    landing_views.count_landing_view(planet, "referral", "newcomer")
+    assert landing_views.flush_buffered_views(db.engine) == 1
+    db.session.expire_all()
+    table = health.funnel(planet, utcnow())
+    assert (table["direct"]["view"], table["referral"]["view"]) == (1, 1)
 
 
 def test_the_view_buffer_is_bounded(world):
