@@ -1,5 +1,6 @@
 """Per-planet values kept for a few seconds in each web process: the next-event strip and the
-popular hashtags, which every planet page shows and which change rarely.
+popular hashtags, which every planet page shows and which change rarely, and values keyed by
+the planet's `content_version` (a topic page's card), which no write can leave stale.
 
 `cached(name, planet_id, build)` returns the value `build()` made at most
 SHORT_CACHE_SECONDS ago in this process; the write that changes it calls

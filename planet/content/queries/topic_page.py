@@ -27,6 +27,7 @@ from planet.content.queries.rows import (
     viewer_like,
 )
 from planet.extensions import db
+from planet.web import shortcache
 
 
 @functools.cache
@@ -55,6 +56,21 @@ def topic_card(topic_id: int, viewer_id: int | None) -> tuple[TopicCard | None, 
         return None, False
     images = images_by_topic([row.id]) if row.has_images else {}
     return to_card(row, images), bool(row.liked)
+
+
+def planet_topic_card(planet, topic_id: int, viewer_id: int | None):
+    """`topic_card` for a page of `planet`, the card kept per process under the planet's
+    `content_version` (the database bumps it with every write a topic page shows), so a
+    page-cache hit runs no topic query. Whether the viewer liked it is personal and is never
+    kept: it is None when the card came from the cache (the page asks only if it renders)."""
+    fresh: dict[str, bool] = {}
+
+    def build():
+        card, fresh["liked"] = topic_card(topic_id, viewer_id)
+        return card
+
+    card = shortcache.cached("topic_card", planet.id, build, topic_id, planet.content_version)
+    return card, fresh.get("liked")
 
 
 def topic_options():

@@ -15,7 +15,7 @@ from planet.content.library import services as library
 from planet.content.queries.feed import feed_page, hashtag_by_name, popular_hashtags, tag_page
 from planet.content.queries.paging import Page
 from planet.content.queries.search import clean_query, search_page
-from planet.content.queries.topic_page import comments_page, topic_card
+from planet.content.queries.topic_page import comments_page, planet_topic_card
 from planet.content.services import paid_questions as paid
 from planet.content.views.common import (
     bp,
@@ -68,7 +68,7 @@ def _timeline(planet):
 @bp.get("/t/<int:topic_id>")
 def topic(slug, topic_id):
     planet, away = reading(slug)
-    topic, liked = topic_card(topic_id, viewer_id())
+    topic, liked = planet_topic_card(planet, topic_id, viewer_id())
     if away and not (topic and policy.may(current_user, Action.READ_TOPIC, planet, topic)):
         return away  # only a visitor's own paid question is open to them
     if topic is None or topic.planet_id != planet.id:
@@ -95,6 +95,8 @@ def _topic_page(planet, topic, liked, access, away):
         page = comments_page(topic, viewer_id=viewer_id(), after=request.args.get("after"))
     comments = [*page.items, *(reply for replies in page.replies.values() for reply in replies)]
     files = [(f, None) for f in library.of_topic(topic.id)] if topic.has_files and not away else []
+    if liked is None:  # the card came from the cache, without the viewer's like
+        liked = viewer_id() is not None and liked_any(viewer_id(), (topic.id,), ())
     note_cards([topic], liked)
     pagecache.note(
         people={comment.author.id for comment in comments} | {f.author_id for f, _ in files},
