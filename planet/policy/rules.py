@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from flask_babel import lazy_gettext as _l
+from flask_babel.speaklater import LazyString
 
 from planet.members import entitlement
 from planet.models import utcnow
@@ -39,10 +40,13 @@ def ActiveMember(ctx: Context) -> Decision:
 def HasRole(*roles: Role) -> Rule:
     """One of `roles` in an active membership."""
 
+    # Translated when a refusal is shown, not each time one is decided (a page asks the
+    # policy about every comment, and most answers are refusals nobody reads).
+    allowed = LazyString(lambda: ", ".join(str(_ROLE_NAMES.get(role, role)) for role in roles))
+
     def rule(ctx: Context) -> Decision:
         if ctx.standing.has_role(*roles):
             return ALLOW
-        allowed = ", ".join(str(_ROLE_NAMES.get(role, role)) for role in roles)
         return deny(_l("Only %(roles)s can do this.", roles=allowed))
 
     return rule
