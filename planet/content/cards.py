@@ -75,6 +75,8 @@ class TopicCard:
     """The viewer may not read this private answer (the view removed it from the card)."""
     has_files: bool = False
     """Files of the library came with it (known on the topic page only)."""
+    in_column: bool = False
+    """It is in one of the planet's columns (known on the topic page only)."""
 
     @property
     def author_id(self) -> int:

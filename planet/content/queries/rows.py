@@ -177,6 +177,7 @@ def to_card(row, images: dict[int, tuple[Image, ...]]) -> TopicCard:
         due_at=row.due_at,
         answer_private=bool(row.answer_private),
         has_files=bool(getattr(row, "has_files", False)),
+        in_column=bool(getattr(row, "in_column", False)),
     )
 
 

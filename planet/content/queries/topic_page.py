@@ -32,6 +32,7 @@ from planet.web import shortcache
 
 @functools.cache
 def _topic_statement():
+    from planet.content.columns.models import ColumnEntry
     from planet.content.library.models import PlanetFile
 
     files = (
@@ -40,9 +41,10 @@ def _topic_statement():
         .label("has_files")
     )  # the page lists them only when there are some: no query otherwise
     images = exists().where(attachments.c.topic_id == topics.c.id).label("has_images")
+    in_column = exists().where(ColumnEntry.topic_id == topics.c.id).label("in_column")
     return (
         cards_select()
-        .add_columns(files, images)
+        .add_columns(files, images, in_column)
         .where(topics.c.id == bindparam("topic_id", type_=Integer))
     )
 

@@ -10,7 +10,6 @@ from planet import policy
 from planet.accounts.models import User
 from planet.content import uploads, watermark
 from planet.content.columns import queries as column_queries
-from planet.content.forms import AnswerForm, CommentForm
 from planet.content.library import services as library
 from planet.content.queries.feed import feed_page, hashtag_by_name, popular_hashtags, tag_page
 from planet.content.queries.paging import Page
@@ -103,7 +102,7 @@ def _topic_page(planet, topic, liked, access, away):
         comment_ids=[comment.id for comment in comments],
         liked=bool(page.liked),
     )
-    place = column_queries.place_of(topic.id)
+    place = column_queries.place_of(topic.id) if topic.in_column else None
     return render_template(
         "content/topic.html",
         planet=planet,
@@ -113,8 +112,6 @@ def _topic_page(planet, topic, liked, access, away):
         next_cursor=page.next_cursor,
         liked={topic.id} if liked else set(),
         liked_comments=page.liked,
-        comment_form=CommentForm(),
-        answer_form=AnswerForm() if topic.is_question and not topic.answered_at else None,
         visitor=bool(away),
         peek=access,
         place=place,

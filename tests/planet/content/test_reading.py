@@ -115,9 +115,9 @@ PAGES = [
 ]
 
 
-MOST_QUERIES = {"owner": 10, "member": 6}
+MOST_QUERIES = {"owner": 6, "member": 4}
 """Statements per page with the short cache warm (the owner's header counts the inboxes; a
-topic page also finds the topic's column; a topic's images are read only when it has some)."""
+topic's column, images and files are read only when it has some)."""
 
 
 def test_every_page_runs_a_constant_number_of_queries(seeded, app, query_counter):
