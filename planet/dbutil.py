@@ -3,8 +3,13 @@ read-only default that safe requests leave on pooled PostgreSQL connections."""
 
 from __future__ import annotations
 
-from sqlalchemy import Engine, Integer, any_, bindparam, text
+import contextlib
+from collections.abc import Iterator, Mapping
+
+from sqlalchemy import Connection, Engine, Integer, any_, bindparam, text
 from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.orm import make_transient_to_detached
+from sqlalchemy.orm.attributes import manager_of_class
 
 from planet.extensions import db
 
@@ -66,6 +71,40 @@ def make_read_only_by_default(connection) -> None:
     connection.exec_driver_sql(READ_ONLY_DEFAULT)
     pooled.dbapi_connection.read_only = False
     pooled.info[_READ_ONLY_FLAG] = True
+
+
+@contextlib.contextmanager
+def read_only_connection() -> Iterator[Connection]:
+    """A connection for a few reads outside the ORM session (the member page front): on
+    PostgreSQL in autocommit with the read-only default, so no BEGIN/COMMIT and no write."""
+    engine = db.engine
+    if engine.dialect.name != "postgresql":
+        with engine.connect() as connection:
+            yield connection
+        return
+    with _autocommit(engine).connect() as connection:
+        make_read_only_by_default(connection)
+        yield connection
+
+
+def _autocommit(engine: Engine) -> Engine:
+    """The engine's AUTOCOMMIT face, made once (it shares the engine's pool)."""
+    face = engine.__dict__.get("_planet_autocommit")
+    if face is None:
+        face = engine.__dict__["_planet_autocommit"] = engine.execution_options(
+            isolation_level="AUTOCOMMIT"
+        )
+    return face
+
+
+def detached(model, values: Mapping[str, object]):
+    """An instance of `model` as if a query had loaded `values` and its session had closed:
+    reading any attribute not in `values` (a column or a relationship) raises
+    DetachedInstanceError instead of quietly giving None."""
+    instance = manager_of_class(model).new_instance()
+    instance.__dict__.update(values)  # as a query's loader fills it; committed just below
+    make_transient_to_detached(instance)
+    return instance
 
 
 def writable_autocommit(connection):

@@ -7,9 +7,11 @@ import functools
 from flask import abort, g
 from flask_login import current_user
 from sqlalchemy import and_, bindparam, select
-from sqlalchemy.orm import joinedload, lazyload
+from sqlalchemy.orm import aliased, joinedload, lazyload
+from sqlalchemy.orm.attributes import set_committed_value
 
 from planet import logs, policy
+from planet.dbutil import detached, read_only_connection
 from planet.extensions import db
 from planet.planets.models import Membership, Planet
 from planet.web import clock
@@ -68,6 +70,97 @@ def load_reader(statement, slug: str, **params):
     return extra
 
 
+_FRONT_COLUMNS = {
+    "AuthSession": ("id", "user_id"),
+    "User": ("id", "display_name", "avatar_path", "locale", "is_platform_admin",
+             "unread_notifications"),
+    "Planet": ("id", "slug", "name", "avatar_path", "owner_id", "timezone", "watermark",
+               "content_version", "member_count", "topic_count", "dissolved_at"),
+    "Membership": ("id", "planet_id", "user_id", "role", "status", "expires_at",
+                   "grace_until", "muted_until", "is_trial"),
+}  # fmt: skip
+"""What a hit reads of the viewer, the planet and the membership (the standing, the key,
+the holes). Anything else read raises (`detached`), and the app answers instead."""
+_OWNER_COLUMNS = ("id", "display_name")
+"""The planet's owner as its header shows them."""
+
+
+def _front_columns(model) -> tuple[str, ...]:
+    return _FRONT_COLUMNS[model.__name__]
+
+
+def front_reader_statement(*extra):
+    """`reader_statement` in Core, for the member page front (planet/web/pagecache.py): the
+    columns a hit reads, no ORM session. Build it once per caller."""
+    from planet.accounts.auth import live_session_condition
+    from planet.accounts.models import AuthSession, User
+
+    owner = aliased(User)
+    columns = [getattr(model, key) for model in _front_models() for key in _front_columns(model)]
+    columns += [getattr(owner, key) for key in _OWNER_COLUMNS]
+    return (
+        select(*columns, *extra)
+        .select_from(AuthSession)
+        .join(User, User.id == AuthSession.user_id)
+        .outerjoin(Planet, Planet.slug == bindparam("slug"))
+        .outerjoin(owner, owner.id == Planet.owner_id)
+        .outerjoin(
+            Membership, and_(Membership.planet_id == Planet.id, Membership.user_id == User.id)
+        )
+        .where(live_session_condition())
+    )
+
+
+def _front_models():
+    from planet.accounts.models import AuthSession, User
+
+    return (AuthSession, User, Planet, Membership)
+
+
+def load_reader_detached(statement, slug: str, **params):
+    """Run `front_reader_statement`'s `statement` for this request's session outside the
+    ORM session: sign the reader in and prime what `planet_or_404` would, with instances that
+    refuse to read what the statement did not load. Returns (planet, the row's extra values),
+    or None (a revoked session, no such planet)."""
+    from planet.accounts import auth
+
+    key = auth.session_key()
+    if key is None:
+        return None
+    with read_only_connection() as connection:
+        row = connection.execute(statement, {"key": key, "slug": slug, **params}).first()
+    if row is None:
+        return None
+    auth_session, user, planet, membership, extra = _detached_row(row)
+    if planet is None:
+        return None
+    auth.adopt(user, auth_session)
+    _adopt_planet(user, planet, membership)
+    return planet, extra
+
+
+def _detached_row(row) -> tuple:
+    from planet.accounts.models import User
+
+    values, start = [], 0
+    for model, keys in (*((m, _front_columns(m)) for m in _front_models()), (User, _OWNER_COLUMNS)):
+        fields = dict(zip(keys, row[start : start + len(keys)], strict=True))
+        values.append(detached(model, fields) if fields["id"] is not None else None)
+        start += len(keys)
+    *models, owner = values
+    if models[2] is not None:
+        set_committed_value(models[2], "owner", owner)
+    return (*models, tuple(row[start:]))
+
+
+def _adopt_planet(user, planet: Planet, membership: Membership | None) -> None:
+    """The request's planet, read with the viewer's membership: logged, its standing and its
+    zone remembered for the policy and the clock."""
+    logs.bind(planet_id=planet.id)
+    policy.prime_standing(user, planet, membership)
+    clock.remember_planet_zone(planet)
+
+
 def planet_or_404(slug: str, with_tags: bool = False) -> Planet:
     """The planet, with the signed-in viewer's membership read in the same query and handed
     to the policy (which would otherwise ask for it next). Its discovery tags come in the
@@ -95,9 +188,7 @@ def planet_or_404(slug: str, with_tags: bool = False) -> Planet:
     if row is None:
         abort(404)
     planet, membership = row
-    logs.bind(planet_id=planet.id)
-    policy.prime_standing(user, planet, membership)
-    clock.remember_planet_zone(planet)
+    _adopt_planet(user, planet, membership)
     return planet
 
 

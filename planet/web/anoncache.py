@@ -227,13 +227,7 @@ class Front:
         return True
 
     def _through_the_app(self, environ, start_response, key: tuple):
-        sent: list = []
-
-        def keep_headers(status, headers, exc_info=None):
-            sent[:] = [status, headers]
-            return start_response(status, headers, exc_info)
-
-        body = self.wsgi_app(environ, keep_headers)
+        body, sent = through_the_app(self.wsgi_app, environ, start_response)
         stored = environ.get(_STORED)
         if stored is not None and stored[0] == key and sent and sent[0].startswith("200 "):
             headers = tuple(
@@ -244,6 +238,18 @@ class Front:
                     if self.store.entries.get(key) is stored[1]:
                         self.store.entries[key] = replace(stored[1], sent_headers=headers)
         return body
+
+
+def through_the_app(wsgi_app, environ, start_response) -> tuple:
+    """(the body, [status, headers]) of `wsgi_app`'s answer, passed on as it is: a front
+    keeps the headers the app sent with a page it stored."""
+    sent: list = []
+
+    def keep_headers(status, headers, exc_info=None):
+        sent[:] = [status, headers]
+        return start_response(status, headers, exc_info)
+
+    return wsgi_app(environ, keep_headers), sent
 
 
 def init_app(app: Flask) -> None:

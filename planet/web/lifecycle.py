@@ -23,7 +23,7 @@ from planet import jobs, policy
 from planet.dbutil import make_read_only_by_default
 from planet.errors import ServiceError
 from planet.extensions import db
-from planet.web import anoncache, chrome, clock, fragments, links, pagecache, shortcache
+from planet.web import anoncache, chrome, clock, fragments, links, pagecache, pagefront, shortcache
 
 log = logging.getLogger(__name__)
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
@@ -199,6 +199,7 @@ def init_app(app: Flask) -> None:
     shortcache.init_app(app)
     anoncache.init_app(app)
     pagecache.init_app(app)
+    pagefront.init_app(app)  # outside the visitors' front: each hands the other's requests on
     links.init_app(app)
     clock.init_app(app)
     chrome.init_app(app)

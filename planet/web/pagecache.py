@@ -25,6 +25,10 @@ Access is still decided per request: the view resolves the planet and the viewer
 read it before calling `serve`, and the standing class is part of the key, so a page is only
 served to a viewer the policy treats exactly as the one it was rendered for.
 
+Hits of the pages an area registers are answered in front of the app, with the same key,
+bypass, holes and CSRF token (planet/web/pagefront.py); `serve` leaves each stored entry in
+the environ (`STORED`) for the front to keep the headers the app sent with it.
+
 The store is a per-process LRU of PAGE_CACHE_SIZE entries (0 turns the cache off); a Redis
 store was measured against it in bench/web/RESULTS.md. Responses say `X-Page-Cache: hit`,
 `miss` (rendered and stored), or `bypass`.
@@ -56,7 +60,13 @@ _MARKS = re.compile(f"<!--/?hole{_TAG}[^>]*-->")
 _CSRF_SLOT = f"planetcsrf{_TAG}"
 _PART = re.compile(f"<!--hole{_TAG}:([a-z]+):([a-z_.]*)-->|{_CSRF_SLOT}")
 HEADER = "X-Page-Cache"
+STORED = "planet.page_cache_stored"
+"""The environ key under which `serve` leaves (key, entry) of the page it has just stored, for
+the front to add the headers the app sent."""
 
+
+HANDED_OVER_PER_ENTRY = 8
+"""How many viewers' hand-overs the store remembers per entry it can hold."""
 
 HoleFunction = Callable[[Mapping, str], str]
 
@@ -96,35 +106,51 @@ Part = bytes | tuple[str, str] | None
 
 
 @dataclass(frozen=True)
-class _Entry:
+class Entry:
     parts: tuple[Part, ...]  # the page split at its holes and CSRF tokens, encoded once
     content_type: str
     people: frozenset[int]
     topic_ids: tuple[int, ...]
     comment_ids: tuple[int, ...]
+    sent_headers: tuple[tuple[str, str], ...] | None = None
+    """The headers the app sent with the page, but those made per response (set once it
+    has): what the front answers a hit with."""
 
 
-class _Store:
+class Store:
     def __init__(self, size: int) -> None:
         self.size = size
-        self.entries: OrderedDict[tuple, _Entry] = OrderedDict()
+        self.entries: OrderedDict[tuple, Entry] = OrderedDict()
         self.lock = threading.Lock()
-        self.last_ids: dict[tuple, tuple[tuple[int, ...], tuple[int, ...]]] = {}
-        """The likeable ids of the last page stored per path and query (whatever the class
-        or version): asked about before the entry is known (`likes_hint`)."""
+        self.front_hits = 0
+        """Hits the front answered (the tests' and the benchmark's witness)."""
+        self.latest: dict[tuple, Entry] = {}
+        """The last page stored per endpoint, path and query (whatever the class or version):
+        its likeable ids are asked about before the entry is known (`likes_hint`)."""
+        self.handed_over: OrderedDict[tuple, Entry] = OrderedDict()
+        """(session cookie, endpoint, path, query) -> the latest page when the front last
+        handed that viewer's request to the app: until another is stored, the front does not
+        load them again to learn the same (planet/web/pagefront.py)."""
 
-    def get(self, key: tuple) -> _Entry | None:
+    def get(self, key: tuple) -> Entry | None:
         with self.lock:
             entry = self.entries.get(key)
             if entry is not None:
                 self.entries.move_to_end(key)
             return entry
 
-    def put(self, key: tuple, entry: _Entry) -> None:
+    def hand_over(self, viewer_page: tuple, latest: Entry) -> None:
         with self.lock:
-            self.last_ids[key[:3]] = (entry.topic_ids, entry.comment_ids)
-            if len(self.last_ids) > self.size:
-                self.last_ids.pop(next(iter(self.last_ids)))
+            self.handed_over[viewer_page] = latest
+            self.handed_over.move_to_end(viewer_page)
+            while len(self.handed_over) > HANDED_OVER_PER_ENTRY * self.size:
+                self.handed_over.popitem(last=False)
+
+    def put(self, key: tuple, entry: Entry) -> None:
+        with self.lock:
+            self.latest[key[:3]] = entry
+            if len(self.latest) > self.size:
+                self.latest.pop(next(iter(self.latest)))
             self.entries[key] = entry
             self.entries.move_to_end(key)
             while len(self.entries) > self.size:
@@ -156,10 +182,11 @@ def likes_hint() -> tuple[tuple[int, ...], tuple[int, ...]] | None:
     """The ids this request's page most likely holds (those of the last page stored for its
     path), so the caller can ask whether the viewer liked any of them in the statement that
     loads the viewer; it hands the answer back with `hint_liked`."""
-    store: _Store | None = current_app.extensions.get("planet_page_cache")
+    store: Store | None = current_app.extensions.get("planet_page_cache")
     if store is None:
         return None
-    return store.last_ids.get((request.endpoint, request.path, request.query_string))
+    latest = store.latest.get((request.endpoint, request.path, request.query_string))
+    return None if latest is None else (latest.topic_ids, latest.comment_ids)
 
 
 def hint_liked(ids: tuple[tuple[int, ...], tuple[int, ...]], liked: bool) -> None:
@@ -191,15 +218,17 @@ def serve(planet, render: Callable[[], object], liked_any: LikedAny) -> Response
     """The page `render()` makes for this viewer, shared with their standing class when it
     holds nothing personal to them. The caller has already checked that they may read it;
     `liked_any` is asked on a hit when the page shows items that can be liked."""
-    store: _Store | None = current_app.extensions.get("planet_page_cache")
-    if store is None or not _eligible(planet):
+    store: Store | None = current_app.extensions.get("planet_page_cache")
+    if store is None or not eligible(planet):
         return _marked(make_response(render()), "bypass")
-    key = _key(planet)
+    key = page_key(planet)
     entry = store.get(key)
     viewer = current_user.id
     if entry is not None:
-        if viewer not in entry.people and not _liked(viewer, entry, liked_any):
-            return _marked(_filled(planet, entry), "hit")
+        if shared_with_viewer(entry, liked_any):
+            if entry.sent_headers is None:  # the front answers the next hits
+                request.environ[STORED] = (key, entry)
+            return _marked(filled(planet, entry), "hit")
         return _marked(make_response(render()), "bypass")
     g.planet_page_notes = notes = Notes()
     try:
@@ -212,10 +241,11 @@ def serve(planet, render: Callable[[], object], liked_any: LikedAny) -> Response
     if entry is None:
         return _marked(response, "bypass")
     store.put(key, entry)
+    request.environ[STORED] = (key, entry)
     return _marked(response, "miss")
 
 
-def _eligible(planet) -> bool:
+def eligible(planet) -> bool:
     return (
         request.method == "GET"
         and current_user.is_authenticated
@@ -224,7 +254,7 @@ def _eligible(planet) -> bool:
     )
 
 
-def _key(planet) -> tuple:
+def page_key(planet) -> tuple:
     return (
         request.endpoint,
         request.path,
@@ -238,7 +268,13 @@ def _key(planet) -> tuple:
     )
 
 
-def _liked(viewer: int, entry: _Entry, liked_any: LikedAny) -> bool:
+def shared_with_viewer(entry: Entry, liked_any: LikedAny) -> bool:
+    """May this viewer take the stored page? Not if it shows their items or their likes."""
+    viewer = current_user.id
+    return viewer not in entry.people and not _liked(viewer, entry, liked_any)
+
+
+def _liked(viewer: int, entry: Entry, liked_any: LikedAny) -> bool:
     if not entry.topic_ids and not entry.comment_ids:
         return False
     hint = g.get("planet_liked_hint")
@@ -255,13 +291,13 @@ def _storable(response: Response, notes: Notes, viewer: int) -> bool:
     return 'name="request_key"' not in response.get_data(as_text=True)
 
 
-def _entry(response: Response, notes: Notes) -> _Entry | None:
+def _entry(response: Response, notes: Notes) -> Entry | None:
     page = response.get_data(as_text=True)
     body, holes = _HOLE.subn(lambda m: f"<!--hole{_TAG}:{m.group(1)}-->", page)
     if holes != len(_OPEN.findall(page)) or f"<!--/hole{_TAG}" in body:
         return None  # a hole left open would keep this viewer's part of the page
     body = body.replace(generate_csrf(), _CSRF_SLOT)
-    return _Entry(
+    return Entry(
         _parts(body),
         response.content_type,
         frozenset(notes.people),
@@ -281,7 +317,7 @@ def _parts(body: str) -> tuple[Part, ...]:
     return tuple(parts)
 
 
-def _filled(planet, entry: _Entry) -> Response:
+def filled(planet, entry: Entry) -> Response:
     app = current_app._get_current_object()
     context = {"planet": planet}
     app.update_template_context(context)  # once for every hole (render_template's first step)
@@ -305,7 +341,7 @@ def _marked(response: Response, outcome: str) -> Response:
 def init_app(app: Flask) -> None:
     size = int(app.config.get("PAGE_CACHE_SIZE", 0))
     if size > 0:
-        app.extensions["planet_page_cache"] = _Store(size)
+        app.extensions["planet_page_cache"] = Store(size)
     else:
         app.extensions.pop("planet_page_cache", None)
     app.add_template_global(hole)

@@ -27,3 +27,20 @@ def test_among_ids_finds_exactly_the_listed_rows(app, database, query_counter):
     if db.engine.dialect.name == "postgresql":
         # One SQL text for any number of ids: psycopg prepares the statement once.
         assert len(set(counter.statements)) == 1 and "ANY" in counter.statements[0]
+
+
+def test_a_detached_instance_refuses_what_was_not_loaded():
+    """The member page front builds its rows this way: a column it did not select, or a
+    relationship, raises instead of quietly reading None (the app then answers)."""
+    from sqlalchemy.orm.exc import DetachedInstanceError
+
+    from planet.dbutil import detached
+    from planet.planets.models import Planet
+
+    user = detached(User, {"id": 7, "display_name": "Ada", "is_platform_admin": False})
+    assert (user.id, user.display_name, user.is_platform_admin) == (7, "Ada", False)
+    with pytest.raises(DetachedInstanceError):
+        _ = user.locale
+    planet = detached(Planet, {"id": 3, "slug": "orbit", "owner_id": 7})
+    with pytest.raises(DetachedInstanceError):
+        _ = planet.owner

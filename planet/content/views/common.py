@@ -57,6 +57,14 @@ def _reader_statement(dialect: str):
 
 
 @functools.cache
+def _front_reader_statement(dialect: str):
+    """`_reader_statement` for the member page front (planet/web/pagecache.py)."""
+    from planet.accounts.models import User
+
+    return lookup.front_reader_statement(_liked_among(User.id, dialect))
+
+
+@functools.cache
 def _liked_any_statement(dialect: str):
     return select(_liked_among(bindparam("viewer"), dialect))
 
@@ -71,6 +79,24 @@ def _load_reader(slug: str) -> None:
     )
     if extra is not None:
         pagecache.hint_liked(ids, bool(extra[0]))
+
+
+def front_reader(view_args) -> object | None:
+    """The front's `load` for a reading page: the planet for a viewer who may read it, with
+    whether they liked the items the page probably shows; None sends the request to the app
+    (which then says why)."""
+    ids = pagecache.likes_hint() or ((), ())
+    loaded = lookup.load_reader_detached(
+        _front_reader_statement(db.engine.dialect.name),
+        view_args["slug"],
+        topic_ids=list(ids[0]),
+        comment_ids=list(ids[1]),
+    )
+    if loaded is None:
+        return None
+    planet, extra = loaded
+    pagecache.hint_liked(ids, bool(extra[0]))
+    return planet if policy.may(current_user, Action.READ, planet) else None
 
 
 def reading(slug: str):

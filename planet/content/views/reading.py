@@ -19,17 +19,18 @@ from planet.content.services import paid_questions as paid
 from planet.content.views.common import (
     bp,
     feed_context,
+    front_reader,
     liked_any,
     note_cards,
     reading,
     topic_or_404,
     viewer_id,
 )
-from planet.engagement.insights.landing_views import count_topic_read
+from planet.engagement.insights.landing_views import count_topic_read, topic_read_noted
 from planet.extensions import db
 from planet.planets.lookup import planet_or_404
 from planet.policy import Action
-from planet.web import pagecache
+from planet.web import pagecache, pagefront
 
 
 @bp.get("/")
@@ -120,6 +121,23 @@ def _topic_page(planet, topic, liked, access, away):
         if planet.watermark and current_user.is_authenticated
         else None,
     )
+
+
+def _read_counted(planet, view_args) -> bool:
+    return topic_read_noted(planet, view_args["topic_id"], current_user.id)
+
+
+# Hits answered before the app (planet/web/pagecache.py): each view above checks no more than
+# READ before `serve` for a viewer the stored page does not bypass (the topic's author is
+# among the page's people, so the topic's READ_TOPIC needs no topic here). A topic read not
+# counted yet today goes to the app, which counts it.
+for _endpoint, _answerable in (
+    ("content.timeline", None),
+    ("content.topic", _read_counted),
+    ("content.tag", None),
+    ("content.author", None),
+):
+    pagefront.serve_in_front(_endpoint, pagefront.FrontPage(front_reader, liked_any, _answerable))
 
 
 def _files_of(topic) -> list:

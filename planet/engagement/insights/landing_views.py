@@ -84,9 +84,20 @@ def count_landing_view(planet: Planet, source, visitor_key: str, at: datetime | 
 
 def count_topic_read(planet: Planet, topic_id: int, user_id: int, at: datetime | None = None):
     """Note that a member read a topic (counted once per topic, member and local day)."""
-    item = (READ, planet.id, topic_id, user_id, local_day(planet, at or utcnow()).isoformat())
+    item = _read_item(planet, topic_id, user_id, at)
     if _first_time(item):
         _note(item)
+
+
+def topic_read_noted(planet: Planet, topic_id: int, user_id: int) -> bool:
+    """Has this app already noted that read today (a reload: nothing to count)?"""
+    item = _read_item(planet, topic_id, user_id, None)
+    with _lock:
+        return item in current_app.extensions.get("planet_noted_views", ())
+
+
+def _read_item(planet: Planet, topic_id: int, user_id: int, at: datetime | None) -> tuple:
+    return (READ, planet.id, topic_id, user_id, local_day(planet, at or utcnow()).isoformat())
 
 
 def _first_time(item: tuple) -> bool:

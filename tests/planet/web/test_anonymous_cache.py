@@ -150,8 +150,8 @@ def behind_front(app, monkeypatch):
     from planet.web.anoncache import Front
 
     front = app.wsgi_app
-    while not isinstance(front, Front):  # under ProxyFix when proxies are trusted
-        front = front.app
+    while not isinstance(front, Front):  # under the member front, and ProxyFix if trusted
+        front = getattr(front, "wsgi_app", None) or front.app
     counted = _Counted(front.wsgi_app)
     monkeypatch.setattr(front, "wsgi_app", counted)
     return counted

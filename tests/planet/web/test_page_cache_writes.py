@@ -14,6 +14,7 @@ from sqlalchemy import select
 
 from planet.accounts.models import User
 from planet.content.models import Answer, Comment, Like, Topic
+from planet.dbutil import READ_ONLY_DEFAULT
 from planet.extensions import db
 from planet.models import utcnow
 from planet.planets.models import Membership, Planet, Role
@@ -198,6 +199,10 @@ def test_writes_elsewhere_leave_the_page_cached(site):
     assert _read(site, "")[0] == "hit"
 
 
+ONCE_PER_CONNECTION = {READ_ONLY_DEFAULT}
+"""Sent the first time a pooled connection serves a safe request, not per request."""
+
+
 def test_a_hit_is_one_statement_whatever_the_page_holds(app, site):
     """On a hit the view does not run: one statement loads the session, the user, the planet
     with its content_version, the membership and whether the reader liked any of the page's
@@ -215,7 +220,7 @@ def test_a_hit_is_one_statement_whatever_the_page_holds(app, site):
             client.get(path)  # a miss: rendered and stored
             body, statements = page_queries(app, client, path)
             assert "First light" in body
-            costs.append(len(statements))
+            costs.append(len([s for s in statements if s not in ONCE_PER_CONNECTION]))
     assert costs == [1, 1, 1, 1], costs  # the topic's card is kept under the planet's version
 
 
