@@ -75,7 +75,12 @@ _FRONT_COLUMNS = {
     "User": ("id", "display_name", "avatar_path", "locale", "is_platform_admin",
              "unread_notifications"),
     "Planet": ("id", "slug", "name", "avatar_path", "owner_id", "timezone", "watermark",
-               "content_version", "member_count", "topic_count", "dissolved_at"),
+               "content_version", "member_count", "topic_count", "dissolved_at",
+               # the settings the policy reads (the tabs, rebuilt when their short cache ends)
+               "price_amount", "currency", "renewal_grace_days", "join_approval",
+               "posting_policy", "questions_enabled", "anonymous_questions",
+               "comments_enabled", "private_messages_enabled", "roster_visible",
+               "preview_essence_count", "public_directory", "copy_protection", "is_listed"),
     "Membership": ("id", "planet_id", "user_id", "role", "status", "expires_at",
                    "grace_until", "muted_until", "is_trial"),
 }  # fmt: skip
