@@ -4,6 +4,7 @@ read-only default that safe requests leave on pooled PostgreSQL connections."""
 from __future__ import annotations
 
 import contextlib
+import functools
 from collections.abc import Iterator, Mapping
 
 from sqlalchemy import Connection, Engine, Integer, any_, bindparam, text
@@ -95,6 +96,58 @@ def _autocommit(engine: Engine) -> Engine:
             isolation_level="AUTOCOMMIT"
         )
     return face
+
+
+def first_row(connection: Connection, statement, params: Mapping[str, object]) -> tuple | None:
+    """The first row of a Core `select` built once by its caller, as `execute().first()`
+    gives it, for a statement run on every request: on PostgreSQL straight through the
+    driver (prepared, no result metadata built), the parameters and values through the
+    columns' own processors (arrays, enums, type decorators)."""
+    driver = _driver_form(statement, connection.dialect)
+    if driver is None:
+        row = connection.execute(statement, params).first()
+        return None if row is None else tuple(row)
+    sql, bind_processors, result_processors = driver
+    bound = {
+        name: value if (process := bind_processors.get(name)) is None else process(value)
+        for name, value in params.items()
+    }
+    cursor = connection.connection.dbapi_connection.cursor()
+    events = connection.dispatch  # whoever watches the engine's statements still sees it
+    try:
+        events.before_cursor_execute(connection, cursor, sql, bound, None, False)
+        cursor.execute(sql, bound, prepare=True)
+        events.after_cursor_execute(connection, cursor, sql, bound, None, False)
+        row = cursor.fetchone()
+    finally:
+        cursor.close()
+    if row is None:
+        return None
+    return tuple(
+        value if process is None else process(value)
+        for process, value in zip(result_processors, row, strict=True)
+    )
+
+
+@functools.lru_cache(maxsize=64)
+def _driver_form(statement, dialect) -> tuple | None:
+    """(SQL, bind processors by name, each column's result processor), or None where the
+    driver path does not apply (not PostgreSQL, or parameters SQLAlchemy expands itself)."""
+    if dialect.name != "postgresql":
+        return None
+    compiled = statement.compile(dialect=dialect)
+    if compiled.positional or compiled.post_compile_params or compiled.literal_execute_params:
+        return None
+    binds = {
+        name: process
+        for name, bind in compiled.binds.items()
+        if (process := bind.type.dialect_impl(dialect).bind_processor(dialect)) is not None
+    }
+    results = tuple(
+        column.type.dialect_impl(dialect).result_processor(dialect, None)
+        for column in statement.selected_columns
+    )
+    return compiled.string, binds, results
 
 
 def detached(model, values: Mapping[str, object]):

@@ -11,7 +11,7 @@ from sqlalchemy.orm import aliased, joinedload, lazyload
 from sqlalchemy.orm.attributes import set_committed_value
 
 from planet import logs, policy
-from planet.dbutil import detached, read_only_connection
+from planet.dbutil import detached, first_row, read_only_connection
 from planet.extensions import db
 from planet.planets.models import Membership, Planet
 from planet.web import clock
@@ -133,7 +133,7 @@ def load_reader_detached(statement, slug: str, **params):
     if key is None:
         return None
     with read_only_connection() as connection:
-        row = connection.execute(statement, {"key": key, "slug": slug, **params}).first()
+        row = first_row(connection, statement, {"key": key, "slug": slug, **params})
     if row is None:
         return None
     auth_session, user, planet, membership, extra = _detached_row(row)

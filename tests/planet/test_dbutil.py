@@ -44,3 +44,40 @@ def test_a_detached_instance_refuses_what_was_not_loaded():
     planet = detached(Planet, {"id": 3, "slug": "orbit", "owner_id": 7})
     with pytest.raises(DetachedInstanceError):
         _ = planet.owner
+
+
+@pytest.mark.parametrize("database", ["default", pytest.param("pg", marks=pytest.mark.postgres)])
+def test_first_row_gives_what_the_orm_execution_gives(app, database, query_counter):
+    """The member front's statement through the driver: the same values, the enums and
+    times converted by their columns' own processors, as SQLAlchemy's own execution."""
+    from sqlalchemy import bindparam
+
+    from planet.accounts.models import AuthSession
+    from planet.dbutil import _driver_form, first_row
+    from planet.planets.models import Membership, MembershipStatus, Planet
+
+    owner = factories.user("owner@example.com")
+    planet = factories.planet(owner, slug="rows")
+    member = factories.user("member@example.com")
+    factories.member(planet, member)
+    db.session.add(AuthSession(key="k" * 32, user_id=member.id))
+    db.session.commit()
+    statement = (
+        select(Membership.role, Membership.status, Membership.expires_at, Planet.watermark,
+               User.display_name, among_ids(Membership.id, "ids", db.engine.dialect.name))
+        .join(Planet, Planet.id == Membership.planet_id)
+        .join(User, User.id == Membership.user_id)
+        .join(AuthSession, AuthSession.user_id == User.id)
+        .where(Planet.slug == bindparam("slug"), AuthSession.key == bindparam("key"))
+    )  # fmt: skip
+    params = {"slug": "rows", "key": "k" * 32, "ids": [1, 2, 3]}
+    with db.engine.connect() as connection:
+        expected = tuple(connection.execute(statement, params).first())
+        with query_counter() as counter:  # watchers of the engine still see the statement
+            row = first_row(connection, statement, params)
+        assert counter.count == 1
+        missing = first_row(connection, statement, {**params, "key": "nobody"})
+    assert row == expected and row[1] is MembershipStatus.ACTIVE
+    assert missing is None
+    driver = _driver_form(statement, db.engine.dialect)
+    assert (driver is not None) == (db.engine.dialect.name == "postgresql")
