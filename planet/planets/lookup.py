@@ -36,19 +36,29 @@ def reader_statement(*extra):
     """One statement for a signed-in reader's page: their live session and user, the planet
     named by the slug and their membership in it, plus `extra` columns (which may refer to
     User). Parameters: key, slug and whatever `extra` binds. Build it once per caller."""
+    from planet.accounts.models import AuthSession, User
+
+    return _reader_joins(select(AuthSession, User, Planet, Membership, *extra)).options(
+        lazyload(Planet.tags), lazyload(AuthSession.user)
+    )
+
+
+def _reader_joins(statement, owner=None):
+    """The FROM and WHERE of every reader statement: the live session by its key, its user,
+    the planet by its slug (with its `owner` alias, if given) and the user's membership."""
     from planet.accounts.auth import live_session_condition
     from planet.accounts.models import AuthSession, User
 
-    return (
-        select(AuthSession, User, Planet, Membership, *extra)
+    statement = (
+        statement.select_from(AuthSession)
         .join(User, User.id == AuthSession.user_id)
         .outerjoin(Planet, Planet.slug == bindparam("slug"))
-        .outerjoin(
-            Membership, and_(Membership.planet_id == Planet.id, Membership.user_id == User.id)
-        )
-        .where(live_session_condition())
-        .options(lazyload(Planet.tags), lazyload(AuthSession.user))
     )
+    if owner is not None:
+        statement = statement.outerjoin(owner, owner.id == Planet.owner_id)
+    return statement.outerjoin(
+        Membership, and_(Membership.planet_id == Planet.id, Membership.user_id == User.id)
+    ).where(live_session_condition())
 
 
 def load_reader(statement, slug: str, **params):
@@ -90,36 +100,25 @@ _OWNER_COLUMNS = ("id", "display_name")
 """The planet's owner as its header shows them."""
 
 
-def _front_columns(model) -> tuple[str, ...]:
-    return _FRONT_COLUMNS[model.__name__]
-
-
 def front_reader_statement(*extra):
-    """`reader_statement` in Core, for the member page front (planet/web/pagecache.py): the
+    """`reader_statement` in Core, for the member page front (planet/web/pagefront.py): the
     columns a hit reads, no ORM session. Build it once per caller."""
-    from planet.accounts.auth import live_session_condition
-    from planet.accounts.models import AuthSession, User
+    from planet.accounts.models import User
 
     owner = aliased(User)
-    columns = [getattr(model, key) for model in _front_models() for key in _front_columns(model)]
+    columns = [getattr(model, key) for model, keys in _front_models()[:4] for key in keys]
     columns += [getattr(owner, key) for key in _OWNER_COLUMNS]
-    return (
-        select(*columns, *extra)
-        .select_from(AuthSession)
-        .join(User, User.id == AuthSession.user_id)
-        .outerjoin(Planet, Planet.slug == bindparam("slug"))
-        .outerjoin(owner, owner.id == Planet.owner_id)
-        .outerjoin(
-            Membership, and_(Membership.planet_id == Planet.id, Membership.user_id == User.id)
-        )
-        .where(live_session_condition())
-    )
+    return _reader_joins(select(*columns, *extra), owner)
 
 
-def _front_models():
+@functools.cache
+def _front_models() -> tuple[tuple[type, tuple[str, ...]], ...]:
+    """(model, the columns loaded) in the front row's order: session, user, planet,
+    membership, then the planet's owner."""
     from planet.accounts.models import AuthSession, User
 
-    return (AuthSession, User, Planet, Membership)
+    loaded = tuple((m, _FRONT_COLUMNS[m.__name__]) for m in (AuthSession, User, Planet, Membership))
+    return (*loaded, (User, _OWNER_COLUMNS))
 
 
 def load_reader_detached(statement, slug: str, **params):
@@ -145,10 +144,8 @@ def load_reader_detached(statement, slug: str, **params):
 
 
 def _detached_row(row) -> tuple:
-    from planet.accounts.models import User
-
     values, start = [], 0
-    for model, keys in (*((m, _front_columns(m)) for m in _front_models()), (User, _OWNER_COLUMNS)):
+    for model, keys in _front_models():
         fields = dict(zip(keys, row[start : start + len(keys)], strict=True))
         values.append(detached(model, fields) if fields["id"] is not None else None)
         start += len(keys)

@@ -58,7 +58,7 @@ def _reader_statement(dialect: str):
 
 @functools.cache
 def _front_reader_statement(dialect: str):
-    """`_reader_statement` for the member page front (planet/web/pagecache.py)."""
+    """`_reader_statement` for the member page front (planet/web/pagefront.py)."""
     from planet.accounts.models import User
 
     return lookup.front_reader_statement(_liked_among(User.id, dialect))

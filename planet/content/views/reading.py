@@ -127,7 +127,7 @@ def _read_counted(planet, view_args) -> bool:
     return topic_read_noted(planet, view_args["topic_id"], current_user.id)
 
 
-# Hits answered before the app (planet/web/pagecache.py): each view above checks no more than
+# Hits answered before the app (planet/web/pagefront.py): each view above checks no more than
 # READ before `serve` for a viewer the stored page does not bypass (the topic's author is
 # among the page's people, so the topic's READ_TOPIC needs no topic here). A topic read not
 # counted yet today goes to the app, which counts it.
