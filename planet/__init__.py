@@ -107,7 +107,7 @@ def _init_extensions(app: Flask) -> None:
     limiter.init_app(app)
     babel.init_app(
         app,
-        locale_selector=i18n.select_locale,
+        locale_selector=i18n.request_locale,
         timezone_selector=clock.select_timezone,
         default_translation_directories=";".join(i18n.translation_directories()),
     )

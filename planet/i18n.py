@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import functools
 import logging
 import os
 import tempfile
 from pathlib import Path
 
+from babel import Locale
 from babel.messages.mofile import write_mo
 from babel.messages.pofile import read_po
 from flask import current_app, has_request_context, request, session
@@ -51,6 +53,14 @@ def select_locale() -> str:
     if session.get("lang") in languages:
         return session["lang"]
     return browser_locale(request, current_app.config)
+
+
+def request_locale() -> Locale:
+    """Flask-Babel's locale selector: `select_locale`, parsed once per identifier."""
+    return _parsed(select_locale())
+
+
+_parsed = functools.lru_cache(maxsize=32)(Locale.parse)
 
 
 def browser_locale(browser_request, config) -> str:

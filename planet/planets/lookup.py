@@ -14,7 +14,7 @@ from planet import logs, policy
 from planet.dbutil import detached, first_row, read_only_connection
 from planet.extensions import db
 from planet.planets.models import Membership, Planet
-from planet.web import clock
+from planet.web import clock, pagecache
 
 
 @functools.cache
@@ -135,6 +135,7 @@ def load_reader_detached(statement, slug: str, **params):
         row = first_row(connection, statement, {"key": key, "slug": slug, **params})
     if row is None:
         return None
+    pagecache.remember_viewer_state(row)
     auth_session, user, planet, membership, extra = _detached_row(row)
     if planet is None:
         return None

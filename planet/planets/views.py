@@ -55,7 +55,11 @@ def _planet_helpers():
 
 
 bp.add_app_template_global(planet_header)
-pagecache.register_hole("header", lambda values, arg: planet_header(values["planet"], arg or None))
+pagecache.register_hole(
+    "header",
+    lambda values, arg: planet_header(values["planet"], arg or None),
+    same_on_every_page=True,  # its tabs, counts and links, the active tab being its `arg`
+)
 bp.add_app_template_global(first_hour.first_hour)
 
 

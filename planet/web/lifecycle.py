@@ -23,7 +23,17 @@ from planet import jobs, policy
 from planet.dbutil import make_read_only_by_default
 from planet.errors import ServiceError
 from planet.extensions import db
-from planet.web import anoncache, chrome, clock, fragments, links, pagecache, pagefront, shortcache
+from planet.web import (
+    anoncache,
+    chrome,
+    clock,
+    fragments,
+    links,
+    pagecache,
+    pagefront,
+    sessions,
+    shortcache,
+)
 
 log = logging.getLogger(__name__)
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
@@ -195,6 +205,7 @@ def _template_globals():
 
 
 def init_app(app: Flask) -> None:
+    sessions.init_app(app)
     fragments.init_app(app)
     shortcache.init_app(app)
     anoncache.init_app(app)

@@ -13,6 +13,11 @@ What a page holds that is personal is handled three ways:
   tabs with their waiting counts, and the community strip (the invitation to introduce
   oneself, the countdown), placed in the templates with `hole(name)`, whose function renders
   them in the page and again on each hit; and the CSRF token, swapped for a placeholder.
+  A hole filled for a viewer is kept for their next hits (`kept_hole`) while everything it
+  was made from is unchanged: the rows the front's statement loaded for them (their session,
+  user, membership, the planet with its version, its owner; `remember_viewer_state`), their
+  cookies and languages, the minute, and the short-lived values it read
+  (planet/web/shortcache.py). A hole that ran SQL (an admin's waiting counts) is not kept.
 * **Bypass**: the view names (`note`) the people whose items the page shows (authors, asked
   guests) and the items a viewer can like. A viewer who is one of those people, or who liked
   one of those items, gets the page rendered for them, and such a render is never stored:
@@ -39,8 +44,10 @@ from __future__ import annotations
 import re
 import secrets
 import threading
+import time
 from collections import OrderedDict
 from collections.abc import Callable, Mapping
+from contextvars import ContextVar
 from dataclasses import dataclass, field
 
 from flask import Flask, Response, current_app, g, make_response, request
@@ -50,8 +57,12 @@ from flask_login import current_user
 from flask_wtf.csrf import generate_csrf
 from jinja2 import pass_context
 from markupsafe import Markup
+from sqlalchemy import event
+from sqlalchemy.engine import Engine
 
 from planet import policy
+from planet.web import shortcache
+from planet.web.sessions import csrf_token
 
 _TAG = secrets.token_hex(8)  # unguessable, so no user text can open or close a hole
 _HOLE = re.compile(f"<!--hole{_TAG}:([a-z]+:[a-z_.]*)-->.*?<!--/hole{_TAG}-->", re.S)
@@ -67,18 +78,27 @@ the front to add the headers the app sent."""
 
 HANDED_OVER_PER_ENTRY = 8
 """How many viewers' hand-overs the store remembers per entry it can hold."""
+HOLES_KEPT_PER_ENTRY = 4
+"""How many filled holes the store keeps per entry it can hold."""
 
 HoleFunction = Callable[[Mapping, str], str]
 
 HOLES: dict[str, HoleFunction] = {}
+SAME_ON_EVERY_PAGE: set[str] = set()
+"""The holes that read nothing of the request's page but their `arg` (the top bar, the
+planet header): one kept copy serves the viewer's every page of the planet."""
 """Each hole's HTML from the template's values (`planet`, the context processors' values)
 and the hole's `arg`: the same function renders it in the page (`hole`) and on a hit.
 Registered by the area that owns it (`register_hole`): the top bar here on the floor, the
 tabs by planets, the community strip by engagement."""
 
 
-def register_hole(name: str, function: HoleFunction) -> None:
+def register_hole(name: str, function: HoleFunction, *, same_on_every_page=False) -> None:
     HOLES[name] = function
+    if same_on_every_page:
+        SAME_ON_EVERY_PAGE.add(name)
+    else:
+        SAME_ON_EVERY_PAGE.discard(name)
 
 
 def _topbar(values: Mapping, arg: str) -> str:
@@ -87,7 +107,7 @@ def _topbar(values: Mapping, arg: str) -> str:
     return topbar(values["unread_notifications"])
 
 
-register_hole("topbar", _topbar)
+register_hole("topbar", _topbar, same_on_every_page=True)
 
 
 @dataclass
@@ -117,10 +137,17 @@ class Entry:
     has): what the front answers a hit with."""
 
 
+@dataclass(frozen=True)
+class KeptHole:
+    html: bytes  # the CSRF token swapped for the slot
+    reads: tuple[shortcache.Read, ...]
+
+
 class Store:
     def __init__(self, size: int) -> None:
         self.size = size
         self.entries: OrderedDict[tuple, Entry] = OrderedDict()
+        self.kept_holes: OrderedDict[tuple, KeptHole] = OrderedDict()
         self.lock = threading.Lock()
         self.front_hits = 0
         """Hits the front answered (the tests' and the benchmark's witness)."""
@@ -141,20 +168,30 @@ class Store:
 
     def hand_over(self, viewer_page: tuple, latest: Entry) -> None:
         with self.lock:
-            self.handed_over[viewer_page] = latest
-            self.handed_over.move_to_end(viewer_page)
-            while len(self.handed_over) > HANDED_OVER_PER_ENTRY * self.size:
-                self.handed_over.popitem(last=False)
+            _newest(self.handed_over, viewer_page, latest, HANDED_OVER_PER_ENTRY * self.size)
+
+    def kept_hole(self, key: tuple) -> KeptHole | None:
+        with self.lock:
+            return self.kept_holes.get(key)
+
+    def keep_hole(self, key: tuple, kept: KeptHole) -> None:
+        with self.lock:
+            _newest(self.kept_holes, key, kept, HOLES_KEPT_PER_ENTRY * self.size)
 
     def put(self, key: tuple, entry: Entry) -> None:
         with self.lock:
             self.latest[key[:3]] = entry
             if len(self.latest) > self.size:
                 self.latest.pop(next(iter(self.latest)))
-            self.entries[key] = entry
-            self.entries.move_to_end(key)
-            while len(self.entries) > self.size:
-                self.entries.popitem(last=False)
+            _newest(self.entries, key, entry, self.size)
+
+
+def _newest(values: OrderedDict, key: tuple, value, bound: int) -> None:
+    """`values[key] = value` as the most recent, the oldest dropped past `bound`."""
+    values[key] = value
+    values.move_to_end(key)
+    while len(values) > bound:
+        values.popitem(last=False)
 
 
 def note(
@@ -318,19 +355,85 @@ def _parts(body: str) -> tuple[Part, ...]:
 
 
 def filled(planet, entry: Entry) -> Response:
-    app = current_app._get_current_object()
-    context = {"planet": planet}
-    app.update_template_context(context)  # once for every hole (render_template's first step)
-    token = generate_csrf().encode()
+    token = csrf_token().encode()
+    viewer = _viewer_key(planet)
+    values: dict | None = None
+
+    def fill(name: str, arg: str) -> bytes:
+        nonlocal values
+        if values is None:  # render_template's first step, once for every hole
+            values = {"planet": planet}
+            current_app.update_template_context(values)
+        return str(HOLES[name](values, arg)).encode()
+
     page = []
     for part in entry.parts:
         if part is None:
             page.append(token)
         elif isinstance(part, tuple):
-            page.append(str(HOLES[part[0]](context, part[1])).encode())
+            page.append(_hole(part, viewer, token, fill))
         else:
             page.append(part)
     return Response(b"".join(page), 200, content_type=entry.content_type)
+
+
+def remember_viewer_state(row: tuple) -> None:
+    """Called by a loader with the row it read for this request's viewer and planet
+    (session, user, membership, planet with its version, owner): the holes filled for this
+    viewer are kept while these values stay the same (`filled`)."""
+    g.planet_viewer_state = tuple(tuple(v) if isinstance(v, list) else v for v in row)
+
+
+def _viewer_key(planet) -> tuple | None:
+    state = g.get("planet_viewer_state")
+    if state is None:
+        return None
+    headers = request.headers
+    return (
+        state,
+        headers.get("Cookie"),
+        headers.get("Accept-Language"),
+        request.host,
+        request.script_root,
+        str(get_locale()),
+        str(get_timezone()),
+        policy.standing_class(current_user, planet),
+        int(time.time() // 60),  # countdowns and dates are shown to the minute
+    )
+
+
+def _hole(part: tuple[str, str], viewer: tuple | None, token: bytes, fill) -> bytes:
+    """A hole's HTML for this request: kept from the viewer's last hit while nothing it was
+    made from has changed, else filled (and kept when it read no SQL)."""
+    store: Store | None = current_app.extensions.get("planet_page_cache")
+    if viewer is None or store is None:
+        return fill(*part)
+    page = None if part[0] in SAME_ON_EVERY_PAGE else (request.endpoint, request.full_path)
+    key = (part, page, viewer)
+    kept = store.kept_hole(key)
+    if kept is not None and shortcache.still_fresh(kept.reads):
+        return kept.html.replace(_CSRF_SLOT_BYTES, token)
+    statements = [0]
+    counter = _statements.set(statements)
+    try:
+        with shortcache.recording() as reads:
+            html = fill(*part)
+    finally:
+        _statements.reset(counter)
+    if not statements[0]:
+        store.keep_hole(key, KeptHole(html.replace(token, _CSRF_SLOT_BYTES), tuple(reads)))
+    return html
+
+
+_CSRF_SLOT_BYTES = _CSRF_SLOT.encode()
+_statements: ContextVar[list[int] | None] = ContextVar("planet_hole_statements", default=None)
+
+
+@event.listens_for(Engine, "before_cursor_execute")
+def _count_statement(*_args) -> None:
+    counter = _statements.get()
+    if counter is not None:
+        counter[0] += 1
 
 
 def _marked(response: Response, outcome: str) -> Response:

@@ -16,13 +16,19 @@ from __future__ import annotations
 import threading
 import time
 from collections import OrderedDict
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
 from typing import TypeVar
 
 from flask import Flask, current_app
 
 T = TypeVar("T")
 MAX_ENTRIES = 4096
+Read = tuple[object, tuple, tuple[float, object]] | None
+"""What `cached` gave while `recording`: (store, key, its entry), None when it built a value
+it did not keep (the cache is off)."""
+_reads: ContextVar[list[Read] | None] = ContextVar("planet_short_cache_reads", default=None)
 
 
 class _Store:
@@ -41,20 +47,52 @@ def cached(name: str, planet_id: int, build: Callable[[], T], *extra) -> T:
     """The value of `build()` for (name, planet_id, *extra), made at most the setting's
     seconds ago."""
     seconds = current_app.config["SHORT_CACHE_SECONDS"]
+    reads = _reads.get()
     if seconds <= 0:
+        if reads is not None:
+            reads.append(None)
         return build()
     store, key, now = _store(), (name, planet_id, *extra), time.monotonic()
     with store.lock:
         entry = store.entries.get(key)
         if entry is not None and entry[0] > now:
             store.entries.move_to_end(key)
+            if reads is not None:
+                reads.append((store, key, entry))
             return entry[1]  # type: ignore[return-value]
-    value = build()
+    entry = (now + seconds, build())
     with store.lock:
-        store.entries[key] = (now + seconds, value)
+        store.entries[key] = entry
         while len(store.entries) > MAX_ENTRIES:
             store.entries.popitem(last=False)
-    return value
+    if reads is not None:
+        reads.append((store, key, entry))
+    return entry[1]  # type: ignore[return-value]
+
+
+@contextmanager
+def recording() -> Iterator[list[Read]]:
+    """The values `cached` gives inside the block, for `still_fresh` to tell later whether
+    something made from them may still be shown (planet/web/pagecache.py's kept holes)."""
+    reads: list[Read] = []
+    token = _reads.set(reads)
+    try:
+        yield reads
+    finally:
+        _reads.reset(token)
+
+
+def still_fresh(reads) -> bool:
+    """Is each value `recording` saw still the one `cached` would give: not expired, not
+    invalidated, not rebuilt?"""
+    now = time.monotonic()
+    for read in reads:
+        if read is None:
+            return False
+        store, key, entry = read
+        if entry[0] <= now or store.entries.get(key) is not entry:  # type: ignore[attr-defined]
+            return False
+    return True
 
 
 def invalidate(name: str, planet_id: int, *extra) -> None:
