@@ -275,6 +275,10 @@ def _scans(plan: dict) -> set[str]:
 # ---------------------------------------------------------------- main
 
 
+def _per_request(result: dict, part: str) -> float:
+    return result[part] / max(result["requests"], 1) * 1000
+
+
 def main() -> None:
     if "--mixed" in sys.argv[1:]:  # the mixed load: bench/web/mixed.py
         from bench.web import mixed
@@ -363,7 +367,9 @@ def main() -> None:
             print(
                 f"{name:22} {r['rps']:9.1f} req/s  p50 {r['p50']:7.2f} ms  "
                 f"p99 {r['p99']:7.2f} ms  non-2xx {r['non2xx']}  "
-                f"CPU {r['cpu_ms_per_request']:.3f} ms/req",
+                f"CPU {r['cpu_ms_per_request']:.3f} ms/req (app "
+                f"{_per_request(r, 'cpu_app'):.3f}, PostgreSQL {_per_request(r, 'cpu_pg'):.3f}, "
+                f"wrk {_per_request(r, 'cpu_wrk'):.3f})",
                 flush=True,
             )
         load_after = os.getloadavg()

@@ -81,3 +81,75 @@ def test_first_row_gives_what_the_orm_execution_gives(app, database, query_count
     assert missing is None
     driver = _driver_form(statement, db.engine.dialect)
     assert (driver is not None) == (db.engine.dialect.name == "postgresql")
+
+
+def _backend_pid(connection) -> int:
+    return connection.exec_driver_sql("SELECT pg_backend_pid()").scalar()
+
+
+@pytest.mark.postgres
+def test_a_thread_keeps_its_read_only_connection_until_an_error_or_its_end(app):
+    """The front's connection stays checked out for the thread's next request; an error in
+    the block gives it back (the next one is new), and so does the thread's end."""
+    import gc
+    import threading
+    import warnings
+
+    from planet.dbutil import read_only_connection
+
+    pool = db.engine.pool
+    with read_only_connection() as connection:
+        first = _backend_pid(connection)
+        assert connection.exec_driver_sql("SHOW transaction_read_only").scalar() == "on"
+    held = pool.checkedout()
+    with read_only_connection() as connection:
+        assert _backend_pid(connection) == first
+    assert pool.checkedout() == held
+
+    with pytest.raises(RuntimeError), read_only_connection() as connection:
+        raise RuntimeError("a statement failed")
+    assert pool.checkedout() == held - 1
+    with read_only_connection() as connection:
+        assert not connection.closed and pool.checkedout() == held
+
+    seen: list[int] = []
+
+    def another_thread():
+        with app.app_context(), read_only_connection() as connection:
+            seen.append(_backend_pid(connection))
+
+    thread = threading.Thread(target=another_thread)
+    thread.start()
+    thread.join()
+    assert seen and seen[0] != first
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        del thread
+        gc.collect()
+    assert pool.checkedout() == held  # the ended thread's connection is back
+    assert not caught
+
+
+@pytest.mark.postgres
+def test_another_apps_engine_gets_its_own_kept_connection(app, pg_database_url, tmp_path):
+    """Tests make an app (and an engine) each: the connection kept for the last one is given
+    back, not used on the new one's database."""
+    from planet.dbutil import read_only_connection
+    from tests.conftest import make_test_app
+
+    with read_only_connection() as connection:
+        old = connection
+    other = make_test_app(pg_database_url, tmp_path / "other")
+    try:
+        with other.app_context():
+            with read_only_connection() as connection:
+                assert connection.engine.pool is db.engine.pool
+                assert connection is not old
+            assert old.closed
+            with read_only_connection() as again:
+                assert again is connection
+    finally:
+        with other.app_context():
+            db.engine.dispose()
+    with read_only_connection() as connection:
+        assert connection.engine.pool is db.engine.pool and not connection.closed
