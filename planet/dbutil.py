@@ -25,8 +25,7 @@ from sqlalchemy import (
     text,
 )
 from sqlalchemy.dialects import postgresql, sqlite
-from sqlalchemy.orm import make_transient_to_detached
-from sqlalchemy.orm.attributes import manager_of_class
+from sqlalchemy.orm.attributes import instance_state, manager_of_class
 
 from planet.extensions import db
 
@@ -246,10 +245,25 @@ def detached(model, values: Mapping[str, object]):
     """An instance of `model` as if a query had loaded `values` and its session had closed:
     reading any attribute not in `values` (a column or a relationship) raises
     DetachedInstanceError instead of quietly giving None."""
-    instance = manager_of_class(model).new_instance()
-    instance.__dict__.update(values)  # as a query's loader fills it; committed just below
-    make_transient_to_detached(instance)
+    manager = manager_of_class(model)
+    instance = manager.new_instance()
+    instance.__dict__.update(values)  # as a query's loader fills it
+    # What make_transient_to_detached does, with the columns to expire worked out once per
+    # model and set of loaded keys instead of attribute by attribute on every request.
+    state = instance_state(instance)
+    state.key = state.mapper._identity_key_from_state(state)
+    state.expired_attributes.update(_unloaded_columns(model, frozenset(values)))
     return instance
+
+
+@functools.cache
+def _unloaded_columns(model, loaded: frozenset[str]) -> frozenset[str]:
+    """The attributes a detached `model` loaded with `loaded` reads as expired (so reading
+    one raises): every column-like one not loaded. Relationships raise on their own."""
+    manager = manager_of_class(model)
+    return frozenset(
+        key for key in manager if key not in loaded and manager[key].impl.accepts_scalar_loader
+    )
 
 
 def writable_autocommit(connection):

@@ -14,6 +14,8 @@ from babel.messages.pofile import read_po
 from flask import current_app, has_request_context, request, session
 from flask_babel import get_locale
 from flask_login import current_user
+from werkzeug.datastructures import LanguageAccept
+from werkzeug.http import parse_accept_header
 
 log = logging.getLogger(__name__)
 
@@ -65,8 +67,14 @@ _parsed = functools.lru_cache(maxsize=32)(Locale.parse)
 
 def browser_locale(browser_request, config) -> str:
     """The locale of someone with no saved choice: their browser's, else the default."""
-    best = browser_request.accept_languages.best_match(config["LANGUAGES"])
-    return best or config["BABEL_DEFAULT_LOCALE"]
+    header = browser_request.headers.get("Accept-Language", "")
+    return _best_locale(header, tuple(config["LANGUAGES"]), config["BABEL_DEFAULT_LOCALE"])
+
+
+@functools.lru_cache(maxsize=256)
+def _best_locale(header: str, languages: tuple[str, ...], default: str) -> str:
+    """The header parsed once per value: browsers send the same one with every request."""
+    return parse_accept_header(header, LanguageAccept).best_match(languages) or default
 
 
 def translation_directories() -> list[str]:

@@ -9,12 +9,15 @@ for a day; `time_until` for how long is left (a deadline). Nothing on a page is 
 
 from __future__ import annotations
 
+import functools
 from datetime import UTC, datetime
 from urllib.parse import unquote
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+import pytz
 from flask import Flask, g, has_request_context, request
 from flask_babel import format_timedelta
+from pytz.tzinfo import BaseTzInfo
 
 from planet.models import utcnow
 
@@ -62,9 +65,13 @@ def utc_from_local(naive: datetime, planet=None) -> datetime:
     return instant
 
 
-def select_timezone() -> str:
-    """Flask-Babel's time zone selector (for `datetimeformat` and cached fragments' keys)."""
-    return viewer_zone().key
+def select_timezone() -> BaseTzInfo:
+    """Flask-Babel's time zone selector (for `datetimeformat` and cached fragments' keys):
+    the viewer's zone as the pytz zone Flask-Babel would look up from its name."""
+    return _babel_zone(viewer_zone().key)
+
+
+_babel_zone = functools.lru_cache(maxsize=64)(pytz.timezone)
 
 
 def local_time(moment: datetime | None, planet=None, fmt: str = "%Y-%m-%d %H:%M") -> str:

@@ -28,6 +28,7 @@ from itsdangerous import BadSignature
 KEPT = 4096
 CSRF_RESIGN_SECONDS = 60
 _CSRF_FIELD = "csrf_token"
+_SCALARS = frozenset({str, int, float, bool, type(None)})
 
 
 class _Kept:
@@ -70,6 +71,8 @@ class SignedCookieSessions(SecureCookieSessionInterface):
         data, signed_at = known
         if not 0 <= time.time() - signed_at <= max_age:
             return self.session_class()  # expired, as the serializer would have said
+        if all(type(value) in _SCALARS for value in data.values()):
+            return self.session_class(data)  # a copy of a dict of immutable values
         return self.session_class(copy.deepcopy(data))
 
 

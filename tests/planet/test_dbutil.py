@@ -32,6 +32,7 @@ def test_among_ids_finds_exactly_the_listed_rows(app, database, query_counter):
 def test_a_detached_instance_refuses_what_was_not_loaded():
     """The member page front builds its rows this way: a column it did not select, or a
     relationship, raises instead of quietly reading None (the app then answers)."""
+    from sqlalchemy import inspect
     from sqlalchemy.orm.exc import DetachedInstanceError
 
     from planet.dbutil import detached
@@ -39,8 +40,12 @@ def test_a_detached_instance_refuses_what_was_not_loaded():
 
     user = detached(User, {"id": 7, "display_name": "Ada", "is_platform_admin": False})
     assert (user.id, user.display_name, user.is_platform_admin) == (7, "Ada", False)
+    state = inspect(user)
+    assert state.detached and state.identity == (7,) and not state.modified
     with pytest.raises(DetachedInstanceError):
         _ = user.locale
+    with pytest.raises(DetachedInstanceError):
+        _ = user.email
     planet = detached(Planet, {"id": 3, "slug": "orbit", "owner_id": 7})
     with pytest.raises(DetachedInstanceError):
         _ = planet.owner
