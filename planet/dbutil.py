@@ -214,16 +214,19 @@ def first_row(connection: Connection, statement, params: Mapping[str, object]) -
         cursor.close()
     if row is None:
         return None
-    return tuple(
-        value if process is None else process(value)
-        for process, value in zip(result_processors, row, strict=True)
-    )
+    if not result_processors:
+        return row
+    values = list(row)
+    for index, process in result_processors:
+        values[index] = process(values[index])
+    return tuple(values)
 
 
 @functools.lru_cache(maxsize=64)
 def _driver_form(statement, dialect) -> tuple | None:
-    """(SQL, bind processors by name, each column's result processor), or None where the
-    driver path does not apply (not PostgreSQL, or parameters SQLAlchemy expands itself)."""
+    """(SQL, bind processors by name, (index, processor) of the columns that have one), or
+    None where the driver path does not apply (not PostgreSQL, or parameters SQLAlchemy
+    expands itself)."""
     if dialect.name != "postgresql":
         return None
     compiled = statement.compile(dialect=dialect)
@@ -235,8 +238,10 @@ def _driver_form(statement, dialect) -> tuple | None:
         if (process := bind.type.dialect_impl(dialect).bind_processor(dialect)) is not None
     }
     results = tuple(
-        column.type.dialect_impl(dialect).result_processor(dialect, None)
-        for column in statement.selected_columns
+        (index, process)
+        for index, column in enumerate(statement.selected_columns)
+        if (process := column.type.dialect_impl(dialect).result_processor(dialect, None))
+        is not None
     )
     return compiled.string, binds, results
 

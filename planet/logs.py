@@ -145,10 +145,13 @@ def _mask_card(match: re.Match) -> str:
 
 
 _SUSPECT = re.compile(
-    r"\d[\d -]{11,}|_|bearer|basic|/(verify|reset|unsubscribe)/|pass|secret|token|cvc|cvv|card",
+    r"\d[\d -]{11,}|\b(?:sk|rk|whsec|b?tok|src|seti|pi)_|bearer|basic|"
+    r"/(verify|reset|unsubscribe)/|pass|secret|token|cvc|cvv|card",
     re.IGNORECASE,
 )
-"""Anything a mask below could match matches this: text without it is left alone (one scan)."""
+"""Anything a mask above could match matches this: text without it is left alone (one scan).
+An underscore alone does not (every line's context names have one), only the prefixes of the
+provider secrets the masks look for."""
 
 
 def redact_text(text: str) -> str:
@@ -205,9 +208,12 @@ class TextFormatter(logging.Formatter):
         ]
         record.context = f" [{' '.join(parts)}]" if parts else ""
         try:
-            return redact_text(super().format(record))
+            line = super().format(record)
         finally:
             del record.context
+        # The time in front is ours, and looks like a card number to the masks' scan.
+        time_part = len(record.asctime)
+        return line[:time_part] + redact_text(line[time_part:])
 
 
 def formatter_for(log_format: str) -> logging.Formatter:

@@ -381,7 +381,11 @@ def remember_viewer_state(row: tuple) -> None:
     """Called by a loader with the row it read for this request's viewer and planet
     (session, user, membership, planet with its version, owner): the holes filled for this
     viewer are kept while these values stay the same (`filled`)."""
-    g.planet_viewer_state = tuple(tuple(v) if isinstance(v, list) else v for v in row)
+    try:
+        hash(row)
+    except TypeError:  # an array column's list
+        row = tuple(tuple(v) if isinstance(v, list) else v for v in row)
+    g.planet_viewer_state = row
 
 
 def _viewer_key(planet) -> tuple | None:

@@ -157,3 +157,43 @@ def test_log_format_defaults_to_json_in_production_and_text_elsewhere(monkeypatc
     monkeypatch.setenv("LOG_FORMAT", "xml")
     with pytest.raises(RuntimeError, match="LOG_FORMAT"):
         load_config()
+
+
+@pytest.mark.parametrize(
+    ("text", "secret"),
+    [
+        ("key sk_live_51HqABCDEF", "51HqABCDEF"),
+        ("restricted rk_test_9Zy", "9Zy"),
+        ("hook whsec_abc123", "abc123"),
+        ("client pi_123_secret_456", "456"),
+        ("setup seti_1Ab_secret_2Cd", "2Cd"),
+        ("source src_1Ab_secret_2Cd", "2Cd"),
+        ("card token tok_visa", "visa"),
+        ("bank btok_1Ab_secret_2Cd", "2Cd"),
+        ("login password=hunter2", "hunter2"),
+        ("link /verify/Ik1abc", "Ik1abc"),
+        ("number 4000 0000 0000 0341", "4000 0000 0000 0341"),
+    ],
+)
+def test_each_secret_alone_is_masked(text, secret):
+    """The one scan that lets a line through untouched never lets a secret through."""
+    assert secret not in logs.redact_text(text)
+
+
+def test_a_request_line_with_its_context_is_left_as_it_is():
+    line = "INFO planet.request [request_id=b817ae user_id=3 planet_id=1] GET /p/<slug>/ 200"
+    assert logs.redact_text(line) == line
+    assert logs._SUSPECT.search(line) is None  # not scanned by every mask
+
+
+def test_the_text_formats_time_is_not_mistaken_for_a_secret(monkeypatch):
+    """Every text line starts with a time, which the masks' scan would take for a card number:
+    the scan sees what follows it, so a plain line is not run through every mask."""
+    scanned: list[str] = []
+    real = logs.redact_text
+    monkeypatch.setattr(logs, "redact_text", lambda text: scanned.append(text) or real(text))
+    record = logging.LogRecord("planet.request", logging.INFO, __file__, 1, "GET / 200", (), None)
+    line = logs.TextFormatter().format(record)
+    assert scanned and not scanned[0].startswith(record.asctime)
+    assert line.startswith(record.asctime) and line.endswith("GET / 200")
+    assert logs._SUSPECT.search(scanned[0]) is None
