@@ -176,9 +176,15 @@ def to_card(row, images: dict[int, tuple[Image, ...]]) -> TopicCard:
         price=row.price,
         due_at=row.due_at,
         answer_private=bool(row.answer_private),
-        has_files=bool(getattr(row, "has_files", False)),
-        in_column=bool(getattr(row, "in_column", False)),
+        has_files=_optional(row, "has_files"),
+        in_column=_optional(row, "in_column"),
     )
+
+
+def _optional(row, name: str) -> bool:
+    """A flag only the topic page's statement selects: asked of the row's fields, since a
+    missing attribute costs SQLAlchemy a raised and caught exception per card."""
+    return name in row._fields and bool(getattr(row, name))
 
 
 def cards_page(found: list, size: int, cursor_of, pinned_rows: list = ()) -> Page:
