@@ -42,6 +42,7 @@ from flask_login import current_user
 from werkzeug.wrappers import Request
 
 from planet import i18n, logs, metrics
+from planet.web.bounded import put_newest
 
 log = logging.getLogger(__name__)
 MAX_ENTRIES = 512
@@ -155,10 +156,7 @@ def serve(
             rule,
         )
         with store.lock:
-            store.entries[key] = entry
-            store.entries.move_to_end(key)
-            while len(store.entries) > MAX_ENTRIES:
-                store.entries.popitem(last=False)
+            put_newest(store.entries, key, entry, MAX_ENTRIES)
         request.environ[_STORED] = (key, entry)
     return response
 

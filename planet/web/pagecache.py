@@ -62,6 +62,7 @@ from sqlalchemy.engine import Engine
 
 from planet import policy
 from planet.web import shortcache
+from planet.web.bounded import put_newest
 from planet.web.sessions import csrf_token
 
 _TAG = secrets.token_hex(8)  # unguessable, so no user text can open or close a hole
@@ -84,13 +85,13 @@ HOLES_KEPT_PER_ENTRY = 4
 HoleFunction = Callable[[Mapping, str], str]
 
 HOLES: dict[str, HoleFunction] = {}
-SAME_ON_EVERY_PAGE: set[str] = set()
-"""The holes that read nothing of the request's page but their `arg` (the top bar, the
-planet header): one kept copy serves the viewer's every page of the planet."""
 """Each hole's HTML from the template's values (`planet`, the context processors' values)
 and the hole's `arg`: the same function renders it in the page (`hole`) and on a hit.
 Registered by the area that owns it (`register_hole`): the top bar here on the floor, the
 tabs by planets, the community strip by engagement."""
+SAME_ON_EVERY_PAGE: set[str] = set()
+"""The holes that read nothing of the request's page but their `arg` (the top bar, the
+planet header): one kept copy serves the viewer's every page of the planet."""
 
 
 def register_hole(name: str, function: HoleFunction, *, same_on_every_page=False) -> None:
@@ -168,7 +169,7 @@ class Store:
 
     def hand_over(self, viewer_page: tuple, latest: Entry) -> None:
         with self.lock:
-            _newest(self.handed_over, viewer_page, latest, HANDED_OVER_PER_ENTRY * self.size)
+            put_newest(self.handed_over, viewer_page, latest, HANDED_OVER_PER_ENTRY * self.size)
 
     def kept_hole(self, key: tuple) -> KeptHole | None:
         with self.lock:
@@ -176,22 +177,14 @@ class Store:
 
     def keep_hole(self, key: tuple, kept: KeptHole) -> None:
         with self.lock:
-            _newest(self.kept_holes, key, kept, HOLES_KEPT_PER_ENTRY * self.size)
+            put_newest(self.kept_holes, key, kept, HOLES_KEPT_PER_ENTRY * self.size)
 
     def put(self, key: tuple, entry: Entry) -> None:
         with self.lock:
             self.latest[key[:3]] = entry
             if len(self.latest) > self.size:
                 self.latest.pop(next(iter(self.latest)))
-            _newest(self.entries, key, entry, self.size)
-
-
-def _newest(values: OrderedDict, key: tuple, value, bound: int) -> None:
-    """`values[key] = value` as the most recent, the oldest dropped past `bound`."""
-    values[key] = value
-    values.move_to_end(key)
-    while len(values) > bound:
-        values.popitem(last=False)
+            put_newest(self.entries, key, entry, self.size)
 
 
 def note(

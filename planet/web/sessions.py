@@ -25,6 +25,8 @@ from flask.sessions import SecureCookieSession, SecureCookieSessionInterface
 from flask_wtf.csrf import generate_csrf
 from itsdangerous import BadSignature
 
+from planet.web.bounded import put_newest
+
 KEPT = 4096
 CSRF_RESIGN_SECONDS = 60
 _CSRF_FIELD = "csrf_token"
@@ -43,9 +45,7 @@ class _Kept:
 
     def put(self, key: str, value: tuple) -> None:
         with self.lock:
-            self.values[key] = value
-            while len(self.values) > KEPT:
-                self.values.popitem(last=False)
+            put_newest(self.values, key, value, KEPT)
 
 
 class SignedCookieSessions(SecureCookieSessionInterface):

@@ -23,6 +23,8 @@ from typing import TypeVar
 
 from flask import Flask, current_app
 
+from planet.web.bounded import put_newest
+
 T = TypeVar("T")
 MAX_ENTRIES = 4096
 Read = tuple[object, tuple, tuple[float, object]] | None
@@ -62,9 +64,7 @@ def cached(name: str, planet_id: int, build: Callable[[], T], *extra) -> T:
             return entry[1]  # type: ignore[return-value]
     entry = (now + seconds, build())
     with store.lock:
-        store.entries[key] = entry
-        while len(store.entries) > MAX_ENTRIES:
-            store.entries.popitem(last=False)
+        put_newest(store.entries, key, entry, MAX_ENTRIES)
     if reads is not None:
         reads.append((store, key, entry))
     return entry[1]  # type: ignore[return-value]

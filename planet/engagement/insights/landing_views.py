@@ -32,6 +32,7 @@ from planet.engagement.insights.models import FunnelSource, FunnelStage, TopicRe
 from planet.extensions import db
 from planet.models import utcnow
 from planet.planets.models import Planet
+from planet.web.bounded import put_newest
 
 log = logging.getLogger(__name__)
 REDIS_VIEWS_KEY = "planet:engagement:landing_views"
@@ -107,9 +108,7 @@ def _first_time(item: tuple) -> bool:
         noted = current_app.extensions.setdefault("planet_noted_views", OrderedDict())
         if item in noted:
             return False
-        noted[item] = None
-        if len(noted) > MAX_NOTED_VIEWS:
-            noted.popitem(last=False)
+        put_newest(noted, item, None, MAX_NOTED_VIEWS)
     return True
 
 
