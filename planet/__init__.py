@@ -111,6 +111,7 @@ def _init_extensions(app: Flask) -> None:
         timezone_selector=clock.select_timezone,
         default_translation_directories=";".join(i18n.translation_directories()),
     )
+    i18n.install_template_gettext(app)
     login_manager.init_app(app)
     login_manager.login_view = "accounts.login"
     login_manager.session_protection = None  # sessions are revocable server-side instead

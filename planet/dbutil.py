@@ -4,8 +4,10 @@ read-only default that safe requests leave on pooled PostgreSQL connections."""
 from __future__ import annotations
 
 import atexit
+import collections
 import contextlib
 import functools
+import keyword
 import threading
 import time
 import weakref
@@ -25,7 +27,7 @@ from sqlalchemy import (
     text,
 )
 from sqlalchemy.dialects import postgresql, sqlite
-from sqlalchemy.orm.attributes import instance_state, manager_of_class
+from sqlalchemy.orm.attributes import instance_state, manager_of_class, set_committed_value
 
 from planet.extensions import db
 
@@ -194,43 +196,103 @@ def first_row(connection: Connection, statement, params: Mapping[str, object]) -
     gives it, for a statement run on every request: on PostgreSQL straight through the
     driver (prepared, no result metadata built), the parameters and values through the
     columns' own processors (arrays, enums, type decorators)."""
-    driver = _driver_form(statement, connection.dialect)
+    driver = _driver_path(connection, statement, params)
     if driver is None:
         row = connection.execute(statement, params).first()
         return None if row is None else tuple(row)
-    sql, bind_processors, result_processors = driver
+    rows = _driver_rows(connection, driver, params, one=True)
+    return rows[0] if rows else None
+
+
+def all_rows(connection: Connection, statement, params: Mapping[str, object]) -> list:
+    """Every row of a Core `select` built once by its caller, as `execute().all()` gives them
+    (read by name or position), for a page's lists: on PostgreSQL straight through the
+    driver as `first_row` does, each row a named tuple of the select's column names."""
+    driver = _driver_path(connection, statement, params)
+    if driver is None or driver.row is None:
+        return connection.execute(statement, params).all()
+    return [driver.row._make(values) for values in _driver_rows(connection, driver, params)]
+
+
+def _driver_rows(connection: Connection, driver: _DriverForm, params, one=False) -> list:
     bound = {
-        name: value if (process := bind_processors.get(name)) is None else process(value)
+        name: value if (process := driver.binds.get(name)) is None else process(value)
         for name, value in params.items()
+        if name not in driver.literals
     }
+    if driver.defaults:
+        bound = driver.defaults | bound
     cursor = connection.connection.dbapi_connection.cursor()
     events = connection.dispatch  # whoever watches the engine's statements still sees it
     try:
-        events.before_cursor_execute(connection, cursor, sql, bound, None, False)
-        cursor.execute(sql, bound, prepare=True)
-        events.after_cursor_execute(connection, cursor, sql, bound, None, False)
-        row = cursor.fetchone()
+        events.before_cursor_execute(connection, cursor, driver.sql, bound, None, False)
+        cursor.execute(driver.sql, bound, prepare=True)
+        events.after_cursor_execute(connection, cursor, driver.sql, bound, None, False)
+        rows = cursor.fetchmany(1) if one else cursor.fetchall()
     finally:
         cursor.close()
-    if row is None:
+    if not driver.results:
+        return rows
+    processed = []
+    for row in rows:
+        values = list(row)
+        for index, process in driver.results:
+            values[index] = process(values[index])
+        processed.append(tuple(values))
+    return processed
+
+
+@dataclass(frozen=True)
+class _DriverForm:
+    sql: str
+    binds: Mapping[str, object]
+    """The bind processors by parameter name."""
+    results: tuple
+    """(index, processor) of the columns that have one."""
+    literals: frozenset[str]
+    """The parameters rendered into the SQL (a LIMIT), not sent."""
+    defaults: Mapping[str, object]
+    """The values the statement binds itself (`.limit(5)`, `> 0`), processed."""
+    row: type | None
+    """A named tuple of the columns' names, or None when they do not make one."""
+
+
+def _driver_path(connection: Connection, statement, params) -> _DriverForm | None:
+    if connection.dialect.name != "postgresql":
         return None
-    if not result_processors:
-        return row
-    values = list(row)
-    for index, process in result_processors:
-        values[index] = process(values[index])
-    return tuple(values)
+    dialect = connection.dialect
+    return _driver_form(statement, dialect, _literals(statement, dialect, params))
 
 
-@functools.lru_cache(maxsize=64)
-def _driver_form(statement, dialect) -> tuple | None:
-    """(SQL, bind processors by name, (index, processor) of the columns that have one), or
-    None where the driver path does not apply (not PostgreSQL, or parameters SQLAlchemy
-    expands itself)."""
+def _literals(statement, dialect, params: Mapping[str, object]) -> tuple:
+    """The values of the statement's literal-execute parameters (rendered into its SQL)."""
+    names = _literal_names(statement, dialect)
+    return tuple((name, params.get(name)) for name in names) if names else ()
+
+
+@functools.lru_cache(maxsize=256)
+def _literal_names(statement, dialect) -> tuple[str, ...]:
+    compiled = statement.compile(dialect=dialect)
+    return tuple(sorted(bind.key for bind in compiled.literal_execute_params))
+
+
+@functools.lru_cache(maxsize=256)
+def _driver_form(statement, dialect, literals: tuple = ()) -> _DriverForm | None:
+    """The statement as the driver runs it, or None where the driver path does not apply
+    (not PostgreSQL, or parameters SQLAlchemy expands itself). `literals` are the values of
+    its literal-execute parameters, rendered into the SQL (one form per value)."""
     if dialect.name != "postgresql":
         return None
     compiled = statement.compile(dialect=dialect)
-    if compiled.positional or compiled.post_compile_params or compiled.literal_execute_params:
+    sql = compiled.string
+    literal_names = {bind.key for bind in compiled.literal_execute_params}
+    if literal_names != set(dict(literals)):
+        return None
+    for name, value in literals:
+        if type(value) is not int:  # an integer renders as itself, as SQLAlchemy would
+            return None
+        sql = sql.replace(f"__[POSTCOMPILE_{name}]", str(value))
+    if compiled.positional or compiled.post_compile_params - compiled.literal_execute_params:
         return None
     binds = {
         name: process
@@ -243,7 +305,25 @@ def _driver_form(statement, dialect) -> tuple | None:
         if (process := column.type.dialect_impl(dialect).result_processor(dialect, None))
         is not None
     )
-    return compiled.string, binds, results
+    defaults = {
+        name: value if (process := binds.get(name)) is None else process(value)
+        for name, bind in compiled.binds.items()
+        if not bind.required and bind.callable is None and name not in literal_names
+        for value in (bind.value,)
+    }
+    literal_keys = frozenset(dict(literals))
+    return _DriverForm(sql, binds, results, literal_keys, defaults, _row_type(statement))
+
+
+def _row_type(statement) -> type | None:
+    names = list(statement.selected_columns.keys())
+    valid = all(
+        name.isidentifier() and not name.startswith("_") and not keyword.iskeyword(name)
+        for name in names
+    )
+    if not valid or len(set(names)) != len(names):
+        return None
+    return collections.namedtuple("Row", names)
 
 
 def detached(model, values: Mapping[str, object]):
@@ -259,6 +339,23 @@ def detached(model, values: Mapping[str, object]):
     state.key = state.mapper._identity_key_from_state(state)
     state.expired_attributes.update(_unloaded_columns(model, frozenset(values)))
     return instance
+
+
+def loaded_into(session, model, values: Mapping[str, object]):
+    """The instance of `model` whose columns are `values` (its primary key `id` among them),
+    as a query would leave it in `session`: the one already in its identity map, with its
+    unloaded or expired columns filled from `values`, else a new persistent one."""
+    mapper = manager_of_class(model).mapper
+    present = session.identity_map.get(mapper.identity_key_from_primary_key((values["id"],)))
+    if present is None:
+        instance = detached(model, values)
+        session.add(instance)
+        return instance
+    state = instance_state(present)
+    for key, value in values.items():
+        if key not in state.dict or key in state.expired_attributes:
+            set_committed_value(present, key, value)
+    return present
 
 
 @functools.cache

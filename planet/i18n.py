@@ -103,3 +103,38 @@ def compile_catalogs() -> int:
         except OSError:  # a read-only deployment compiles at build time instead
             log.warning("could not compile %s", po_path)
     return compiled
+
+
+# ---------------------------------------------------------------- the templates' gettext
+#
+# Flask-Babel's template callables find the request's translations anew for every string
+# (several context lookups each); a page asks for a hundred or more. These keep the answer on
+# Flask-Babel's own per-request namespace, for as long as its locale object is the same one:
+# `force_locale` and `refresh` replace or clear it, and the translations are found again.
+
+
+def _translations():
+    from flask import g
+    from flask_babel import get_translations
+
+    namespace = g.get("_flask_babel") if g else None
+    kept = getattr(namespace, "planet_translations", None)
+    if kept is not None and kept[0] is getattr(namespace, "babel_locale", None):
+        return kept[1]
+    translations = get_translations()
+    namespace = g.get("_flask_babel") if g else None
+    if namespace is not None and getattr(namespace, "babel_locale", None) is not None:
+        namespace.planet_translations = (namespace.babel_locale, translations)
+    return translations
+
+
+def install_template_gettext(app) -> None:
+    """The templates' `_`, `ngettext`, `pgettext` and `npgettext`, as Flask-Babel's (newstyle:
+    autoescaped, with %-placeholders), through the request's kept translations."""
+    app.jinja_env.install_gettext_callables(
+        gettext=lambda s: _translations().ugettext(s),
+        ngettext=lambda s, p, n: _translations().ungettext(s, p, n),
+        newstyle=True,
+        pgettext=lambda c, s: _translations().upgettext(c, s),
+        npgettext=lambda c, s, p, n: _translations().unpgettext(c, s, p, n),
+    )

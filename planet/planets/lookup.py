@@ -6,12 +6,12 @@ import functools
 
 from flask import abort, g
 from flask_login import current_user
-from sqlalchemy import and_, bindparam, select
+from sqlalchemy import and_, bindparam, inspect, select
 from sqlalchemy.orm import aliased, joinedload, lazyload
-from sqlalchemy.orm.attributes import set_committed_value
+from sqlalchemy.orm.attributes import instance_state, set_committed_value
 
 from planet import logs, policy
-from planet.dbutil import detached, first_row, read_only_connection
+from planet.dbutil import detached, first_row, loaded_into, read_only_connection
 from planet.extensions import db
 from planet.planets.models import Membership, Planet
 from planet.web import clock, pagecache
@@ -34,12 +34,28 @@ def _planet_statement(with_membership: bool, with_tags: bool = False):
 
 def reader_statement(*extra):
     """One statement for a signed-in reader's page: their live session and user, the planet
-    named by the slug and their membership in it, plus `extra` columns (which may refer to
-    User). Parameters: key, slug and whatever `extra` binds. Build it once per caller."""
+    named by the slug with its owner and the user's membership in it, every column of each,
+    plus `extra` columns (which may refer to User). Parameters: key, slug and whatever
+    `extra` binds. Build it once per caller. Run by `load_reader`, in Core: the ORM's loading
+    of five entities cost more than the statement's round trip."""
+    from planet.accounts.models import User
+
+    owner = aliased(User)
+    models = _reader_models()
+    columns = [getattr(model, key) for model, keys in models[:4] for key in keys]
+    columns += [getattr(owner, key) for key in models[4][1]]
+    return _reader_joins(select(*columns, *extra), owner)
+
+
+@functools.cache
+def _reader_models() -> tuple[tuple[type, tuple[str, ...]], ...]:
+    """(model, every column attribute) in `reader_statement`'s order: session, user, planet,
+    membership, then the planet's owner."""
     from planet.accounts.models import AuthSession, User
 
-    return _reader_joins(select(AuthSession, User, Planet, Membership, *extra)).options(
-        lazyload(Planet.tags), lazyload(AuthSession.user)
+    return tuple(
+        (model, tuple(column.key for column in inspect(model).column_attrs))
+        for model in (AuthSession, User, Planet, Membership, User)
     )
 
 
@@ -64,20 +80,28 @@ def _reader_joins(statement, owner=None):
 def load_reader(statement, slug: str, **params):
     """Run `reader_statement`'s `statement` for this request's session: sign the reader in,
     keep the planet and membership for `planet_or_404`, and return the row's extra values.
-    None (nothing done) without a session cookie or once the user is loaded."""
+    None (nothing done) without a session cookie or once the user is loaded. The instances
+    join the ORM session as a query would have loaded them (every column, the owner)."""
     from planet.accounts import auth
 
     key = auth.session_key()
     if key is None or "_login_user" in g:
         return None
-    row = db.session.execute(statement, {"key": key, "slug": slug, **params}).first()
+    session = db.session()
+    row = first_row(session.connection(), statement, {"key": key, "slug": slug, **params})
     if row is None:
         return None  # a revoked session: Flask-Login's own loader says so
-    auth_session, user, planet, membership, *extra = row
+    values, extra = _row_values(row, _reader_models())
+    auth_session, user, planet, membership, owner = (
+        None if fields is None else loaded_into(session, model, fields)
+        for (model, _), fields in zip(_reader_models(), values, strict=True)
+    )
+    if planet is not None and "owner" not in instance_state(planet).dict:
+        set_committed_value(planet, "owner", owner)  # the viewer's instance when theirs
     auth.adopt(user, auth_session)
     if planet is not None:
         g.planet_preloaded = (slug, planet, membership)
-    return extra
+    return list(extra)
 
 
 _FRONT_COLUMNS = {
@@ -136,7 +160,7 @@ def load_reader_detached(statement, slug: str, **params):
     if row is None:
         return None
     pagecache.remember_viewer_state(row)
-    auth_session, user, planet, membership, extra = _detached_row(row)
+    auth_session, user, planet, membership, extra = _detached_row(row, _front_models())
     if planet is None:
         return None
     auth.adopt(user, auth_session)
@@ -144,16 +168,27 @@ def load_reader_detached(statement, slug: str, **params):
     return planet, extra
 
 
-def _detached_row(row) -> tuple:
+def _row_values(row, models) -> tuple[list, tuple]:
+    """Each model's {column: value} from a reader row in the order of `models` (None for a
+    row's missing planet or membership), and the row's extra values."""
     values, start = [], 0
-    for model, keys in _front_models():
+    for _, keys in models:
         fields = dict(zip(keys, row[start : start + len(keys)], strict=True))
-        values.append(detached(model, fields) if fields["id"] is not None else None)
+        values.append(fields if fields["id"] is not None else None)
         start += len(keys)
-    *models, owner = values
-    if models[2] is not None:
-        set_committed_value(models[2], "owner", owner)
-    return (*models, tuple(row[start:]))
+    return values, tuple(row[start:])
+
+
+def _detached_row(row, models) -> tuple:
+    """(session, user, planet with its owner, membership, the row's extra values), detached."""
+    values, extra = _row_values(row, models)
+    *instances, owner = (
+        None if fields is None else detached(model, fields)
+        for (model, _), fields in zip(models, values, strict=True)
+    )
+    if instances[2] is not None:
+        set_committed_value(instances[2], "owner", owner)
+    return (*instances, extra)
 
 
 def _adopt_planet(user, planet: Planet, membership: Membership | None) -> None:

@@ -257,7 +257,14 @@ def OnTarget(test: Callable[[object, Context], bool], reason, status: int = 403)
 
 def All(*rules: Rule) -> Rule:
     """Allowed when every rule allows; else the first refusal (later rules are not asked)."""
-    return lambda ctx: next((d for d in (rule(ctx) for rule in rules) if not d), ALLOW)
+
+    def rule(ctx: Context) -> Decision:
+        for part in rules:
+            if not (decision := part(ctx)):
+                return decision
+        return ALLOW
+
+    return rule
 
 
 def Any(*rules: Rule, reason=None, status: int = 403) -> Rule:

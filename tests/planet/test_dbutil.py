@@ -154,3 +154,117 @@ def test_another_apps_engine_gets_its_own_kept_connection(app, pg_database_url, 
             db.engine.dispose()
     with read_only_connection() as connection:
         assert connection.engine.pool is db.engine.pool and not connection.closed
+
+
+@pytest.mark.parametrize("database", ["default", pytest.param("pg", marks=pytest.mark.postgres)])
+def test_all_rows_gives_what_the_orm_execution_gives(app, database, query_counter):
+    """The lists' selects through the driver: every row, by name and by position, with the
+    columns' processors, a LIMIT rendered from its literal-execute parameter and the values
+    the statement binds itself (`.limit(2)`, `> 0`)."""
+    from sqlalchemy import Integer, bindparam
+
+    from planet.dbutil import _driver_form, _literals, all_rows
+    from planet.planets.models import Membership, MembershipStatus
+
+    owner = factories.user("owner@example.com")
+    planet = factories.planet(owner, slug="rows")
+    members = [factories.user(f"m{n}@example.com") for n in range(4)]
+    for member in members:
+        factories.member(planet, member)
+    db.session.commit()
+    dialect = db.engine.dialect
+    base = (
+        select(Membership.id, Membership.status, Membership.expires_at,
+               User.display_name.label("name"))
+        .join(User, User.id == Membership.user_id)
+        .where(Membership.planet_id == bindparam("planet_id", type_=Integer),
+               Membership.user_id > 0,
+               among_ids(Membership.user_id, "ids", dialect.name))
+        .order_by(Membership.id)
+    )  # fmt: skip
+    limited = base.limit(bindparam("limit", type_=Integer, literal_execute=True))
+    fixed = base.limit(2)
+    params = {"planet_id": planet.id, "ids": [m.id for m in members[1:]]}
+    with db.engine.connect() as connection:
+        for statement, extra, count in ((limited, {"limit": 2}, 2), (limited, {"limit": 3}, 3),
+                                        (fixed, {}, 2), (base, {}, 3)):  # fmt: skip
+            expected = connection.execute(statement, params | extra).all()
+            with query_counter() as counter:
+                rows = all_rows(connection, statement, params | extra)
+            assert counter.count == 1 and len(rows) == count
+            assert [tuple(row) for row in rows] == [tuple(row) for row in expected]
+            assert [row.name for row in rows] == [row.name for row in expected]
+            assert rows[0].status is MembershipStatus.ACTIVE and rows[0]._fields[3] == "name"
+        missing = all_rows(connection, limited, {**params, "planet_id": -1, "limit": 2})
+    assert missing == []
+    driver = _driver_form(limited, dialect, _literals(limited, dialect, {"limit": 3}))
+    if dialect.name == "postgresql":
+        assert driver.sql.rstrip().endswith("LIMIT 3") and driver.literals == {"limit"}
+    # A limit that is not a plain integer is never rendered into the SQL.
+    assert _driver_form(limited, dialect, (("limit", "3; DROP TABLE users"),)) is None
+
+
+@pytest.mark.parametrize("database", ["default", pytest.param("pg", marks=pytest.mark.postgres)])
+@pytest.mark.parametrize("viewer_owns_it", [False, True])
+def test_a_reader_loaded_in_core_joins_the_orm_session(app, database, viewer_owns_it):
+    """A rendered reading page's viewer, planet and membership come from one Core row
+    (planet/planets/lookup.py `load_reader`) and are the session's own persistent instances
+    with every column, the owner set (the viewer's instance when they own it): a lazy
+    relationship loads, and the session has nothing to flush."""
+    from flask import g
+    from sqlalchemy import inspect
+
+    from planet.accounts.models import AuthSession
+    from planet.content.views.common import _reader_statement
+    from planet.planets import lookup
+
+    owner = factories.user("owner@example.com")
+    planet = factories.planet(owner, slug="rows")
+    member = owner if viewer_owns_it else factories.user("member@example.com")
+    if not viewer_owns_it:
+        factories.member(planet, member)
+    db.session.add(AuthSession(key="k" * 32, user_id=member.id))
+    db.session.commit()
+    member_id, owner_id, email = member.id, owner.id, member.email
+    db.session.remove()
+    with app.test_request_context("/p/rows/"):
+        from flask import session as browser_session
+        from flask_login import current_user
+
+        browser_session["_user_id"] = "k" * 32
+        extra = lookup.load_reader(_reader_statement(db.engine.dialect.name), "rows",
+                                   topic_ids=[], comment_ids=[])  # fmt: skip
+        assert extra == [False]
+        slug, loaded, membership = g.planet_preloaded
+        session = db.session()
+        for instance in (loaded, membership, loaded.owner):
+            state = inspect(instance)
+            assert state.persistent and state.session_id == session.hash_key
+            assert not state.expired_attributes and not state.modified
+        assert loaded.owner.id == owner_id and membership.user_id == member_id
+        viewer = current_user._get_current_object()
+        assert inspect(viewer).persistent and viewer.id == member_id and viewer.email == email
+        assert viewer.current_auth_session.key == "k" * 32
+        assert (loaded.owner is viewer) == viewer_owns_it
+        assert list(loaded.tags) == []  # a lazy relationship loads through the session
+        assert not session.dirty and not session.new
+
+
+def test_loaded_into_fills_the_instance_already_in_the_session(app, query_counter):
+    """As a query's load would: an instance already in the session keeps its unsaved change,
+    gets its expired columns from the row (no statement to refresh it), and stays the one."""
+    from sqlalchemy import inspect
+
+    from planet.dbutil import loaded_into
+
+    user = factories.user("ada@example.com", name="Ada")
+    db.session.commit()
+    values = {"id": user.id, "display_name": "Ada L.", "email": "ada@example.com"}
+    db.session.expire(user, ["display_name"])  # as a commit or refresh leaves it
+    with query_counter() as counter:
+        assert loaded_into(db.session, User, values) is user
+        assert user.display_name == "Ada L." and user.email == "ada@example.com"
+    assert counter.count == 0 and "display_name" not in inspect(user).expired_attributes
+    user.display_name = "Changed"
+    loaded_into(db.session, User, values)
+    assert user.display_name == "Changed" and inspect(user).modified

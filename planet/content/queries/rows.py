@@ -15,6 +15,7 @@ from planet.accounts.models import User
 from planet.content.cards import AnswerCard, Image, Person, TopicCard
 from planet.content.models import Answer, Attachment, Comment, Hashtag, Like, Topic, TopicHashtag
 from planet.content.queries.paging import Page, next_cursor
+from planet.dbutil import all_rows, among_ids
 from planet.extensions import db
 from planet.models import UTCDateTime
 
@@ -117,16 +118,21 @@ def newest_first(statement, time_col, id_col, with_cursor: bool):
 
 
 @functools.cache
-def _images_statement():
+def _images_statement(dialect: str):
     return (
         select(attachments.c.topic_id, attachments.c.key, attachments.c.filename)
-        .where(attachments.c.topic_id.in_(bindparam("topic_ids", expanding=True)))
+        .where(among_ids(attachments.c.topic_id, "topic_ids", dialect))
         .order_by(attachments.c.topic_id, attachments.c.id)
     )
 
 
 def fetch(statement, params: dict) -> list:
-    return db.session.execute(statement, params).all()
+    """The rows of one of the lists' selects (built once), read by name: through the driver
+    on PostgreSQL (planet/dbutil.py `all_rows`), after the session's autoflush."""
+    session = db.session()
+    if session.autoflush:
+        session.flush()  # what the session's own execute does first; nothing when clean
+    return all_rows(session.connection(), statement, params)
 
 
 def person(person_id, name, avatar) -> Person | None:
@@ -137,7 +143,8 @@ def images_by_topic(topic_ids: list[int]) -> dict[int, tuple[Image, ...]]:
     if not topic_ids:
         return {}
     found: dict[int, list[Image]] = {}
-    for row in db.session.execute(_images_statement(), {"topic_ids": topic_ids}):
+    statement = _images_statement(db.engine.dialect.name)
+    for row in fetch(statement, {"topic_ids": topic_ids}):
         found.setdefault(row.topic_id, []).append(Image(row.key, row.filename))
     return {topic_id: tuple(images) for topic_id, images in found.items()}
 

@@ -26,6 +26,7 @@ from planet.content.queries.rows import (
     topics,
     viewer_like,
 )
+from planet.dbutil import among_ids
 from planet.extensions import db
 from planet.web import shortcache
 
@@ -51,11 +52,10 @@ def _topic_statement():
 
 def topic_card(topic_id: int, viewer_id: int | None) -> tuple[TopicCard | None, bool]:
     """One topic as a card, and whether the viewer liked it (one query, two with images)."""
-    row = db.session.execute(
-        _topic_statement(), {"topic_id": topic_id, "viewer_id": viewer_id}
-    ).first()
-    if row is None:
+    found = fetch(_topic_statement(), {"topic_id": topic_id, "viewer_id": viewer_id})
+    if not found:
         return None, False
+    row = found[0]
     images = images_by_topic([row.id]) if row.has_images else {}
     return to_card(row, images), bool(row.liked)
 
@@ -90,7 +90,7 @@ def load_topic(topic_id: int) -> Topic | None:
 
 
 @functools.cache
-def _comments_statement(replies: bool, with_cursor: bool):
+def _comments_statement(replies: bool, with_cursor: bool, dialect: str):
     statement = (
         select(
             comments.c.id,
@@ -114,9 +114,7 @@ def _comments_statement(replies: bool, with_cursor: bool):
         )
     )
     if replies:
-        statement = statement.where(
-            comments.c.parent_id.in_(bindparam("parent_ids", expanding=True))
-        )
+        statement = statement.where(among_ids(comments.c.parent_id, "parent_ids", dialect))
         return statement.order_by(comments.c.id)
     statement = statement.where(comments.c.parent_id.is_(None))
     if with_cursor:
@@ -141,14 +139,15 @@ def comments_page(topic, *, viewer_id=None, after: str | None = None, size=None)
     size = size or page_size()
     position = id_position(after)
     params = {"topic_id": topic.id, "viewer_id": viewer_id, "limit": size + 1}
-    found = fetch(_comments_statement(False, bool(position)), params | position)
+    dialect = db.engine.dialect.name
+    found = fetch(_comments_statement(False, bool(position), dialect), params | position)
     cursor = next_cursor(found, size, id_cursor)
     found = found[:size]
     replies: dict[int, list[CommentCard]] = {row.id: [] for row in found}
     reply_rows = []
     if replies:
         reply_rows = fetch(
-            _comments_statement(True, False),
+            _comments_statement(True, False, dialect),
             {"topic_id": topic.id, "viewer_id": viewer_id, "parent_ids": list(replies)},
         )
         for row in reply_rows:

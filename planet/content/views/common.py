@@ -15,6 +15,7 @@ from sqlalchemy import bindparam, exists, or_, select
 
 from planet import policy
 from planet.content.models import Comment, Like, Topic
+from planet.content.queries.rows import fetch
 from planet.content.queries.topic_page import load_topic
 from planet.content.services import paid_questions as paid
 from planet.dbutil import among_ids
@@ -66,7 +67,7 @@ def _front_reader_statement(dialect: str):
 
 @functools.cache
 def _liked_any_statement(dialect: str):
-    return select(_liked_among(bindparam("viewer"), dialect))
+    return select(_liked_among(bindparam("viewer"), dialect).label("liked"))
 
 
 def _load_reader(slug: str) -> None:
@@ -203,7 +204,7 @@ def liked_any(viewer: int, topic_ids: tuple[int, ...], comment_ids: tuple[int, .
     """Did the viewer like any of these items? (The page cache's question on a hit.)"""
     statement = _liked_any_statement(db.engine.dialect.name)
     ids = {"viewer": viewer, "topic_ids": list(topic_ids), "comment_ids": list(comment_ids)}
-    return bool(db.session.scalar(statement, ids))
+    return bool(fetch(statement, ids)[0].liked)
 
 
 def form_page(planet, form, title: str, action: str, status: int = 400, cancel=None):
