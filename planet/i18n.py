@@ -14,6 +14,8 @@ from babel.messages.pofile import read_po
 from flask import current_app, has_request_context, request, session
 from flask_babel import get_locale
 from flask_login import current_user
+from jinja2 import pass_eval_context
+from markupsafe import Markup
 from werkzeug.datastructures import LanguageAccept
 from werkzeug.http import parse_accept_header
 
@@ -128,9 +130,35 @@ def _translations():
     return translations
 
 
+def _kept_messages(translations) -> dict:
+    """Each translated message a template asked for without variables, as it rendered it
+    (escaped or not), kept on the catalog object (one per language, for the process)."""
+    kept = translations.__dict__.get("_planet_messages")
+    if kept is None:
+        kept = translations.__dict__["_planet_messages"] = {}
+    return kept
+
+
+@pass_eval_context
+def _template_gettext(eval_context, string: str, **variables):
+    """Jinja's newstyle `gettext` (autoescaped, always a %-format), without its two context
+    calls per string, and kept per catalog when the message has no variables."""
+    translations = _translations()
+    key = (string, eval_context.autoescape)
+    if not variables and (message := _kept_messages(translations).get(key)) is not None:
+        return message
+    message = translations.ugettext(string)
+    if eval_context.autoescape:
+        message = Markup(message)  # noqa: S704 - the catalog is trusted, as in Jinja's own gettext
+    message = message % variables
+    if not variables:
+        _kept_messages(translations)[key] = message
+    return message
+
+
 def install_template_gettext(app) -> None:
-    """The templates' `_`, `ngettext`, `pgettext` and `npgettext`, as Flask-Babel's (newstyle:
-    autoescaped, with %-placeholders), through the request's kept translations."""
+    """The templates' `_`, `gettext`, `ngettext`, `pgettext` and `npgettext`, as Flask-Babel's
+    (newstyle: autoescaped, with %-placeholders), through the request's kept translations."""
     app.jinja_env.install_gettext_callables(
         gettext=lambda s: _translations().ugettext(s),
         ngettext=lambda s, p, n: _translations().ungettext(s, p, n),
@@ -138,3 +166,4 @@ def install_template_gettext(app) -> None:
         pgettext=lambda c, s: _translations().upgettext(c, s),
         npgettext=lambda c, s, p, n: _translations().unpgettext(c, s, p, n),
     )
+    app.jinja_env.globals.update(_=_template_gettext, gettext=_template_gettext)

@@ -97,3 +97,25 @@ def test_colon_and_parens_follow_the_language(app):
             assert f"星主{colon()}王老师" == "星主：王老师" and parens(3) == "（3）"
         with force_locale("en"):
             assert f"Owner{colon()}Ann" == "Owner: Ann" and parens(3) == " (3)"
+
+
+def test_templates_translate_in_the_language_of_the_moment(app):
+    """The templates' `_` keeps each message it translated per catalog: a switch of language
+    in the same request (a mail in its recipient's language) still gets that language, a
+    message with variables is formatted and escaped each time, and a text template's message
+    is not escaped."""
+    from flask import render_template_string
+    from flask_babel import force_locale
+
+    html = "{{ _('Comments') }}|{{ _('%(n)s downloads', n=count) }}|{{ gettext('Comments') }}"
+    with app.test_request_context():
+        with force_locale("zh"):
+            assert render_template_string(html, count=3) == "评论|3 次下载|评论"
+            assert render_template_string(html, count="<b>") == "评论|&lt;b&gt; 次下载|评论"
+        with force_locale("en"):
+            assert render_template_string(html, count=3) == "Comments|3 downloads|Comments"
+        with force_locale("zh"):
+            assert render_template_string(html, count=4) == "评论|4 次下载|评论"
+        text = "{% autoescape false %}{{ _('%(n)s downloads', n=who) }}{% endautoescape %}"
+        with force_locale("en"):
+            assert render_template_string(text, who="<b>") == "<b> downloads"

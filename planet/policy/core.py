@@ -7,6 +7,7 @@ import enum
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
+from typing import NamedTuple
 
 from flask import g, has_request_context
 from flask_babel import lazy_gettext as _l
@@ -234,8 +235,9 @@ _ANONYMOUS = Standing(None, MemberState.ANONYMOUS)
 # Small named predicates carry their reasons; All(...) and Any(...) compose them into RULES.
 
 
-@dataclass(frozen=True)
-class Context:
+class Context(NamedTuple):
+    """One question to the rules (a tuple: a page asks a few hundred of them)."""
+
     user: object
     planet: Planet
     standing: Standing
@@ -247,7 +249,8 @@ Rule = Callable[[Context], Decision]
 
 def Check(test: Callable[[Context], bool], reason="", status: int = 403) -> Rule:
     """A named predicate: allowed when `test(ctx)` holds, else refused with `reason`."""
-    return lambda ctx: ALLOW if test(ctx) else deny(reason, status)
+    refused = deny(reason, status)  # decisions are immutable: one refusal serves every call
+    return lambda ctx: ALLOW if test(ctx) else refused
 
 
 def OnTarget(test: Callable[[object, Context], bool], reason, status: int = 403) -> Rule:
@@ -269,12 +272,13 @@ def All(*rules: Rule) -> Rule:
 
 def Any(*rules: Rule, reason=None, status: int = 403) -> Rule:
     """Allowed when some rule allows; else refused with `reason`, or as the last rule refuses."""
+    refused = None if reason is None else deny(reason, status)
 
     def rule(ctx: Context) -> Decision:
         for part in rules:
             if decision := part(ctx):
                 return decision
-        return decision if reason is None else deny(reason, status)
+        return decision if refused is None else refused
 
     return rule
 

@@ -29,12 +29,14 @@ from planet.policy.core import (
     membership_state,
 )
 
+_NOT_ACTIVE_REFUSALS = {state: deny(*refusal) for state, refusal in _NOT_ACTIVE.items()}
+
 
 def ActiveMember(ctx: Context) -> Decision:
     """An active membership, or the reason the person has none."""
     if ctx.standing.state is MemberState.ACTIVE:
         return ALLOW
-    return deny(*_NOT_ACTIVE[ctx.standing.state])
+    return _NOT_ACTIVE_REFUSALS[ctx.standing.state]
 
 
 def HasRole(*roles: Role) -> Rule:
@@ -44,10 +46,10 @@ def HasRole(*roles: Role) -> Rule:
     # policy about every comment, and most answers are refusals nobody reads).
     allowed = LazyString(lambda: ", ".join(str(_ROLE_NAMES.get(role, role)) for role in roles))
 
+    refused = deny(_l("Only %(roles)s can do this.", roles=allowed))
+
     def rule(ctx: Context) -> Decision:
-        if ctx.standing.has_role(*roles):
-            return ALLOW
-        return deny(_l("Only %(roles)s can do this.", roles=allowed))
+        return ALLOW if ctx.standing.has_role(*roles) else refused
 
     return rule
 

@@ -191,6 +191,12 @@ def _origin(url: str) -> str:
     return f"{parts.scheme}://{parts.netloc}" if parts.scheme and parts.netloc else ""
 
 
+def _can(action, planet, target=None) -> bool:
+    """`can` for the macros a page imports without its context (the page's own is quicker:
+    it reads the user once per render)."""
+    return policy.may(current_user, action, planet, target)
+
+
 def _template_globals():
     user = current_user._get_current_object()  # once per render, not per can()
     return {
@@ -222,6 +228,8 @@ def init_app(app: Flask) -> None:
     app.after_request(_security_headers)
     app.after_request(_finish_transaction)
     app.context_processor(_template_globals)
+    app.add_template_global(_can, "can")
+    app.add_template_global(policy.Action, "Action")
 
     app.before_request_funcs.setdefault(None, []).insert(0, _begin_read_only)
 
