@@ -307,10 +307,19 @@ def shared_with_viewer(entry: Entry, liked_any: LikedAny) -> bool:
 def _liked(viewer: int, entry: Entry, liked_any: LikedAny) -> bool:
     if not entry.topic_ids and not entry.comment_ids:
         return False
-    hint = g.get("planet_liked_hint")
-    if hint is not None and hint[0] == (entry.topic_ids, entry.comment_ids):
-        return hint[1]
+    hinted = hinted_liked(entry.topic_ids, entry.comment_ids)
+    if hinted is not None:
+        return hinted
     return liked_any(viewer, entry.topic_ids, entry.comment_ids)
+
+
+def hinted_liked(topic_ids: tuple[int, ...], comment_ids: tuple[int, ...]) -> bool | None:
+    """Whether the viewer liked any of exactly these items, if the statement that loaded them
+    already asked (`hint_liked`); None when it asked about other items, or did not."""
+    hint = g.get("planet_liked_hint")
+    if hint is not None and hint[0] == (tuple(topic_ids), tuple(comment_ids)):
+        return hint[1]
+    return None
 
 
 def _storable(response: Response, notes: Notes, viewer: int) -> bool:

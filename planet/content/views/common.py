@@ -71,7 +71,10 @@ def _liked_any_statement(dialect: str):
 
 
 def _load_reader(slug: str) -> None:
-    ids = pagecache.likes_hint() or ((), ())
+    # Nothing stored for this page yet (or the cache off): ask about the topic the URL names,
+    # which a topic page otherwise asks in a statement of its own (`liked_any`).
+    topic_id = request.view_args.get("topic_id") if request.view_args else None
+    ids = pagecache.likes_hint() or (() if topic_id is None else (topic_id,), ())
     extra = lookup.load_reader(
         _reader_statement(db.engine.dialect.name),
         slug,

@@ -96,7 +96,9 @@ def _topic_page(planet, topic, liked, access, away):
     comments = [*page.items, *(reply for replies in page.replies.values() for reply in replies)]
     files = [(f, None) for f in library.of_topic(topic.id)] if topic.has_files and not away else []
     if liked is None:  # the card came from the cache, without the viewer's like
-        liked = viewer_id() is not None and liked_any(viewer_id(), (topic.id,), ())
+        liked = pagecache.hinted_liked((topic.id,), ())  # asked with the viewer, if so
+        if liked is None:
+            liked = viewer_id() is not None and liked_any(viewer_id(), (topic.id,), ())
     note_cards([topic], liked)
     pagecache.note(
         people={comment.author.id for comment in comments} | {f.author_id for f, _ in files},

@@ -109,3 +109,19 @@ def test_fragments_render_the_same_without_the_cache(world, make, app):
     again = [_html(client, world.url(path)) for path in ("", f"t/{topic.id}")]
     strip = re.compile(r'value="[^"]*\.[^"]*\.[^"]*"')  # signed CSRF tokens carry a timestamp
     assert [strip.sub("", html) for html in pages] == [strip.sub("", html) for html in again]
+
+
+def test_the_topic_page_asks_for_the_viewers_like_with_the_viewer(world, make, app, query_counter):
+    """With nothing stored for the page (the page cache off), the statement that loads the
+    viewer also asks whether they liked the topic the URL names: the page shows their like
+    and the guest's, each right, without a statement of its own for it."""
+    topic = make.topic(world.planet, world.owner, "Liked by one")
+    member, guest = world.client("member"), world.client("guest")
+    assert member.post(world.url(f"t/{topic.id}/like")).status_code == 302
+    app.extensions.pop("planet_page_cache", None)
+    url = world.url(f"t/{topic.id}")
+    _html(member, url), _html(guest, url)  # the short-lived topic card is kept from here on
+    with query_counter() as counter:
+        liked, not_liked = _card(_html(member, url), topic.id), _card(_html(guest, url), topic.id)
+    assert 'aria-pressed="true"' in liked and 'aria-pressed="false"' in not_liked
+    assert not any("FROM likes" in s and "auth_sessions" not in s for s in counter.statements)
