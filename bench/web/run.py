@@ -29,7 +29,7 @@ import time
 import urllib.request
 
 from bench.web import cpu
-from bench.web.common import DATABASE_URL, MEMBER_EMAIL, SLUG, drop_database
+from bench.web.common import DATABASE_URL, MEMBER_EMAIL, SLUG, drop_database, sign_in_reader
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 GUNICORN = os.path.join(ROOT, ".venv", "bin", "gunicorn")
@@ -127,21 +127,7 @@ def prepare(app) -> dict:
             {"_user_id": key, "_fresh": True, "csrf_token": secrets.token_hex(20)}
         )
         info["cookie"] = cookie
-        # The page cache's reader: a member who liked nothing and wrote nothing on the pages
-        # measured (the benchmark member above liked 9,333 topics, so page 1 is their own).
-        reader_id = db.session.execute(
-            text(
-                "SELECT id FROM users u WHERE id > 2 AND NOT EXISTS "
-                "(SELECT 1 FROM likes WHERE user_id = u.id) AND NOT EXISTS "
-                "(SELECT 1 FROM comments WHERE author_id = u.id) ORDER BY id LIMIT 1"
-            )
-        ).scalar()
-        reader_key = secrets.token_urlsafe(32)
-        db.session.add(AuthSession(key=reader_key, user_id=reader_id, user_agent="bench"))
-        db.session.commit()
-        info["reader_cookie"] = serializer.dumps(
-            {"_user_id": reader_key, "_fresh": True, "csrf_token": secrets.token_hex(20)}
-        )
+        info["reader_cookie"] = sign_in_reader(app)
         newest = db.session.execute(text("SELECT max(id) FROM topics")).scalar()
         info["topic_url"] = f"/p/{SLUG}/t/{newest}"
         engine = db.engine
