@@ -14,7 +14,9 @@ SLUG = "community-lab"
 
 
 def submit(page, form: str) -> None:
-    page.locator(form).locator('[type="submit"]').first.click()
+    # The form's own button: the ask form also holds the FAQ suggestions' "This answers my
+    # question" buttons (`formaction`), which appear when the suggestions arrive.
+    page.locator(form).locator('[type="submit"]:not([formaction])').first.click()
     page.wait_for_load_state()
 
 

@@ -144,6 +144,9 @@ def test_columns_pages_cost_a_constant_number_of_queries(world):
     client.get(world.url(f"t/{_topics[0].id}"))  # the day's first read is noted (one INSERT)
 
     def cost(path):
+        # Warm first: a topic page whose short-lived card was just dropped by a write reads
+        # the card (and the like with it) in one more statement than a warm one.
+        assert client.get(world.url(path)).status_code == 200
         with count_queries() as counter:
             assert client.get(world.url(path)).status_code == 200
         return counter.count
