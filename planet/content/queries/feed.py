@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import functools
 
-from sqlalchemy import Integer, bindparam, select
+from sqlalchemy import Integer, bindparam, literal_column, select, union_all
 
 from planet.content.models import Hashtag, PaidStatus, TopicKind
 from planet.content.queries.paging import (
@@ -55,14 +55,37 @@ def _feed_statement(view: str, with_cursor: bool):
     return newest_first(statement, topics.c.feed_at, topics.c.id, with_cursor)
 
 
+PINNED, FEED = 1, 2  # a row's `section` in the timeline's first page
+
+
 @functools.cache
-def _pinned_statement():
-    return (
+def _first_page_statement():
+    """The pinned topics (section 1, newest pin first) and the timeline's first page
+    (section 2) in one statement: each branch is its own subquery, since SQLite refuses
+    LIMIT on a bare member of a UNION."""
+    pinned = (
         cards_select()
+        .add_columns(
+            literal_column(str(PINNED), Integer).label("section"),
+            topics.c.pinned_at.label("sort_at"),
+        )
         .where(*in_feed(), topics.c.pinned_at.is_not(None))
         .order_by(topics.c.pinned_at.desc())
         .limit(PINNED_MAX)
+        .subquery()
     )
+    feed = newest_first(
+        cards_select()
+        .add_columns(
+            literal_column(str(FEED), Integer).label("section"), topics.c.feed_at.label("sort_at")
+        )
+        .where(*in_feed()),
+        topics.c.feed_at,
+        topics.c.id,
+        with_cursor=False,
+    ).subquery()
+    both = union_all(select(pinned), select(feed)).subquery()
+    return select(both).order_by(both.c.section, both.c.sort_at.desc(), both.c.id.desc())
 
 
 def feed_page(
@@ -76,7 +99,8 @@ def feed_page(
     author_id: int | None = None,
     with_pinned: bool = False,
 ) -> Page:
-    """The planet timeline (or one of its filters), newest first; pinned topics on request."""
+    """The planet timeline (or one of its filters), newest first; on request, the first page
+    of the whole timeline comes with its pinned topics, read in the same statement."""
     size = size or page_size()
     params = {"planet_id": planet.id, "viewer_id": viewer_id, "limit": size + 1}
     view = "all"
@@ -87,8 +111,12 @@ def feed_page(
     elif author_id is not None:
         view, params["author_id"] = "author", author_id
     position = time_position(after)
-    found = fetch(_feed_statement(view, bool(position)), params | position)
-    pinned_rows = fetch(_pinned_statement(), params) if with_pinned else []
+    if not (with_pinned and view == "all" and not position):
+        return cards_page(fetch(_feed_statement(view, bool(position)), params | position),
+                          size, time_cursor)  # fmt: skip
+    rows = fetch(_first_page_statement(), params)
+    pinned_rows = [row for row in rows if row.section == PINNED]
+    found = [row for row in rows if row.section == FEED]
     return cards_page(found, size, time_cursor, pinned_rows)
 
 

@@ -10,6 +10,7 @@ from planet.content.models import Attachment, Comment, Topic
 from planet.content.services import comments, likes, questions, topics
 from planet.extensions import db
 from planet.jobs import commit
+from tests.conftest import page_queries
 from tests.planet.content.conftest import ROLES, image_bytes
 
 # Files are stored on this machine and in an S3 bucket (tests/plugins/s3.py): both must work.
@@ -178,6 +179,29 @@ def test_a_pinned_topic_on_the_first_page_is_not_repeated_below(small):
     assert marker in pinned
     assert marker not in below  # shown once, above the feed
     assert "topic-0-end" in below  # the rest of the page is still there
+
+
+def test_the_first_page_reads_its_pinned_topics_in_its_own_statement(small, app):
+    """Newest pin first, at most five, and one statement for the pinned topics and the page:
+    with a statement of their own, the query would not order by the feed's time."""
+    posts = db.session.scalars(
+        select(Topic).where(Topic.body.like("post %")).order_by(Topic.id)
+    ).all()
+    assert len(posts) == 6
+    for topic in posts:  # pinned oldest topic first: the newest pin is posts[-1]
+        pin = small.client("admin").post(
+            small.url(f"t/{topic.id}/feature"), data={"what": "pin", "on": "1"}
+        )
+        assert pin.status_code == 302
+    body, statements = page_queries(app, small.client("member"), small.url())
+    pinned = body.partition('<section class="pinned"')[2].partition("</section>")[0]
+    markers = re.findall(r"topic-(\d+)-end", pinned)
+    expected = [re.search(r"topic-(\d+)-end", t.body).group(1) for t in reversed(posts)][:5]
+    assert markers == expected
+    reading_pins = [sql for sql in statements if "pinned_at IS NOT NULL" in sql]
+    assert len(reading_pins) == 1
+    assert "feed_at DESC" in reading_pins[0]
+    assert [sql for sql in statements if "ORDER BY topics.feed_at DESC" in sql] == reading_pins
 
 
 def test_gated_pages_are_private_no_store(small):
