@@ -8,12 +8,14 @@ import collections
 import contextlib
 import functools
 import keyword
+import re
 import threading
 import time
 import weakref
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 
+import psycopg
 from flask import current_app
 from sqlalchemy import (
     Connection,
@@ -24,9 +26,11 @@ from sqlalchemy import (
     any_,
     bindparam,
     cast,
+    event,
     text,
 )
 from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.orm import configure_mappers
 from sqlalchemy.orm.attributes import instance_state, manager_of_class, set_committed_value
 
 from planet.extensions import db
@@ -89,6 +93,14 @@ class _IdsLiteral(TypeDecorator):
 
     def process_bind_param(self, value, dialect) -> str:
         return "{" + ",".join(str(int(v)) for v in value) + "}"
+
+
+@event.listens_for(Engine, "do_connect")
+def _sessions_in_utc(dialect, _record, _args, params) -> None:
+    """Every PostgreSQL session speaks UTC, whatever the server's default: psycopg then
+    gives each timestamptz with `datetime.UTC` already, and UTCDateTime has nothing to do."""
+    if dialect.name == "postgresql":
+        params["options"] = f"{params.get('options', '')} -c TimeZone=UTC".strip()
 
 
 def make_read_only_by_default(connection) -> None:
@@ -222,12 +234,13 @@ def _driver_rows(connection: Connection, driver: _DriverForm, params, one=False)
     }
     if driver.defaults:
         bound = driver.defaults | bound
-    cursor = connection.connection.dbapi_connection.cursor()
+    values = [bound[name] for name in driver.order]
+    cursor = psycopg.RawCursor(connection.connection.dbapi_connection)
     events = connection.dispatch  # whoever watches the engine's statements still sees it
     try:
-        events.before_cursor_execute(connection, cursor, driver.sql, bound, None, False)
-        cursor.execute(driver.sql, bound, prepare=True)
-        events.after_cursor_execute(connection, cursor, driver.sql, bound, None, False)
+        events.before_cursor_execute(connection, cursor, driver.sql, values, None, False)
+        cursor.execute(driver.sql, values, prepare=True)
+        events.after_cursor_execute(connection, cursor, driver.sql, values, None, False)
         rows = cursor.fetchmany(1) if one else cursor.fetchall()
     finally:
         cursor.close()
@@ -245,6 +258,10 @@ def _driver_rows(connection: Connection, driver: _DriverForm, params, one=False)
 @dataclass(frozen=True)
 class _DriverForm:
     sql: str
+    """The SQL with PostgreSQL's own `$1` placeholders, sent through psycopg's raw cursor:
+    psycopg parses a named-parameter query on each execution once it is over 4 kB."""
+    order: tuple[str, ...]
+    """The parameters' names in the order of their placeholders."""
     binds: Mapping[str, object]
     """The bind processors by parameter name."""
     results: tuple
@@ -312,7 +329,25 @@ def _driver_form(statement, dialect, literals: tuple = ()) -> _DriverForm | None
         for value in (bind.value,)
     }
     literal_keys = frozenset(dict(literals))
-    return _DriverForm(sql, binds, results, literal_keys, defaults, _row_type(statement))
+    sql, order = _numbered_placeholders(sql)
+    return _DriverForm(sql, order, binds, results, literal_keys, defaults, _row_type(statement))
+
+
+_PLACEHOLDER = re.compile(r"%\(([^)]+)\)s|%%")
+
+
+def _numbered_placeholders(sql: str) -> tuple[str, tuple[str, ...]]:
+    """A pyformat SQL text (`%(name)s`, `%%`) with `$1`-style placeholders instead, one
+    number per name, and the names in number order."""
+    order: dict[str, int] = {}
+
+    def number(match: re.Match) -> str:
+        name = match.group(1)
+        if name is None:
+            return "%"
+        return f"${order.setdefault(name, len(order) + 1)}"
+
+    return _PLACEHOLDER.sub(number, sql), tuple(order)
 
 
 def _row_type(statement) -> type | None:
@@ -331,6 +366,8 @@ def detached(model, values: Mapping[str, object]):
     reading any attribute not in `values` (a column or a relationship) raises
     DetachedInstanceError instead of quietly giving None."""
     manager = manager_of_class(model)
+    if not manager.mapper.configured:  # a process whose first row is built here
+        configure_mappers()
     instance = manager.new_instance()
     instance.__dict__.update(values)  # as a query's loader fills it
     # What make_transient_to_detached does, with the columns to expire worked out once per

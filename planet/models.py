@@ -26,6 +26,13 @@ class UTCDateTime(TypeDecorator):
             return value.astimezone(UTC).replace(tzinfo=None)
         return value
 
+    def result_processor(self, dialect, coltype):
+        # PostgreSQL sessions are in UTC (planet/dbutil.py `_sessions_in_utc`): psycopg already
+        # gives aware datetimes in UTC, and a page's rows skip a call per timestamp.
+        if dialect.name == "postgresql":
+            return None
+        return super().result_processor(dialect, coltype)
+
     def process_result_value(self, value, dialect):
         if value is None:
             return None

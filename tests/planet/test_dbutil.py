@@ -268,3 +268,54 @@ def test_loaded_into_fills_the_instance_already_in_the_session(app, query_counte
     user.display_name = "Changed"
     loaded_into(db.session, User, values)
     assert user.display_name == "Changed" and inspect(user).modified
+
+
+@pytest.mark.parametrize("database", ["default", pytest.param("pg", marks=pytest.mark.postgres)])
+def test_all_rows_binds_a_repeated_name_once_and_keeps_a_percent_sign(app, database):
+    """The driver's SQL numbers each parameter once (`$1` twice for a name used twice), and a
+    `%` in the statement's text reaches the server as itself."""
+    from sqlalchemy import String, bindparam, literal_column, or_
+
+    from planet.dbutil import all_rows
+
+    users = [factories.user(f"pct{n}@example.com", name=f"50% off {n}") for n in range(3)]
+    factories.user("plain@example.com", name="plain")
+    db.session.commit()
+    wanted = bindparam("wanted", type_=String)
+    statement = (
+        select(User.id, User.display_name, literal_column("'100%'").label("mark"))
+        .where(or_(User.display_name == wanted, User.email == wanted,
+                   User.display_name.like(literal_column("'%\\% off%'"), escape="\\")))
+        .order_by(User.id)
+    )  # fmt: skip
+    with db.engine.connect() as connection:
+        expected = connection.execute(statement, {"wanted": "plain"}).all()
+        rows = all_rows(connection, statement, {"wanted": "plain"})
+    assert [tuple(row) for row in rows] == [tuple(row) for row in expected]
+    assert [row.id for row in rows] == sorted([u.id for u in users] + [rows[-1].id])
+    assert {row.mark for row in rows} == {"100%"} and len(rows) == 4
+
+
+@pytest.mark.postgres
+def test_postgresql_sessions_speak_utc_whatever_the_server_says(pg_database_url):
+    """Timestamps come back in `datetime.UTC` with nothing converting them: UTCDateTime has no
+    result processor on PostgreSQL, so a session in another time zone would show through."""
+    from datetime import UTC, datetime
+
+    import sqlalchemy as sa
+
+    from planet.models import UTCDateTime
+
+    engine = sa.create_engine(
+        pg_database_url, connect_args={"options": "-c TimeZone=Asia/Shanghai"}
+    )
+    instant = datetime(2026, 3, 1, 23, 30, tzinfo=UTC)
+    try:
+        with engine.connect() as connection:
+            assert connection.exec_driver_sql("SHOW TimeZone").scalar() == "UTC"
+            value = connection.execute(
+                select(sa.cast(sa.literal(instant, UTCDateTime()), UTCDateTime()))
+            ).scalar()
+    finally:
+        engine.dispose()
+    assert value == instant and value.tzinfo is UTC
