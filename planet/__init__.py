@@ -13,6 +13,7 @@ from flask import Flask
 from planet import logs, metrics, storage
 from planet.config import ROOT, check_production_safety, load_config
 from planet.web import converters
+from planet.web.templating import PlanetEnvironment
 
 # Each area's blueprint, as "module:attribute". The app factory may register payments' and
 # workers' blueprints; planet never imports them at module level (DESIGN: imports point one way).
@@ -64,6 +65,7 @@ def create_app(overrides: dict | None = None) -> Flask:
         static_folder=str(ROOT / "static"),
         instance_path=str(ROOT / "instance"),
     )
+    app.jinja_environment = PlanetEnvironment
     converters.init_app(app)
     app.config.update(load_config())
     if overrides:
