@@ -28,6 +28,8 @@ import sys
 import time
 import urllib.request
 
+import psycopg
+
 from bench.web import cpu
 from bench.web.common import DATABASE_URL, MEMBER_EMAIL, SLUG, drop_database, sign_in_reader
 
@@ -208,11 +210,18 @@ def prepare(app) -> dict:
     # EXPLAIN every statement (plain JSON plans), and EXPLAIN ANALYZE the timeline query.
     raw = engine.raw_connection()
     try:
-        cursor = raw.cursor()
+        named, numbered = raw.cursor(), psycopg.RawCursor(raw.driver_connection)
+
+        def explain(how: str, statement: str, parameters):
+            # The lists' statements go through the driver with `$1` placeholders (dbutil).
+            cursor = numbered if isinstance(parameters, list | tuple) else named
+            cursor.execute(f"EXPLAIN {how}" + statement, parameters)
+            return cursor
+
         for page in info["pages"].values():
             plans = []
             for statement, parameters in page["statements"]:
-                cursor.execute("EXPLAIN (FORMAT JSON) " + statement, parameters)
+                cursor = explain("(FORMAT JSON) ", statement, parameters)
                 plan = cursor.fetchone()[0][0]["Plan"]
                 plans.append(
                     {
@@ -224,20 +233,16 @@ def prepare(app) -> dict:
             timeline = [
                 (s, p)
                 for s, p in page["statements"]
-                if "FROM topics" in s
-                and "ORDER BY topics.feed_at DESC" in s
-                and "pinned_at IS NOT NULL" not in s
+                if "FROM topics" in s and "ORDER BY topics.feed_at DESC" in s
             ]
             if timeline:
                 statement, parameters = timeline[0]
                 times = []
                 for _ in range(5):
-                    cursor.execute(
-                        "EXPLAIN (ANALYZE, BUFFERS, FORMAT JSON) " + statement, parameters
-                    )
+                    cursor = explain("(ANALYZE, BUFFERS, FORMAT JSON) ", statement, parameters)
                     result = cursor.fetchone()[0][0]
                     times.append(result["Execution Time"])
-                cursor.execute("EXPLAIN (ANALYZE, BUFFERS) " + statement, parameters)
+                cursor = explain("(ANALYZE, BUFFERS) ", statement, parameters)
                 page["timeline_explain"] = "\n".join(row[0] for row in cursor.fetchall())
                 page["timeline_exec_ms"] = sorted(times)[len(times) // 2]
                 page["timeline_sql"] = statement
