@@ -95,12 +95,17 @@ class _IdsLiteral(TypeDecorator):
         return "{" + ",".join(str(int(v)) for v in value) + "}"
 
 
+_UTC_OPTION = "-c TimeZone=UTC"
+
+
 @event.listens_for(Engine, "do_connect")
 def _sessions_in_utc(dialect, _record, _args, params) -> None:
     """Every PostgreSQL session speaks UTC, whatever the server's default: psycopg then
     gives each timestamptz with `datetime.UTC` already, and UTCDateTime has nothing to do."""
-    if dialect.name == "postgresql":
-        params["options"] = f"{params.get('options', '')} -c TimeZone=UTC".strip()
+    options = params.get("options", "")
+    # `params` is the engine's own dict, passed again for each new connection.
+    if dialect.name == "postgresql" and _UTC_OPTION not in options:
+        params["options"] = f"{options} {_UTC_OPTION}".strip()
 
 
 def make_read_only_by_default(connection) -> None:

@@ -311,11 +311,28 @@ def test_postgresql_sessions_speak_utc_whatever_the_server_says(pg_database_url)
     )
     instant = datetime(2026, 3, 1, 23, 30, tzinfo=UTC)
     try:
-        with engine.connect() as connection:
-            assert connection.exec_driver_sql("SHOW TimeZone").scalar() == "UTC"
-            value = connection.execute(
+        # Two connections at once: the second one is a new connection from the same engine.
+        with engine.connect() as first, engine.connect() as second:
+            for connection in (first, second):
+                assert connection.exec_driver_sql("SHOW TimeZone").scalar() == "UTC"
+            value = second.execute(
                 select(sa.cast(sa.literal(instant, UTCDateTime()), UTCDateTime()))
             ).scalar()
     finally:
         engine.dispose()
     assert value == instant and value.tzinfo is UTC
+
+
+def test_the_utc_option_is_added_once_to_the_engines_parameters():
+    """SQLAlchemy passes the engine's one parameter dict to every new connection."""
+    from sqlalchemy.dialects import postgresql, sqlite
+
+    from planet.dbutil import _sessions_in_utc
+
+    params = {"options": "-c statement_timeout=5s"}
+    for _ in range(3):
+        _sessions_in_utc(postgresql.dialect(), None, [], params)
+    assert params["options"] == "-c statement_timeout=5s -c TimeZone=UTC"
+    other = {}
+    _sessions_in_utc(sqlite.dialect(), None, [], other)
+    assert other == {}
