@@ -6,8 +6,8 @@ figure that does not move with the machine's load (wall and CPU time do, by ±30
     .venv/bin/python -m bench.web.generate                # once: the private database
     .venv/bin/python -m bench.web.instructions [--calls 10]
 
-For each page (the timeline and the newest topic rendered with the page cache off, and the
-timeline as a page-cache hit) a child process under callgrind signs a reader in, warms up with
+For each page (the timeline and the newest topic rendered with the page cache off, and both
+as page-cache hits) a child process under callgrind signs a reader in, warms up with
 five WSGI calls in process, and counts only the next --calls (`callgrind_control -i on/off`
 around them). PostgreSQL's own work is in its processes and not counted.
 """
@@ -25,7 +25,7 @@ import tempfile
 from bench.web.common import DATABASE_URL, sign_in_reader
 
 PAGES = {"rendered timeline": ("timeline", "0"), "rendered topic": ("topic", "0"),
-         "timeline hit": ("timeline", None)}  # fmt: skip
+         "timeline hit": ("timeline", None), "topic hit": ("topic", None)}  # fmt: skip
 WARM_UP = 5
 
 
