@@ -99,8 +99,9 @@ def feed_page(
     author_id: int | None = None,
     with_pinned: bool = False,
 ) -> Page:
-    """The planet timeline (or one of its filters), newest first; on request, the first page
-    of the whole timeline comes with its pinned topics, read in the same statement."""
+    """The planet timeline (or one of its filters), newest first. With `with_pinned`, the
+    first page of the whole timeline (no filter, no cursor) comes with its pinned topics,
+    read in the same statement; a filter or a later page has none."""
     size = size or page_size()
     params = {"planet_id": planet.id, "viewer_id": viewer_id, "limit": size + 1}
     view = "all"

@@ -45,14 +45,13 @@ def _timeline(planet):
     view = request.args.get("filter", "all")
     if view not in ("all", "essence", "qa"):
         abort(400, description=_("Unknown filter."))
-    after = request.args.get("after")
     page = feed_page(
         planet,
         viewer_id=viewer_id(),
-        after=after,
+        after=request.args.get("after"),
         essence=view == "essence",
         questions=view == "qa",
-        with_pinned=view == "all" and not after,
+        with_pinned=True,  # feed_page shows them on the whole timeline's first page only
     )
     context = feed_context(planet, page)
     note_cards([*context["pinned"], *context["topics"]], context["liked"])
