@@ -3,12 +3,12 @@ refresh job racing the sweep for one planet computes its snapshot once."""
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 import pytest
 from sqlalchemy import func, select
 
-from planet.engagement.insights import health_snapshot
+from planet.engagement.insights import health, health_snapshot
 from planet.engagement.insights.activity import record_activity
 from planet.engagement.insights.health_snapshot import HealthSnapshot
 from planet.engagement.insights.models import ActivityKind
@@ -19,6 +19,7 @@ from workers.models import PeriodicRun
 from workers.tasks import tick
 
 pytestmark = pytest.mark.postgres
+PERIOD = timedelta(minutes=15)  # the job's beat period
 
 
 def _busy_planet(make, members: int = 4):
@@ -30,11 +31,20 @@ def _busy_planet(make, members: int = 4):
     return planet
 
 
+def _well_inside_a_week(planet) -> datetime:
+    """Now, or an hour earlier when a new local week begins within the next period: a snapshot
+    taken just before the week turns is rightly due again at the turn."""
+    now = utcnow()
+    if health.current_week(planet, now) != health.current_week(planet, now + PERIOD * 2):
+        return now - timedelta(hours=1)
+    return now
+
+
 def test_concurrent_ticks_compute_each_snapshot_once(app, make):
     app.config["HEALTH_LIVE_MAX_MEMBERS"] = 2
     planets = [_busy_planet(make) for _ in range(3)]
     make.planet()  # one member: small enough to stay live, never opened
-    now = utcnow()
+    now = _well_inside_a_week(planets[0])
     outcomes = race(app, lambda: tick.run("health_snapshots", now.isoformat()), 3)
     assert outcomes == ["done", "skipped", "skipped"]
     db.session.expire_all()
@@ -44,7 +54,7 @@ def test_concurrent_ticks_compute_each_snapshot_once(app, make):
     run = db.session.scalar(select(PeriodicRun).where(PeriodicRun.job == "health_snapshots"))
     assert "'computed': 3" in run.summary and "'opened': 3" in run.summary
     # The next period's tick finds nothing due: nothing recomputed.
-    later = now + timedelta(minutes=15)
+    later = now + PERIOD
     assert tick.run("health_snapshots", later.isoformat()) == "done"
     db.session.expire_all()
     assert {row.computed_at for row in db.session.scalars(select(HealthSnapshot))} == {now}
