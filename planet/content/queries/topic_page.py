@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import functools
 
-from sqlalchemy import Integer, and_, bindparam, exists, select
+from sqlalchemy import Integer, and_, any_, bindparam, exists, func, select, union_all
 from sqlalchemy.orm import joinedload, selectinload
 
 from planet.content.cards import CommentCard, Person, TopicCard
@@ -26,9 +26,11 @@ from planet.content.queries.rows import (
     topics,
     viewer_like,
 )
-from planet.dbutil import among_ids
 from planet.extensions import db
 from planet.web import shortcache
+
+SHOWN = bindparam("shown", type_=Integer, literal_execute=True)
+"""How many of the page's top-level comments are shown (the page reads one more)."""
 
 
 @functools.cache
@@ -89,37 +91,52 @@ def load_topic(topic_id: int) -> Topic | None:
     return db.session.scalar(select(Topic).where(Topic.id == topic_id).options(*topic_options()))
 
 
-@functools.cache
-def _comments_statement(replies: bool, with_cursor: bool, dialect: str):
-    statement = (
-        select(
-            comments.c.id,
-            comments.c.topic_id,
-            comments.c.parent_id,
-            comments.c.body_html,
-            comments.c.created_at,
-            comments.c.like_count,
-            *person_columns(author, "author"),
-            viewer_like.c.id.is_not(None).label("liked"),
-        )
-        .select_from(
-            comments.join(author, author.c.id == comments.c.author_id).outerjoin(
-                viewer_like,
-                and_(viewer_like.c.user_id == VIEWER, viewer_like.c.comment_id == comments.c.id),
-            )
-        )
-        .where(
-            comments.c.topic_id == bindparam("topic_id", type_=Integer),
-            comments.c.deleted_at.is_(None),
+def _comment_columns():
+    return select(
+        comments.c.id,
+        comments.c.topic_id,
+        comments.c.parent_id,
+        comments.c.body_html,
+        comments.c.created_at,
+        comments.c.like_count,
+        *person_columns(author, "author"),
+        viewer_like.c.id.is_not(None).label("liked"),
+    ).select_from(
+        comments.join(author, author.c.id == comments.c.author_id).outerjoin(
+            viewer_like,
+            and_(viewer_like.c.user_id == VIEWER, viewer_like.c.comment_id == comments.c.id),
         )
     )
-    if replies:
-        statement = statement.where(among_ids(comments.c.parent_id, "parent_ids", dialect))
-        return statement.order_by(comments.c.id)
-    statement = statement.where(comments.c.parent_id.is_(None))
+
+
+def _parent_among(shown, dialect: str):
+    """`parent_id IN (shown)`; on PostgreSQL `= ANY(ARRAY(shown))`, an index condition on
+    (topic_id, parent_id) whatever the topic's size, where an IN may hash-join every comment
+    of the topic."""
+    if dialect == "postgresql":
+        return comments.c.parent_id == any_(func.array(shown.scalar_subquery()))
+    return comments.c.parent_id.in_(shown)
+
+
+@functools.cache
+def _comments_statement(with_cursor: bool, dialect: str):
+    """A page of top-level comments (oldest first, one more than shown: the cursor) and every
+    live reply to the ones shown, in one statement: the page is a CTE that both branches
+    read, and each branch is its own subquery (SQLite refuses LIMIT on a bare UNION
+    member). The rows come in id order; a reply is told by its parent_id."""
+    live = (
+        comments.c.topic_id == bindparam("topic_id", type_=Integer),
+        comments.c.deleted_at.is_(None),
+    )
+    top = select(comments.c.id).where(*live, comments.c.parent_id.is_(None))
     if with_cursor:
-        statement = statement.where(comments.c.id > AFTER_ID)
-    return statement.order_by(comments.c.id).limit(LIMIT)
+        top = top.where(comments.c.id > AFTER_ID)
+    top = top.order_by(comments.c.id).limit(LIMIT).cte("top_comments")
+    shown = select(top.c.id).order_by(top.c.id).limit(SHOWN)
+    page = _comment_columns().where(comments.c.id.in_(select(top.c.id))).subquery()
+    replies = _comment_columns().where(*live, _parent_among(shown, dialect)).subquery()
+    both = union_all(select(page), select(replies)).subquery()
+    return select(both).order_by(both.c.id)
 
 
 def _comment_card(row) -> CommentCard:
@@ -135,26 +152,21 @@ def _comment_card(row) -> CommentCard:
 
 
 def comments_page(topic, *, viewer_id=None, after: str | None = None, size=None) -> Page:
-    """Top-level comments oldest first, with all their live replies (two queries)."""
+    """Top-level comments oldest first, with all their live replies (one query)."""
     size = size or page_size()
     position = id_position(after)
-    params = {"topic_id": topic.id, "viewer_id": viewer_id, "limit": size + 1}
-    dialect = db.engine.dialect.name
-    found = fetch(_comments_statement(False, bool(position), dialect), params | position)
+    params = {"topic_id": topic.id, "viewer_id": viewer_id, "limit": size + 1, "shown": size}
+    rows = fetch(_comments_statement(bool(position), db.engine.dialect.name), params | position)
+    found = [row for row in rows if row.parent_id is None]
     cursor = next_cursor(found, size, id_cursor)
     found = found[:size]
     replies: dict[int, list[CommentCard]] = {row.id: [] for row in found}
-    reply_rows = []
-    if replies:
-        reply_rows = fetch(
-            _comments_statement(True, False, dialect),
-            {"topic_id": topic.id, "viewer_id": viewer_id, "parent_ids": list(replies)},
-        )
-        for row in reply_rows:
+    for row in rows:
+        if row.parent_id is not None:
             replies[row.parent_id].append(_comment_card(row))
     return Page(
         items=[_comment_card(row) for row in found],
         next_cursor=cursor,
-        liked={row.id for row in (*found, *reply_rows) if row.liked},
+        liked={row.id for row in rows if row.liked and (row.parent_id or row.id) in replies},
         replies=replies,
     )

@@ -5,6 +5,8 @@ from sqlalchemy import func, select
 
 from planet.content.models import Comment, Like, Report, ReportStatus, Topic
 from planet.extensions import db
+from planet.models import utcnow
+from tests.conftest import page_queries
 from tests.planet.content.conftest import EXPECT_WRITE_DENIED, ROLES
 
 
@@ -95,6 +97,36 @@ def test_comment_paging_by_id(world, topic, make, app):
         url = page.split('class="button secondary" href="')[1].split('"')[0].replace("&amp;", "&")
     assert seen == list(range(7))
     assert client.get(world.url(f"t/{topic.id}?after=nonsense")).status_code == 400
+
+
+def test_a_page_of_comments_reads_their_replies_in_the_same_statement(world, topic, make, app):
+    """Each shown comment with its live replies under it; the comment read only to know a
+    next page exists brings none of its replies; a reply's like is the viewer's."""
+    app.config["PAGE_SIZE"] = 2
+    tops = [make.comment(topic, world.owner, f"top-{n}-end") for n in range(3)]
+    for n, top in enumerate(tops):
+        make.comment(topic, world.guest, f"reply-{n}-end", parent=top)
+    make.comment(topic, world.guest, "gone-end", parent=tops[0]).deleted_at = utcnow()
+    liked = make.comment(topic, world.owner, "liked-end", parent=tops[1])
+    db.session.add(Like(user_id=world.member.id, planet_id=topic.planet_id, comment_id=liked.id))
+    db.session.commit()
+    client = world.client("member")
+    body, statements = page_queries(app, client, world.url(f"t/{topic.id}"))
+    thread = body.split('id="comments"')[1]
+    order = ["top-0-end", "reply-0-end", "top-1-end", "reply-1-end", "liked-end"]
+    assert [thread.index(marker) for marker in order] == sorted(thread.index(m) for m in order)
+    assert "gone-end" not in thread and "top-2-end" not in thread and "reply-2-end" not in thread
+    pressed = {
+        marker: 'aria-pressed="true"' in block
+        for block in thread.split('<div class="comment')
+        for marker in ("reply-1-end", "liked-end")
+        if marker in block
+    }
+    assert pressed == {"reply-1-end": False, "liked-end": True}
+    assert len([sql for sql in statements if "FROM comments" in sql]) == 1
+    older = thread.split('class="button secondary" href="')[1].split('"')[0]
+    second = client.get(older.replace("&amp;", "&")).get_data(as_text=True)
+    assert "top-2-end" in second and "reply-2-end" in second and "top-1-end" not in second
 
 
 def test_edit_and_delete_own_comment_fix_counters(world, topic):
