@@ -1,21 +1,24 @@
 """The topic card's select, shared by every list of topics, and its rows turned into cards.
 
-One select brings a page's topics with their authors, addressees, answers and "did the viewer
-like it?", and one more brings the images of every topic on the page (pinned ones included).
-The selects are built once per process and reused with bound parameters.
+One select brings a page's topics with their authors, addressees, answers, images and "did
+the viewer like it?". The selects are built once per process and reused with bound parameters.
 """
 
 from __future__ import annotations
 
-import functools
+import json
 
-from sqlalchemy import Integer, and_, bindparam, select, tuple_
+from sqlalchemy import Integer, and_, bindparam, func, select, tuple_
+from sqlalchemy.dialects.postgresql import aggregate_order_by
+from sqlalchemy.ext.compiler import compiles
+from sqlalchemy.sql.expression import ColumnElement
+from sqlalchemy.sql.visitors import InternalTraversal
 
 from planet.accounts.models import User
 from planet.content.cards import AnswerCard, Image, Person, TopicCard
 from planet.content.models import Answer, Attachment, Comment, Hashtag, Like, Topic, TopicHashtag
 from planet.content.queries.paging import Page, next_cursor
-from planet.dbutil import all_rows, among_ids
+from planet.dbutil import all_rows
 from planet.extensions import db
 from planet.models import UTCDateTime
 
@@ -49,6 +52,42 @@ def person_columns(user, prefix: str) -> tuple:
     )
 
 
+class _ImagesOf(ColumnElement):
+    """A topic's images as a JSON array of [key, filename] pairs in upload order, NULL or []
+    when it has none: a correlated subquery, evaluated for the rows a page returns (after
+    its LIMIT), that saves every list of cards a statement of its own."""
+
+    inherit_cache = True
+    _traverse_internals = [("topic_id", InternalTraversal.dp_clauseelement)]
+
+    def __init__(self, topic_id) -> None:
+        self.topic_id = topic_id
+
+
+@compiles(_ImagesOf, "postgresql")
+def _images_of_postgresql(element, compiler, **kw) -> str:
+    pair = func.json_build_array(attachments.c.key, attachments.c.filename)
+    images = select(func.json_agg(aggregate_order_by(pair, attachments.c.id))).where(
+        attachments.c.topic_id == element.topic_id
+    )
+    return compiler.process(images.scalar_subquery(), **kw)
+
+
+@compiles(_ImagesOf)
+def _images_of(element, compiler, **kw) -> str:
+    # SQLite before 3.44 has no ORDER BY inside an aggregate: it aggregates in the order
+    # of the subquery it reads.
+    ordered = (
+        select(attachments.c.key, attachments.c.filename)
+        .where(attachments.c.topic_id == element.topic_id)
+        .order_by(attachments.c.id)
+        .correlate(topics)
+        .subquery()
+    )
+    images = select(func.json_group_array(func.json_array(ordered.c.key, ordered.c.filename)))
+    return compiler.process(images.scalar_subquery(), **kw)
+
+
 def card_columns():
     """A topic card's columns; `liked` is false for an anonymous viewer (viewer_id NULL)."""
     return (
@@ -79,6 +118,7 @@ def card_columns():
         answers.c.created_at.label("answer_at"),
         *person_columns(answerer, "answerer"),
         viewer_like.c.id.is_not(None).label("liked"),
+        _ImagesOf(topics.c.id).label("images"),
     )
 
 
@@ -117,15 +157,6 @@ def newest_first(statement, time_col, id_col, with_cursor: bool):
     return statement.order_by(time_col.desc(), id_col.desc()).limit(LIMIT)
 
 
-@functools.cache
-def _images_statement(dialect: str):
-    return (
-        select(attachments.c.topic_id, attachments.c.key, attachments.c.filename)
-        .where(among_ids(attachments.c.topic_id, "topic_ids", dialect))
-        .order_by(attachments.c.topic_id, attachments.c.id)
-    )
-
-
 def fetch(statement, params: dict) -> list:
     """The rows of one of the lists' selects (built once), read by name: through the driver
     on PostgreSQL (planet/dbutil.py `all_rows`), after the session's autoflush."""
@@ -139,17 +170,14 @@ def person(person_id, name, avatar) -> Person | None:
     return None if person_id is None else Person(person_id, name, avatar)
 
 
-def images_by_topic(topic_ids: list[int]) -> dict[int, tuple[Image, ...]]:
-    if not topic_ids:
-        return {}
-    found: dict[int, list[Image]] = {}
-    statement = _images_statement(db.engine.dialect.name)
-    for row in fetch(statement, {"topic_ids": topic_ids}):
-        found.setdefault(row.topic_id, []).append(Image(row.key, row.filename))
-    return {topic_id: tuple(images) for topic_id, images in found.items()}
+def images_of(value) -> tuple[Image, ...]:
+    """The card's `images` column: decoded JSON from psycopg, text from SQLite."""
+    if isinstance(value, str):
+        value = json.loads(value)
+    return tuple(Image(key, filename) for key, filename in value or ())
 
 
-def to_card(row, images: dict[int, tuple[Image, ...]]) -> TopicCard:
+def to_card(row) -> TopicCard:
     answer = None
     if row.answer_id is not None:
         answer = AnswerCard(
@@ -178,7 +206,7 @@ def to_card(row, images: dict[int, tuple[Image, ...]]) -> TopicCard:
         like_count=row.like_count,
         comment_count=row.comment_count,
         answer=answer,
-        images=images.get(row.id, ()),
+        images=images_of(row.images),
         paid_status=row.paid_status,
         price=row.price,
         due_at=row.due_at,
@@ -198,10 +226,9 @@ def cards_page(found: list, size: int, cursor_of, pinned_rows: list = ()) -> Pag
     """Cards for one page of rows (fetched with one extra row) and the pinned rows."""
     cursor = next_cursor(found, size, cursor_of)
     found = found[:size]
-    images = images_by_topic([row.id for row in (*pinned_rows, *found)])
     return Page(
-        items=[to_card(row, images) for row in found],
+        items=[to_card(row) for row in found],
         next_cursor=cursor,
         liked={row.id for row in (*pinned_rows, *found) if row.liked},
-        pinned=[to_card(row, images) for row in pinned_rows],
+        pinned=[to_card(row) for row in pinned_rows],
     )

@@ -15,12 +15,10 @@ from planet.content.queries.rows import (
     AFTER_ID,
     LIMIT,
     VIEWER,
-    attachments,
     author,
     cards_select,
     comments,
     fetch,
-    images_by_topic,
     person_columns,
     to_card,
     topics,
@@ -43,23 +41,21 @@ def _topic_statement():
         .where(PlanetFile.topic_id == topics.c.id, PlanetFile.deleted_at.is_(None))
         .label("has_files")
     )  # the page lists them only when there are some: no query otherwise
-    images = exists().where(attachments.c.topic_id == topics.c.id).label("has_images")
     in_column = exists().where(ColumnEntry.topic_id == topics.c.id).label("in_column")
     return (
         cards_select()
-        .add_columns(files, images, in_column)
+        .add_columns(files, in_column)
         .where(topics.c.id == bindparam("topic_id", type_=Integer))
     )
 
 
 def topic_card(topic_id: int, viewer_id: int | None) -> tuple[TopicCard | None, bool]:
-    """One topic as a card, and whether the viewer liked it (one query, two with images)."""
+    """One topic as a card, and whether the viewer liked it (one query)."""
     found = fetch(_topic_statement(), {"topic_id": topic_id, "viewer_id": viewer_id})
     if not found:
         return None, False
     row = found[0]
-    images = images_by_topic([row.id]) if row.has_images else {}
-    return to_card(row, images), bool(row.liked)
+    return to_card(row), bool(row.liked)
 
 
 def planet_topic_card(planet, topic_id: int, viewer_id: int | None):

@@ -8,6 +8,7 @@ from sqlalchemy import func, select
 from planet.content.models import Attachment, Hashtag, Topic, TopicHashtag
 from planet.extensions import db
 from planet.planets.models import PostingPolicy
+from tests.conftest import page_queries
 from tests.planet.content.conftest import EXPECT_WRITE_DENIED, ROLES, image_bytes
 
 # Files are stored on this machine and in an S3 bucket (tests/plugins/s3.py): both must work.
@@ -129,9 +130,11 @@ def test_images_are_verified_stored_privately_and_rendered(world, app):
     ]  # fmt: skip
     assert all(a.topic_id is not None and len(a.key) >= 32 for a in attachments)
     assert "static" not in app.config["UPLOAD_DIR"]
-    page = world.client("member").get(world.url(f"t/{attachments[0].topic_id}")).get_data(True)
-    for item in attachments:
-        assert f"/p/moon/files/{item.key}" in page
+    for path in (f"t/{attachments[0].topic_id}", ""):  # the topic page and its card
+        page, statements = page_queries(app, world.client("member"), world.url(path))
+        shown = [page.index(f"/p/moon/files/{item.key}") for item in attachments]
+        assert shown == sorted(shown), path  # in upload order
+        assert not [sql for sql in statements if sql.startswith("SELECT attachments")], path
     download = world.client("member").get(world.url(f"files/{attachments[0].key}"))
     assert download.status_code == 200
     assert download.data == image_bytes("PNG")
