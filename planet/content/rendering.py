@@ -33,21 +33,15 @@ def topic_cards(planet, topics, liked) -> Markup:
 
 def comment_actions(planet, topic, comments) -> dict[int, CommentActions]:
     user = current_user._get_current_object()
-    standing = policy.standing_of(user, planet)
-
-    def may(action, target=None) -> bool:
-        return bool(policy.decide_with_standing(standing, user, action, planet, target))
-
-    may_like, may_reply = may(Action.LIKE), may(Action.COMMENT, topic)
+    may_like = policy.may(user, Action.LIKE, planet)
+    may_reply = policy.may(user, Action.COMMENT, planet, topic)
+    edit, delete, report = (
+        policy.allowed_each(user, action, planet, comments)
+        for action in (Action.EDIT_CONTENT, Action.DELETE_CONTENT, Action.REPORT)
+    )
     return {
-        comment.id: CommentActions(
-            like=may_like,
-            reply=may_reply,
-            edit=may(Action.EDIT_CONTENT, comment),
-            delete=may(Action.DELETE_CONTENT, comment),
-            report=may(Action.REPORT, comment),
-        )
-        for comment in comments
+        comment.id: CommentActions(like=may_like, reply=may_reply, edit=e, delete=d, report=r)
+        for comment, e, d, r in zip(comments, edit, delete, report, strict=True)
     }
 
 

@@ -27,6 +27,7 @@ from planet.policy.core import (  # noqa: F401 - the policy's public vocabulary
     _standing,
     _unproxied,
     deny,
+    each_allowed,
     forget_standing,
     membership_state,
     prime_standing,
@@ -53,6 +54,16 @@ def standing_from_membership(user, membership: Membership | None, now: datetime)
 def decide_with_standing(standing: Standing, user, action: Action, planet: Planet, target=None):
     """Like `decide`, for a standing computed once (e.g. one member across many digest items)."""
     return RULES[action](Context(user, planet, standing, target))
+
+
+def allowed_each(user, action: Action, planet: Planet, targets) -> list[bool]:
+    """`may` for each of `targets` (a page's items), the parts of the rule that read only the
+    person's standing and the planet decided once (core.each_allowed)."""
+    if has_request_context():
+        g.planet_gated = True
+    user = _unproxied(user)
+    check = each_allowed(RULES[action], user, planet, standing_of(user, planet))
+    return [check(target) for target in targets]
 
 
 def may(user, action: Action, planet: Planet, target=None, now: datetime | None = None) -> bool:

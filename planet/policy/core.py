@@ -247,10 +247,28 @@ class Context(NamedTuple):
 Rule = Callable[[Context], Decision]
 
 
-def Check(test: Callable[[Context], bool], reason="", status: int = 403) -> Rule:
-    """A named predicate: allowed when `test(ctx)` holds, else refused with `reason`."""
+def Check(
+    test: Callable[[Context], bool], reason="", status: int = 403, *, reads_target: bool = True
+) -> Rule:
+    """A named predicate: allowed when `test(ctx)` holds, else refused with `reason`.
+    `reads_target=False` says the test reads only the person's standing and the planet."""
     refused = deny(reason, status)  # decisions are immutable: one refusal serves every call
-    return lambda ctx: ALLOW if test(ctx) else refused
+
+    def rule(ctx: Context) -> Decision:
+        return ALLOW if test(ctx) else refused
+
+    return rule if reads_target else about_the_viewer(rule)
+
+
+def about_the_viewer(rule: Rule) -> Rule:
+    """Mark `rule` as reading the standing and the planet only, never the target: its answer
+    holds for every item of a page (`each_allowed`)."""
+    rule.reads_target = False
+    return rule
+
+
+def _reads_target(rule: Rule) -> bool:
+    return getattr(rule, "reads_target", True)  # unmarked: asked again for each target
 
 
 def OnTarget(test: Callable[[object, Context], bool], reason, status: int = 403) -> Rule:
@@ -267,7 +285,7 @@ def All(*rules: Rule) -> Rule:
                 return decision
         return ALLOW
 
-    return rule
+    return _composed(rule, all, rules)
 
 
 def Any(*rules: Rule, reason=None, status: int = 403) -> Rule:
@@ -280,7 +298,45 @@ def Any(*rules: Rule, reason=None, status: int = 403) -> Rule:
                 return decision
         return decision if refused is None else refused
 
+    return _composed(rule, any, rules)
+
+
+def _composed(rule, combine, parts: tuple[Rule, ...]) -> Rule:
+    rule.combine, rule.parts = combine, parts
+    rule.reads_target = any(_reads_target(part) for part in parts)
     return rule
+
+
+def each_allowed(rule: Rule, user, planet, standing: Standing) -> Callable[[object], bool]:
+    """`rule`'s yes or no for one person, as a function of the target: what reads only the
+    standing and the planet is decided once, and the target is asked only what remains (a
+    page asks about each of its items; `policy.allowed_each`). Same answers as the rule's
+    own, since All and Any allow by every and by any part whatever their order."""
+    check = _bound(rule, Context(user, planet, standing, None))
+    return lambda target: check(Context(user, planet, standing, target))
+
+
+def _bound(rule: Rule, about_viewer: Context) -> Callable[[Context], bool]:
+    if not _reads_target(rule):
+        allowed = bool(rule(about_viewer))
+        return lambda ctx: allowed
+    parts = getattr(rule, "parts", None)
+    if parts is None:
+        return lambda ctx: rule(ctx).allowed
+    fixed = [bool(part(about_viewer)) for part in parts if not _reads_target(part)]
+    if rule.combine is all and not all(fixed):
+        return lambda ctx: False
+    if rule.combine is any and any(fixed):
+        return lambda ctx: True
+    varying = [_bound(part, about_viewer) for part in parts if _reads_target(part)]
+    if len(varying) == 1:
+        return varying[0]
+    if len(varying) == 2:  # the usual case, without a loop (asked per item)
+        first, second = varying
+        if rule.combine is all:
+            return lambda ctx: first(ctx) and second(ctx)
+        return lambda ctx: first(ctx) or second(ctx)
+    return lambda ctx: rule.combine(check(ctx) for check in varying)
 
 
 _NOT_ACTIVE = {

@@ -25,6 +25,7 @@ from planet.policy.core import (
     MemberState,
     OnTarget,
     Rule,
+    about_the_viewer,
     deny,
     membership_state,
 )
@@ -32,6 +33,7 @@ from planet.policy.core import (
 _NOT_ACTIVE_REFUSALS = {state: deny(*refusal) for state, refusal in _NOT_ACTIVE.items()}
 
 
+@about_the_viewer
 def ActiveMember(ctx: Context) -> Decision:
     """An active membership, or the reason the person has none."""
     if ctx.standing.state is MemberState.ACTIVE:
@@ -51,12 +53,12 @@ def HasRole(*roles: Role) -> Rule:
     def rule(ctx: Context) -> Decision:
         return ALLOW if ctx.standing.has_role(*roles) else refused
 
-    return rule
+    return about_the_viewer(rule)
 
 
 def PlanetSetting(name: str, reason="") -> Rule:
     """The planet's switch `name` is on."""
-    return Check(lambda ctx: getattr(ctx.planet, name), reason)
+    return Check(lambda ctx: getattr(ctx.planet, name), reason, reads_target=False)
 
 
 def IsAuthor(reason="") -> Rule:
@@ -140,11 +142,12 @@ def RepliesToStaff(ctx: Context) -> Decision:
 
 
 SignedIn = Check(lambda ctx: ctx.standing.state is not MemberState.ANONYMOUS,
-                 _l("Please sign in first."), 401)  # fmt: skip
+                 _l("Please sign in first."), 401, reads_target=False)  # fmt: skip
 NotDissolved = Check(lambda ctx: not ctx.planet.is_dissolved,
-                     _l("This planet has been dissolved and is read-only."))  # fmt: skip
+                     _l("This planet has been dissolved and is read-only."),
+                     reads_target=False)  # fmt: skip
 NotBanned = Check(lambda ctx: ctx.standing.state is not MemberState.BANNED,
-                  _l("You have been banned from this planet."))  # fmt: skip
+                  _l("You have been banned from this planet."), reads_target=False)  # fmt: skip
 PublicFile = Check(lambda ctx: ctx.target is not None and ctx.target.planet_id is None)  # avatars
 MemberWrites = All(ActiveMember, NotDissolved)
 MayPay = All(SignedIn, NotDissolved, NotBanned)
@@ -209,6 +212,7 @@ def _muted(ctx) -> bool:
 NotMuted = Check(
     lambda ctx: not _muted(ctx),
     _l("A moderator muted you in this planet for a while: you can read, not write."),
+    reads_target=False,
 )
 
 

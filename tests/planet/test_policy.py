@@ -206,3 +206,59 @@ def test_a_refusal_is_answered_as_json_or_html_in_the_users_language(app, make, 
     with force_locale("en"):
         reason = str(decide(outsider, Action.SEND_MESSAGE, planet).reason)
     assert reason and reason in html.get_data(as_text=True) and reason == json.json["reason"]
+
+
+def _items(people) -> list:
+    """Topics and comments as the rules read them, by and to each person: live and deleted,
+    posts, open and answered questions, paid ones in each state."""
+    from types import SimpleNamespace
+
+    items = []
+    for author in (*people.values(), None):
+        for addressee in (None, *people.values()):
+            for shape in (
+                {},
+                {"deleted_at": utcnow()},
+                {"is_question": True, "answered_at": None},
+                {"is_question": True, "answered_at": utcnow()},
+                {"is_question": True, "answered_at": None, "paid_status": "unpaid"},
+                {"is_question": True, "answered_at": None, "paid_status": "waiting"},
+            ):
+                items.append(
+                    SimpleNamespace(
+                        author_id=getattr(author, "id", None),
+                        addressee_id=getattr(addressee, "id", None),
+                        **{"deleted_at": None, "is_question": False, "answered_at": None,
+                           "paid_status": None, **shape},
+                    )  # fmt: skip
+                )
+    return items
+
+
+@pytest.mark.parametrize("setting", ["as is", "dissolved", "comments off"])
+def test_allowed_each_answers_as_may_for_every_person_and_item(world, make, setting):
+    """The page lists' one call per action (what reads only the viewer decided once) against
+    the rule asked about each item: the same yes or no, for every standing, setting and item."""
+    from flask_login import AnonymousUserMixin
+
+    from planet.policy import RULES, allowed_each
+
+    planet, people = world
+    muted = make.user(name="muted")
+    make.member(planet, muted).muted_until = utcnow() + timedelta(days=1)
+    people = {**people, "muted": muted}
+    if setting == "dissolved":
+        planet.dissolved_at = utcnow()
+    if setting == "comments off":
+        planet.comments_enabled = False
+    items = _items(people)
+    viewers = {**people, "anonymous": AnonymousUserMixin()}
+    for who, viewer in viewers.items():
+        for action in (Action.READ_TOPIC, Action.COMMENT, Action.LIKE, Action.REPORT,
+                       Action.EDIT_CONTENT, Action.DELETE_CONTENT):  # fmt: skip
+            expected = [may(viewer, action, planet, item) for item in items]
+            assert allowed_each(viewer, action, planet, items) == expected, (who, action)
+            if who == "member" and setting == "as is":  # the items themselves decide
+                assert set(expected) == {True, False}, action
+        for action in RULES:  # and every rule without a target
+            assert allowed_each(viewer, action, planet, [None]) == [may(viewer, action, planet)]

@@ -146,13 +146,8 @@ def comment_or_404(planet, comment_id: int) -> tuple[Comment, Topic]:
 
 
 def readable(planet, topics):
-    user = current_user._get_current_object()
-    standing = policy.standing_of(user, planet)
-    return [
-        topic
-        for topic in topics
-        if policy.decide_with_standing(standing, user, Action.READ_TOPIC, planet, topic)
-    ]
+    allowed = policy.allowed_each(current_user, Action.READ_TOPIC, planet, topics)
+    return [topic for topic, readable in zip(topics, allowed, strict=True) if readable]
 
 
 def topic_url(planet, topic, **kwargs) -> str:
