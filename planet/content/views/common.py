@@ -147,7 +147,7 @@ def comment_or_404(planet, comment_id: int) -> tuple[Comment, Topic]:
 
 def readable(planet, topics):
     allowed = policy.allowed_each(current_user, Action.READ_TOPIC, planet, topics)
-    return [topic for topic, readable in zip(topics, allowed, strict=True) if readable]
+    return [topic for topic, may_read in zip(topics, allowed, strict=True) if may_read]
 
 
 def topic_url(planet, topic, **kwargs) -> str:
