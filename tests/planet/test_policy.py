@@ -228,9 +228,14 @@ def _items(people) -> list:
                     SimpleNamespace(
                         author_id=getattr(author, "id", None),
                         addressee_id=getattr(addressee, "id", None),
-                        **{"deleted_at": None, "is_question": False, "answered_at": None,
-                           "paid_status": None, **shape},
-                    )  # fmt: skip
+                        **{
+                            "deleted_at": None,
+                            "is_question": False,
+                            "answered_at": None,
+                            "paid_status": None,
+                            **shape,
+                        },
+                    )
                 )
     return items
 
