@@ -127,15 +127,19 @@ def _begin_read_only() -> None:
         return
     if db.engine.dialect.name != "postgresql" or db.session().in_transaction():
         return  # e.g. a test that holds the session open between requests
-    connection = db.session.connection(execution_options={"isolation_level": "AUTOCOMMIT"})
+    session = db.session()
+    connection = session.connection(execution_options={"isolation_level": "AUTOCOMMIT"})
     make_read_only_by_default(connection)
-    g.planet_read_only = True
+    # "closing": every object in the session is this request's (always, outside tests), so
+    # the end need not expire them for a caller who shares the session.
+    g.planet_read_only = "closing" if not session.identity_map else "committing"
 
 
-def _end_read_only() -> None:
+def _end_read_only(how: str) -> None:
     """End a safe request: nothing to commit in autocommit; staged ORM changes or jobs are
     dropped (a GET never writes). Any transaction begun on another connection (say, after a
-    view's explicit commit) is rolled back, as before."""
+    view's explicit commit) is rolled back, as before. A session holding only this request's
+    objects is closed, which gives the connection back without expiring each object."""
     session = db.session()
     if not session.in_transaction():
         return
@@ -143,6 +147,8 @@ def _end_read_only() -> None:
     staged = session.new or session.dirty or session.deleted or jobs.has_pending(session)
     if staged or not autocommit:
         session.rollback()
+    elif how == "closing":
+        session.close()
     else:
         session.commit()
 
@@ -237,5 +243,5 @@ def init_app(app: Flask) -> None:
     def _rollback_on_error(error):
         if error is not None:
             db.session.rollback()
-        elif g.pop("planet_read_only", False):
-            _end_read_only()
+        elif how := g.pop("planet_read_only", None):
+            _end_read_only(how)
