@@ -39,11 +39,16 @@ from planet.policy.rules import RULES, AnswerAccess, Recipient  # noqa: F401
 
 def decide(user, action: Action, planet: Planet, target=None, now: datetime | None = None):
     """May `user` do `action` in `planet` (on `target`)? Always returns a Decision with a reason."""
+    user, standing = _asking(user, planet, now)
+    return RULES[action](Context(user, planet, standing, target))
+
+
+def _asking(user, planet: Planet, now: datetime | None = None) -> tuple[object, Standing]:
+    """The person behind `user` and their standing, for a question to the rules."""
     if has_request_context():
         g.planet_gated = True  # the response depends on who asks: never cache it publicly
     user = _unproxied(user)
-    standing = standing_of(user, planet, now)
-    return RULES[action](Context(user, planet, standing, target))
+    return user, standing_of(user, planet, now)
 
 
 def standing_from_membership(user, membership: Membership | None, now: datetime) -> Standing:
@@ -59,10 +64,8 @@ def decide_with_standing(standing: Standing, user, action: Action, planet: Plane
 def allowed_each(user, action: Action, planet: Planet, targets) -> list[bool]:
     """`may` for each of `targets` (a page's items), the parts of the rule that read only the
     person's standing and the planet decided once (core.each_allowed)."""
-    if has_request_context():
-        g.planet_gated = True
-    user = _unproxied(user)
-    check = each_allowed(RULES[action], user, planet, standing_of(user, planet))
+    user, standing = _asking(user, planet)
+    check = each_allowed(RULES[action], user, planet, standing)
     return [check(target) for target in targets]
 
 

@@ -125,9 +125,9 @@ def _begin_read_only() -> None:
     """
     if request.method not in SAFE_METHODS or request.endpoint == "static":
         return
-    if db.engine.dialect.name != "postgresql" or db.session().in_transaction():
-        return  # e.g. a test that holds the session open between requests
     session = db.session()
+    if db.engine.dialect.name != "postgresql" or session.in_transaction():
+        return  # e.g. a test that holds the session open between requests
     connection = session.connection(execution_options={"isolation_level": "AUTOCOMMIT"})
     make_read_only_by_default(connection)
     # "closing": every object in the session is this request's (always, outside tests), so
