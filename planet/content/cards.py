@@ -121,3 +121,18 @@ class CommentActions:
     edit: bool
     delete: bool
     report: bool
+
+
+@dataclass(frozen=True, slots=True)
+class TopicActions:
+    """What this viewer may do with the topic on its own page, as the policy answered (part
+    of the full topic fragment's cache key)."""
+
+    like: bool
+    edit: bool
+    delete: bool
+    report: bool
+    feature: bool
+    add_to_column: bool
+    edit_answer: bool
+    withdraw_answer: bool

@@ -13,7 +13,7 @@ from flask_wtf.csrf import generate_csrf
 from markupsafe import Markup
 
 from planet import policy
-from planet.content.cards import CommentActions
+from planet.content.cards import CommentActions, TopicActions
 from planet.policy import Action
 from planet.web.fragments import render_fragments
 from planet.web.links import planet_links
@@ -28,6 +28,36 @@ def topic_cards(planet, topics, liked) -> Markup:
     calls = [(links, topic, topic.id in liked, may_like) for topic in topics]
     return render_fragments(
         CARDS, "topic_card", calls, csrf=generate_csrf(), next=request.full_path
+    )
+
+
+def topic_actions(planet, topic, in_column: bool) -> TopicActions:
+    user = current_user._get_current_object()
+    answer = topic.answer
+
+    def may(action, target=None) -> bool:
+        return policy.may(user, action, planet, target)
+
+    return TopicActions(
+        like=may(Action.LIKE),
+        edit=may(Action.EDIT_CONTENT, topic) and not (topic.is_question and topic.answered_at),
+        delete=may(Action.DELETE_CONTENT, topic),
+        report=may(Action.REPORT, topic),
+        feature=topic.in_feed and may(Action.FEATURE_TOPIC, topic),
+        add_to_column=topic.in_feed and not in_column and may(Action.MANAGE_COLUMNS),
+        edit_answer=answer is not None and may(Action.EDIT_CONTENT, answer),
+        withdraw_answer=answer is not None
+        and not topic.paid_status
+        and may(Action.DELETE_CONTENT, answer),
+    )
+
+
+def full_topic(planet, topic, liked: bool, place) -> Markup:
+    """The topic page's card: the whole text and the actions this viewer may take; `place`:
+    the topic's place in a column, if any."""
+    allowed = topic_actions(planet, topic, in_column=place is not None)
+    return render_fragments(
+        CARDS, "full_topic", [(planet_links(planet), topic, liked, allowed)], csrf=generate_csrf()
     )
 
 
@@ -63,3 +93,4 @@ def comment_thread(planet, topic, comments, replies, liked) -> Markup:
 def init_app(app) -> None:
     app.add_template_global(topic_cards)
     app.add_template_global(comment_thread)
+    app.add_template_global(full_topic)
