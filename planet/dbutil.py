@@ -136,7 +136,7 @@ def read_only_connection() -> Iterator[Connection]:
         with engine.connect() as connection:
             yield connection
         return
-    connection = _kept_connection(engine)
+    connection = kept_read_only_connection(engine)
     try:
         yield connection
     except BaseException:
@@ -172,6 +172,22 @@ def _give_all_back() -> None:
         kept.give_back()
 
 
+def kept_read_only_connection(engine: Engine) -> Connection:
+    """This thread's kept PostgreSQL connection (see `read_only_connection`), in autocommit,
+    its transactions read only by default (set again if a writer lifted it). A safe request's
+    ORM session joins it too (planet/web/lifecycle.py), so a rendered page checks nothing out
+    of the pool either."""
+    connection = _kept_connection(engine)
+    make_read_only_by_default(connection)
+    return connection
+
+
+def give_back_kept_connection() -> None:
+    """After an error: the next request draws a fresh connection rather than one an
+    interrupted statement may have left in an unknown state."""
+    _give_back()
+
+
 def _kept_connection(engine: Engine) -> Connection:
     kept = _per_thread.kept
     if kept is None:
@@ -187,8 +203,9 @@ def _kept_connection(engine: Engine) -> Connection:
         or (recycle >= 0 and time.monotonic() - kept.since > recycle)
     ):
         kept.give_back()
-        connection = _autocommit(engine).connect()
-        make_read_only_by_default(connection)
+        # On the engine itself (not an AUTOCOMMIT face of it), so that an ORM session finds
+        # it under its engine and runs its statements on it.
+        connection = engine.connect().execution_options(isolation_level="AUTOCOMMIT")
         kept.engine, kept.connection, kept.since = engine, connection, time.monotonic()
     return connection
 
@@ -196,16 +213,6 @@ def _kept_connection(engine: Engine) -> Connection:
 def _give_back() -> None:
     if _per_thread.kept is not None:
         _per_thread.kept.give_back()
-
-
-def _autocommit(engine: Engine) -> Engine:
-    """The engine's AUTOCOMMIT face, made once (it shares the engine's pool)."""
-    face = engine.__dict__.get("_planet_autocommit")
-    if face is None:
-        face = engine.__dict__["_planet_autocommit"] = engine.execution_options(
-            isolation_level="AUTOCOMMIT"
-        )
-    return face
 
 
 def first_row(connection: Connection, statement, params: Mapping[str, object]) -> tuple | None:

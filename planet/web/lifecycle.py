@@ -8,6 +8,7 @@ writes.
 
 from __future__ import annotations
 
+import functools
 import logging
 from urllib.parse import urlsplit
 
@@ -20,7 +21,7 @@ from sqlalchemy.exc import IntegrityError
 from werkzeug.exceptions import HTTPException, InternalServerError
 
 from planet import jobs, policy
-from planet.dbutil import make_read_only_by_default
+from planet.dbutil import give_back_kept_connection, kept_read_only_connection
 from planet.errors import ServiceError
 from planet.extensions import db
 from planet.web import (
@@ -128,8 +129,9 @@ def _begin_read_only() -> None:
     session = db.session()
     if db.engine.dialect.name != "postgresql" or session.in_transaction():
         return  # e.g. a test that holds the session open between requests
-    connection = session.connection(execution_options={"isolation_level": "AUTOCOMMIT"})
-    make_read_only_by_default(connection)
+    # The thread's kept connection (no pool checkout and return for each page), joined by
+    # the session for this request; closing the session leaves it open for the next one.
+    session.connection(bind_arguments={"bind": kept_read_only_connection(db.engine)})
     # "closing": every object in the session is this request's (always, outside tests), so
     # the end need not expire them for a caller who shares the session.
     g.planet_read_only = "closing" if not session.identity_map else "committing"
@@ -167,14 +169,8 @@ def _finish_transaction(response):
 
 
 def _security_headers(response):
-    stripe_origin = _origin(response_config("STRIPE_JS_URL"))
-    script_src = " ".join(filter(None, ["'self'", stripe_origin]))
     response.headers.setdefault(
-        "Content-Security-Policy",
-        f"default-src 'self'; script-src {script_src}; style-src 'self' 'unsafe-inline'; "
-        f"img-src 'self' data:; frame-src 'self' {stripe_origin or ''}; "
-        f"connect-src 'self' {stripe_origin or ''}; form-action 'self'; frame-ancestors 'none'; "
-        "base-uri 'self'",
+        "Content-Security-Policy", _content_security_policy(response_config("STRIPE_JS_URL"))
     )
     response.headers.setdefault("X-Content-Type-Options", "nosniff")
     response.headers.setdefault("X-Frame-Options", "DENY")
@@ -186,6 +182,18 @@ def _security_headers(response):
         # Dynamic pages are never cached by shared caches, whoever asks (redirects included).
         response.headers.setdefault("Cache-Control", "private, no-store")
     return response
+
+
+@functools.lru_cache(maxsize=8)
+def _content_security_policy(stripe_js_url: str) -> str:
+    stripe_origin = _origin(stripe_js_url)
+    script_src = " ".join(filter(None, ["'self'", stripe_origin]))
+    return (
+        f"default-src 'self'; script-src {script_src}; style-src 'self' 'unsafe-inline'; "
+        f"img-src 'self' data:; frame-src 'self' {stripe_origin or ''}; "
+        f"connect-src 'self' {stripe_origin or ''}; form-action 'self'; frame-ancestors 'none'; "
+        "base-uri 'self'"
+    )
 
 
 def response_config(name: str) -> str:
@@ -243,5 +251,8 @@ def init_app(app: Flask) -> None:
     def _rollback_on_error(error):
         if error is not None:
             db.session.rollback()
+            if g.pop("planet_read_only", None):
+                db.session.close()
+                give_back_kept_connection()
         elif how := g.pop("planet_read_only", None):
             _end_read_only(how)

@@ -67,6 +67,11 @@ def probes(app):
         status = connection.connection.dbapi_connection.info.transaction_status
         return status.name
 
+    @app.get("/_test/connection-id")
+    def connection_id():
+        db.session.execute(select(User.id).limit(1)).all()
+        return str(id(db.session.connection().connection.dbapi_connection))
+
     @app.post("/_test/write-bio/<int:user_id>")
     def write_bio(user_id):
         db.session.execute(sa.update(User).where(User.id == user_id).values(bio="posted"))
@@ -90,3 +95,24 @@ def test_a_post_after_a_get_on_the_same_connection_writes(app, probes, make, cli
         assert client.post(f"/_test/write-bio/{user_id}").text == "written"
     db.session.close()
     assert db.session.scalar(select(User.bio).where(User.id == user_id)) == "posted"
+
+
+def test_gets_run_on_the_threads_kept_connection_without_a_checkout(app, probes, make, client):
+    """A safe request's session joins the connection the thread keeps from one request to the
+    next: the same one every time, nothing checked out of the pool, still autocommit."""
+    make.user()
+    _idle_session()
+    first = client.get("/_test/connection-id").text
+    checkouts = []
+
+    def count(*_):
+        checkouts.append(1)
+
+    sa.event.listen(db.engine.pool, "checkout", count)
+    try:
+        seen = {client.get("/_test/connection-id").text for _ in range(3)}
+        assert client.get("/_test/transaction-status").text == "IDLE"
+    finally:
+        sa.event.remove(db.engine.pool, "checkout", count)
+    assert seen == {first}
+    assert checkouts == []
