@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from flask import current_app, url_for
+from flask import current_app
 from flask_login import current_user
 from markupsafe import Markup
 
@@ -116,11 +116,11 @@ def planet_header(planet: Planet, active_tab: str | None = None) -> Markup:
         header,
         tabs,
         active_tab,
-        _member_links(standing, user, planet, endpoints),
+        _member_links(standing, user, planet, endpoints, links),
     )
 
 
-def _member_links(standing, user, planet: Planet, endpoints) -> tuple[tuple[str, str], ...]:
+def _member_links(standing, user, planet: Planet, endpoints, links) -> tuple[tuple[str, str], ...]:
     """A member's own pages, for someone with a membership here they could renew (not the
     owner): their membership (receipts, renewal, refund, referral link) and their earnings."""
     if "payments.my_memberships" not in endpoints or not policy.decide_with_standing(
@@ -128,6 +128,6 @@ def _member_links(standing, user, planet: Planet, endpoints) -> tuple[tuple[str,
     ):
         return ()
     return (
-        ("membership", url_for("payments.my_memberships", _anchor=f"planet-{planet.slug}")),
-        ("earnings", url_for("payments.earnings")),
+        ("membership", links.site_page("payments.my_memberships", f"planet-{planet.slug}")),
+        ("earnings", links.site_page("payments.earnings")),
     )

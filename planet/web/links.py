@@ -69,6 +69,15 @@ class PlanetLinks:
             url = self._pages[endpoint] = url_for(endpoint, slug=self.slug)
         return url
 
+    def site_page(self, endpoint: str, anchor: str | None = None) -> str:
+        """A page outside the planet that takes no arguments (the viewer's memberships and
+        earnings), as its header links to it."""
+        key = f"{endpoint}#{anchor}"
+        url = self._pages.get(key)
+        if url is None:
+            url = self._pages[key] = url_for(endpoint, _anchor=anchor)
+        return url
+
     def topic(self, topic_id: int, anchor: str | None = None) -> str:
         url = self._url("topic", int(topic_id))
         return f"{url}#{anchor}" if anchor else url
