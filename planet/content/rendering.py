@@ -9,7 +9,6 @@ from __future__ import annotations
 
 from flask import request
 from flask_login import current_user
-from flask_wtf.csrf import generate_csrf
 from markupsafe import Markup
 
 from planet import policy
@@ -17,6 +16,7 @@ from planet.content.cards import CommentActions, TopicActions
 from planet.policy import Action
 from planet.web.fragments import render_fragments
 from planet.web.links import planet_links
+from planet.web.sessions import csrf_token
 
 CARDS = "content/_cards.html"
 
@@ -26,9 +26,7 @@ def topic_cards(planet, topics, liked) -> Markup:
     may_like = policy.may(current_user, Action.LIKE, planet)
     links = planet_links(planet)
     calls = [(links, topic, topic.id in liked, may_like) for topic in topics]
-    return render_fragments(
-        CARDS, "topic_card", calls, csrf=generate_csrf(), next=request.full_path
-    )
+    return render_fragments(CARDS, "topic_card", calls, csrf=csrf_token(), next=request.full_path)
 
 
 def topic_actions(planet, topic, in_column: bool) -> TopicActions:
@@ -57,7 +55,7 @@ def full_topic(planet, topic, liked: bool, place) -> Markup:
     the topic's place in a column, if any."""
     allowed = topic_actions(planet, topic, in_column=place is not None)
     return render_fragments(
-        CARDS, "full_topic", [(planet_links(planet), topic, liked, allowed)], csrf=generate_csrf()
+        CARDS, "full_topic", [(planet_links(planet), topic, liked, allowed)], csrf=csrf_token()
     )
 
 
@@ -87,7 +85,7 @@ def comment_thread(planet, topic, comments, replies, liked) -> Markup:
             (links, reply, reply.id in liked, actions[reply.id], True)
             for reply in replies[comment.id]
         ]
-    return render_fragments(CARDS, "comment_block", calls, csrf=generate_csrf())
+    return render_fragments(CARDS, "comment_block", calls, csrf=csrf_token())
 
 
 def init_app(app) -> None:

@@ -9,7 +9,6 @@ from importlib import import_module
 
 from flask import request, session
 from flask_login import current_user
-from flask_wtf.csrf import generate_csrf
 from markupsafe import Markup
 
 from planet import policy
@@ -20,6 +19,7 @@ from planet.engagement.introductions.views import INVITE_LATER
 from planet.models import utcnow
 from planet.web import clock, pagecache
 from planet.web.fragments import render_fragment
+from planet.web.sessions import csrf_token
 
 FEATURES = ("introductions", "checkins", "homework", "points", "events", "polls", "insights")
 """Each feature's views module registers its routes on `bp` when imported."""
@@ -80,7 +80,7 @@ def _strip_hole(values, arg: str) -> Markup:
         path,
         strip["invite"],
         upcoming,
-        csrf=generate_csrf() if strip["invite"] else "",
+        csrf=csrf_token() if strip["invite"] else "",
     )
 
 

@@ -12,13 +12,13 @@ import functools
 from flask import Flask, current_app, request, url_for
 from flask_babel import get_locale
 from flask_login import current_user
-from flask_wtf.csrf import generate_csrf
 from markupsafe import Markup
 
 from planet import i18n
 from planet.web.anoncache import rendering_for_cache
 from planet.web.forms import new_request_key
 from planet.web.fragments import render_fragment
+from planet.web.sessions import csrf_token
 
 
 def _static_url(filename: str, script_root: str) -> str:
@@ -44,7 +44,7 @@ def topbar(unread_notifications=0) -> Markup:
         str(get_locale()),
         # A page kept for every visitor carries no token: the form fetches one when sent.
         shared := rendering_for_cache(),
-        csrf="" if shared else generate_csrf(),
+        csrf="" if shared else csrf_token(),
     )
 
 

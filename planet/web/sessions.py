@@ -97,3 +97,4 @@ def init_app(app: Flask) -> None:
     app.session_interface = SignedCookieSessions()
     app.extensions["planet_session_cookies"] = _Kept()
     app.extensions["planet_csrf_tokens"] = _Kept()
+    app.add_template_global(csrf_token)  # in place of Flask-WTF's, which signs on every page

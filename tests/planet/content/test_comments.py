@@ -1,6 +1,9 @@
 """Comments with one level of replies, likes (idempotent, counted), reports and moderation."""
 
+import re
+
 import pytest
+from itsdangerous import URLSafeTimedSerializer
 from sqlalchemy import func, select
 
 from planet.content.models import Comment, Like, Report, ReportStatus, Topic
@@ -314,3 +317,30 @@ def test_concurrent_double_likes_count_once(world, topic, app):
     db.session.refresh(topic)
     assert topic.like_count == 1
     assert db.session.scalar(select(func.count()).select_from(Like)) == 1
+
+
+def test_a_rendered_topic_page_signs_no_csrf_token_while_the_kept_one_is_fresh(
+    world, topic, make, app, monkeypatch
+):
+    """Every form of a rendered page (top bar, likes, comments, replies) carries the session's
+    kept token (planet/web/sessions.py): rendering a page signs nothing within its minute."""
+    make.comment(topic, world.owner, "a comment")
+    db.session.commit()
+    monkeypatch.delitem(app.extensions, "planet_page_cache", raising=False)  # render each time
+    client = world.client("member")
+    url = world.url(f"t/{topic.id}")
+    client.get(url)  # the session's raw token is set
+    client.get(url)  # and signed, kept for a minute
+    signed = []
+    sign = URLSafeTimedSerializer.dumps
+
+    def counted(self, *args, **kwargs):
+        signed.append(1)
+        return sign(self, *args, **kwargs)
+
+    monkeypatch.setattr(URLSafeTimedSerializer, "dumps", counted)
+    bodies = [client.get(url).get_data(as_text=True) for _ in range(2)]
+    assert signed == []
+    tokens = {t for body in bodies for t in re.findall(r'name="csrf_token" value="([^"]+)"', body)}
+    assert len(tokens) == 1
+    assert all(len(re.findall(r'name="csrf_token"', body)) >= 3 for body in bodies)
