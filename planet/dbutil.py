@@ -140,7 +140,7 @@ def read_only_connection() -> Iterator[Connection]:
     try:
         yield connection
     except BaseException:
-        _give_back()
+        give_back_kept_connection()
         raise
 
 
@@ -182,12 +182,6 @@ def kept_read_only_connection(engine: Engine) -> Connection:
     return connection
 
 
-def give_back_kept_connection() -> None:
-    """After an error: the next request draws a fresh connection rather than one an
-    interrupted statement may have left in an unknown state."""
-    _give_back()
-
-
 def _kept_connection(engine: Engine) -> Connection:
     kept = _per_thread.kept
     if kept is None:
@@ -210,7 +204,9 @@ def _kept_connection(engine: Engine) -> Connection:
     return connection
 
 
-def _give_back() -> None:
+def give_back_kept_connection() -> None:
+    """After an error: the next request draws a fresh connection rather than one an
+    interrupted statement may have left in an unknown state."""
     if _per_thread.kept is not None:
         _per_thread.kept.give_back()
 
