@@ -72,6 +72,11 @@ def probes(app):
         db.session.execute(select(User.id).limit(1)).all()
         return str(id(db.session.connection().connection.dbapi_connection))
 
+    @app.get("/_test/fails-after-a-read")
+    def fails_after_a_read():
+        db.session.execute(select(User.id).limit(1)).all()
+        raise RuntimeError("a view that breaks halfway")
+
     @app.post("/_test/write-bio/<int:user_id>")
     def write_bio(user_id):
         db.session.execute(sa.update(User).where(User.id == user_id).values(bio="posted"))
@@ -116,3 +121,27 @@ def test_gets_run_on_the_threads_kept_connection_without_a_checkout(app, probes,
         sa.event.remove(db.engine.pool, "checkout", count)
     assert seen == {first}
     assert checkouts == []
+
+
+def test_a_get_that_fails_gives_the_kept_connection_back(app, routes, probes, make, client):
+    """After an error the thread draws a fresh connection (one checkout, then kept again),
+    still autocommit and read only by default."""
+    make.user()
+    _idle_session()
+    client.get("/_test/connection-id")
+    with pytest.raises(RuntimeError, match="breaks halfway"):
+        client.get("/_test/fails-after-a-read")
+    checkouts = []
+
+    def count(*_):
+        checkouts.append(1)
+
+    sa.event.listen(db.engine.pool, "checkout", count)
+    try:
+        seen = {client.get("/_test/connection-id").text for _ in range(2)}
+        assert client.get("/_test/transaction-status").text == "IDLE"
+    finally:
+        sa.event.remove(db.engine.pool, "checkout", count)
+    assert checkouts == [1] and len(seen) == 1
+    with pytest.raises(sa.exc.DBAPIError, match="read-only transaction"):
+        client.get("/_test/sql-write")
